@@ -1,0 +1,58 @@
+"""`weaviate-dev`: one parser, one module per verb under `weaviate_dev.commands`.
+
+Each verb module exposes `register(subparsers)` (adds its parser, sets `handler`) and a
+handler `(args, settings) -> int`. A `DevError` becomes one stderr line and exit 1
+(`UsageError`: exit 2); Ctrl-C exits 130.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+
+from weaviate_dev import __version__
+from weaviate_dev.errors import DevError, UsageError
+from weaviate_dev.settings import Settings
+
+# The order here is the order in `--help`.
+VERBS = ("dev", "setup", "restart", "down", "status", "logs", "run")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="weaviate-dev",
+        description="Bring up a local Weaviate development environment (with a reranker).",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log every command run")
+    subparsers = parser.add_subparsers(dest="verb", metavar="COMMAND", required=True)
+    for verb in VERBS:
+        importlib.import_module(f"weaviate_dev.commands.{verb}").register(subparsers)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+    try:
+        return int(args.handler(args, Settings.from_env()) or 0)
+    except UsageError as exc:
+        parser.print_usage(sys.stderr)
+        print(f"weaviate-dev {args.verb}: error: {exc}", file=sys.stderr)
+        return 2
+    except DevError as exc:
+        print(f"weaviate-dev {args.verb}: error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

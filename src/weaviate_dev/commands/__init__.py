@@ -1,0 +1,1 @@
+"""One module per `weaviate-dev` verb: `register(subparsers)` plus its handler."""

@@ -1,0 +1,12 @@
+"""`weaviate-dev setup` (placeholder until its issue lands)."""
+
+from weaviate_dev.errors import DevError
+
+
+def register(subparsers):
+    parser = subparsers.add_parser("setup", help="(not implemented yet)")
+    parser.set_defaults(handler=handle)
+
+
+def handle(args, settings):
+    raise DevError("'setup' is not implemented yet")

@@ -1,0 +1,12 @@
+"""`weaviate-dev status` (placeholder until its issue lands)."""
+
+from weaviate_dev.errors import DevError
+
+
+def register(subparsers):
+    parser = subparsers.add_parser("status", help="(not implemented yet)")
+    parser.set_defaults(handler=handle)
+
+
+def handle(args, settings):
+    raise DevError("'status' is not implemented yet")

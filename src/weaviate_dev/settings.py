@@ -1,0 +1,84 @@
+"""The toolkit's settings: read once from the environment into one frozen object.
+
+Every switch that a machine without a registry or model hub needs (base image, pip index,
+CA bundle, local model directory, image names) lives here, with a default that just works on
+a laptop with internet. Nothing else in the toolkit reads the environment for these.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from pathlib import Path
+
+WEAVIATE_VERSION = "1.39.0"
+DEFAULT_WEAVIATE_IMAGE = f"cr.weaviate.io/semitechnologies/weaviate:{WEAVIATE_VERSION}"
+DEFAULT_BASE_IMAGE = "python:3.11-slim"
+DEFAULT_MODEL_NAME = "cross-encoder/ms-marco-MiniLM-L-6-v2"
+# Names of images we build ourselves when the real ones cannot be pulled.
+LOCAL_BASE_IMAGE = "weaviate-dev/debian-base:bookworm"
+LOCAL_WEAVIATE_IMAGE = f"weaviate-dev/weaviate:{WEAVIATE_VERSION}"
+DEFAULT_RERANKER_IMAGE = "weaviate-dev/reranker-transformers:latest"
+
+
+def _project_root() -> Path:
+    """The checkout this package runs from (holds compose/ and reranker/)."""
+    here = Path(__file__).resolve()
+    for parent in here.parents:
+        if (parent / "compose").is_dir() and (parent / "reranker").is_dir():
+            return parent
+    return Path.cwd()
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Resolved configuration. Build with `Settings.from_env()`; pass it down, never re-read."""
+
+    project_root: Path
+    weaviate_version: str = WEAVIATE_VERSION
+    weaviate_image: str = DEFAULT_WEAVIATE_IMAGE
+    reranker_image: str = DEFAULT_RERANKER_IMAGE
+    base_image: str = DEFAULT_BASE_IMAGE
+    model_name: str = DEFAULT_MODEL_NAME
+    model_dir: Path | None = None  # a local model directory baked in instead of MODEL_NAME
+    ca_bundle: Path | None = None  # extra CA certificates trusted by builds (proxies)
+    pip_index_url: str | None = None
+    pip_extra_index_url: str | None = None
+    weaviate_bin: Path | None = None  # a prebuilt weaviate-server binary
+    debian_mirror: str | None = None  # for building the local base image
+    bind_address: str = "127.0.0.1"  # host interface for published ports
+    ci: bool = False
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> "Settings":
+        env = os.environ if environ is None else environ
+
+        def get(name: str) -> str | None:
+            value = env.get(name, "").strip()
+            return value or None
+
+        def path(name: str) -> Path | None:
+            value = get(name)
+            return Path(value).expanduser().resolve() if value else None
+
+        root = path("WEAVIATE_DEV_ROOT") or _project_root()
+        return cls(
+            project_root=root,
+            weaviate_image=get("WEAVIATE_DEV_WEAVIATE_IMAGE") or DEFAULT_WEAVIATE_IMAGE,
+            reranker_image=get("WEAVIATE_DEV_RERANKER_IMAGE") or DEFAULT_RERANKER_IMAGE,
+            base_image=get("WEAVIATE_DEV_BASE_IMAGE") or DEFAULT_BASE_IMAGE,
+            model_name=get("WEAVIATE_DEV_MODEL_NAME") or DEFAULT_MODEL_NAME,
+            model_dir=path("WEAVIATE_DEV_MODEL_DIR"),
+            ca_bundle=path("WEAVIATE_DEV_CA_BUNDLE"),
+            pip_index_url=get("WEAVIATE_DEV_PIP_INDEX_URL"),
+            pip_extra_index_url=get("WEAVIATE_DEV_PIP_EXTRA_INDEX_URL"),
+            weaviate_bin=path("WEAVIATE_DEV_WEAVIATE_BIN"),
+            debian_mirror=get("WEAVIATE_DEV_DEBIAN_MIRROR"),
+            bind_address=get("WEAVIATE_DEV_BIND_ADDRESS") or "127.0.0.1",
+            ci=(get("CI") or "").lower() in ("1", "true", "yes"),
+        )
+
+    def describe(self) -> dict[str, str]:
+        """Settings as strings, for `weaviate-dev setup --dry-run` and logs."""
+        return {f.name: str(getattr(self, f.name)) for f in fields(self)}
