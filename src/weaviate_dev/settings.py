@@ -70,7 +70,8 @@ class Settings:
             base_image=get("WEAVIATE_DEV_BASE_IMAGE") or DEFAULT_BASE_IMAGE,
             model_name=get("WEAVIATE_DEV_MODEL_NAME") or DEFAULT_MODEL_NAME,
             model_dir=path("WEAVIATE_DEV_MODEL_DIR"),
-            ca_bundle=path("WEAVIATE_DEV_CA_BUNDLE"),
+            # Builds trust what the host's pip trusts unless told otherwise (proxies).
+            ca_bundle=path("WEAVIATE_DEV_CA_BUNDLE") or path("PIP_CERT"),
             pip_index_url=get("WEAVIATE_DEV_PIP_INDEX_URL"),
             pip_extra_index_url=get("WEAVIATE_DEV_PIP_EXTRA_INDEX_URL"),
             weaviate_bin=path("WEAVIATE_DEV_WEAVIATE_BIN"),

@@ -1,0 +1,87 @@
+"""The Docker engine: found if one answers, else installed (Debian/Ubuntu, root) and started.
+
+On a laptop with Docker Desktop nothing here acts. On a bare Debian machine (our CI) this
+installs Debian's docker.io, docker-compose and debootstrap and starts dockerd in the
+background, logging to a file.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import docker
+import docker.errors
+
+from weaviate_dev import process
+from weaviate_dev.errors import DevError
+from weaviate_dev.images import say
+from weaviate_dev.waiting import wait_until
+
+APT_PACKAGES = ("docker.io", "docker-compose", "debootstrap")
+DOCKERD_LOG = Path("/var/log/weaviate-dev-dockerd.log")
+
+
+def engine_answers() -> bool:
+    try:
+        docker.from_env().ping()
+    except docker.errors.DockerException:
+        return False
+    return True
+
+
+def missing_tools() -> list[str]:
+    """Host programs the environment needs that are not on PATH."""
+    missing = [] if shutil.which("dockerd") or engine_answers() else ["dockerd"]
+    if not (shutil.which("docker-compose") or _has_compose_plugin()):
+        missing.append("docker compose")
+    return missing
+
+
+def _has_compose_plugin() -> bool:
+    if not shutil.which("docker"):
+        return False
+    result = process.run(["docker", "compose", "version"], check=False, capture=True)
+    return result.returncode == 0
+
+
+def install_packages(packages=APT_PACKAGES) -> None:
+    """apt-get install the engine and its helpers (needs root on Debian/Ubuntu)."""
+    if os.geteuid() != 0 or not shutil.which("apt-get"):
+        raise DevError("no Docker engine answers and this is not a Debian/Ubuntu root shell: "
+                       "install Docker (Docker Desktop or your distribution's docker.io and "
+                       "docker-compose) and start it")
+    say(f"installing {' '.join(packages)} with apt-get")
+    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+    process.run(["apt-get", "update", "-qq"], env=env, capture=True)
+    process.run(["apt-get", "install", "-y", "-qq", *packages], env=env, capture=True)
+
+
+def start_engine(timeout: float = 60) -> None:
+    """Start dockerd in the background and wait until it answers."""
+    say(f"starting dockerd (log: {DOCKERD_LOG})")
+    log = DOCKERD_LOG.open("ab")
+    process.spawn(["dockerd"], stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                  start_new_session=True)
+    wait_until(lambda: None if engine_answers() else "docker ping failed",
+               what="the Docker engine", timeout=timeout,
+               logs=lambda: "\n".join(DOCKERD_LOG.read_text(errors="replace").splitlines()[-50:]))
+
+
+def ensure_engine() -> None:
+    """Make sure a Docker engine answers and a compose command exists."""
+    if engine_answers() and not missing_tools():
+        say("Docker engine answers")
+        return
+    needed = [p for p in APT_PACKAGES if not shutil.which(_program_of(p))]
+    if needed:
+        install_packages(needed)
+    if not engine_answers():
+        start_engine()
+    say("Docker engine answers")
+
+
+def _program_of(package: str) -> str:
+    return {"docker.io": "dockerd"}.get(package, package)
