@@ -1,0 +1,128 @@
+"""The Flask app: the four routes of the reranker-transformers protocol and JSON errors.
+
+`create_app(settings, engine=None)` builds the app. With `engine=None` the configured engine is
+loaded once, in the background (see `loader`); tests inject their own. Every answer that is not
+a success is JSON `{"error": ...}` (Weaviate decodes the body before it looks at the status),
+and every response carries an `X-Request-Id` that the logs name too.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import uuid
+from collections.abc import Callable
+
+from flask import Flask, Response, g, jsonify, request
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
+
+from reranker import protocol
+from reranker.engine import Engine
+from reranker.loader import EngineLoader
+from reranker.settings import Settings
+
+log = logging.getLogger("reranker.app")
+
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+
+
+class NotReady(Exception):
+    """The model is not loaded (yet, or at all): answered 503."""
+
+
+def _error(message: str, status: int) -> tuple[Response, int]:
+    return jsonify(protocol.error_body(message)), status
+
+
+def _http_error_message(exc: HTTPException, max_body_bytes: int) -> str:
+    code = exc.code or 500
+    if code == 404:
+        return f"not found: {request.method} {request.path}"
+    if code == 405:
+        return f"method {request.method} not allowed on {request.path}"
+    if code == 413:
+        return f"request body too large: the limit is {max_body_bytes} bytes (MAX_BODY_BYTES)"
+    return f"{exc.name}: {exc.description}" if exc.description else str(exc.name)
+
+
+def create_app(settings: Settings, engine: Engine | None = None, *,
+               on_load_failure: Callable[[BaseException], None] | None = None) -> Flask:
+    """Build the reranker app; `engine=None` loads the configured one in the background."""
+    app = Flask("reranker")
+    app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
+    app.json.sort_keys = False  # type: ignore[attr-defined]  # keep the official key order
+    loader = EngineLoader(engine)
+    if engine is None:
+        loader.start(settings, on_failure=on_load_failure)
+    app.extensions["reranker.loader"] = loader
+
+    @app.before_request
+    def assign_request_id() -> None:
+        given = request.headers.get("X-Request-Id", "")
+        g.request_id = given if _REQUEST_ID.match(given) else uuid.uuid4().hex[:16]
+
+    @app.after_request
+    def tag_response(response: Response) -> Response:
+        response.headers["X-Request-Id"] = g.get("request_id", "-")
+        return response
+
+    @app.errorhandler(protocol.BadRequest)
+    def bad_request(exc: protocol.BadRequest) -> tuple[Response, int]:
+        log.info("request %s refused (%d): %s", g.get("request_id"), exc.status, exc.message)
+        return _error(exc.message, exc.status)
+
+    @app.errorhandler(NotReady)
+    def not_ready(exc: NotReady) -> tuple[Response, int]:
+        return _error(str(exc), 503)
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException) -> Response:
+        response, status = _error(_http_error_message(exc, settings.max_body_bytes),
+                                  exc.code or 500)
+        response.status_code = status
+        if isinstance(exc, MethodNotAllowed) and exc.valid_methods:
+            response.headers["Allow"] = ", ".join(sorted(exc.valid_methods))
+        return response
+
+    @app.errorhandler(Exception)
+    def internal_error(exc: Exception) -> tuple[Response, int]:
+        request_id = g.get("request_id", "-")
+        log.exception("request %s (%s %s) failed", request_id, request.method, request.path)
+        return _error(f"internal error (request id {request_id}): "
+                      f"{type(exc).__name__}: {exc}", 500)
+
+    def ready_engine() -> Engine:
+        engine = loader.engine
+        if engine is None:
+            reason = (f"model failed to load: {loader.error}" if loader.error
+                      else "model is still loading")
+            raise NotReady(reason)
+        return engine
+
+    @app.get("/.well-known/live")
+    def live() -> tuple[str, int]:
+        return "", 204
+
+    @app.get("/.well-known/ready")
+    def ready() -> tuple[str, int]:
+        ready_engine()
+        return "", 204
+
+    @app.get("/meta")
+    def meta() -> Response:
+        return jsonify({"model": ready_engine().meta()})
+
+    @app.post("/rerank")
+    def rerank() -> Response:
+        # Weaviate sends no Content-Type: parse the raw body, whatever the header says.
+        body = request.get_data(cache=False)
+        parsed = protocol.parse_rerank_request(body, max_documents=settings.max_documents)
+        engine = ready_engine()
+        if parsed.documents is None:
+            assert parsed.property is not None  # guaranteed by the parser
+            [score] = engine.score(parsed.query, [parsed.property])
+            return jsonify(protocol.single_response(parsed.query, parsed.property, score))
+        scores = engine.score(parsed.query, parsed.documents)
+        return jsonify(protocol.documents_response(parsed.query, parsed.documents, scores))
+
+    return app

@@ -1,0 +1,77 @@
+"""The scorer protocol and the registry of engines.
+
+An engine turns one query and its documents into one score per document, in input order,
+and describes its model for `GET /meta`. Engines live in `reranker.engines.<module>`; the
+registry below maps a name (the `ENGINE` setting) to "module:factory", imported only when
+chosen, so an engine that needs no torch never imports it. To add one: write the module,
+add a line to `ENGINES`. `ENGINE` may also name any "module:factory" directly.
+
+A factory is called as `factory(settings)` and returns an `Engine`. Engines must be safe to
+call from many request threads at once.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from typing import Any, Protocol, runtime_checkable
+
+from reranker.settings import Settings
+
+
+@runtime_checkable
+class Engine(Protocol):
+    """What the app needs from a scorer."""
+
+    def score(self, query: str, documents: list[str]) -> list[float]:
+        """One relevance score per document, in the order given (the model's activation applied)."""
+        ...
+
+    def meta(self) -> dict[str, Any]:
+        """The model's configuration (Hugging Face config.json) as a dict."""
+        ...
+
+
+EngineFactory = Callable[[Settings], Engine]
+
+# name -> "module:callable"; the callable takes Settings and returns an Engine.
+ENGINES: dict[str, str] = {
+    "torch": "reranker.engines.crossencoder:CrossEncoderEngine.from_settings",
+}
+
+
+class EngineError(RuntimeError):
+    """The configured engine cannot be found or built."""
+
+
+def register_engine(name: str, target: str | EngineFactory) -> None:
+    """Register an engine under `name` (a "module:factory" string or a factory)."""
+    ENGINES[name] = target  # type: ignore[assignment]
+
+
+def resolve_factory(name: str) -> EngineFactory:
+    """The factory registered as `name`, or the "module:attr.attr" it spells."""
+    target: str | EngineFactory | None = ENGINES.get(name)
+    if target is None:
+        if ":" not in name:
+            known = ", ".join(sorted(ENGINES))
+            raise EngineError(f"unknown engine {name!r}; known engines: {known} "
+                              "(or give 'module:factory')")
+        target = name
+    if callable(target):
+        return target
+    module_name, _, attr_path = target.partition(":")
+    try:
+        obj: Any = importlib.import_module(module_name)
+        for attr in attr_path.split("."):
+            obj = getattr(obj, attr)
+    except (ImportError, AttributeError) as exc:
+        raise EngineError(f"engine {name!r} -> {target!r} cannot be imported: {exc}") from exc
+    if not callable(obj):
+        raise EngineError(f"engine {name!r} -> {target!r} is not callable")
+    return obj
+
+
+def load_engine(settings: Settings) -> Engine:
+    """Build the engine named by `settings.engine` for `settings.model_dir`."""
+    return resolve_factory(settings.engine)(settings)

@@ -1,0 +1,59 @@
+"""The reference engine: sentence-transformers `CrossEncoder` on PyTorch.
+
+Scores are exactly `CrossEncoder(model_dir).predict(pairs)`: the activation is the one the
+model configures (ms-marco models: identity, so raw logits). One lock serialises scoring:
+Hugging Face fast tokenizers are not safe to share between threads ("Already borrowed"), and
+on a CPU concurrent forward passes only fight over the same cores.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Any
+
+from reranker.settings import Settings
+
+
+class CrossEncoderEngine:
+    """Scores (query, document) pairs with a sentence-transformers CrossEncoder."""
+
+    def __init__(self, model_dir: Path, *, device: str = "cpu", batch_size: int = 32,
+                 max_length: int | None = None) -> None:
+        # Heavy imports happen only when this engine is chosen.
+        from sentence_transformers import CrossEncoder
+        from transformers import AutoConfig
+        from transformers.utils import logging as transformers_logging
+
+        transformers_logging.disable_progress_bar()  # no "Loading weights" bars in server logs
+        self.model_dir = Path(model_dir)
+        self.batch_size = batch_size
+
+        # What the official image's /meta shows. Read separately because sentence-transformers
+        # removes its activation key from the model's in-memory config.
+        self._config = AutoConfig.from_pretrained(str(self.model_dir)).to_dict()
+        kwargs: dict[str, Any] = {"device": device}
+        if max_length is not None:
+            kwargs["max_length"] = max_length
+        self._model = CrossEncoder(str(self.model_dir), **kwargs)
+        self._lock = threading.Lock()
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> "CrossEncoderEngine":
+        return cls(settings.model_dir, device=settings.device, batch_size=settings.batch_size,
+                   max_length=settings.max_seq_length)
+
+    def score(self, query: str, documents: list[str]) -> list[float]:
+        if not documents:
+            return []
+        pairs = [[query, document] for document in documents]
+        with self._lock:
+            scores = self._model.predict(pairs, batch_size=self.batch_size,
+                                         show_progress_bar=False, convert_to_numpy=True)
+        if scores.ndim != 1:
+            raise ValueError(f"the model gives {scores.shape[1:]} scores per pair; "
+                             "a reranker needs a single-label model (num_labels=1)")
+        return [float(value) for value in scores]
+
+    def meta(self) -> dict[str, Any]:
+        return dict(self._config)

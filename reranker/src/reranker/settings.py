@@ -1,0 +1,135 @@
+"""The service's configuration: read once from the environment into one frozen `Settings`.
+
+Every option is declared once in `OPTIONS` (field, environment variable, command-line flag,
+default, help); `Settings.from_env` and the `python -m reranker` parser are both derived from
+that table, so a new option is one line here. Nothing else in the package reads the environment.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+TRUE_WORDS = frozenset({"1", "true", "yes", "on"})
+FALSE_WORDS = frozenset({"0", "false", "no", "off"})
+
+
+class SettingsError(ValueError):
+    """An environment variable or flag holds a value the service cannot use."""
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise ValueError("must be a positive integer")
+    return value
+
+
+def _optional_positive_int(text: str) -> int | None:
+    return None if text.lower() in ("", "none", "auto") else _positive_int(text)
+
+
+def _bool(text: str) -> bool:
+    word = text.lower()
+    if word in TRUE_WORDS:
+        return True
+    if word in FALSE_WORDS or word == "":
+        return False
+    raise ValueError(f"must be one of {sorted(TRUE_WORDS | FALSE_WORDS)}")
+
+
+def _nonempty(text: str) -> str:
+    if not text:
+        raise ValueError("must not be empty")
+    return text
+
+
+@dataclass(frozen=True)
+class Option:
+    """One setting: where it comes from, how it is parsed, what it defaults to."""
+
+    field: str
+    env: str
+    default: Any
+    parse: Callable[[str], Any]
+    help: str
+
+    @property
+    def flag(self) -> str:
+        return "--" + self.field.replace("_", "-")
+
+
+OPTIONS: tuple[Option, ...] = (
+    Option("model_dir", "MODEL_DIR", Path("/app/models/model"), lambda s: Path(_nonempty(s)),
+           "directory of the cross-encoder (config.json, weights, tokenizer)"),
+    Option("host", "HOST", "127.0.0.1", _nonempty,
+           "interface to listen on (the image sets 0.0.0.0)"),
+    Option("port", "PORT", 8080, _positive_int, "TCP port to listen on"),
+    Option("engine", "ENGINE", "torch", _nonempty,
+           "scoring engine: a registered name (see reranker.engine) or 'module:factory'"),
+    Option("batch_size", "BATCH_SIZE", 32, _positive_int,
+           "pairs per forward pass of the model"),
+    Option("max_seq_length", "MAX_SEQ_LENGTH", None, _optional_positive_int,
+           "tokens per (query, document) pair before truncation; unset = the model's own limit"),
+    Option("max_documents", "MAX_DOCUMENTS", 1000, _positive_int,
+           "most documents accepted in one POST /rerank (more answers 413)"),
+    Option("max_body_bytes", "MAX_BODY_BYTES", 10 * 1024 * 1024, _positive_int,
+           "largest request body accepted, in bytes (more answers 413)"),
+    Option("enable_cuda", "ENABLE_CUDA", False, _bool,
+           "1|true: run the model on CUDA_CORE instead of the CPU"),
+    Option("cuda_core", "CUDA_CORE", "cuda:0", _nonempty,
+           "the torch device used when ENABLE_CUDA is on"),
+    Option("workers", "WORKERS", 1, _positive_int,
+           "server processes, each loading its own copy of the model"),
+    Option("threads", "THREADS", 64, _positive_int,
+           "request threads per process; scoring is serialised, so the extra threads keep the "
+           "health endpoints answering while requests queue for the model"),
+    Option("log_level", "LOG_LEVEL", "info", lambda s: _nonempty(s).lower(),
+           "debug, info, warning or error"),
+)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Resolved configuration. Build with `Settings.from_env()`, then pass it down."""
+
+    model_dir: Path = Path("/app/models/model")
+    host: str = "127.0.0.1"
+    port: int = 8080
+    engine: str = "torch"
+    batch_size: int = 32
+    max_seq_length: int | None = None
+    max_documents: int = 1000
+    max_body_bytes: int = 10 * 1024 * 1024
+    enable_cuda: bool = False
+    cuda_core: str = "cuda:0"
+    workers: int = 1
+    threads: int = 64
+    log_level: str = "info"
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> "Settings":
+        """Read every option from `environ` (default: the process environment).
+
+        Unset or blank variables take the default; a malformed one raises `SettingsError`
+        naming the variable.
+        """
+        env = os.environ if environ is None else environ
+        values: dict[str, Any] = {}
+        for option in OPTIONS:
+            raw = env.get(option.env)
+            if raw is None or raw.strip() == "":
+                continue
+            try:
+                values[option.field] = option.parse(raw.strip())
+            except ValueError as exc:
+                raise SettingsError(f"{option.env}={raw!r}: {exc}") from None
+        return cls(**values)
+
+    @property
+    def device(self) -> str:
+        """The torch device the model runs on."""
+        return self.cuda_core if self.enable_cuda else "cpu"
