@@ -1,12 +1,29 @@
-"""`weaviate-dev logs` (placeholder until its issue lands)."""
+"""`weaviate-dev logs SERVICE...`: the logs of dev services (compose logs), `-f` to follow."""
 
-from weaviate_dev.errors import DevError
+from __future__ import annotations
+
+from weaviate_dev.commands.down import add_project_options, project_compose
+from weaviate_dev.services import load_catalog
+from weaviate_dev.settings import Settings
 
 
-def register(subparsers):
-    parser = subparsers.add_parser("logs", help="(not implemented yet)")
+def register(subparsers) -> None:
+    parser = subparsers.add_parser("logs", help="show the logs of dev services",
+                                   description=__doc__, allow_abbrev=False)
+    parser.add_argument("services", metavar="SERVICE", nargs="+",
+                        help="compose service name, e.g. reranker-transformers")
+    parser.add_argument("-n", "--tail", type=int, metavar="LINES",
+                        help="only the last LINES lines of each")
+    parser.add_argument("-f", "--follow", action="store_true", help="keep following")
+    add_project_options(parser)
     parser.set_defaults(handler=handle)
 
 
-def handle(args, settings):
-    raise DevError("'logs' is not implemented yet")
+def handle(args, settings: Settings) -> int:
+    catalog = load_catalog()
+    for name in args.services:
+        catalog.service(name)  # a UsageError names the known services
+    compose = project_compose(args, settings)
+    result = compose.run(compose.logs_argv(args.services, tail=args.tail, follow=args.follow),
+                         check=False)
+    return result.returncode

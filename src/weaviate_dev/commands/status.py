@@ -1,12 +1,60 @@
-"""`weaviate-dev status` (placeholder until its issue lands)."""
+"""`weaviate-dev status`: the containers of the compose project with their state, health and
+host ports; `--json` for scripts. Health is Docker's health check where the service has one,
+else our readiness probe from the service catalog ("ready" / "not ready")."""
 
-from weaviate_dev.errors import DevError
+from __future__ import annotations
+
+import json
+
+from weaviate_dev import compose as compose_mod
+from weaviate_dev.commands.down import add_project_options
+from weaviate_dev.errors import UsageError
+from weaviate_dev.services import load_catalog
+from weaviate_dev.settings import Settings
 
 
-def register(subparsers):
-    parser = subparsers.add_parser("status", help="(not implemented yet)")
+def register(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "status", help="show the dev services: state, health, host ports",
+        description=__doc__, allow_abbrev=False)
+    parser.add_argument("--json", action="store_true", help="print JSON")
+    add_project_options(parser)
     parser.set_defaults(handler=handle)
 
 
-def handle(args, settings):
-    raise DevError("'status' is not implemented yet")
+def collect(project: str, settings: Settings) -> list[dict]:
+    """One row per container of the project."""
+    catalog = load_catalog()
+    rows = []
+    for container in compose_mod.project_containers(project):
+        health = container.health
+        if health == "-" and container.state == "running":
+            try:
+                service = catalog.service(container.service)
+            except UsageError:  # a container of an override file: no probe known
+                service = None
+            if service is not None:
+                ready = service.readiness_probe(settings.bind_address)() is None
+                health = "ready" if ready else "not ready"
+        rows.append({"service": container.service, "container": container.name,
+                     "state": container.state, "health": health,
+                     "ports": list(container.ports)})
+    return rows
+
+
+def handle(args, settings: Settings) -> int:
+    compose_mod.check_engine()
+    rows = collect(args.project_name, settings)
+    if args.json:
+        print(json.dumps(rows, indent=2))
+        return 0
+    if not rows:
+        print(f"no containers in compose project {args.project_name}")
+        return 0
+    header = ("SERVICE", "STATE", "HEALTH", "HOST PORTS")
+    table = [header] + [(r["service"], r["state"], r["health"], ", ".join(r["ports"]) or "-")
+                        for r in rows]
+    widths = [max(len(row[i]) for row in table) for i in range(3)]
+    for row in table:
+        print("  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row[:3])) + "  " + row[3])
+    return 0
