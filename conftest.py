@@ -1,0 +1,23 @@
+"""Root conftest: enables the toolkit's pytest plugin and points it at a tiny test model.
+
+Our suites never download a model: the reranker image is built with a small random
+cross-encoder that `reranker.testing` creates (same code path as a real model).
+"""
+
+import pytest
+
+pytest_plugins = ["weaviate_dev.pytest_plugin"]
+
+TEST_RERANKER_TAG = "weaviate-dev/reranker-transformers:test-tiny"
+
+
+@pytest.fixture(scope="session")
+def reranker_model_dir(tmp_path_factory):
+    from reranker.testing import make_tiny_cross_encoder
+
+    return make_tiny_cross_encoder(tmp_path_factory.mktemp("tiny-cross-encoder"), seed=0)
+
+
+@pytest.fixture(scope="session")
+def reranker_image_tag():
+    return TEST_RERANKER_TAG
