@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
+import os
 import shlex
+import signal
 import subprocess
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -71,3 +73,46 @@ def spawn(
         )
     except FileNotFoundError as exc:
         raise DevError(f"program not found: {argv[0]}") from exc
+
+
+def run_foreground(
+    argv: Sequence[str],
+    *,
+    cwd: str | Path | None = None,
+    env: Mapping[str, str] | None = None,
+    on_start=None,
+    signals: Sequence[int] = (signal.SIGINT, signal.SIGTERM),
+) -> int:
+    """Run argv in its own process group and wait; forward `signals` to that whole group.
+
+    Ctrl-C therefore reaches the server even behind a wrapper that ignores SIGINT (`go run`)
+    or proxies it (`docker run`). `on_start(popen)` runs once the process exists. Returns the
+    exit code, or 128+N when the process was killed by signal N. Call from the main thread.
+    """
+    proc = spawn(argv, cwd=cwd, env=env, start_new_session=True)
+
+    def forward(signum, _frame):
+        log.debug("forwarding signal %s to process group %s", signum, proc.pid)
+        try:
+            os.killpg(proc.pid, signum)
+        except ProcessLookupError:
+            pass
+
+    previous = {sig: signal.signal(sig, forward) for sig in signals}
+    try:
+        if on_start is not None:
+            on_start(proc)
+        code = proc.wait()
+    except BaseException:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGTERM)
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+        raise
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    return 128 - code if code < 0 else code
