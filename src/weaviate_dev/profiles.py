@@ -1,0 +1,377 @@
+"""Weaviate dev-server profiles: loads profiles.yaml and resolves one profile to a plan.
+
+A plan (`Resolved`) is everything `weaviate-dev run` needs to start one Weaviate process:
+the environment variables the profile sets, the server flags, the ports and the profile's own
+state directory. Cluster profiles are generated from a node index (`cluster_node_env`), so any
+node count works and ports never collide. Nothing here reads the process environment: the
+caller passes `environ` in.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+
+import yaml
+
+from weaviate_dev.errors import DevError, UsageError
+
+CHECKOUT = "{checkout}"
+BACKUPS = "{backups}"
+# Variables that only make sense when the variable named first is set (used when a
+# {checkout} variable must be left out because Weaviate runs from a binary or an image).
+DEPENDENT_VARIABLES = {
+    "RUNTIME_OVERRIDES_PATH": ("RUNTIME_OVERRIDES_ENABLED", "RUNTIME_OVERRIDES_LOAD_INTERVAL"),
+}
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """A YAML loader that rejects a key given twice in one mapping (the last would win)."""
+
+    def construct_mapping(self, node, deep=False):
+        seen = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if key in seen:
+                raise DevError(f"profiles data: key {key!r} repeated {key_node.start_mark}")
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
+@dataclass(frozen=True)
+class Need:
+    """A service a profile talks to: its host port and the restart flag that starts it."""
+
+    port: int
+    flag: str | None = None
+    what: str | None = None
+
+    def describe(self) -> str:
+        name = self.what or self.flag or "service"
+        how = f" (start it: weaviate-dev restart --{self.flag})" if self.flag else ""
+        return f"{name} on localhost:{self.port}{how}"
+
+
+@dataclass(frozen=True)
+class Option:
+    """A named variant of a profile (e.g. --contextionary): extra variables and needs."""
+
+    name: str
+    help: str
+    env: Mapping[str, str]
+    needs: tuple[Need, ...] = ()
+
+
+@dataclass(frozen=True)
+class Profile:
+    """One profile name of the original script, as declared in profiles.yaml."""
+
+    name: str
+    description: str
+    kind: str  # "server", "cluster" (a node of a cluster) or "helper"
+    env: Mapping[str, str] = field(default_factory=dict)  # groups + own env, in order
+    port: int = 8080
+    timeout: str | None = "600s"
+    runner: str = "go"  # "go" (go run / binary / image) or "dlv"
+    cluster: str | None = None
+    node: int | None = None  # node index of a cluster profile
+    nodes: int | None = None  # the cluster's default voter count
+    options: Mapping[str, Option] = field(default_factory=dict)
+    needs: tuple[Need, ...] = ()
+    notes: tuple[str, ...] = ()
+    fixes: tuple[str, ...] = ()
+    replacement: str | None = None  # helpers: the command that replaces them
+    then: tuple[str, ...] = ()  # helpers: manual steps after the replacement
+
+
+@dataclass(frozen=True)
+class Resolved:
+    """A fully resolved profile: what one Weaviate process gets."""
+
+    profile: str
+    label: str  # profile name, or "<cluster> node I" for generated nodes
+    env: Mapping[str, str]
+    server_args: tuple[str, ...]
+    port: int
+    ports: Mapping[str, int]  # every port this process listens on, by purpose
+    state_dir: Path  # the profile's (or node's) own directory: data/ and backups/
+    data_dir: Path
+    runner: str
+    needs: tuple[Need, ...]
+    notes: tuple[str, ...]
+    node: int | None = None
+    nodes: int | None = None
+
+    @property
+    def ready_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/v1/.well-known/ready"
+
+    def env_lines(self) -> list[str]:
+        """`KEY=VALUE` lines, sorted by key (for --print-env)."""
+        return [f"{key}={self.env[key]}" for key in sorted(self.env)]
+
+
+@dataclass(frozen=True)
+class ClusterPorts:
+    """The base ports of the cluster scheme (profiles.yaml `cluster_ports`)."""
+
+    http: int = 8080
+    grpc: int = 50051
+    gossip: int = 7100
+    raft: int = 8300
+
+
+def cluster_node_env(index: int, nodes: int, base: ClusterPorts, *, metrics: int, pprof: int
+                     ) -> tuple[dict[str, str], dict[str, int]]:
+    """The variables and listening ports of cluster node `index` among `nodes` voters.
+
+    Node 0 keeps the server defaults for gRPC and raft (as the original did); every other
+    node shifts each port by its index (pairs of ports shift by two).
+    """
+    if index < 0:
+        raise UsageError(f"--node must be 0 or more, not {index}")
+    if nodes < 1:
+        raise UsageError(f"--nodes must be 1 or more, not {nodes}")
+    gossip = base.gossip + 2 * index
+    raft = base.raft + 2 * index
+    ports = {
+        "http": base.http + index,
+        "grpc": base.grpc + index,
+        "metrics": metrics + index,
+        "pprof": pprof + index,
+        "gossip": gossip,
+        "data": gossip + 1,
+        "raft": raft,
+        "raft-rpc": raft + 1,
+    }
+    env = {
+        "CLUSTER_IN_LOCALHOST": "true",
+        "CLUSTER_GOSSIP_BIND_PORT": str(gossip),
+        "CLUSTER_DATA_BIND_PORT": str(gossip + 1),
+        "RAFT_JOIN": ",".join(f"weaviate-{j}:{base.raft + 2 * j}" for j in range(nodes)),
+    }
+    if index > 0:
+        env.update({
+            "CLUSTER_HOSTNAME": f"weaviate-{index}",
+            "CLUSTER_JOIN": f"localhost:{base.gossip}",
+            "GRPC_PORT": str(ports["grpc"]),
+            "PROMETHEUS_MONITORING_PORT": str(ports["metrics"]),
+            "GO_PROFILING_PORT": str(ports["pprof"]),
+            "RAFT_PORT": str(raft),
+            "RAFT_INTERNAL_RPC_PORT": str(raft + 1),
+        })
+    if index < nodes:  # voters bootstrap together; later nodes join as non-voters
+        env["RAFT_BOOTSTRAP_EXPECT"] = str(nodes)
+    return env, ports
+
+
+def check_cluster_ports(nodes_ports: Iterable[Mapping[str, int]]) -> None:
+    """Raise UsageError when two listening ports of a cluster coincide."""
+    owner: dict[int, str] = {}
+    for index, ports in enumerate(nodes_ports):
+        for purpose, port in ports.items():
+            who = f"node {index} {purpose}"
+            if port in owner:
+                raise UsageError(f"port {port} would be used twice ({owner[port]}, {who}); "
+                                 "use fewer nodes or other base ports")
+            if not 0 < port < 65536:
+                raise UsageError(f"port {port} ({who}) is out of range")
+            owner[port] = who
+
+
+def _needs(items) -> tuple[Need, ...]:
+    return tuple(Need(port=int(i["port"]), flag=i.get("flag"), what=i.get("what"))
+                 for i in items or ())
+
+
+def _strings(mapping: Mapping | None) -> dict[str, str]:
+    return {str(k): str(v) for k, v in (mapping or {}).items()}
+
+
+class Catalog:
+    """All profiles of profiles.yaml, by name, in the file's order."""
+
+    def __init__(self, data: Mapping):
+        self.data = data
+        common = data["common"]
+        self.overridable = _strings(common["overridable"])
+        self.fixed = _strings(common["fixed"])
+        self.changes = {str(k): str(v) for k, v in data["changes"].items()}
+        self.cluster_ports = ClusterPorts(**data.get("cluster_ports", {}))
+        server = data.get("server", {})
+        self.default_port = int(server.get("port", 8080))
+        self.default_timeout = server.get("timeout", "600s")
+        self.groups = {name: _strings(env) for name, env in data["groups"].items()}
+        self.profiles: dict[str, Profile] = {}
+        for name, spec in data["profiles"].items():
+            self._add(self._profile(name, spec, kind="server"))
+        for cluster, spec in data["clusters"].items():
+            for index, name in enumerate(spec["profiles"]):
+                self._add(self._profile(
+                    name, spec, kind="cluster", cluster=cluster, node=index,
+                    description=f"{spec['description']} - node {index}",
+                    fixes=spec.get("fixes", {}).get(name, ())))
+        for name, spec in data["helpers"].items():
+            self._add(Profile(
+                name=name, description=spec["description"], kind="helper",
+                replacement=spec["replacement"], then=tuple(spec.get("then", ())),
+                fixes=tuple(spec.get("fixes", ()))))
+        for profile in self.profiles.values():
+            unknown = set(profile.fixes) - set(self.changes)
+            if unknown:
+                raise DevError(f"profile {profile.name}: unknown changes {sorted(unknown)}")
+
+    @classmethod
+    def load(cls, path: str | Path | None = None) -> "Catalog":
+        """Load profiles.yaml (the packaged one unless `path` is given)."""
+        if path is None:
+            text = resources.files("weaviate_dev").joinpath("profiles.yaml").read_text()
+        else:
+            text = Path(path).read_text()
+        return cls(yaml.load(text, Loader=_UniqueKeyLoader))
+
+    def _add(self, profile: Profile) -> None:
+        if profile.name in self.profiles:
+            raise DevError(f"profile {profile.name} defined twice")
+        self.profiles[profile.name] = profile
+
+    def _profile(self, name, spec, *, kind, cluster=None, node=None, description=None,
+                 fixes=None) -> Profile:
+        env: dict[str, str] = {}
+        for group in spec.get("include", ()):
+            if group not in self.groups:
+                raise DevError(f"profile {name}: unknown group {group!r}")
+            env.update(self.groups[group])
+        env.update(_strings(spec.get("env")))
+        options = {
+            key: Option(name=key, help=str(o.get("help", "")), env=_strings(o.get("env")),
+                        needs=_needs(o.get("needs")))
+            for key, o in (spec.get("options") or {}).items()
+        }
+        return Profile(
+            name=name,
+            description=description or spec["description"],
+            kind=kind,
+            env=env,
+            port=int(spec.get("port", self.default_port)),
+            timeout=spec.get("timeout", self.default_timeout),
+            runner=spec.get("runner", "go"),
+            cluster=cluster,
+            node=node,
+            nodes=int(spec["nodes"]) if cluster else None,
+            options=options,
+            needs=_needs(spec.get("needs")),
+            notes=tuple(spec.get("notes", ())),
+            fixes=tuple(fixes if fixes is not None else spec.get("fixes", ())),
+        )
+
+    def names(self) -> list[str]:
+        return list(self.profiles)
+
+    def get(self, name: str) -> Profile:
+        try:
+            return self.profiles[name]
+        except KeyError:
+            close = difflib.get_close_matches(name, self.profiles, n=3)
+            hint = f"; did you mean {', '.join(close)}?" if close else ""
+            raise UsageError(f"unknown profile {name!r}{hint} (see --list)") from None
+
+    def resolve(
+        self,
+        name: str,
+        *,
+        data_root: Path,
+        environ: Mapping[str, str] | None = None,
+        checkout: Path | None = None,
+        node: int | None = None,
+        nodes: int | None = None,
+        options: Iterable[str] = (),
+        relative_to: Path | None = None,
+    ) -> Resolved:
+        """Resolve profile `name` to a plan.
+
+        environ: the caller's environment (only the common `${X:-default}` variables and
+          PERSISTENCE_DATA_PATH are taken from it, as in the original).
+        checkout: the Weaviate source checkout ({checkout}); None leaves such variables out.
+        node/nodes: for cluster profiles, the node index and voter count to generate.
+        relative_to: where a relative PERSISTENCE_DATA_PATH override is anchored.
+        """
+        environ = environ or {}
+        profile = self.get(name)
+        if profile.kind == "helper":
+            raise UsageError(f"{name} is not a Weaviate profile; use: {profile.replacement}")
+        for option in options:
+            if option not in profile.options:
+                raise UsageError(f"profile {name} has no option --{option}")
+        if profile.kind != "cluster" and (node is not None or nodes is not None):
+            raise UsageError(f"--node/--nodes only apply to cluster profiles, not {name}")
+
+        env = {key: (environ.get(key) or default) for key, default in self.overridable.items()}
+        env.update(self.fixed)
+        env.update(profile.env)
+        port = profile.port
+        ports: dict[str, int] = {"http": port}
+        label = name
+        state_dir = Path(data_root) / name
+        if profile.kind == "cluster":
+            index = profile.node if node is None else node
+            count = profile.nodes if nodes is None else nodes
+            metrics = int(env["PROMETHEUS_MONITORING_PORT"])
+            pprof = int(env["GO_PROFILING_PORT"])
+            all_ports = [cluster_node_env(i, count, self.cluster_ports, metrics=metrics,
+                                          pprof=pprof)[1]
+                         for i in range(max(count, index + 1))]
+            check_cluster_ports(all_ports)
+            node_env, ports = cluster_node_env(index, count, self.cluster_ports,
+                                               metrics=metrics, pprof=pprof)
+            env.update(node_env)
+            port = ports["http"]
+            node, nodes = index, count
+            if index != profile.node:
+                label = f"{profile.cluster} cluster node {index}"
+            state_dir = Path(data_root) / f"{profile.cluster}-cluster" / f"weaviate-{index}"
+        else:
+            ports["metrics"] = int(env["PROMETHEUS_MONITORING_PORT"])
+            ports["pprof"] = int(env["GO_PROFILING_PORT"])
+
+        needs = list(profile.needs)
+        for option in options:
+            env.update(profile.options[option].env)
+            needs.extend(profile.options[option].needs)
+
+        override = environ.get("PERSISTENCE_DATA_PATH")
+        if override:
+            data_dir = Path(override + (f"-weaviate-{node}" if profile.kind == "cluster" else ""))
+            if not data_dir.is_absolute() and relative_to is not None:
+                data_dir = Path(relative_to) / data_dir
+        else:
+            data_dir = state_dir / "data"
+        env["PERSISTENCE_DATA_PATH"] = str(data_dir)
+
+        notes = list(profile.notes)
+        for key, value in list(env.items()):
+            if BACKUPS in value:
+                env[key] = value.replace(BACKUPS, str(state_dir / "backups"))
+            if CHECKOUT in value:
+                if checkout is not None:
+                    env[key] = value.replace(CHECKOUT, str(checkout))
+                else:
+                    dropped = [key, *DEPENDENT_VARIABLES.get(key, ())]
+                    for k in dropped:
+                        env.pop(k, None)
+                    notes.append(f"left out {', '.join(dropped)}: {value} needs a Weaviate "
+                                 "source checkout (--weaviate-src DIR)")
+
+        server_args = ["--scheme", "http", "--host", "127.0.0.1", "--port", str(port)]
+        if profile.timeout:
+            server_args += [f"--read-timeout={profile.timeout}",
+                            f"--write-timeout={profile.timeout}"]
+        return Resolved(
+            profile=name, label=label, env=dict(sorted(env.items())),
+            server_args=tuple(server_args), port=port, ports=ports, state_dir=state_dir,
+            data_dir=data_dir, runner=profile.runner, needs=tuple(needs), notes=tuple(notes),
+            node=node, nodes=nodes,
+        )
