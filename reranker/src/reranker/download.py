@@ -1,0 +1,93 @@
+"""Fetch a cross-encoder into a directory at image build time (or take a local one).
+
+Runs as a plain script too (`python download.py ...`): the Dockerfile copies only this file,
+so that the model layer does not depend on the rest of the source. It downloads only what
+the torch engine needs (config, tokenizer, one set of weights: not the ONNX/OpenVINO/TF/Flax
+variants many model repositories also carry), then loads the result with `CrossEncoder` and
+scores one pair, so a broken model fails the build instead of the container.
+
+    python -m reranker.download --model-name cross-encoder/ms-marco-MiniLM-L-6-v2 --output DIR
+    python -m reranker.download --local-dir models/local --output DIR
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import sys
+from pathlib import Path
+
+# Top-level files worth having; weights are chosen separately (safetensors over .bin).
+WANTED_SUFFIXES = (".json", ".txt", ".model", ".py")
+WEIGHT_FILES = ("model.safetensors", "model.safetensors.index.json", "pytorch_model.bin",
+                "pytorch_model.bin.index.json")
+SKIPPED = {"README.md", ".gitattributes"}
+
+
+def wanted_files(names: list[str]) -> list[str]:
+    """The files of a model repository that the torch engine loads."""
+    top = [n for n in names if "/" not in n and n not in SKIPPED]
+    weights: list[str] = []
+    if "model.safetensors" in top or "model.safetensors.index.json" in top:
+        weights = [n for n in top if n.endswith(".safetensors") or n.endswith(".safetensors.index.json")]
+    else:
+        weights = [n for n in top if n.startswith("pytorch_model") and
+                   (n.endswith(".bin") or n.endswith(".bin.index.json"))]
+    others = [n for n in top if n.endswith(WANTED_SUFFIXES) and n not in weights]
+    return sorted(set(others + weights))
+
+
+def download(model_name: str, output: Path) -> None:
+    from huggingface_hub import HfApi, hf_hub_download
+
+    files = wanted_files(HfApi().list_repo_files(model_name))
+    if "config.json" not in files:
+        raise SystemExit(f"{model_name} has no config.json; is it a transformers model?")
+    print(f"downloading {model_name}: {', '.join(files)}", flush=True)
+    output.mkdir(parents=True, exist_ok=True)
+    for name in files:
+        hf_hub_download(model_name, name, local_dir=str(output))
+    shutil.rmtree(output / ".cache", ignore_errors=True)  # huggingface_hub's bookkeeping
+
+
+def copy_local(source: Path, output: Path) -> None:
+    if not (source / "config.json").is_file():
+        raise SystemExit(f"{source} is not a model directory (no config.json)")
+    print(f"copying the local model {source}", flush=True)
+    shutil.copytree(source, output, dirs_exist_ok=True)
+
+
+def check(output: Path) -> None:
+    """Load the model the way the service will and score one pair."""
+    from sentence_transformers import CrossEncoder
+
+    model = CrossEncoder(str(output), device="cpu")
+    score = model.predict([["a query", "a document"]], show_progress_bar=False)
+    print(f"model check: activation {type(model.activation_fn).__name__}, "
+          f"test score {float(score[0]):.4f}", flush=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model-name", default="", help="Hugging Face model id to download")
+    parser.add_argument("--local-dir", default="",
+                        help="a model directory to copy instead (wins over --model-name)")
+    parser.add_argument("--output", required=True, type=Path)
+    parser.add_argument("--no-check", action="store_true", help="skip the load-and-score check")
+    args = parser.parse_args(argv)
+    if args.local_dir:
+        copy_local(Path(args.local_dir), args.output)
+    elif args.model_name:
+        # Plain HTTPS downloads honour the CA bundle of a proxy; the Xet transport may not.
+        os.environ.setdefault("HF_HUB_DISABLE_XET", "1")
+        download(args.model_name, args.output)
+    else:
+        parser.error("give --model-name or --local-dir")
+    if not args.no_check:
+        check(args.output)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,29 @@
+"""Engines for tests that run the server in a subprocess (importable via PYTHONPATH).
+
+`ENGINE=reranker_test_engines:slow` scores every request after holding one lock for
+SLOW_ENGINE_SECONDS (default 1): requests pile up the way Weaviate's parallel chunks do.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+
+
+class SlowEngine:
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self._lock = threading.Lock()
+
+    def score(self, query: str, documents: list[str]) -> list[float]:
+        with self._lock:
+            time.sleep(self.seconds)
+        return [float(len(d)) for d in documents]
+
+    def meta(self) -> dict:
+        return {"model_type": "slow-test-engine"}
+
+
+def slow(settings) -> SlowEngine:
+    return SlowEngine(float(os.environ.get("SLOW_ENGINE_SECONDS", "1")))
