@@ -138,7 +138,7 @@ def process_holding(port: int, proc: Path = Path("/proc")) -> str | None:
             for fd in (pid_dir / "fd").iterdir():
                 if os.readlink(fd) in targets:
                     cmdline = (pid_dir / "cmdline").read_bytes().replace(b"\0", b" ")
-                    command = cmdline.decode(errors="replace").strip()[:120]
+                    command = " ".join(cmdline.decode(errors="replace").split())[:120]
                     return f"process {pid_dir.name} ({command})"
         except OSError:  # gone, or not ours to look at
             continue

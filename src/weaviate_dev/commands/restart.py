@@ -87,6 +87,10 @@ class Plan:
     compose: compose_mod.Compose
     bind_address: str
     reranker_image: str
+    timeout: float | None = None  # overrides every service's own readiness timeout
+
+    def timeout_for(self, service: Service) -> float:
+        return self.timeout if self.timeout is not None else service.timeout
 
     def describe(self) -> list[str]:
         lines = [f"workspace: {self.workspace}", "services:"]
@@ -96,7 +100,7 @@ class Plan:
             published = ", ".join(f"{self.bind_address}:{p.host}->{p.container}"
                                   for p in service.ports)
             lines.append(f"  {service.name:26} {published}  (ready: {probe_text(service)} "
-                         f"within {service.timeout:.0f}s)")
+                         f"within {self.timeout_for(service):g}s)")
         if any(s.name == RERANKER_SERVICE for s in self.services):
             lines.append(f"reranker image: {self.reranker_image} (built from reranker/ "
                          "if missing)")
@@ -143,6 +147,7 @@ def make_plan(args, settings: Settings, catalog: Catalog,
         compose=compose,
         bind_address=settings.bind_address,
         reranker_image=settings.reranker_image,
+        timeout=args.timeout,
     )
 
 
@@ -161,7 +166,7 @@ def handle(args, settings: Settings) -> int:
         print("dry run: nothing was checked, stopped, deleted or started")
         return 0
     preflight(plan)
-    act(plan, settings, timeout=args.timeout)
+    act(plan, settings)
     return 0
 
 
@@ -179,7 +184,7 @@ def preflight(plan: Plan) -> None:
                        "started; free the port(s) or stop what holds them")
 
 
-def act(plan: Plan, settings: Settings, *, timeout: float | None = None) -> None:
+def act(plan: Plan, settings: Settings) -> None:
     names = plan.service_names
     if RERANKER_SERVICE in names:
         ensure_reranker_image(settings)
@@ -195,7 +200,7 @@ def act(plan: Plan, settings: Settings, *, timeout: float | None = None) -> None
     started = time.monotonic()
     plan.compose.run(plan.compose.up_argv(names), capture=True)
     for service in plan.services:
-        wait_for(plan, service, timeout or service.timeout)
+        wait_for(plan, service, plan.timeout_for(service))
     say(f"all services ready after {time.monotonic() - started:.1f}s")
     if KEYCLOAK_SERVICE in names:
         service = next(s for s in plan.services if s.name == KEYCLOAK_SERVICE)
@@ -218,7 +223,7 @@ def ensure_reranker_image(settings: Settings) -> None:
 
 def wait_for(plan: Plan, service: Service, timeout: float) -> float:
     where = f"{probe_host(plan.bind_address)}:{service.ports[0].host}"
-    say(f"waiting for {service.name} on {where} (up to {timeout:.0f}s)")
+    say(f"waiting for {service.name} on {where} (up to {timeout:g}s)")
     took = wait_until(
         service.readiness_probe(plan.bind_address),
         what=f"{service.name} ({probe_text(service, where)})",

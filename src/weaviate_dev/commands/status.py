@@ -1,6 +1,6 @@
 """`weaviate-dev status`: the containers of the compose project with their state, health and
-host ports; `--json` for scripts. Health is Docker's health check where the service has one,
-else our readiness probe from the service catalog ("ready" / "not ready")."""
+host ports; `--json` for scripts. HEALTH is Docker's health check where the service has one
+("-" otherwise); READY is our readiness probe from the service catalog, run now."""
 
 from __future__ import annotations
 
@@ -27,17 +27,17 @@ def collect(project: str, settings: Settings) -> list[dict]:
     catalog = load_catalog()
     rows = []
     for container in compose_mod.project_containers(project):
-        health = container.health
-        if health == "-" and container.state == "running":
+        ready = "-"
+        if container.state == "running":
             try:
                 service = catalog.service(container.service)
             except UsageError:  # a container of an override file: no probe known
                 service = None
             if service is not None:
-                ready = service.readiness_probe(settings.bind_address)() is None
-                health = "ready" if ready else "not ready"
+                probe = service.readiness_probe(settings.bind_address)
+                ready = "yes" if probe() is None else "no"
         rows.append({"service": container.service, "container": container.name,
-                     "state": container.state, "health": health,
+                     "state": container.state, "health": container.health, "ready": ready,
                      "ports": list(container.ports)})
     return rows
 
@@ -51,10 +51,10 @@ def handle(args, settings: Settings) -> int:
     if not rows:
         print(f"no containers in compose project {args.project_name}")
         return 0
-    header = ("SERVICE", "STATE", "HEALTH", "HOST PORTS")
-    table = [header] + [(r["service"], r["state"], r["health"], ", ".join(r["ports"]) or "-")
-                        for r in rows]
-    widths = [max(len(row[i]) for row in table) for i in range(3)]
+    header = ("SERVICE", "STATE", "HEALTH", "READY", "HOST PORTS")
+    table = [header] + [(r["service"], r["state"], r["health"], r["ready"],
+                         ", ".join(r["ports"]) or "-") for r in rows]
+    widths = [max(len(row[i]) for row in table) for i in range(len(header) - 1)]
     for row in table:
-        print("  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row[:3])) + "  " + row[3])
+        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths)) + "  " + row[-1])
     return 0

@@ -1,0 +1,161 @@
+"""The service catalog (services.yaml) and its agreement with compose/docker-compose.yml."""
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from weaviate_dev.cli import build_parser
+from weaviate_dev.errors import DevError, UsageError
+from weaviate_dev.services import load_catalog
+
+ROOT = Path(__file__).resolve().parents[1]
+COMPOSE_FILE = ROOT / "compose" / "docker-compose.yml"
+BIND = "${WEAVIATE_DEV_BIND_ADDRESS:-127.0.0.1}"
+
+# Every flag of the original restart_dev_environment.sh and the services it started.
+ORIGINAL_FLAGS = {
+    "contextionary": ["contextionary"],
+    "keycloak": ["keycloak"],
+    "transformers": ["t2v-transformers"],
+    "transformers-passage-query": ["t2v-transformers-passage", "t2v-transformers-query"],
+    "qna": ["qna-transformers"],
+    "sum": ["sum-transformers"],
+    "image": ["i2v-neural"],
+    "ner": ["ner-transformers"],
+    "spellcheck": ["text-spellcheck"],
+    "clip": ["multi2vec-clip"],
+    "bind": ["multi2vec-bind"],
+    "reranker": ["reranker-transformers"],
+    "gpt4all": ["t2v-gpt4all"],
+    "prometheus": ["prometheus", "grafana"],
+    "s3": ["backup-s3"],
+    "gcs": ["backup-gcs"],
+    "azure": ["backup-azure"],
+    "ollama": ["ollama"],
+    "model2vec": ["text2vec-model2vec"],
+}
+
+
+@pytest.fixture(scope="module")
+def catalog():
+    return load_catalog()
+
+
+@pytest.fixture(scope="module")
+def compose_doc():
+    return yaml.safe_load(COMPOSE_FILE.read_text())
+
+
+def parse_flags(*argv):
+    args = build_parser().parse_args(["restart", *argv])
+    return sorted(set(args.flags or []))
+
+
+@pytest.mark.parametrize("flag,services", sorted(ORIGINAL_FLAGS.items()))
+def test_every_original_flag_starts_its_services(catalog, flag, services):
+    assert [s.name for s in catalog.select(parse_flags(f"--{flag}"))] == services
+
+
+def test_no_flag_starts_nothing_not_even_contextionary(catalog):
+    assert catalog.select(parse_flags()) == []
+
+
+def test_transformers_no_longer_implies_anything_else(catalog):
+    names = [s.name for s in catalog.select(parse_flags("--transformers", "--qna"))]
+    assert names == ["t2v-transformers", "qna-transformers"]
+
+
+def test_ollama_works_in_any_position(catalog):
+    first = catalog.select(parse_flags("--ollama", "--s3", "--reranker"))
+    last = catalog.select(parse_flags("--s3", "--reranker", "--ollama"))
+    middle = catalog.select(parse_flags("--s3", "--ollama", "--reranker", "--ollama"))
+    assert first == last == middle
+    assert [s.name for s in first] == ["reranker-transformers", "backup-s3", "ollama"]
+
+
+@pytest.mark.parametrize("bad", ["--s3x", "--rer", "--transformer", "--ollamax", "reranker"])
+def test_unknown_or_abbreviated_flags_are_rejected(bad, capsys):
+    with pytest.raises(SystemExit) as exc:
+        build_parser().parse_args(["restart", bad])
+    assert exc.value.code == 2
+    assert bad in capsys.readouterr().err
+
+
+def test_voyagemulti_is_a_clear_error(catalog):
+    with pytest.raises(UsageError, match="multi2vec-voyageai"):
+        catalog.select(parse_flags("--voyagemulti", "--reranker"))
+
+
+def test_reranker_on_8009(catalog):
+    reranker = catalog.service("reranker-transformers")
+    assert [(p.host, p.container) for p in reranker.ports] == [(8009, 8080)]
+    assert reranker.probe.path == "/.well-known/ready"
+    assert reranker.url("0.0.0.0") == "http://127.0.0.1:8009"
+
+
+def test_catalog_and_compose_file_agree(catalog, compose_doc):
+    compose_services = compose_doc["services"]
+    assert sorted(compose_services) == sorted(s.name for s in catalog.services)
+    for service in catalog.services:
+        expected = [f"{BIND}:{p.host}:{p.container}" for p in service.ports]
+        assert compose_services[service.name]["ports"] == expected, service.name
+
+
+def test_no_two_services_share_a_host_port(catalog):
+    ports = [p for s in catalog.services for p in s.host_ports]
+    assert len(ports) == len(set(ports))
+    assert {9090, 9091, 9092} <= set(ports)  # the three that used to clash on 9090
+
+
+def test_duplicate_host_port_in_a_catalog_is_refused(tmp_path):
+    bad = tmp_path / "services.yaml"
+    bad.write_text(yaml.safe_dump({"services": {
+        "a": {"flag": "a", "ports": [{"host": 9090, "container": 1}], "timeout": 1},
+        "b": {"flag": "b", "ports": [{"host": 9090, "container": 2}], "timeout": 1},
+    }}))
+    with pytest.raises(DevError, match="9090"):
+        load_catalog(bad)
+
+
+def test_compose_file_images_are_pinned(compose_doc):
+    assert "version" not in compose_doc
+    for name, service in compose_doc["services"].items():
+        image = service["image"]
+        if name == "reranker-transformers":
+            assert image == "${WEAVIATE_DEV_RERANKER_IMAGE:-weaviate-dev/reranker-transformers:latest}"
+            continue
+        repository, _, tag = image.rpartition(":")
+        assert repository and tag and tag != "latest" and "/" not in tag, (name, image)
+
+
+def test_reranker_is_built_from_our_reranker_dir(compose_doc):
+    build = compose_doc["services"]["reranker-transformers"]["build"]
+    assert (COMPOSE_FILE.parent / build["context"]).resolve() == ROOT / "reranker"
+    assert set(build["args"]) == {"BASE_IMAGE", "MODEL_NAME", "LOCAL_MODEL_DIR", "CA_BUNDLE",
+                                  "PIP_INDEX_URL", "PIP_EXTRA_INDEX_URL"}
+
+
+def test_containers_calling_the_host_can_resolve_it(compose_doc):
+    for name, service in compose_doc["services"].items():
+        text = yaml.safe_dump(service)
+        mounted = [v.split(":")[0] for v in service.get("volumes", []) if v.startswith("./")]
+        calls_host = "host.docker.internal" in text or any(
+            "host.docker.internal" in (COMPOSE_FILE.parent / m).read_text()
+            for m in mounted if (COMPOSE_FILE.parent / m).is_file())
+        if calls_host:
+            assert "host.docker.internal:host-gateway" in service.get("extra_hosts", []), name
+
+
+def test_mounted_config_files_exist(compose_doc):
+    for name, service in compose_doc["services"].items():
+        for volume in service.get("volumes", []):
+            source = volume.split(":")[0]
+            if source.startswith("./"):
+                assert (COMPOSE_FILE.parent / source).exists(), (name, source)
+
+
+def test_state_paths_cover_what_the_original_forgot(catalog):
+    patterns = catalog.state_paths
+    assert {"data", "connector_state.json", "schema_state.json"} <= set(patterns)
+    assert "data-weaviate-[0-9]*" in patterns and "backups-*" in patterns
