@@ -1,0 +1,75 @@
+"""Fixtures for the end-to-end suites: a `Book` collection in the session's Weaviate.
+
+The containers come from `weaviate_dev.pytest_plugin` (enabled in the root conftest). Every
+test here talks to a real Weaviate whose reranker-transformers module calls our reranker.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import random
+from pathlib import Path
+
+import pytest
+import requests
+
+DATA = Path(__file__).parent / "data" / "books.jsonl"
+COLLECTION = "Book"
+VECTOR_DIMENSIONS = 16
+
+
+def book_vector(index: int) -> list[float]:
+    """A deterministic unit vector per book (our own vectors; no vectorizer module runs)."""
+    rng = random.Random(index)
+    values = [rng.gauss(0, 1) for _ in range(VECTOR_DIMENSIONS)]
+    norm = math.sqrt(sum(v * v for v in values))
+    return [v / norm for v in values]
+
+
+def reranker_scores(reranker_url: str, query: str, documents: list[str]) -> list[float]:
+    """What our reranker says, asked directly (the ground truth Weaviate must pass on)."""
+    response = requests.post(f"{reranker_url}/rerank", timeout=60,
+                             json={"query": query, "documents": documents, "property": ""})
+    response.raise_for_status()
+    return [item["score"] for item in response.json()["scores"]]
+
+
+def graphql(weaviate_url: str, query: str) -> dict:
+    response = requests.post(f"{weaviate_url}/v1/graphql", json={"query": query}, timeout=120)
+    response.raise_for_status()
+    return response.json()
+
+
+@pytest.fixture(scope="session")
+def books() -> list[dict]:
+    rows = [json.loads(line) for line in DATA.read_text(encoding="utf-8").splitlines() if line]
+    assert len(rows) >= 100, "the test collection must hold at least 100 passages"
+    return rows
+
+
+@pytest.fixture(scope="session")
+def book_collection(weaviate_container, weaviate_client, books):
+    """The `Book` class, created through the raw schema API, filled through the v4 client."""
+    from weaviate.classes.data import DataObject
+
+    schema = {
+        "class": COLLECTION,
+        "vectorizer": "none",
+        "moduleConfig": {"reranker-transformers": {}},
+        "properties": [
+            {"name": "title", "dataType": ["text"]},
+            {"name": "author", "dataType": ["text"]},
+            {"name": "genre", "dataType": ["text"]},
+            {"name": "description", "dataType": ["text"]},
+            {"name": "year", "dataType": ["int"]},
+        ],
+    }
+    response = requests.post(f"{weaviate_container.http_url}/v1/schema", json=schema, timeout=30)
+    assert response.status_code == 200, response.text
+    collection = weaviate_client.collections.get(COLLECTION)
+    result = collection.data.insert_many(
+        [DataObject(properties=book, vector=book_vector(i)) for i, book in enumerate(books)])
+    assert not result.errors, result.errors
+    assert len(collection) == len(books)
+    return collection
