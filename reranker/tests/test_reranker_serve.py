@@ -1,0 +1,152 @@
+"""`python -m reranker` over real HTTP on 127.0.0.1: gunicorn, the loader, the health timing."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+import requests
+
+TESTS_DIR = Path(__file__).resolve().parent
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Server:
+    def __init__(self, process: subprocess.Popen, url: str, log: Path) -> None:
+        self.process, self.url, self.log = process, url, log
+
+    def log_tail(self, lines: int = 40) -> str:
+        return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
+
+    def wait_ready(self, timeout: float = 60) -> None:
+        deadline = time.monotonic() + timeout
+        last = "no answer"
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                pytest.fail(f"server exited with {self.process.returncode}:\n{self.log_tail()}")
+            try:
+                status = requests.get(f"{self.url}/.well-known/ready", timeout=1).status_code
+                if status == 204:
+                    return
+                last = f"status {status}"
+            except requests.RequestException as exc:
+                last = repr(exc)
+            time.sleep(0.2)
+        pytest.fail(f"{self.url}/.well-known/ready not 204 within {timeout}s ({last}):\n"
+                    f"{self.log_tail()}")
+
+
+@contextlib.contextmanager
+def serve(tmp_path: Path, model_dir: Path, env: dict[str, str] | None = None) -> Iterator[Server]:
+    port = free_port()
+    log = tmp_path / f"server-{port}.log"
+    environ = {**os.environ, **(env or {})}
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "reranker", "--model-dir", str(model_dir),
+             "--host", "127.0.0.1", "--port", str(port)],
+            stdout=out, stderr=subprocess.STDOUT, env=environ)
+    try:
+        yield Server(process, f"http://127.0.0.1:{port}", log)
+    finally:
+        process.terminate()
+        try:
+            process.wait(15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(5)
+
+
+def test_python_m_reranker_serves_the_protocol(tmp_path, tiny_model_dir, reference):
+    with serve(tmp_path, tiny_model_dir) as server:
+        server.wait_ready()
+        assert requests.get(f"{server.url}/.well-known/live", timeout=5).status_code == 204
+        meta = requests.get(f"{server.url}/meta", timeout=5)
+        assert meta.status_code == 200 and "model" in meta.json()
+        docs = ["frank herbert wrote dune", "cats", ""]
+        # Like Weaviate: a raw JSON body without a Content-Type header.
+        body = json.dumps({"query": "who wrote dune", "documents": docs, "property": ""})
+        response = requests.post(f"{server.url}/rerank", data=body.encode(), timeout=10)
+        assert "Content-Type" not in response.request.headers
+        assert response.status_code == 200
+        scores = [s["score"] for s in response.json()["scores"]]
+        np.testing.assert_allclose(
+            scores, reference.predict([["who wrote dune", d] for d in docs]), atol=1e-5)
+        bad = requests.post(f"{server.url}/rerank", data=b"{nope", timeout=5)
+        assert bad.status_code == 400 and "error" in bad.json()
+        missing = requests.get(f"{server.url}/missing", timeout=5)
+        assert missing.status_code == 404 and "error" in missing.json()
+        assert "gthread" in server.log_tail(100)
+
+
+def test_health_answers_at_once_while_requests_queue_for_the_model(tmp_path, tiny_model_dir):
+    env = {"ENGINE": "reranker_test_engines:slow", "SLOW_ENGINE_SECONDS": "1",
+           "PYTHONPATH": os.pathsep.join([str(TESTS_DIR), os.environ.get("PYTHONPATH", "")])}
+    with serve(tmp_path, tiny_model_dir, env) as server:
+        server.wait_ready()
+        statuses: list[int] = []
+
+        def rerank(i: int) -> None:
+            body = json.dumps({"query": "q", "documents": ["x" * i] * 32}).encode()
+            statuses.append(requests.post(f"{server.url}/rerank", data=body, timeout=60)
+                            .status_code)
+
+        threads = [threading.Thread(target=rerank, args=(i,)) for i in range(8)]
+        for thread in threads:
+            thread.start()
+        time.sleep(0.5)  # the scoring lock is now held, 7 requests wait behind it
+        for _ in range(5):
+            started = time.monotonic()
+            # Weaviate's probe gives up after 500 ms.
+            response = requests.get(f"{server.url}/.well-known/ready", timeout=0.5)
+            assert response.status_code == 204
+            assert time.monotonic() - started < 0.5
+            time.sleep(0.2)
+        assert len(statuses) < 8, "the requests should still be queued while probing"
+        for thread in threads:
+            thread.join(60)
+        assert statuses == [200] * 8
+
+
+def test_missing_model_dir_exits_2(tmp_path):
+    result = subprocess.run([sys.executable, "-m", "reranker", "--model-dir",
+                             str(tmp_path / "absent"), "--port", str(free_port())],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2
+    assert "does not exist" in result.stderr
+
+
+def test_bad_setting_exits_2(tiny_model_dir):
+    result = subprocess.run([sys.executable, "-m", "reranker", "--model-dir",
+                             str(tiny_model_dir), "--port", "http"],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2
+    assert "PORT='http'" in result.stderr
+
+
+def test_unloadable_model_stops_the_server(tmp_path):
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    (broken / "config.json").write_text("{}")
+    with serve(tmp_path, broken) as server:
+        try:
+            server.process.wait(90)
+        except subprocess.TimeoutExpired:
+            pytest.fail(f"server kept running without a model:\n{server.log_tail()}")
+        assert server.process.returncode != 0
+        assert "could not be loaded" in server.log_tail(200)

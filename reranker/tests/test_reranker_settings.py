@@ -1,0 +1,70 @@
+"""Settings: defaults, environment parsing, flags over environment."""
+
+from __future__ import annotations
+
+from dataclasses import fields
+from pathlib import Path
+
+import pytest
+
+from reranker.__main__ import build_parser, resolve_settings
+from reranker.settings import OPTIONS, Settings, SettingsError
+
+
+def test_defaults():
+    s = Settings.from_env({})
+    assert s.model_dir == Path("/app/models/model")
+    assert (s.host, s.port, s.engine) == ("127.0.0.1", 8080, "torch")
+    assert (s.batch_size, s.max_seq_length, s.max_documents) == (32, None, 1000)
+    assert s.max_body_bytes == 10 * 1024 * 1024
+    assert (s.enable_cuda, s.cuda_core, s.device) == (False, "cuda:0", "cpu")
+
+
+def test_option_table_matches_the_dataclass():
+    declared = {f.name: f.default for f in fields(Settings)}
+    assert {o.field: o.default for o in OPTIONS} == declared
+    assert len({o.env for o in OPTIONS}) == len(OPTIONS)
+
+
+def test_every_variable_is_read():
+    env = {"MODEL_DIR": "/m", "HOST": "0.0.0.0", "PORT": "9000", "ENGINE": "onnx",
+           "BATCH_SIZE": "8", "MAX_SEQ_LENGTH": "256", "MAX_DOCUMENTS": "64",
+           "MAX_BODY_BYTES": "1000", "ENABLE_CUDA": "true", "CUDA_CORE": "cuda:1",
+           "WORKERS": "2", "THREADS": "16", "LOG_LEVEL": "DEBUG"}
+    s = Settings.from_env(env)
+    assert s == Settings(model_dir=Path("/m"), host="0.0.0.0", port=9000, engine="onnx",
+                         batch_size=8, max_seq_length=256, max_documents=64,
+                         max_body_bytes=1000, enable_cuda=True, cuda_core="cuda:1", workers=2,
+                         threads=16, log_level="debug")
+    assert s.device == "cuda:1"
+
+
+@pytest.mark.parametrize("value, expected", [("1", True), ("true", True), ("TRUE", True),
+                                             ("0", False), ("false", False), ("", False)])
+def test_enable_cuda_words(value, expected):
+    assert Settings.from_env({"ENABLE_CUDA": value}).enable_cuda is expected
+
+
+@pytest.mark.parametrize("env", [{"PORT": "http"}, {"PORT": "0"}, {"BATCH_SIZE": "-1"},
+                                 {"ENABLE_CUDA": "maybe"}, {"MAX_DOCUMENTS": "1.5"}])
+def test_bad_values_name_the_variable(env):
+    [name] = env
+    with pytest.raises(SettingsError, match=name):
+        Settings.from_env(env)
+
+
+def test_settings_are_frozen():
+    with pytest.raises(AttributeError):
+        Settings().port = 1  # type: ignore[misc]
+
+
+def test_flags_override_the_environment():
+    s = resolve_settings(["--model-dir", "/flag", "--port", "8009", "--host", "127.0.0.1"],
+                         {"MODEL_DIR": "/env", "PORT": "1234", "HOST": "0.0.0.0",
+                          "BATCH_SIZE": "4"})
+    assert (s.model_dir, s.port, s.host, s.batch_size) == (Path("/flag"), 8009, "127.0.0.1", 4)
+
+
+def test_every_option_has_a_flag():
+    flags = {a.dest for a in build_parser()._actions}
+    assert {o.field for o in OPTIONS} <= flags
