@@ -7,6 +7,7 @@ import os
 import shlex
 import signal
 import subprocess
+import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -81,38 +82,63 @@ def run_foreground(
     cwd: str | Path | None = None,
     env: Mapping[str, str] | None = None,
     on_start=None,
-    signals: Sequence[int] = (signal.SIGINT, signal.SIGTERM),
+    drain_timeout: float = 30.0,
 ) -> int:
-    """Run argv in its own process group and wait; forward `signals` to that whole group.
+    """Run argv in its own process group and wait; relay Ctrl-C/SIGTERM to that whole group.
 
-    Ctrl-C therefore reaches the server even behind a wrapper that ignores SIGINT (`go run`)
-    or proxies it (`docker run`). `on_start(popen)` runs once the process exists. Returns the
-    exit code, or 128+N when the process was killed by signal N. Call from the main thread.
+    The first SIGINT or SIGTERM we receive is sent to the group as SIGINT (what `go run` lets
+    through to the server and `docker run` proxies), the second as SIGTERM, any further as
+    SIGKILL. After the process exits we wait up to `drain_timeout` seconds for the rest of its
+    group (the server behind a wrapper). `on_start(popen)` runs once the process exists.
+    Returns the exit code, or 128+N when killed by signal N. Call from the main thread.
     """
     proc = spawn(argv, cwd=cwd, env=env, start_new_session=True)
+    escalation = [signal.SIGINT, signal.SIGTERM]
+    received = []
 
-    def forward(signum, _frame):
-        log.debug("forwarding signal %s to process group %s", signum, proc.pid)
-        try:
-            os.killpg(proc.pid, signum)
-        except ProcessLookupError:
-            pass
+    def relay(signum, _frame):
+        sent = escalation[len(received)] if len(received) < len(escalation) else signal.SIGKILL
+        received.append(signum)
+        log.debug("got signal %s; sending %s to process group %s", signum, sent, proc.pid)
+        _signal_group(proc.pid, sent)
 
-    previous = {sig: signal.signal(sig, forward) for sig in signals}
+    handled = (signal.SIGINT, signal.SIGTERM)
+    previous = {sig: signal.signal(sig, relay) for sig in handled}
     try:
         if on_start is not None:
             on_start(proc)
         code = proc.wait()
+        _drain_group(proc.pid, drain_timeout)
     except BaseException:
         if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGTERM)
+            _signal_group(proc.pid, signal.SIGTERM)
             try:
-                proc.wait(timeout=30)
+                proc.wait(timeout=drain_timeout)
             except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
+                _signal_group(proc.pid, signal.SIGKILL)
                 proc.wait()
         raise
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
     return 128 - code if code < 0 else code
+
+
+def _signal_group(pgid: int, sig: int) -> bool:
+    try:
+        os.killpg(pgid, sig)
+        return True
+    except (ProcessLookupError, PermissionError):
+        return False
+
+
+def _drain_group(pgid: int, timeout: float) -> None:
+    """Wait until no process of group pgid is left; SIGKILL the rest after timeout."""
+    deadline = time.monotonic() + timeout
+    while _signal_group(pgid, 0):
+        if time.monotonic() >= deadline:
+            log.warning("processes of group %s still running after %ss; killing them",
+                        pgid, timeout)
+            _signal_group(pgid, signal.SIGKILL)
+            return
+        time.sleep(0.1)
