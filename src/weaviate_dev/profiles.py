@@ -275,7 +275,8 @@ class Catalog:
         try:
             return self.profiles[name]
         except KeyError:
-            close = difflib.get_close_matches(name, self.profiles, n=3)
+            close = [n for n in self.profiles if name in n][:3] or \
+                difflib.get_close_matches(name, self.profiles, n=3)
             hint = f"; did you mean {', '.join(close)}?" if close else ""
             raise UsageError(f"unknown profile {name!r}{hint} (see --list)") from None
 
