@@ -198,7 +198,8 @@ def act(plan: Plan, settings: Settings) -> None:
         return
     say(f"starting {', '.join(names)}")
     started = time.monotonic()
-    plan.compose.run(plan.compose.up_argv(names), capture=True)
+    # not captured: pulling a missing image can take minutes, and its progress should show
+    plan.compose.run(plan.compose.up_argv(names))
     for service in plan.services:
         wait_for(plan, service, plan.timeout_for(service))
     say(f"all services ready after {time.monotonic() - started:.1f}s")
