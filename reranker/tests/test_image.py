@@ -1,0 +1,96 @@
+"""The image, built from the local base with the tiny model, probed over HTTP on 127.0.0.1.
+
+Builds through the toolkit's `build_reranker_image` (which stages the model and the CA bundle
+into the context) from `weaviate-dev/debian-base:bookworm`. The first build takes minutes
+(torch); later ones reuse the layer cache. The image tag is kept for that cache; the container
+is always removed.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import time
+import uuid
+from pathlib import Path
+
+import numpy as np
+import pytest
+import requests
+
+pytestmark = pytest.mark.docker
+
+HOST_CA_BUNDLE = Path("/etc/ssl/certs/ca-certificates.crt")
+TAG = "weaviate-dev/reranker-test:tiny"
+
+
+@pytest.fixture(scope="module")
+def image(tiny_model_dir: Path) -> str:
+    from weaviate_dev.images import build_reranker_image
+    from weaviate_dev.settings import LOCAL_BASE_IMAGE, Settings
+
+    settings = dataclasses.replace(
+        Settings.from_env(), base_image=LOCAL_BASE_IMAGE,
+        ca_bundle=HOST_CA_BUNDLE if HOST_CA_BUNDLE.is_file() else None)
+    return build_reranker_image(settings, tag=TAG, model_dir=tiny_model_dir)
+
+
+@pytest.fixture
+def container(image: str):
+    import docker
+
+    client = docker.from_env()
+    container = client.containers.run(
+        image, detach=True, name=f"weaviate-dev-reranker-test-{uuid.uuid4().hex[:8]}",
+        ports={"8080/tcp": ("127.0.0.1", None)})
+    try:
+        yield container
+    finally:
+        container.remove(force=True)
+
+
+def host_url(container) -> str:
+    container.reload()
+    binding = container.attrs["NetworkSettings"]["Ports"]["8080/tcp"][0]
+    return f"http://127.0.0.1:{binding['HostPort']}"
+
+
+def test_image_serves_the_protocol(container, reference):
+    from weaviate_dev.waiting import http_probe, wait_until
+
+    started = time.monotonic()
+    url = host_url(container)
+    took = wait_until(http_probe(f"{url}/.well-known/ready", expect=lambda s: s == 204),
+                      what="reranker container ready", timeout=180,
+                      logs=lambda: container.logs(tail=50).decode(errors="replace"))
+    print(f"container start -> ready: {time.monotonic() - started:.1f} s (probing {took:.1f} s)")
+
+    assert requests.get(f"{url}/.well-known/live", timeout=5).status_code == 204
+    meta = requests.get(f"{url}/meta", timeout=5)
+    assert meta.status_code == 200
+    assert meta.json()["model"]["sbert_ce_default_activation_function"] \
+        == "torch.nn.modules.linear.Identity"
+
+    docs = ["frank herbert wrote dune", "", "東京 🎉", "cats"]
+    body = json.dumps({"query": "who wrote dune", "documents": docs, "property": ""}).encode()
+    response = requests.post(f"{url}/rerank", data=body, timeout=30)  # no Content-Type
+    assert response.status_code == 200, response.text
+    scores = [s["score"] for s in response.json()["scores"]]
+    np.testing.assert_allclose(
+        scores, reference.predict([["who wrote dune", d] for d in docs]), atol=1e-5)
+    bad = requests.post(f"{url}/rerank", data=b'{"query": 1}', timeout=10)
+    assert bad.status_code == 400 and "error" in bad.json()
+
+    # Runs as the non-root user; the HEALTHCHECK probe reports healthy.
+    exit_code, output = container.exec_run(["id", "-u"])
+    assert (exit_code, output.strip()) == (0, b"10001")
+    exit_code, output = container.exec_run(["python", "-m", "reranker.healthcheck"])
+    assert exit_code == 0, output
+
+    def healthy() -> str | None:
+        container.reload()
+        status = container.attrs["State"]["Health"]["Status"]
+        return None if status == "healthy" else f"health status {status}"
+
+    wait_until(healthy, what="docker HEALTHCHECK healthy", timeout=60, interval=1,
+               logs=lambda: json.dumps(container.attrs["State"].get("Health"), indent=1))
