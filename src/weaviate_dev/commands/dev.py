@@ -1,12 +1,58 @@
-"""`weaviate-dev dev` (placeholder until its issue lands)."""
+"""`weaviate-dev dev`: the reranking dev environment in one command (what `make dev` runs).
 
-from weaviate_dev.errors import DevError
+Exactly the README's two commands, one after the other:
+`weaviate-dev restart --reranker` (our reranker on 127.0.0.1:8009, healthy) and then
+`weaviate-dev run local-reranker-transformers` (Weaviate on 127.0.0.1:8080 in the foreground,
+reranking through it). Ctrl-C stops Weaviate; `weaviate-dev down` stops the reranker.
+"""
+
+from __future__ import annotations
+
+import sys
+
+PROFILE = "local-reranker-transformers"
 
 
 def register(subparsers):
-    parser = subparsers.add_parser("dev", help="(not implemented yet)")
+    parser = subparsers.add_parser(
+        "dev", help="our reranker + a Weaviate reranking through it, ready to query",
+        description=__doc__)
+    parser.add_argument("--keep-data", action="store_true",
+                        help="keep local state between runs (passed to restart)")
+    parser.add_argument("--dry-run", action="store_true",
+                        help="print both plans; start nothing")
+    parser.add_argument("--weaviate-bin", metavar="PATH", help="passed to run")
+    parser.add_argument("--image", nargs="?", const="", metavar="TAG",
+                        help="run Weaviate from an image (passed to run)")
     parser.set_defaults(handler=handle)
 
 
-def handle(args, settings):
-    raise DevError("'dev' is not implemented yet")
+def steps(args) -> list[list[str]]:
+    """The two CLI invocations this verb stands for."""
+    restart = ["restart", "--reranker"]
+    run = ["run", PROFILE]
+    if args.keep_data:
+        restart.append("--keep-data")
+    if args.dry_run:
+        restart.append("--dry-run")
+        run.append("--dry-run")
+    if args.weaviate_bin:
+        run += ["--weaviate-bin", args.weaviate_bin]
+    if args.image is not None:
+        run += ["--image", args.image] if args.image else ["--image"]
+    return [restart, run]
+
+
+def handle(args, settings) -> int:
+    from weaviate_dev.cli import main  # the same parser a user's command goes through
+
+    restart, run = steps(args)
+    code = main(restart)
+    if code:
+        return code
+    if not args.dry_run:
+        print("weaviate-dev dev: reranker ready at http://127.0.0.1:8009; starting Weaviate "
+              "at http://127.0.0.1:8080 (GraphQL /v1/graphql, gRPC 127.0.0.1:50051).\n"
+              "  Ctrl-C stops Weaviate; `weaviate-dev down` stops the reranker.",
+              file=sys.stderr, flush=True)
+    return main(run)

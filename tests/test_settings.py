@@ -1,0 +1,42 @@
+from pathlib import Path
+
+from weaviate_dev.settings import DEFAULT_BASE_IMAGE, DEFAULT_WEAVIATE_IMAGE, Settings
+
+
+def test_defaults_are_the_real_images(tmp_path):
+    settings = Settings.from_env({"WEAVIATE_DEV_ROOT": str(tmp_path)})
+    assert settings.weaviate_image == DEFAULT_WEAVIATE_IMAGE
+    assert settings.weaviate_image.endswith(":1.39.0")
+    assert settings.base_image == DEFAULT_BASE_IMAGE == "python:3.11-slim"
+    assert settings.model_dir is None and settings.ca_bundle is None
+    assert settings.bind_address == "127.0.0.1"
+    assert settings.ci is False
+
+
+def test_every_switch_is_read(tmp_path):
+    env = {
+        "WEAVIATE_DEV_ROOT": str(tmp_path),
+        "WEAVIATE_DEV_WEAVIATE_IMAGE": "w:1", "WEAVIATE_DEV_RERANKER_IMAGE": "r:1",
+        "WEAVIATE_DEV_BASE_IMAGE": "b:1", "WEAVIATE_DEV_MODEL_NAME": "org/model",
+        "WEAVIATE_DEV_MODEL_DIR": str(tmp_path / "m"), "WEAVIATE_DEV_CA_BUNDLE": "ca.pem",
+        "WEAVIATE_DEV_PIP_INDEX_URL": "https://pypi.example/simple",
+        "WEAVIATE_DEV_BIND_ADDRESS": "0.0.0.0", "CI": "true",
+    }
+    s = Settings.from_env(env)
+    assert (s.weaviate_image, s.reranker_image, s.base_image, s.model_name) == (
+        "w:1", "r:1", "b:1", "org/model")
+    assert s.model_dir == tmp_path / "m"
+    assert s.ca_bundle == Path("ca.pem").resolve()
+    assert s.pip_index_url == "https://pypi.example/simple"
+    assert s.bind_address == "0.0.0.0" and s.ci is True
+
+
+def test_ca_bundle_falls_back_to_pips(tmp_path):
+    s = Settings.from_env({"WEAVIATE_DEV_ROOT": str(tmp_path), "PIP_CERT": "/etc/x.crt"})
+    assert s.ca_bundle == Path("/etc/x.crt")
+
+
+def test_project_root_is_this_checkout():
+    root = Settings.from_env({}).project_root
+    assert (root / "reranker" / "Dockerfile").is_file()
+    assert (root / "compose").is_dir()
