@@ -1,0 +1,175 @@
+"""`python -m bench`: run | soak | model | texts.
+
+    python -m bench run                      # start our reranker (default engine), measure it
+    python -m bench run --engine onnx --engine torch --server official=http://127.0.0.1:8091
+    python -m bench soak --engine onnx       # 500 x 32 documents at 8 concurrent
+    python -m bench model                    # build (or find) the bench model, print its dir
+    python -m bench texts                    # show the corpus figures and a sample
+
+Every server is measured in the same run, interleaved by concurrency level; the first server
+is the one the others are compared with (ratios printed). Traffic goes to 127.0.0.1 only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from contextlib import ExitStack
+from pathlib import Path
+
+from bench import report
+from bench.load import Client, check_loopback, run_queries
+from bench.model import default_cache_dir, ensure_model
+from bench.rss import PeakSampler, pid_listening_on
+from bench.texts import build_corpus
+
+
+def _server_specs(values: list[str]) -> list[tuple[str, str]]:
+    specs = []
+    for value in values:
+        label, sep, url = value.partition("=")
+        if not sep:
+            label, url = value, value
+        check_loopback(url)
+        specs.append((label, url.rstrip("/")))
+    return specs
+
+
+def _pids(values: list[str]) -> dict[str, int]:
+    pids = {}
+    for value in values:
+        label, _, pid = value.partition("=")
+        pids[label] = int(pid)
+    return pids
+
+
+def _start_servers(stack: ExitStack, args, model_dir: Path) -> list[tuple[str, str, int]]:
+    from bench.server import local_reranker
+
+    servers = []
+    engines = args.engine or ([] if args.server else [os.environ.get("ENGINE", "torch")])
+    for engine in engines:
+        print(f"starting our reranker with ENGINE={engine} ...", flush=True)
+        url, pid = stack.enter_context(local_reranker(model_dir, engine))
+        servers.append((f"ours:{engine}", url, pid))
+    given_pids = _pids(args.pid)
+    for label, url in _server_specs(args.server):
+        pid = given_pids.get(label) or pid_listening_on(check_loopback(url)[1])
+        if pid is None:
+            raise SystemExit(f"no process listens on {url}; is the server up? (or pass --pid)")
+        servers.append((label, url, pid))
+    return servers
+
+
+def cmd_run(args) -> int:
+    corpus = build_corpus()
+    model_dir = args.model_dir or ensure_model(corpus, default_cache_dir())
+    print(report.header(corpus, model_dir), flush=True)
+    queries = corpus.queries
+    warm, measured = queries[-2:], queries[:-2]
+    rows = []
+    with ExitStack() as stack:
+        servers = _start_servers(stack, args, model_dir)
+        clients = {label: Client(url) for label, url, _ in servers}
+        for label, _, _ in servers:  # warm-up: first requests pay for lazy init
+            run_queries(clients[label], warm, concurrency=1, max_queries=2, max_seconds=120)
+        for concurrency in args.concurrency:
+            for label, _, pid in servers:
+                with PeakSampler(pid) as sampler:
+                    result = run_queries(clients[label], measured, concurrency=concurrency,
+                                         max_queries=args.queries, max_seconds=args.max_seconds)
+                rows.append(report.Row(label, result, sampler.peak))
+                print(report.format_row(rows[-1]), flush=True)
+    print()
+    print(report.table(rows))
+    print(report.ratios(rows))
+    print(report.load_line())
+    return 1 if any(row.result.errors for row in rows) else 0
+
+
+def cmd_soak(args) -> int:
+    from bench.soak import soak
+
+    corpus = build_corpus()
+    model_dir = args.model_dir or ensure_model(corpus, default_cache_dir())
+    with ExitStack() as stack:
+        servers = _start_servers(stack, args, model_dir)
+        code = 0
+        for label, url, pid in servers:
+            result = soak(Client(url), corpus, pid, requests=args.requests,
+                          concurrency=args.concurrency)
+            print(report.soak_lines(label, result))
+            if result.errors or result.growth >= args.max_growth:
+                code = 1
+    print(report.load_line())
+    return code
+
+
+def cmd_model(args) -> int:
+    corpus = build_corpus()
+    print(ensure_model(corpus, args.model_dir or default_cache_dir()))
+    return 0
+
+
+def cmd_texts(args) -> int:
+    corpus = build_corpus()
+    print(report.corpus_summary(corpus))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    verbs = parser.add_subparsers(dest="verb", required=True)
+
+    def servers(p) -> None:
+        p.add_argument("--engine", action="append", default=[],
+                       help="start our reranker with this ENGINE (repeatable); default: $ENGINE "
+                            "or torch, unless --server is given")
+        p.add_argument("--server", action="append", default=[], metavar="LABEL=URL",
+                       help="an already running server on 127.0.0.1 (repeatable)")
+        p.add_argument("--pid", action="append", default=[], metavar="LABEL=PID",
+                       help="the server's root process, when the port's owner is not it "
+                            "(Docker: docker inspect -f '{{.State.Pid}}' NAME)")
+        p.add_argument("--model-dir", type=Path, default=None,
+                       help="model for our servers (default: the bench model, built on first use)")
+
+    run = verbs.add_parser("run", help="Weaviate-pattern load: pairs/s, p50/p95, errors, RSS")
+    servers(run)
+    run.add_argument("--concurrency", type=int, action="append", default=None,
+                     help="simultaneous queries (repeatable; default 1 and 4)")
+    run.add_argument("--queries", type=int, default=12, help="queries per level (default 12)")
+    run.add_argument("--max-seconds", type=float, default=120.0,
+                     help="time budget per server and level (default 120)")
+    run.set_defaults(handler=cmd_run)
+
+    soak_p = verbs.add_parser("soak", help="500 x 32 documents at 8 concurrent; RSS growth")
+    servers(soak_p)
+    soak_p.add_argument("--requests", type=int, default=500)
+    soak_p.add_argument("--concurrency", type=int, default=8)
+    soak_p.add_argument("--max-growth", type=float, default=0.10)
+    soak_p.set_defaults(handler=cmd_soak)
+
+    model = verbs.add_parser("model", help="build or find the bench model; print its directory")
+    model.add_argument("--model-dir", type=Path, default=None)
+    model.set_defaults(handler=cmd_model)
+
+    texts = verbs.add_parser("texts", help="corpus figures and a sample")
+    texts.set_defaults(handler=cmd_texts)
+    return parser
+
+
+def main(argv=None) -> int:
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    args = build_parser().parse_args(argv)
+    if getattr(args, "concurrency", None) is None and args.verb == "run":
+        args.concurrency = [1, 4]
+    try:
+        return args.handler(args)
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,50 @@
+"""Starting our own reranker (`python -m reranker`) on a free loopback port for a bench run."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+from contextlib import contextmanager
+from pathlib import Path
+
+from weaviate_dev.process import spawn
+from weaviate_dev.waiting import http_probe, wait_until
+
+READY_TIMEOUT = 300.0
+
+
+def free_port() -> int:
+    """A TCP port that nothing listens on right now (127.0.0.1)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextmanager
+def local_reranker(model_dir: Path, engine: str, extra_env: dict[str, str] | None = None):
+    """Run our reranker with ENGINE=`engine`; yields (url, pid); stops it on exit."""
+    port = free_port()
+    env = dict(os.environ, ENGINE=engine, HF_HUB_OFFLINE="1", LOG_LEVEL="warning",
+               **(extra_env or {}))
+    log = tempfile.NamedTemporaryFile(prefix=f"bench-{engine}-", suffix=".log", delete=False)
+    argv = [sys.executable, "-m", "reranker", "--model-dir", str(model_dir),
+            "--host", "127.0.0.1", "--port", str(port)]
+    proc = spawn(argv, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_until(http_probe(f"{url}/.well-known/ready"), what=f"reranker ENGINE={engine}",
+                   timeout=READY_TIMEOUT, logs=lambda: Path(log.name).read_text()[-3000:])
+        yield url, proc.pid
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGTERM)
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+        log.close()
