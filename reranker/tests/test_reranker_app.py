@@ -192,7 +192,8 @@ BAD_BODIES = {
     "too many documents": ({"query": "q", "documents": ["d"] * 101}, 413,
                            "too many documents: 101 > limit 100"),
     "body too large": (json.dumps({"query": "q", "documents": ["x" * 70000]}), 413,
-                       "too large"),
+                       "too large: the limit is 65536 bytes"),
+    "body one byte too large": (b" " * (64 * 1024 - 13) + b'{"query": "q"}', 413, "too large"),
 }
 
 
@@ -205,6 +206,12 @@ def test_bad_input_is_a_json_4xx_and_the_server_keeps_serving(client, body, stat
     assert message in error
     # Still serving afterwards.
     assert post(client, {"query": "q", "documents": ["d"]}).status_code == 200
+
+
+def test_body_exactly_at_the_limit_is_accepted(client):
+    body = b'{"query": "q", "documents": ["d"]}'
+    response = post(client, body + b" " * (64 * 1024 - len(body)))
+    assert response.status_code == 200
 
 
 def test_unknown_path_is_404_json(client):

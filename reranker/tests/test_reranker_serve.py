@@ -150,3 +150,22 @@ def test_unloadable_model_stops_the_server(tmp_path):
             pytest.fail(f"server kept running without a model:\n{server.log_tail()}")
         assert server.process.returncode != 0
         assert "could not be loaded" in server.log_tail(200)
+
+
+def test_chunked_body_over_the_limit_is_413_json(tmp_path, tiny_model_dir):
+    with serve(tmp_path, tiny_model_dir, {"MAX_BODY_BYTES": "1000"}) as server:
+        server.wait_ready()
+
+        def chunks():  # no Content-Length: Transfer-Encoding: chunked
+            yield b'{"query": "q", "documents": ["'
+            for _ in range(20):
+                yield b"x" * 100
+            yield b'"]}'
+
+        response = requests.post(f"{server.url}/rerank", data=chunks(), timeout=10)
+        assert response.status_code == 413
+        assert "too large" in response.json()["error"]
+        small = requests.post(f"{server.url}/rerank", data=iter([b'{"query": "q", ',
+                                                                 b'"documents": ["d"]}']),
+                              timeout=10)
+        assert small.status_code == 200 and len(small.json()["scores"]) == 1

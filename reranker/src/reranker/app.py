@@ -34,6 +34,10 @@ def _error(message: str, status: int) -> tuple[Response, int]:
     return jsonify(protocol.error_body(message)), status
 
 
+def _too_large(max_body_bytes: int) -> str:
+    return f"request body too large: the limit is {max_body_bytes} bytes (MAX_BODY_BYTES)"
+
+
 def _http_error_message(exc: HTTPException, max_body_bytes: int) -> str:
     code = exc.code or 500
     if code == 404:
@@ -41,7 +45,7 @@ def _http_error_message(exc: HTTPException, max_body_bytes: int) -> str:
     if code == 405:
         return f"method {request.method} not allowed on {request.path}"
     if code == 413:
-        return f"request body too large: the limit is {max_body_bytes} bytes (MAX_BODY_BYTES)"
+        return _too_large(max_body_bytes)
     return f"{exc.name}: {exc.description}" if exc.description else str(exc.name)
 
 
@@ -49,7 +53,9 @@ def create_app(settings: Settings, engine: Engine | None = None, *,
                on_load_failure: Callable[[BaseException], None] | None = None) -> Flask:
     """Build the reranker app; `engine=None` loads the configured one in the background."""
     app = Flask("reranker")
-    app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
+    # One byte of slack: werkzeug cuts a chunked body (no Content-Length) silently at the
+    # limit, so a body of limit+1 bytes is how we learn that it was longer (checked below).
+    app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes + 1
     app.json.sort_keys = False  # type: ignore[attr-defined]  # keep the official key order
     loader = EngineLoader(engine)
     if engine is None:
@@ -116,6 +122,8 @@ def create_app(settings: Settings, engine: Engine | None = None, *,
     def rerank() -> Response:
         # Weaviate sends no Content-Type: parse the raw body, whatever the header says.
         body = request.get_data(cache=False)
+        if len(body) > settings.max_body_bytes:
+            raise protocol.BadRequest(_too_large(settings.max_body_bytes), status=413)
         parsed = protocol.parse_rerank_request(body, max_documents=settings.max_documents)
         engine = ready_engine()
         if parsed.documents is None:
