@@ -148,7 +148,8 @@ def test_run_local_reranker_transformers_reranks_and_stops_cleanly(reranker, cli
         ready_seconds = time.monotonic() - started
         assert requests.get(f"{WEAVIATE}/v1/.well-known/ready", timeout=5).ok
         modules = requests.get(f"{WEAVIATE}/v1/meta", timeout=10).json()["modules"]
-        assert set(modules) == {"reranker-transformers"}  # no contextionary by default
+        # API-based modules are always listed; contextionary is off by default
+        assert "reranker-transformers" in modules and "text2vec-contextionary" not in modules
         assert (data / "local-reranker-transformers" / "data").is_dir()
 
         fill_collection()
@@ -160,7 +161,7 @@ def test_run_local_reranker_transformers_reranks_and_stops_cleanly(reranker, cli
             assert score == pytest.approx(expected[text], rel=1e-5, abs=1e-5), text
         scores = [score for _, score in rows]
         assert scores == sorted(scores, reverse=True)  # Weaviate sorts by the reranker's score
-        assert rows[0][0].startswith("Dune is a science fiction novel")
+        assert len(set(scores)) > 1  # real per-document scores (the test model is tiny/random)
 
         stop_started = time.monotonic()
         proc.send_signal(signal.SIGINT)
