@@ -51,7 +51,9 @@ def register(subparsers) -> None:
     source.add_argument("--weaviate-src", metavar="DIR", help="go run in this Weaviate checkout")
     source.add_argument("--weaviate-bin", metavar="PATH", help="run this weaviate-server binary")
     source.add_argument("--image", nargs="?", const="", metavar="TAG",
-                        help="docker run this image (default WEAVIATE_DEV_WEAVIATE_IMAGE)")
+                        help="docker run this image (default WEAVIATE_DEV_WEAVIATE_IMAGE, or a "
+                             "local one built from the Weaviate binary when it cannot be "
+                             "pulled); give PROFILE before --image, or use --image=TAG")
     parser.add_argument("--data-dir", metavar="DIR",
                         help="root of the per-profile state directories "
                              "(default $XDG_DATA_HOME/weaviate-dev, ~/.local/share/weaviate-dev)")
@@ -138,7 +140,20 @@ def handle(args, settings) -> int:
             print(f"cd {process.format_argv([str(command.cwd)])}")
         print(command.shell_line())
         return 0
+    if source.kind == "image" and not args.image:
+        source = default_image(settings, source)
+        command = weaviate_source.command(source, plan)
     return start(plan, source, command, args.ready_timeout, environ)
+
+
+def default_image(settings, source):
+    """The configured Weaviate image, pulled or, where it cannot be, built locally."""
+    from dataclasses import replace
+
+    from weaviate_dev import images
+
+    tag = images.ensure_weaviate_image(settings, images.docker_client())
+    return replace(source, image=tag)
 
 
 def preflight(plan: Resolved) -> None:
