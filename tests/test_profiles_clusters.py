@@ -99,3 +99,12 @@ def test_bad_node_arguments(catalog, kwargs, message):
 def test_node_flags_only_for_clusters(catalog):
     with pytest.raises(UsageError, match="only apply to cluster profiles"):
         catalog.resolve("local-openai", data_root=Path("/s"), node=1)
+
+
+def test_single_node_ports_include_server_defaults(catalog):
+    plan = catalog.resolve("local-openai", data_root=Path("/s"))
+    assert dict(plan.ports) == {"http": 8080, "grpc": 50051, "metrics": 2112, "pprof": 6060,
+                                "gossip": 7946, "data": 7947, "raft": 8300, "raft-rpc": 8301}
+    plan = catalog.resolve("local-single-node", data_root=Path("/s"))
+    assert (plan.ports["gossip"], plan.ports["data"]) == (7100, 7101)
+    assert catalog.resolve("local-mcp", data_root=Path("/s")).ports["http"] == 8082

@@ -21,6 +21,7 @@ from weaviate_dev.errors import DevError, UsageError
 
 CHECKOUT = "{checkout}"
 BACKUPS = "{backups}"
+SERVER_DEFAULT_GOSSIP = 7946  # Weaviate's memberlist default (gRPC 50051, raft 8300/8301)
 # Variables that only make sense when the variable named first is set (used when a
 # {checkout} variable must be left out because Weaviate runs from a binary or an image).
 DEPENDENT_VARIABLES = {
@@ -166,6 +167,21 @@ def cluster_node_env(index: int, nodes: int, base: ClusterPorts, *, metrics: int
     if index < nodes:  # voters bootstrap together; later nodes join as non-voters
         env["RAFT_BOOTSTRAP_EXPECT"] = str(nodes)
     return env, ports
+
+
+def single_node_ports(env: Mapping[str, str], base: ClusterPorts) -> dict[str, int]:
+    """The ports a single node listens on: its variables, else Weaviate's defaults."""
+    gossip = int(env.get("CLUSTER_GOSSIP_BIND_PORT", SERVER_DEFAULT_GOSSIP))
+    raft = int(env.get("RAFT_PORT", base.raft))
+    return {
+        "grpc": int(env.get("GRPC_PORT", base.grpc)),
+        "metrics": int(env["PROMETHEUS_MONITORING_PORT"]),
+        "pprof": int(env["GO_PROFILING_PORT"]),
+        "gossip": gossip,
+        "data": int(env.get("CLUSTER_DATA_BIND_PORT", gossip + 1)),
+        "raft": raft,
+        "raft-rpc": int(env.get("RAFT_INTERNAL_RPC_PORT", raft + 1)),
+    }
 
 
 def check_cluster_ports(nodes_ports: Iterable[Mapping[str, int]]) -> None:
@@ -335,8 +351,7 @@ class Catalog:
                 label = f"{profile.cluster} cluster node {index}"
             state_dir = Path(data_root) / f"{profile.cluster}-cluster" / f"weaviate-{index}"
         else:
-            ports["metrics"] = int(env["PROMETHEUS_MONITORING_PORT"])
-            ports["pprof"] = int(env["GO_PROFILING_PORT"])
+            ports.update(single_node_ports(env, self.cluster_ports))
 
         needs = list(profile.needs)
         for option in options:

@@ -180,9 +180,13 @@ def start(plan: Resolved, source, command, ready_timeout, environ) -> int:
     say(f"http://127.0.0.1:{plan.port} (Ctrl-C stops Weaviate)")
     timeout = ready_timeout or READY_TIMEOUT[source.kind]
     env = {**environ, **command.env}
-    return process.run_foreground(
+    watchers: list[threading.Thread] = []
+    code = process.run_foreground(
         command.argv, cwd=command.cwd, env=env,
-        on_start=lambda proc: watch_ready(proc, plan, timeout))
+        on_start=lambda proc: watchers.append(watch_ready(proc, plan, timeout)))
+    for watcher in watchers:  # let its last line out before ours
+        watcher.join(timeout=2)
+    return code
 
 
 def watch_ready(proc, plan: Resolved, timeout: float) -> threading.Thread:
