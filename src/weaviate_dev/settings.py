@@ -48,6 +48,7 @@ class Settings:
     weaviate_bin: Path | None = None  # a prebuilt weaviate-server binary
     debian_mirror: str | None = None  # for building the local base image
     bind_address: str = "127.0.0.1"  # host interface for published ports
+    cache_dir: Path = Path.home() / ".cache" / "weaviate-dev"  # builds kept between runs
     ci: bool = False
 
     @classmethod
@@ -77,6 +78,7 @@ class Settings:
             weaviate_bin=path("WEAVIATE_DEV_WEAVIATE_BIN"),
             debian_mirror=get("WEAVIATE_DEV_DEBIAN_MIRROR"),
             bind_address=get("WEAVIATE_DEV_BIND_ADDRESS") or "127.0.0.1",
+            cache_dir=(path("XDG_CACHE_HOME") or Path.home() / ".cache") / "weaviate-dev",
             ci=(get("CI") or "").lower() in ("1", "true", "yes"),
         )
 

@@ -19,8 +19,7 @@ MODULE = "github.com/weaviate/weaviate/cmd/weaviate-server"
 
 
 def binary_dir(settings: Settings) -> Path:
-    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    return cache / "weaviate-dev" / f"weaviate-{settings.weaviate_version}"
+    return settings.cache_dir / f"weaviate-{settings.weaviate_version}"
 
 
 def binary_path(settings: Settings) -> Path:
