@@ -1,8 +1,9 @@
-"""`python -m bench`: run | soak | model | texts.
+"""`python -m bench`: run | soak | parity | model | texts.
 
     python -m bench run                      # start our reranker (default engine), measure it
     python -m bench run --engine onnx --engine torch --server official=http://127.0.0.1:8091
     python -m bench soak --engine onnx       # 500 x 32 documents at 8 concurrent
+    python -m bench parity --engine onnx-int8   # scores vs the CrossEncoder, bench set
     python -m bench model                    # build (or find) the bench model, print its dir
     python -m bench texts                    # show the corpus figures and a sample
 
@@ -106,6 +107,22 @@ def cmd_soak(args) -> int:
     return code
 
 
+def cmd_parity(args) -> int:
+    from bench.parity import compare, format_parity
+
+    corpus = build_corpus()
+    model_dir = args.model_dir or ensure_model(corpus, default_cache_dir())
+    code = 0
+    for engine in args.engine or ["torch"]:
+        result = compare(engine, model_dir, corpus)
+        fp32 = not any(tag in engine for tag in ("int8", "bf16", "fp16"))
+        verdict = "PASS" if result.passes(fp32) else "FAIL"
+        print(f"{format_parity(result)}  -> {verdict} ({'fp32' if fp32 else 'reduced'} bar)",
+              flush=True)
+        code |= verdict == "FAIL"
+    return code
+
+
 def cmd_model(args) -> int:
     corpus = build_corpus()
     print(ensure_model(corpus, args.model_dir or default_cache_dir()))
@@ -150,6 +167,11 @@ def build_parser() -> argparse.ArgumentParser:
     soak_p.add_argument("--concurrency", type=int, default=8)
     soak_p.add_argument("--max-growth", type=float, default=0.10)
     soak_p.set_defaults(handler=cmd_soak)
+
+    parity = verbs.add_parser("parity", help="engines vs the CrossEncoder on the bench set")
+    parity.add_argument("--engine", action="append", default=[])
+    parity.add_argument("--model-dir", type=Path, default=None)
+    parity.set_defaults(handler=cmd_parity)
 
     model = verbs.add_parser("model", help="build or find the bench model; print its directory")
     model.add_argument("--model-dir", type=Path, default=None)

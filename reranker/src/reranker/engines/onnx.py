@@ -1,0 +1,158 @@
+"""ONNX Runtime engines: `onnx` (fp32) and `onnx-int8` (dynamic int8 weights, VNNI on x86).
+
+Need only onnxruntime, tokenizers and numpy — no torch, no transformers — so an image for
+them is a fraction of the torch one. The model directory holds the Hugging Face files
+(config.json, tokenizer.json) and ``onnx/model.onnx`` / ``onnx/model_int8.onnx``, written by
+`reranker.engines.onnx_export` (at image build time). When those are missing and torch is
+installed (a developer machine), they are exported once into the model directory or, if that
+is read-only, a cache directory.
+
+Scoring mirrors sentence-transformers' CrossEncoder: pairs tokenized together with
+longest-first truncation to the model's limit, the logits passed through the activation the
+model configures (ms-marco: identity; none configured and one label: sigmoid). Requests are
+coalesced (`batching.Coalescer`); the pairs of a pass are sorted by length and run in
+micro-batches of `BATCH_SIZE`, so padding stays small.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from reranker.engines import onnx_export
+from reranker.engines.batching import Coalescer, Pairs
+from reranker.settings import Settings
+
+log = logging.getLogger("reranker.engines.onnx")
+
+ACTIVATION_KEYS = ("sbert_ce_default_activation_function",)
+FILES = {"fp32": onnx_export.FP32_NAME, "int8": onnx_export.INT8_NAME}
+
+
+def activation_of(config: dict[str, Any]):
+    """The activation sentence-transformers would apply for this config, as a numpy function."""
+    name = config.get("sbert_ce_default_activation_function")
+    st_block = config.get("sentence_transformers")
+    if name is None and isinstance(st_block, dict):
+        name = st_block.get("activation_fn")
+    if name is None:
+        if config.get("num_labels", len(config.get("id2label") or {0: 0})) == 1:
+            name = "torch.nn.modules.activation.Sigmoid"
+        else:
+            name = "torch.nn.modules.linear.Identity"
+    short = name.rsplit(".", 1)[-1]
+    if short == "Identity":
+        return lambda x: x
+    if short == "Sigmoid":
+        return lambda x: 1.0 / (1.0 + np.exp(-x))
+    raise ValueError(f"unsupported activation {name!r} in config.json")
+
+
+def max_length_of(model_dir: Path, config: dict[str, Any], override: int | None) -> int:
+    """Truncation length: the setting, else the tokenizer's model_max_length, capped by positions."""
+    positions = int(config.get("max_position_embeddings", 512))
+    if override:
+        return min(override, positions)
+    limit = positions
+    tok_config = model_dir / "tokenizer_config.json"
+    if tok_config.exists():
+        value = json.loads(tok_config.read_text()).get("model_max_length")
+        if isinstance(value, (int, float)) and 0 < value < 1e9:
+            limit = min(int(value), positions)
+    return limit
+
+
+def onnx_file(model_dir: Path, variant: str) -> Path:
+    """The .onnx file for `variant`, exporting it first when it is missing."""
+    name = FILES[variant]
+    shipped = model_dir / "onnx" / name
+    if shipped.exists():
+        return shipped
+    key = hashlib.sha256(str(model_dir.resolve()).encode()).hexdigest()[:16]
+    cached = Path(tempfile.gettempdir()) / "reranker-onnx" / key / name
+    if cached.exists():
+        return cached
+    target = model_dir / "onnx" if os.access(model_dir, os.W_OK) else cached.parent
+    log.info("no %s in %s: exporting it to %s (needs torch)", name, model_dir, target)
+    onnx_export.export(model_dir, target, int8=variant == "int8")
+    return target / name
+
+
+class OnnxEngine:
+    """A cross-encoder on ONNX Runtime, with cross-request batching and length sorting."""
+
+    def __init__(self, model_dir: Path, *, variant: str = "fp32", batch_size: int = 32,
+                 max_length: int | None = None, threads: int | None = None) -> None:
+        import onnxruntime as ort
+        from tokenizers import Tokenizer
+
+        self.model_dir = Path(model_dir)
+        self.batch_size = batch_size
+        self._config = json.loads((self.model_dir / "config.json").read_text())
+        if len(self._config.get("id2label") or {0: 0}) != 1:
+            raise ValueError("a reranker needs a single-label model (num_labels=1)")
+        self._activation = activation_of(self._config)
+        self._tokenizer = Tokenizer.from_file(str(self.model_dir / "tokenizer.json"))
+        self._tokenizer.no_padding()
+        self._tokenizer.enable_truncation(max_length_of(self.model_dir, self._config, max_length),
+                                          strategy="longest_first")
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = threads or len(os.sched_getaffinity(0))
+        options.inter_op_num_threads = 1
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        path = onnx_file(self.model_dir, variant)
+        self._session = ort.InferenceSession(str(path), options,
+                                             providers=["CPUExecutionProvider"])
+        self._inputs = {i.name for i in self._session.get_inputs()}
+        self._pad_id = int(self._config.get("pad_token_id") or 0)
+        self._coalescer = Coalescer(self._score_pairs, name=f"onnx-{variant}")
+        log.info("onnx engine: %s, %d threads", path, options.intra_op_num_threads)
+
+    @classmethod
+    def fp32(cls, settings: Settings) -> "OnnxEngine":
+        return cls(settings.model_dir, variant="fp32", batch_size=settings.batch_size,
+                   max_length=settings.max_seq_length)
+
+    @classmethod
+    def int8(cls, settings: Settings) -> "OnnxEngine":
+        return cls(settings.model_dir, variant="int8", batch_size=settings.batch_size,
+                   max_length=settings.max_seq_length)
+
+    def score(self, query: str, documents: list[str]) -> list[float]:
+        return self._coalescer.score(query, documents)
+
+    def meta(self) -> dict[str, Any]:
+        return dict(self._config)
+
+    def _score_pairs(self, pairs: Pairs) -> np.ndarray:
+        encodings = self._tokenizer.encode_batch(pairs)
+        order = sorted(range(len(encodings)), key=lambda i: len(encodings[i].ids))
+        scores = np.empty(len(pairs), dtype=np.float64)
+        for start in range(0, len(order), self.batch_size):
+            part = order[start : start + self.batch_size]
+            logits = self._forward([encodings[i] for i in part])
+            scores[part] = logits
+        return self._activation(scores)
+
+    def _forward(self, encodings) -> np.ndarray:
+        width = max(len(e.ids) for e in encodings)
+        shape = (len(encodings), width)
+        ids = np.full(shape, self._pad_id, dtype=np.int64)
+        mask = np.zeros(shape, dtype=np.int64)
+        types = np.zeros(shape, dtype=np.int64)
+        for row, enc in enumerate(encodings):
+            n = len(enc.ids)
+            ids[row, :n] = enc.ids
+            mask[row, :n] = 1
+            types[row, :n] = enc.type_ids
+        feed = {"input_ids": ids, "attention_mask": mask, "token_type_ids": types}
+        [logits] = self._session.run(["logits"], {k: v for k, v in feed.items()
+                                                  if k in self._inputs})
+        return logits[:, 0].astype(np.float64)

@@ -1,0 +1,121 @@
+"""Export a Hugging Face cross-encoder to ONNX (fp32, and an int8 dynamically quantized copy).
+
+Needs torch and transformers, so it runs where they are: at image build time (a build stage)
+or on a developer machine. The ONNX engines then need only onnxruntime and tokenizers.
+
+    python -m reranker.engines.onnx_export MODEL_DIR [--output MODEL_DIR/onnx]
+
+writes ``model.onnx`` (fp32, BERT ops fused by ONNX Runtime's optimizer) and
+``model_int8.onnx`` (int8 weights, dynamic activations) into the output directory. Inputs: input_ids, attention_mask, token_type_ids (int64,
+[batch, sequence]); output: logits [batch, num_labels] before any activation.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+FP32_NAME = "model.onnx"
+INT8_NAME = "model_int8.onnx"
+OPSET = 17
+
+
+def default_output(model_dir: Path) -> Path:
+    return Path(model_dir) / "onnx"
+
+
+def export_fp32(model_dir: Path, output: Path) -> Path:
+    """Trace the model once on a small pair and save it with dynamic batch/sequence axes."""
+    import torch
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(str(model_dir))
+    # Eager attention exports the plain BERT pattern that ONNX Runtime fuses into one op.
+    model = AutoModelForSequenceClassification.from_pretrained(
+        str(model_dir), attn_implementation="eager").eval()
+    sample = tokenizer(["a query", "another query"], ["a document", "a longer document here"],
+                       padding=True, return_tensors="pt")
+    names = ["input_ids", "attention_mask", "token_type_ids"]
+    args = tuple(sample[name] for name in names)
+    axes = {name: {0: "batch", 1: "sequence"} for name in names}
+    axes["logits"] = {0: "batch"}
+    output.mkdir(parents=True, exist_ok=True)
+    target = output / FP32_NAME
+
+    class Logits(torch.nn.Module):  # plain tensors in, the logits tensor out
+        def __init__(self, inner) -> None:
+            super().__init__()
+            self.inner = inner
+
+        def forward(self, input_ids, attention_mask, token_type_ids):
+            return self.inner(input_ids=input_ids, attention_mask=attention_mask,
+                              token_type_ids=token_type_ids).logits
+
+    with torch.inference_mode():
+        torch.onnx.export(Logits(model), args, str(target), input_names=names,
+                          output_names=["logits"], dynamic_axes=axes, opset_version=OPSET,
+                          do_constant_folding=True, dynamo=False)
+    return target
+
+
+def fuse(model_dir: Path, fp32: Path) -> bool:
+    """Rewrite `fp32` in place with ONNX Runtime's BERT fusions (Attention, SkipLayerNorm, Gelu).
+
+    Returns False (file untouched) for models the BERT optimizer does not know.
+    """
+    import json
+
+    from onnxruntime.transformers.optimizer import optimize_model
+
+    config = json.loads((Path(model_dir) / "config.json").read_text())
+    if config.get("model_type") not in ("bert", "roberta", "xlm-roberta", "distilbert"):
+        return False
+    model_type = "bert" if config["model_type"] != "distilbert" else "distilbert"
+    optimized = optimize_model(str(fp32), model_type=model_type,
+                               num_heads=int(config["num_attention_heads"]),
+                               hidden_size=int(config["hidden_size"]), opt_level=0)
+    optimized.save_model_to_file(str(fp32))
+    return True
+
+
+def quantize_int8(fp32: Path, output: Path) -> Path:
+    """Dynamic int8 quantization: weights per channel, activations at run time (VNNI on x86).
+
+    Only the weight products (MatMul, fused Attention projections) are quantized; the
+    embeddings stay fp32 (a lookup: quantizing it saves bytes, not time, and costs accuracy).
+    """
+    import onnx
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    target = output / INT8_NAME
+    quantize_dynamic(str(fp32), str(target), weight_type=QuantType.QInt8, per_channel=True,
+                     op_types_to_quantize=["MatMul", "Attention"],
+                     extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT})
+    return target
+
+
+def export(model_dir: Path, output: Path | None = None, *, int8: bool = True) -> Path:
+    """Write the ONNX model(s) for `model_dir`; returns the output directory."""
+    output = Path(output) if output else default_output(model_dir)
+    fp32 = export_fp32(Path(model_dir), output)
+    fuse(Path(model_dir), fp32)
+    if int8:
+        quantize_int8(fp32, output)
+    return output
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m reranker.engines.onnx_export",
+                                     description=__doc__.splitlines()[0])
+    parser.add_argument("model_dir", type=Path)
+    parser.add_argument("--output", type=Path, default=None,
+                        help="directory for the .onnx files (default MODEL_DIR/onnx)")
+    parser.add_argument("--no-int8", action="store_true", help="skip the int8 copy")
+    args = parser.parse_args(argv)
+    print(export(args.model_dir, args.output, int8=not args.no_int8))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
