@@ -1,18 +1,16 @@
-"""The image, built from the local base with the tiny model, probed over HTTP on 127.0.0.1.
+"""The image, built with the tiny model, probed over HTTP on 127.0.0.1.
 
-Builds through the toolkit's `build_reranker_image` (which stages the model and the CA bundle
-into the context) from `weaviate-dev/debian-base:bookworm`. The first build takes minutes
-(torch); later ones reuse the layer cache. The image tag is kept for that cache; the container
-is always removed.
+The image is the toolkit's session fixture `reranker_image` (weaviate_dev.pytest_plugin, enabled
+in the root conftest): reranker/ built through `build_reranker_image` with the tiny model of
+`reranker_model_dir`, on the configured base image (or its local Debian stand-in). The first
+build takes minutes (torch); later ones reuse the layer cache. The container is always removed.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import time
 import uuid
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -20,28 +18,19 @@ import requests
 
 pytestmark = pytest.mark.docker
 
-HOST_CA_BUNDLE = Path("/etc/ssl/certs/ca-certificates.crt")
-TAG = "weaviate-dev/reranker-test:tiny"
-
 
 @pytest.fixture(scope="module")
-def image(tiny_model_dir: Path) -> str:
-    from weaviate_dev.images import build_reranker_image
-    from weaviate_dev.settings import LOCAL_BASE_IMAGE, Settings
+def image_reference(reranker_model_dir):
+    """CrossEncoder on exactly the model directory baked into the image."""
+    from sentence_transformers import CrossEncoder
 
-    settings = dataclasses.replace(
-        Settings.from_env(), base_image=LOCAL_BASE_IMAGE,
-        ca_bundle=HOST_CA_BUNDLE if HOST_CA_BUNDLE.is_file() else None)
-    return build_reranker_image(settings, tag=TAG, model_dir=tiny_model_dir)
+    return CrossEncoder(str(reranker_model_dir))
 
 
 @pytest.fixture
-def container(image: str):
-    import docker
-
-    client = docker.from_env()
-    container = client.containers.run(
-        image, detach=True, name=f"weaviate-dev-reranker-test-{uuid.uuid4().hex[:8]}",
+def container(reranker_image: str, docker_engine):
+    container = docker_engine.containers.run(
+        reranker_image, detach=True, name=f"weaviate-dev-reranker-test-{uuid.uuid4().hex[:8]}",
         ports={"8080/tcp": ("127.0.0.1", None)})
     try:
         yield container
@@ -55,7 +44,7 @@ def host_url(container) -> str:
     return f"http://127.0.0.1:{binding['HostPort']}"
 
 
-def test_image_serves_the_protocol(container, reference):
+def test_image_serves_the_protocol(container, image_reference):
     from weaviate_dev.waiting import http_probe, wait_until
 
     started = time.monotonic()
@@ -77,7 +66,7 @@ def test_image_serves_the_protocol(container, reference):
     assert response.status_code == 200, response.text
     scores = [s["score"] for s in response.json()["scores"]]
     np.testing.assert_allclose(
-        scores, reference.predict([["who wrote dune", d] for d in docs]), atol=1e-5)
+        scores, image_reference.predict([["who wrote dune", d] for d in docs]), atol=1e-5)
     bad = requests.post(f"{url}/rerank", data=b'{"query": 1}', timeout=10)
     assert bad.status_code == 400 and "error" in bad.json()
 
