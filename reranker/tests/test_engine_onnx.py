@@ -124,7 +124,7 @@ class _RecordingScorer:
 
 def test_coalescer_merges_waiting_requests_and_splits_answers():
     scorer = _RecordingScorer()
-    coalescer = Coalescer(scorer)
+    coalescer = Coalescer(scorer, gather_seconds=0)
     try:
         with ThreadPoolExecutor(max_workers=4) as pool:
             first = pool.submit(coalescer.score, "q", ["x"])
@@ -138,6 +138,23 @@ def test_coalescer_merges_waiting_requests_and_splits_answers():
                                                    [7.0, 8.0, 9.0]]
         assert scorer.passes[0] == 1 and sum(scorer.passes) == 10
         assert max(scorer.passes[1:]) > 3  # waiting requests were scored together
+    finally:
+        coalescer.close()
+
+
+def test_coalescer_gathers_sibling_chunks_into_the_first_pass():
+    passes = []
+
+    def record(pairs):
+        passes.append(len(pairs))
+        return [0.0] * len(pairs)
+
+    coalescer = Coalescer(record, gather_seconds=0.5)
+    try:
+        with ThreadPoolExecutor(max_workers=3) as pool:
+            futures = [pool.submit(coalescer.score, "q", ["d"] * 32) for _ in range(3)]
+            assert [len(f.result(5)) for f in futures] == [32, 32, 32]
+        assert passes == [96]
     finally:
         coalescer.close()
 

@@ -2,9 +2,10 @@
 
 Weaviate sends a query's documents as several concurrent 32-document requests, and several
 queries may overlap. `Coalescer` puts every request on a queue; one worker thread takes all
-that is waiting (up to `max_pairs`), scores the pairs together — so the engine can sort them
+that is waiting (up to `max_pairs`, after a short `gather_seconds` window so that the
+sibling chunks of a query, sent at the same moment, join the first), scores the pairs together — so the engine can sort them
 by length across requests and pad less — and hands each request its own scores back, in its
-input order. Nothing waits on purpose: requests that arrive while a pass runs form the next.
+input order. Requests that arrive while a pass runs form the next one.
 The single worker also serialises the model and its tokenizer, which are not shared safely
 between threads.
 """
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import queue
 import threading
+import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 
@@ -24,9 +26,10 @@ class Coalescer:
     """Runs `score_pairs` on one worker thread over the union of waiting requests."""
 
     def __init__(self, score_pairs: ScorePairs, *, max_pairs: int = 256,
-                 name: str = "coalescer") -> None:
+                 gather_seconds: float = 0.005, name: str = "coalescer") -> None:
         self._score_pairs = score_pairs
         self._max_pairs = max_pairs
+        self._gather_seconds = gather_seconds
         self._queue: queue.SimpleQueue[tuple[Pairs, Future] | None] = queue.SimpleQueue()
         self._worker = threading.Thread(target=self._run, name=name, daemon=True)
         self._worker.start()
@@ -49,9 +52,10 @@ class Coalescer:
         if first is None:
             return [], True
         batch, size = [first], len(first[0])
+        deadline = time.monotonic() + self._gather_seconds
         while size < self._max_pairs:
             try:
-                item = self._queue.get_nowait()
+                item = self._queue.get(timeout=max(0.0, deadline - time.monotonic()))
             except queue.Empty:
                 break
             if item is None:
