@@ -8,7 +8,11 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import random
+import socket
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -73,3 +77,29 @@ def book_collection(weaviate_container, weaviate_client, books):
     assert not result.errors, result.errors
     assert len(collection) == len(books)
     return collection
+
+
+def port_is_free(port: int, host: str = "127.0.0.1") -> bool:
+    """True when nothing listens on host:port (the dev services' fixed ports)."""
+    with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
+def weaviate_dev_cli(*args: str, env: dict, cwd=None,
+                     timeout: float = 900) -> subprocess.CompletedProcess:
+    """Run `weaviate-dev ARGS` as a user would, in a subprocess (output captured)."""
+    return subprocess.run([sys.executable, "-m", "weaviate_dev", *args], env=env, cwd=cwd,
+                          capture_output=True, text=True, timeout=timeout)
+
+
+@pytest.fixture(scope="session")
+def cli_reranker_image(request) -> str:
+    """The reranker image the CLI suites start through compose: the session's test image, or
+    for quick local reruns an existing one named by WEAVIATE_DEV_TEST_RERANKER_IMAGE."""
+    return (os.environ.get("WEAVIATE_DEV_TEST_RERANKER_IMAGE")
+            or request.getfixturevalue("reranker_image"))

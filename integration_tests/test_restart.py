@@ -12,11 +12,12 @@ import json
 import os
 import socket
 import subprocess
-import sys
 import time
 
 import pytest
 import requests
+
+from integration_tests.conftest import port_is_free, weaviate_dev_cli
 
 pytestmark = pytest.mark.docker
 
@@ -26,16 +27,14 @@ CLI_TIMEOUT = 900  # the first restart may build nothing, but a slow machine loa
 
 
 @pytest.fixture(scope="module")
-def restart_image(request) -> str:
-    return os.environ.get("WEAVIATE_DEV_TEST_RERANKER_IMAGE") or request.getfixturevalue(
-        "reranker_image")
+def restart_image(cli_reranker_image) -> str:
+    return cli_reranker_image
 
 
 def weaviate_dev(*args: str, image: str, cwd=None) -> subprocess.CompletedProcess:
     env = dict(os.environ, WEAVIATE_DEV_RERANKER_IMAGE=image)
     env.pop("WEAVIATE_DEV_BIND_ADDRESS", None)
-    return subprocess.run([sys.executable, "-m", "weaviate_dev", *args], env=env, cwd=cwd,
-                          capture_output=True, text=True, timeout=CLI_TIMEOUT)
+    return weaviate_dev_cli(*args, env=env, cwd=cwd, timeout=CLI_TIMEOUT)
 
 
 def docker_lines(*args: str) -> list[str]:
@@ -54,16 +53,6 @@ def status(image: str) -> list[dict]:
     result = weaviate_dev("status", "--json", "-p", PROJECT, image=image)
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout)
-
-
-def port_is_free(port: int) -> bool:
-    with socket.socket() as sock:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            sock.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-    return True
 
 
 @pytest.fixture

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -21,6 +20,7 @@ from pathlib import Path
 import pytest
 import requests
 
+from integration_tests.conftest import port_is_free, weaviate_dev_cli
 from weaviate_dev import weaviate_source
 from weaviate_dev.errors import DevError
 from weaviate_dev.pytest_plugin import unavailable
@@ -44,25 +44,13 @@ READY_TIMEOUT = 240
 STOP_TIMEOUT = 60
 
 
-def cli(*args: str, env: dict, cwd: Path, timeout: float = 900) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "weaviate_dev", *args], env=env, cwd=cwd,
-                          capture_output=True, text=True, timeout=timeout)
-
-
-def port_free(port: int) -> bool:
-    with socket.socket() as sock:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            sock.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-    return True
+cli = weaviate_dev_cli
+port_free = port_is_free
 
 
 @pytest.fixture
-def cli_env(request, weaviate_dev_settings, tmp_path) -> dict:
-    image = (os.environ.get("WEAVIATE_DEV_TEST_RERANKER_IMAGE")
-             or request.getfixturevalue("reranker_image"))
+def cli_env(cli_reranker_image, weaviate_dev_settings, tmp_path) -> dict:
+    image = cli_reranker_image
     try:
         weaviate_source.locate(weaviate_dev_settings, cwd=tmp_path)
     except DevError as exc:

@@ -12,6 +12,7 @@ timeout, and on a failed start remove themselves and raise with the container's 
 
 from __future__ import annotations
 
+import docker.errors
 from testcontainers.core.container import DockerContainer
 
 from weaviate_dev.errors import WaitTimeout
@@ -69,6 +70,17 @@ class _ProbedContainer(DockerContainer):
             self.stop()
             raise
         return self
+
+    def stop(self, force: bool = True, delete_volume: bool = True) -> None:
+        """Remove the container; safe to call twice (a failed start already removed it)."""
+        if self._container is None:
+            return
+        try:
+            super().stop(force=force, delete_volume=delete_volume)
+        except docker.errors.NotFound:
+            pass
+        finally:
+            self._container = None
 
     def wait_ready(self, timeout: float | None = None) -> float:
         """Wait for the ready endpoint; raise WaitTimeout with the log tail if it never answers."""

@@ -91,22 +91,15 @@ def weaviate_network(docker_engine):
 
 @pytest.fixture(scope="session")
 def reranker_container(reranker_image, weaviate_network):
-    container = RerankerContainer(reranker_image).with_network(weaviate_network)
-    container.start()
-    try:
+    # Containers are context managers: removed on exit, also when a test failed.
+    with RerankerContainer(reranker_image).with_network(weaviate_network) as container:
         yield container
-    finally:
-        container.stop()
 
 
 @pytest.fixture(scope="session")
 def weaviate_container(weaviate_image, reranker_container, weaviate_network):
-    container = WeaviateContainer(weaviate_image).with_network(weaviate_network)
-    container.start()
-    try:
+    with WeaviateContainer(weaviate_image).with_network(weaviate_network) as container:
         yield container
-    finally:
-        container.stop()
 
 
 @pytest.fixture(scope="session")
