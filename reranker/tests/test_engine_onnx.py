@@ -12,12 +12,10 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import pytest
 
-pytest.importorskip("onnxruntime")
-
-from reranker.engine import load_engine  # noqa: E402
-from reranker.engines.batching import Coalescer  # noqa: E402
-from reranker.engines.onnx import activation_of, onnx_file  # noqa: E402
-from reranker.settings import Settings  # noqa: E402
+from reranker.engine import load_engine
+from reranker.engines.batching import Coalescer
+from reranker.engines.onnx import activation_of, onnx_file
+from reranker.settings import Settings
 
 QUERY = "who wrote dune"
 DOCUMENTS = [
