@@ -1,6 +1,6 @@
 """`python -m bench`: run | soak | parity | model | texts.
 
-    python -m bench run                      # start our reranker (default engine), measure it
+    python -m bench [run]                    # start our reranker (default engine), measure it
     python -m bench run --engine onnx --engine torch --server official=http://127.0.0.1:8091
     python -m bench soak --engine onnx       # 500 x 32 documents at 8 concurrent
     python -m bench parity --engine onnx-int8   # scores vs the CrossEncoder, bench set
@@ -184,6 +184,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv=None) -> int:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or argv[0].startswith("-") and argv[0] not in ("-h", "--help"):
+        argv.insert(0, "run")  # `python -m bench [options]` is `python -m bench run [options]`
     args = build_parser().parse_args(argv)
     if getattr(args, "concurrency", None) is None and args.verb == "run":
         args.concurrency = [1, 4]

@@ -107,6 +107,10 @@ class OnnxEngine:
         options.intra_op_num_threads = threads or len(os.sched_getaffinity(0))
         options.inter_op_num_threads = 1
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        # Every pass has a new (batch, length) shape: the memory-pattern cache and the arena
+        # would keep growing with them (soak: +29 % RSS over 450 requests). Plain malloc/free.
+        options.enable_mem_pattern = False
+        options.enable_cpu_mem_arena = False
         path = onnx_file(self.model_dir, variant)
         self._session = ort.InferenceSession(str(path), options,
                                              providers=["CPUExecutionProvider"])
