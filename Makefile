@@ -36,7 +36,8 @@ integration: setup  ## only the Docker/Weaviate tests
 	$(BIN)/pytest -m docker
 
 bench: install  ## the Weaviate-pattern reranker benchmark (prints figures; not a test)
-	$(BIN)/python -m bench
+	$(BIN)/pip install --quiet -e ".[bench]"
+	$(BIN)/python -m bench run $(BENCH_ARGS)
 
 clean:  ## remove the virtualenv (images and Go caches are kept)
 	rm -rf $(VENV)

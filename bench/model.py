@@ -109,8 +109,6 @@ def _cosines(bi_encoder, queries: list[str], docs: list[str]):
 
 
 def _spearman(a, b) -> float:
-    import torch
-
     ra = a.argsort().argsort().double()
     rb = b.argsort().argsort().double()
     ra, rb = ra - ra.mean(), rb - rb.mean()
