@@ -34,14 +34,14 @@ def engine_answers() -> bool:
 
 def missing_tools() -> list[str]:
     """Host programs the environment needs that are not on PATH."""
-    missing = [] if shutil.which("dockerd") or engine_answers() else ["dockerd"]
-    if not (shutil.which("docker-compose") or _has_compose_plugin()):
+    missing = [] if process.which("dockerd") or engine_answers() else ["dockerd"]
+    if not (process.which("docker-compose") or _has_compose_plugin()):
         missing.append("docker compose")
     return missing
 
 
 def _has_compose_plugin() -> bool:
-    if not shutil.which("docker"):
+    if not process.which("docker"):
         return False
     result = process.run(["docker", "compose", "version"], check=False, capture=True)
     return result.returncode == 0
@@ -75,7 +75,7 @@ def ensure_engine() -> None:
     if engine_answers() and not missing_tools():
         say("Docker engine answers")
         return
-    needed = [p for p in APT_PACKAGES if not shutil.which(_program_of(p))]
+    needed = [p for p in APT_PACKAGES if not process.which(_program_of(p))]
     if needed:
         install_packages(needed)
     if not engine_answers():

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import shlex
+import shutil
 import signal
 import subprocess
 import time
@@ -14,6 +15,23 @@ from pathlib import Path
 from weaviate_dev.errors import CommandFailed, DevError
 
 log = logging.getLogger(__name__)
+
+
+# Root's programs (dockerd, debootstrap) live in sbin, which a non-login PATH may lack.
+_SBIN = ("/usr/local/sbin", "/usr/sbin", "/sbin")
+
+
+def which(program: str) -> str | None:
+    """The full path of program on PATH or in the sbin folders, or None."""
+    path = os.pathsep.join([os.environ.get("PATH", os.defpath), *_SBIN])
+    return shutil.which(program, path=path)
+
+
+def _resolve(argv: Sequence) -> list[str]:
+    argv = [str(a) for a in argv]
+    if argv and os.sep not in argv[0]:
+        argv[0] = which(argv[0]) or argv[0]
+    return argv
 
 
 def format_argv(argv: Sequence[str]) -> str:
@@ -36,7 +54,7 @@ def run(
     Raises CommandFailed (with the output) on a non-zero exit when check is true, and
     DevError when the program does not exist or the timeout passes.
     """
-    argv = [str(a) for a in argv]
+    argv = _resolve(argv)
     log.debug("run: %s", format_argv(argv))
     try:
         result = subprocess.run(
@@ -66,7 +84,7 @@ def spawn(
     **popen_kwargs,
 ) -> subprocess.Popen:
     """Start argv without waiting (long-running servers). The caller owns the process."""
-    argv = [str(a) for a in argv]
+    argv = _resolve(argv)
     log.debug("spawn: %s", format_argv(argv))
     try:
         return subprocess.Popen(

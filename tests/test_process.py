@@ -1,0 +1,36 @@
+"""The one subprocess runner: argv resolution, typed errors."""
+
+import pytest
+
+from weaviate_dev import process
+from weaviate_dev.errors import CommandFailed, DevError
+
+
+@pytest.fixture
+def sbin_tool(tmp_path, monkeypatch):
+    sbin = tmp_path / "sbin"
+    sbin.mkdir()
+    tool = sbin / "rootonly"
+    tool.write_text("#!/bin/sh\necho from-sbin \"$@\"\n")
+    tool.chmod(0o755)
+    monkeypatch.setattr(process, "_SBIN", (str(sbin),))
+    monkeypatch.setenv("PATH", "/usr/bin:/bin")
+    return tool
+
+
+def test_programs_in_sbin_are_found_without_sbin_on_path(sbin_tool):
+    assert process.which("rootonly") == str(sbin_tool)
+    result = process.run(["rootonly", "x"], capture=True)
+    assert result.stdout.strip() == "from-sbin x"
+
+
+def test_missing_program_is_a_clear_error():
+    with pytest.raises(DevError, match="program not found: no-such-program-here"):
+        process.run(["no-such-program-here"])
+
+
+def test_failure_carries_code_and_output():
+    with pytest.raises(CommandFailed) as info:
+        process.run(["sh", "-c", "echo boom; exit 3"], capture=True)
+    assert info.value.returncode == 3
+    assert "boom" in info.value.output and "exit code 3" in str(info.value)
