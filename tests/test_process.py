@@ -13,7 +13,7 @@ def sbin_tool(tmp_path, monkeypatch):
     tool = sbin / "rootonly"
     tool.write_text("#!/bin/sh\necho from-sbin \"$@\"\n")
     tool.chmod(0o755)
-    monkeypatch.setattr(process, "_SBIN", (str(sbin),))
+    monkeypatch.setattr(process, "SBIN", (str(sbin),))
     monkeypatch.setenv("PATH", "/usr/bin:/bin")
     return tool
 
@@ -34,3 +34,8 @@ def test_failure_carries_code_and_output():
         process.run(["sh", "-c", "echo boom; exit 3"], capture=True)
     assert info.value.returncode == 3
     assert "boom" in info.value.output and "exit code 3" in str(info.value)
+
+
+def test_children_get_sbin_on_path(sbin_tool):
+    result = process.run(["sh", "-c", "rootonly child"], capture=True, env={"PATH": "/bin"})
+    assert result.stdout.strip() == "from-sbin child"

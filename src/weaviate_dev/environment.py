@@ -63,11 +63,19 @@ def start_engine(timeout: float = 60) -> None:
     """Start dockerd in the background and wait until it answers."""
     say(f"starting dockerd (log: {DOCKERD_LOG})")
     log = DOCKERD_LOG.open("ab")
-    process.spawn(["dockerd"], stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                  start_new_session=True)
-    wait_until(lambda: None if engine_answers() else "docker ping failed",
-               what="the Docker engine", timeout=timeout,
-               logs=lambda: "\n".join(DOCKERD_LOG.read_text(errors="replace").splitlines()[-50:]))
+    daemon = process.spawn(["dockerd"], stdout=log, stderr=subprocess.STDOUT,
+                           stdin=subprocess.DEVNULL, start_new_session=True)
+
+    def probe() -> str | None:
+        if daemon.poll() is not None:
+            raise DevError(f"dockerd exited with code {daemon.returncode}:\n{log_tail()}")
+        return None if engine_answers() else "docker ping failed"
+
+    wait_until(probe, what="the Docker engine", timeout=timeout, logs=log_tail)
+
+
+def log_tail(lines: int = 50) -> str:
+    return "\n".join(DOCKERD_LOG.read_text(errors="replace").splitlines()[-lines:])
 
 
 def ensure_engine() -> None:

@@ -18,13 +18,22 @@ log = logging.getLogger(__name__)
 
 
 # Root's programs (dockerd, debootstrap) live in sbin, which a non-login PATH may lack.
-_SBIN = ("/usr/local/sbin", "/usr/sbin", "/sbin")
+SBIN = ("/usr/local/sbin", "/usr/sbin", "/sbin")
 
 
 def which(program: str) -> str | None:
     """The full path of program on PATH or in the sbin folders, or None."""
-    path = os.pathsep.join([os.environ.get("PATH", os.defpath), *_SBIN])
+    path = os.pathsep.join([os.environ.get("PATH", os.defpath), *SBIN])
     return shutil.which(program, path=path)
+
+
+def child_env(env: Mapping[str, str] | None) -> dict[str, str]:
+    """The child's environment: env (default ours) with the sbin folders on PATH, since
+    root's programs call others by name (dockerd -> iptables, debootstrap -> chroot)."""
+    child = dict(os.environ if env is None else env)
+    parts = child.get("PATH", os.defpath).split(os.pathsep)
+    child["PATH"] = os.pathsep.join(parts + [d for d in SBIN if d not in parts])
+    return child
 
 
 def _resolve(argv: Sequence) -> list[str]:
@@ -60,7 +69,7 @@ def run(
         result = subprocess.run(
             argv,
             cwd=cwd,
-            env=dict(env) if env is not None else None,
+            env=child_env(env),
             timeout=timeout,
             input=input,
             text=True,
@@ -88,7 +97,7 @@ def spawn(
     log.debug("spawn: %s", format_argv(argv))
     try:
         return subprocess.Popen(
-            argv, cwd=cwd, env=dict(env) if env is not None else None, **popen_kwargs
+            argv, cwd=cwd, env=child_env(env), **popen_kwargs
         )
     except FileNotFoundError as exc:
         raise DevError(f"program not found: {argv[0]}") from exc
