@@ -63,17 +63,17 @@ class TorchBatchedEngine:
 
     def _score_pairs(self, pairs: Pairs) -> np.ndarray:
         torch = self._torch
-        lengths = self._tokenizer([q for q, _ in pairs], [d for _, d in pairs],
-                                  truncation=True, max_length=self._max_length)["input_ids"]
-        order = sorted(range(len(pairs)), key=lambda i: len(lengths[i]))
+        # Tokenize once, unpadded; each length-sorted micro-batch is padded to its own longest.
+        encoded = self._tokenizer([q for q, _ in pairs], [d for _, d in pairs],
+                                  truncation=True, max_length=self._max_length)
+        order = sorted(range(len(pairs)), key=lambda i: len(encoded["input_ids"][i]))
         scores = np.empty(len(pairs), dtype=np.float64)
         with torch.inference_mode(), torch.autocast("cpu", dtype=torch.bfloat16,
                                                     enabled=self._bf16):
             for start in range(0, len(order), self.batch_size):
                 part = order[start : start + self.batch_size]
-                batch = self._tokenizer([pairs[i][0] for i in part], [pairs[i][1] for i in part],
-                                        padding=True, truncation=True,
-                                        max_length=self._max_length, return_tensors="pt")
+                batch = self._tokenizer.pad([{k: v[i] for k, v in encoded.items()} for i in part],
+                                            return_tensors="pt")
                 logits = self._model(**batch.to(self._device)).logits
                 scores[part] = logits[:, 0].float().cpu().numpy()
         return self._activation(scores)
