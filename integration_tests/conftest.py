@@ -10,13 +10,14 @@ import json
 import math
 import os
 import random
-import socket
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 import requests
+
+from weaviate_dev import ports
 
 DATA = Path(__file__).parent / "data" / "books.jsonl"
 COLLECTION = "Book"
@@ -80,14 +81,8 @@ def book_collection(weaviate_container, weaviate_client, books):
 
 
 def port_is_free(port: int, host: str = "127.0.0.1") -> bool:
-    """True when nothing listens on host:port (the dev services' fixed ports)."""
-    with socket.socket() as sock:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            sock.bind((host, port))
-        except OSError:
-            return False
-    return True
+    """True when host:port could be published (the toolkit's own preflight check)."""
+    return ports.port_is_free(host, port)[0]
 
 
 def weaviate_dev_cli(*args: str, env: dict, cwd=None,

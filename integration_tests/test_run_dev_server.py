@@ -44,10 +44,6 @@ READY_TIMEOUT = 240
 STOP_TIMEOUT = 60
 
 
-cli = weaviate_dev_cli
-port_free = port_is_free
-
-
 @pytest.fixture
 def cli_env(cli_reranker_image, weaviate_dev_settings, tmp_path) -> dict:
     image = cli_reranker_image
@@ -65,16 +61,16 @@ def cli_env(cli_reranker_image, weaviate_dev_settings, tmp_path) -> dict:
 def reranker(cli_env, tmp_path):
     """`weaviate-dev restart --reranker` in our own compose project; `down` afterwards."""
     for port in (8009, 8080, 50051):
-        assert port_free(port), f"127.0.0.1:{port} is taken before the test (another suite?)"
+        assert port_is_free(port), f"127.0.0.1:{port} is taken before the test (another suite?)"
     workspace = tmp_path / "workspace"
     workspace.mkdir()
     try:
-        up = cli("restart", "--reranker", "-p", PROJECT, "--workspace", str(workspace),
-                 env=cli_env, cwd=tmp_path)
+        up = weaviate_dev_cli("restart", "--reranker", "-p", PROJECT,
+                              "--workspace", str(workspace), env=cli_env, cwd=tmp_path)
         assert up.returncode == 0, up.stdout + up.stderr
         yield RERANKER
     finally:
-        down = cli("down", "-p", PROJECT, env=cli_env, cwd=tmp_path, timeout=300)
+        down = weaviate_dev_cli("down", "-p", PROJECT, env=cli_env, cwd=tmp_path, timeout=300)
         assert down.returncode == 0, down.stdout + down.stderr
 
 
@@ -156,7 +152,7 @@ def test_run_local_reranker_transformers_reranks_and_stops_cleanly(reranker, cli
         code = proc.wait(timeout=STOP_TIMEOUT)
         stop_seconds = time.monotonic() - stop_started
         assert code == 0, log.read_text(errors="replace")[-4000:]
-        assert port_free(8080) and port_free(50051)
+        assert port_is_free(8080) and port_is_free(50051)
     finally:
         if proc.poll() is None:
             proc.send_signal(signal.SIGTERM)

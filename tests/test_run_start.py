@@ -95,7 +95,8 @@ def test_preflight_refuses_a_taken_port(tmp_path):
 def test_preflight_warns_about_a_missing_service(tmp_path, capsys, monkeypatch):
     catalog = Catalog.load()
     plan = catalog.resolve("local-reranker-transformers", data_root=tmp_path)
-    monkeypatch.setattr(run_command, "port_open", lambda port: False)
+    monkeypatch.setattr("weaviate_dev.ports.tcp_probe",
+                        lambda host, port, timeout: lambda: "connection refused")
     monkeypatch.setattr("weaviate_dev.ports.port_is_free", lambda address, port: (True, ""))
     run_command.preflight(plan)
     assert "weaviate-dev restart --reranker" in capsys.readouterr().err

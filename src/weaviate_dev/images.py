@@ -243,12 +243,3 @@ def build_reranker_image(settings: Settings, *, tag: str | None = None,
     say(f"building {tag} ({json.dumps({k: v for k, v in buildargs.items()})})")
     return build_from_context(client, context, tag=tag, buildargs=buildargs)
 
-
-def ensure_reranker_image(settings: Settings, client: docker.DockerClient | None = None,
-                          *, tag: str | None = None, model_dir: Path | None = None) -> str:
-    """The reranker image if present, else built from reranker/ (never pulled: it is ours)."""
-    client = client or docker_client()
-    tag = tag or settings.reranker_image
-    if image_exists(client, tag):
-        return tag
-    return build_reranker_image(settings, tag=tag, model_dir=model_dir, client=client)

@@ -9,7 +9,6 @@ Weaviate and its exit code is passed on.
 from __future__ import annotations
 
 import os
-import socket
 import sys
 import threading
 import time
@@ -89,15 +88,6 @@ def helper_message(profile: Profile) -> str:
     return "\n".join(lines)
 
 
-def port_open(port: int, host: str = "127.0.0.1", timeout: float = 0.5) -> bool:
-    """One connection attempt (a preflight check, not a wait)."""
-    try:
-        with socket.create_connection((host, port), timeout=timeout):
-            return True
-    except OSError:
-        return False
-
-
 def say(line: str) -> None:
     print(f"weaviate-dev run: {line}", file=sys.stderr, flush=True)
 
@@ -158,7 +148,7 @@ def default_image(settings, source):
 
 def preflight(plan: Resolved) -> None:
     """Fail early when our ports are taken; warn about services the profile needs."""
-    from weaviate_dev.ports import port_is_free
+    from weaviate_dev.ports import port_is_free, tcp_probe
 
     for purpose, port in plan.ports.items():
         free, reason = port_is_free("127.0.0.1", port)
@@ -166,7 +156,7 @@ def preflight(plan: Resolved) -> None:
             raise DevError(f"port {port} ({purpose}) for {plan.label} is not free: {reason}; "
                            "is another Weaviate running?")
     for need in plan.needs:
-        if not port_open(need.port):
+        if tcp_probe("127.0.0.1", need.port, timeout=0.5)() is not None:  # one try, no wait
             say(f"warning: nothing answers on localhost:{need.port}: {need.describe()}")
 
 
