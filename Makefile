@@ -17,7 +17,7 @@ install: $(VENV)/.installed  ## create .venv with the toolkit, the reranker and 
 $(VENV)/.installed: pyproject.toml reranker/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --upgrade --quiet pip
-	$(BIN)/pip install --quiet -e ".[test]" -e ./reranker
+	$(BIN)/pip install --quiet -e ".[test]" -e "./reranker[torch,onnx,export]"
 	touch $@
 
 setup: install  ## Docker engine (installed/started if missing), base image, Weaviate server

@@ -168,3 +168,16 @@ def test_coalescer_hands_errors_to_every_waiting_request():
         assert coalescer.score("q", []) == []
     finally:
         coalescer.close()
+
+
+def test_exporting_without_torch_says_what_to_install(tmp_path, monkeypatch):
+    from reranker.engines import onnx_export
+
+    (tmp_path / "config.json").write_text("{}")
+
+    def export(*args, **kwargs):
+        raise ModuleNotFoundError("No module named 'torch'", name="torch")
+
+    monkeypatch.setattr(onnx_export, "export", export)
+    with pytest.raises(RuntimeError, match=r"no onnx/model.onnx.*'torch'.*reranker\[export\]"):
+        onnx_file(tmp_path, "fp32")

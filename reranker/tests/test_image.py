@@ -4,10 +4,13 @@ The image is the toolkit's session fixture `reranker_image` (weaviate_dev.pytest
 in the root conftest): reranker/ built through `build_reranker_image` with the tiny model of
 `reranker_model_dir`, on the configured base image (or its local Debian stand-in). The first
 build takes minutes (torch); later ones reuse the layer cache. The container is always removed.
+A second image is built with ENGINE=onnx: the same protocol, no torch inside.
 """
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import json
 import time
 import uuid
@@ -27,15 +30,40 @@ def image_reference(reranker_model_dir):
     return CrossEncoder(str(reranker_model_dir))
 
 
-@pytest.fixture
-def container(reranker_image: str, docker_engine):
+@contextlib.contextmanager
+def running(image: str, docker_engine):
     container = docker_engine.containers.run(
-        reranker_image, detach=True, name=f"weaviate-dev-reranker-test-{uuid.uuid4().hex[:8]}",
+        image, detach=True, name=f"weaviate-dev-reranker-test-{uuid.uuid4().hex[:8]}",
         ports={"8080/tcp": ("127.0.0.1", None)})
     try:
         yield container
     finally:
         container.remove(force=True)
+
+
+@pytest.fixture
+def container(reranker_image: str, docker_engine):
+    with running(reranker_image, docker_engine) as container:
+        yield container
+
+
+@pytest.fixture(scope="module")
+def onnx_image(weaviate_dev_settings, docker_engine, reranker_model_dir, reranker_image_tag):
+    from weaviate_dev import images
+
+    settings = dataclasses.replace(weaviate_dev_settings, reranker_engine="onnx")
+    return images.build_reranker_image(settings, tag=f"{reranker_image_tag}-onnx",
+                                       model_dir=reranker_model_dir, client=docker_engine)
+
+
+def wait_ready(container) -> str:
+    from weaviate_dev.waiting import http_probe, wait_until
+
+    url = host_url(container)
+    wait_until(http_probe(f"{url}/.well-known/ready", expect=lambda s: s == 204),
+               what="reranker container ready", timeout=180,
+               logs=lambda: container.logs(tail=50).decode(errors="replace"))
+    return url
 
 
 def host_url(container) -> str:
@@ -83,3 +111,23 @@ def test_image_serves_the_protocol(container, image_reference):
 
     wait_until(healthy, what="docker HEALTHCHECK healthy", timeout=60, interval=1,
                logs=lambda: json.dumps(container.attrs["State"].get("Health"), indent=1))
+
+
+def test_onnx_image_scores_like_the_crossencoder_without_torch(onnx_image, docker_engine,
+                                                               image_reference):
+    size = docker_engine.images.get(onnx_image).attrs["Size"]
+    print(f"{onnx_image}: {size / 1e6:.0f} MB")
+    with running(onnx_image, docker_engine) as container:
+        url = wait_ready(container)
+        docs = ["frank herbert wrote dune", "", "東京 🎉", "cats", "dune " * 300]
+        body = json.dumps({"query": "who wrote dune", "documents": docs}).encode()
+        response = requests.post(f"{url}/rerank", data=body, timeout=30)
+        assert response.status_code == 200, response.text
+        scores = [s["score"] for s in response.json()["scores"]]
+        np.testing.assert_allclose(
+            scores, image_reference.predict([["who wrote dune", d] for d in docs]), atol=1e-4)
+        assert "onnx engine" in container.logs().decode(errors="replace")
+        code, output = container.exec_run(["python", "-c", "import torch"])
+        assert code != 0 and b"No module named 'torch'" in output
+        code, output = container.exec_run(["sh", "-c", "ls /app/models/model /app/models/model/onnx"])
+        assert code == 0 and b"model.onnx" in output and b"safetensors" not in output

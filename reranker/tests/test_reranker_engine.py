@@ -58,3 +58,17 @@ def test_multi_label_models_are_refused(tmp_path):
     BertForSequenceClassification(config).save_pretrained(directory)
     with pytest.raises(ValueError, match="single-label"):
         CrossEncoderEngine(directory).score("q", ["a"])
+
+
+def test_a_missing_engine_package_names_the_extra_to_install(tiny_model_dir):
+    def factory(settings):
+        raise ModuleNotFoundError("No module named 'sentence_transformers'",
+                                  name="sentence_transformers")
+
+    saved = ENGINES["torch"]
+    ENGINES["torch"] = factory
+    try:
+        with pytest.raises(EngineError, match=r"'sentence_transformers'.*reranker\[torch\]"):
+            load_engine(Settings(model_dir=tiny_model_dir))
+    finally:
+        ENGINES["torch"] = saved

@@ -16,6 +16,7 @@ import importlib
 from collections.abc import Callable
 from typing import Any, Protocol, runtime_checkable
 
+from reranker.requirements import EXTRAS
 from reranker.settings import Settings
 
 
@@ -78,4 +79,11 @@ def resolve_factory(name: str) -> EngineFactory:
 
 def load_engine(settings: Settings) -> Engine:
     """Build the engine named by `settings.engine` for `settings.model_dir`."""
-    return resolve_factory(settings.engine)(settings)
+    factory = resolve_factory(settings.engine)
+    try:
+        return factory(settings)
+    except ModuleNotFoundError as exc:
+        extra = EXTRAS.get(settings.engine)
+        hint = f": pip install 'reranker[{extra}]'" if extra else ""
+        raise EngineError(f"engine {settings.engine!r} needs the package {exc.name!r}, "
+                          f"which is not installed{hint}") from exc

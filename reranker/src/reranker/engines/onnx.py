@@ -81,7 +81,13 @@ def onnx_file(model_dir: Path, variant: str) -> Path:
         return cached
     target = model_dir / "onnx" if os.access(model_dir, os.W_OK) else cached.parent
     log.info("no %s in %s: exporting it to %s (needs torch)", name, model_dir, target)
-    onnx_export.export(model_dir, target, int8=variant == "int8")
+    try:
+        onnx_export.export(model_dir, target, int8=variant == "int8")
+    except ModuleNotFoundError as exc:
+        raise RuntimeError(
+            f"{model_dir} has no onnx/{name}, and writing it needs {exc.name!r}: "
+            "pip install 'reranker[export]' (or run python -m reranker.engines.onnx_export "
+            "MODEL_DIR where it is installed)") from exc
     return target / name
 
 
