@@ -40,7 +40,14 @@ def test_reranker_context_without_extras_downloads_the_model_name():
     names = members(context)
     assert "LOCAL_MODEL_DIR" not in args and "CA_BUNDLE" not in args
     assert args["MODEL_NAME"] == "cross-encoder/ms-marco-MiniLM-L-6-v2"
+    assert args["ENGINE"] == "torch" and "TORCH_INDEX_URL" not in args
     assert not any(n.startswith("models/local") for n in names)
+
+
+def test_reranker_context_passes_the_engine_and_torch_index():
+    _, args = images.reranker_context(
+        settings(ca_bundle=None, reranker_engine="onnx", torch_index_url="https://t/cpu"), None)
+    assert (args["ENGINE"], args["TORCH_INDEX_URL"]) == ("onnx", "https://t/cpu")
 
 
 def test_reranker_context_rejects_a_directory_without_a_model(tmp_path):

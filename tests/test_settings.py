@@ -1,6 +1,10 @@
 from pathlib import Path
 
-from weaviate_dev.settings import DEFAULT_BASE_IMAGE, DEFAULT_WEAVIATE_IMAGE, Settings
+import pytest
+
+from weaviate_dev.errors import UsageError
+from weaviate_dev.settings import (DEFAULT_BASE_IMAGE, DEFAULT_RERANKER_IMAGE,
+                                   DEFAULT_WEAVIATE_IMAGE, RERANKER_ENGINES, Settings)
 
 
 def test_defaults_are_the_real_images(tmp_path):
@@ -40,3 +44,28 @@ def test_project_root_is_this_checkout():
     root = Settings.from_env({}).project_root
     assert (root / "reranker" / "Dockerfile").is_file()
     assert (root / "compose").is_dir()
+
+
+def test_the_reranker_engine_picks_the_default_image_tag(tmp_path):
+    base = {"WEAVIATE_DEV_ROOT": str(tmp_path)}
+    default = Settings.from_env(base)
+    assert (default.reranker_engine, default.reranker_image) == ("torch", DEFAULT_RERANKER_IMAGE)
+    onnx = Settings.from_env({**base, "WEAVIATE_DEV_RERANKER_ENGINE": "onnx",
+                              "WEAVIATE_DEV_TORCH_INDEX_URL": "https://torch.example/cpu"})
+    assert onnx.reranker_image == "weaviate-dev/reranker-transformers:onnx"
+    assert onnx.torch_index_url == "https://torch.example/cpu"
+    pinned = Settings.from_env({**base, "WEAVIATE_DEV_RERANKER_ENGINE": "onnx",
+                                "WEAVIATE_DEV_RERANKER_IMAGE": "mine:1"})
+    assert pinned.reranker_image == "mine:1"
+
+
+def test_an_unknown_reranker_engine_is_a_usage_error(tmp_path):
+    with pytest.raises(UsageError, match="WEAVIATE_DEV_RERANKER_ENGINE='tf'.*onnx-int8"):
+        Settings.from_env({"WEAVIATE_DEV_ROOT": str(tmp_path),
+                           "WEAVIATE_DEV_RERANKER_ENGINE": "tf"})
+
+
+def test_the_engines_are_those_the_reranker_image_knows():
+    from reranker.requirements import EXTRAS
+
+    assert set(RERANKER_ENGINES) == set(EXTRAS)

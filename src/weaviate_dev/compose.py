@@ -50,11 +50,14 @@ def compose_environment(settings: Settings, workspace: Path) -> dict[str, str]:
         "WEAVIATE_DEV_RERANKER_IMAGE": settings.reranker_image,
         "WEAVIATE_DEV_BASE_IMAGE": settings.base_image,
         "WEAVIATE_DEV_MODEL_NAME": settings.model_name,
+        "WEAVIATE_DEV_RERANKER_ENGINE": settings.reranker_engine,
     }
     if settings.pip_index_url:
         env["WEAVIATE_DEV_PIP_INDEX_URL"] = settings.pip_index_url
     if settings.pip_extra_index_url:
         env["WEAVIATE_DEV_PIP_EXTRA_INDEX_URL"] = settings.pip_extra_index_url
+    if settings.torch_index_url:
+        env["WEAVIATE_DEV_TORCH_INDEX_URL"] = settings.torch_index_url
     return env
 
 

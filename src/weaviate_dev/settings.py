@@ -12,6 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from pathlib import Path
 
+from weaviate_dev.errors import UsageError
+
 WEAVIATE_VERSION = "1.39.0"
 DEFAULT_WEAVIATE_IMAGE = f"cr.weaviate.io/semitechnologies/weaviate:{WEAVIATE_VERSION}"
 DEFAULT_BASE_IMAGE = "python:3.11-slim"
@@ -20,6 +22,16 @@ DEFAULT_MODEL_NAME = "cross-encoder/ms-marco-MiniLM-L-6-v2"
 LOCAL_BASE_IMAGE = "weaviate-dev/debian-base:bookworm"
 LOCAL_WEAVIATE_IMAGE = f"weaviate-dev/weaviate:{WEAVIATE_VERSION}"
 DEFAULT_RERANKER_IMAGE = "weaviate-dev/reranker-transformers:latest"
+# The reranker image's ENGINE build argument (reranker/Dockerfile; docs/reranker.md).
+RERANKER_ENGINES = ("torch", "torch-batched", "torch-bf16", "onnx", "onnx-int8")
+DEFAULT_RERANKER_ENGINE = "torch"
+
+
+def default_reranker_image(engine: str) -> str:
+    """The tag for an engine: `latest` for the default one, the engine's name otherwise."""
+    if engine == DEFAULT_RERANKER_ENGINE:
+        return DEFAULT_RERANKER_IMAGE
+    return DEFAULT_RERANKER_IMAGE.rsplit(":", 1)[0] + f":{engine}"
 
 
 def _project_root() -> Path:
@@ -39,6 +51,8 @@ class Settings:
     weaviate_version: str = WEAVIATE_VERSION
     weaviate_image: str = DEFAULT_WEAVIATE_IMAGE
     reranker_image: str = DEFAULT_RERANKER_IMAGE
+    reranker_engine: str = DEFAULT_RERANKER_ENGINE  # the engine baked into the reranker image
+    torch_index_url: str | None = None  # e.g. the CPU-only torch index, for a smaller image
     base_image: str = DEFAULT_BASE_IMAGE
     model_name: str = DEFAULT_MODEL_NAME
     model_dir: Path | None = None  # a local model directory baked in instead of MODEL_NAME
@@ -64,10 +78,16 @@ class Settings:
             return Path(value).expanduser().resolve() if value else None
 
         root = path("WEAVIATE_DEV_ROOT") or _project_root()
+        engine = get("WEAVIATE_DEV_RERANKER_ENGINE") or DEFAULT_RERANKER_ENGINE
+        if engine not in RERANKER_ENGINES:
+            raise UsageError(f"WEAVIATE_DEV_RERANKER_ENGINE={engine!r}: choose one of "
+                             f"{', '.join(RERANKER_ENGINES)}")
         return cls(
             project_root=root,
             weaviate_image=get("WEAVIATE_DEV_WEAVIATE_IMAGE") or DEFAULT_WEAVIATE_IMAGE,
-            reranker_image=get("WEAVIATE_DEV_RERANKER_IMAGE") or DEFAULT_RERANKER_IMAGE,
+            reranker_image=get("WEAVIATE_DEV_RERANKER_IMAGE") or default_reranker_image(engine),
+            reranker_engine=engine,
+            torch_index_url=get("WEAVIATE_DEV_TORCH_INDEX_URL"),
             base_image=get("WEAVIATE_DEV_BASE_IMAGE") or DEFAULT_BASE_IMAGE,
             model_name=get("WEAVIATE_DEV_MODEL_NAME") or DEFAULT_MODEL_NAME,
             model_dir=path("WEAVIATE_DEV_MODEL_DIR"),
