@@ -181,3 +181,15 @@ def test_exporting_without_torch_says_what_to_install(tmp_path, monkeypatch):
     monkeypatch.setattr(onnx_export, "export", export)
     with pytest.raises(RuntimeError, match=r"no onnx/model.onnx.*'torch'.*reranker\[export\]"):
         onnx_file(tmp_path, "fp32")
+
+
+def test_batch_size_unset_takes_each_engines_own(onnx_model_dir):
+    from reranker.engines import onnx, torch_batched
+
+    def size(engine: str, **kw) -> int:
+        return load_engine(Settings(model_dir=onnx_model_dir, engine=engine, **kw)).batch_size
+
+    assert size("torch") == 32  # CrossEncoder.predict's default: the reference scores
+    assert size("onnx") == size("onnx-int8") == onnx.DEFAULT_BATCH_SIZE < 32
+    assert size("torch-batched") == torch_batched.DEFAULT_BATCH_SIZE < 32
+    assert size("onnx", batch_size=7) == size("torch", batch_size=7) == 7

@@ -15,7 +15,7 @@ def test_defaults():
     s = Settings.from_env({})
     assert s.model_dir == Path("/app/models/model")
     assert (s.host, s.port, s.engine) == ("127.0.0.1", 8080, "torch")
-    assert (s.batch_size, s.max_seq_length, s.max_documents) == (32, None, 1000)
+    assert (s.batch_size, s.max_seq_length, s.max_documents) == (None, None, 1000)
     assert s.max_body_bytes == 10 * 1024 * 1024
     assert (s.enable_cuda, s.cuda_core, s.device) == (False, "cuda:0", "cpu")
 

@@ -40,7 +40,9 @@ class CrossEncoderEngine:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "CrossEncoderEngine":
-        return cls(settings.model_dir, device=settings.device, batch_size=settings.batch_size,
+        # 32 unless set: CrossEncoder.predict's own default, so scores match it exactly.
+        return cls(settings.model_dir, device=settings.device,
+                   batch_size=settings.batch_size or 32,
                    max_length=settings.max_seq_length)
 
     def score(self, query: str, documents: list[str]) -> list[float]:
