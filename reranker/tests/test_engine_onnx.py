@@ -157,6 +157,32 @@ def test_coalescer_gathers_sibling_chunks_into_the_first_pass():
         coalescer.close()
 
 
+def test_coalescer_answers_overlapping_queries_one_after_another():
+    passes, gate = [], threading.Event()
+
+    def record(pairs):
+        gate.wait(5)  # hold the first pass until every request is queued
+        passes.append(sorted({q for q, _ in pairs}))
+        return [0.0] * len(pairs)
+
+    coalescer = Coalescer(record, gather_seconds=0)
+    try:
+        with ThreadPoolExecutor(max_workers=6) as pool:
+            first = pool.submit(coalescer.score, "q0", ["d"])
+            while not coalescer._queue.empty():  # the worker has taken the first request
+                pass
+            # Two queries' chunks interleaved, as when two reranked queries overlap.
+            futures = [pool.submit(coalescer.score, q, ["d"] * 32)
+                       for q in ("q1", "q2", "q1", "q2", "q1")]
+            while coalescer._queue.qsize() < 5:
+                pass
+            gate.set()
+            assert [len(f.result(5)) for f in [first, *futures]] == [1] + [32] * 5
+        assert passes == [["q0"], ["q1"], ["q2"]]
+    finally:
+        coalescer.close()
+
+
 def test_coalescer_hands_errors_to_every_waiting_request():
     def broken(pairs):
         raise RuntimeError("model exploded")

@@ -1,11 +1,14 @@
 """Cross-request batching: chunks that arrive together are scored in one pass.
 
 Weaviate sends a query's documents as several concurrent 32-document requests, and several
-queries may overlap. `Coalescer` puts every request on a queue; one worker thread takes all
-that is waiting (up to `max_pairs`, after a short `gather_seconds` window so that the
-sibling chunks of a query, sent at the same moment, join the first), scores the pairs together — so the engine can sort them
-by length across requests and pad less — and hands each request its own scores back, in its
-input order. Requests that arrive while a pass runs form the next one.
+queries may overlap. `Coalescer` puts every request on a queue; one worker thread forms passes
+and scores each with one call, so the engine can sort a query's pairs by length across its
+chunks and pad less. A pass is the oldest waiting request plus every waiting request for the
+same query text (up to `max_pairs`), after a short `gather_seconds` window so that the sibling
+chunks, sent at the same moment, join it. Other queries wait for the next pass: queries are
+answered one after another in arrival order instead of all at the end of one big pass, which
+cuts the median latency when queries overlap and costs no speed (a pass of one query already
+fills many micro-batches). Each request gets its own scores back, in its input order.
 The single worker also serialises the model and its tokenizer, which are not shared safely
 between threads.
 """
@@ -15,6 +18,7 @@ from __future__ import annotations
 import queue
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 
@@ -31,6 +35,8 @@ class Coalescer:
         self._max_pairs = max_pairs
         self._gather_seconds = gather_seconds
         self._queue: queue.SimpleQueue[tuple[Pairs, Future] | None] = queue.SimpleQueue()
+        self._pending: deque[tuple[Pairs, Future]] = deque()  # taken, not yet scored
+        self._stopping = False
         self._worker = threading.Thread(target=self._run, name=name, daemon=True)
         self._worker.start()
 
@@ -48,25 +54,45 @@ class Coalescer:
         self._worker.join(timeout=30)
 
     def _take_batch(self) -> tuple[list[tuple[Pairs, Future]], bool]:
-        first = self._queue.get()
-        if first is None:
-            return [], True
-        batch, size = [first], len(first[0])
-        deadline = time.monotonic() + self._gather_seconds
-        while size < self._max_pairs:
-            try:
-                item = self._queue.get(timeout=max(0.0, deadline - time.monotonic()))
-            except queue.Empty:
-                break
-            if item is None:
-                self._queue.put(None)  # finish this batch, then stop
-                break
-            batch.append(item)
-            size += len(item[0])
+        """The next pass: the oldest request and the waiting ones for the same query."""
+        if not self._pending:
+            first = self._queue.get()
+            if first is None:
+                return [], True
+            self._pending.append(first)
+            self._drain(until=time.monotonic() + self._gather_seconds)
+        else:
+            self._drain(until=None)
+        query = self._pending[0][0][0][0]
+        batch, size, rest = [], 0, deque()
+        for item in self._pending:
+            if item[0][0][0] == query and (not batch or size + len(item[0]) <= self._max_pairs):
+                batch.append(item)
+                size += len(item[0])
+            else:
+                rest.append(item)
+        self._pending = rest
         return batch, False
+
+    def _drain(self, until: float | None) -> None:
+        """Move queued requests to `_pending`: waiting until `until`, or only those queued."""
+        while not self._stopping:
+            try:
+                if until is None:
+                    item = self._queue.get_nowait()
+                else:
+                    item = self._queue.get(timeout=max(0.0, until - time.monotonic()))
+            except queue.Empty:
+                return
+            if item is None:
+                self._stopping = True  # finish what is pending, then stop
+                return
+            self._pending.append(item)
 
     def _run(self) -> None:
         while True:
+            if self._stopping and not self._pending:
+                return
             batch, stop = self._take_batch()
             if stop:
                 return
