@@ -2,7 +2,8 @@
 
 Plain transformers (no sentence-transformers in the scoring path): requests are coalesced
 (`batching.Coalescer`), the pairs of a pass sorted by token length and run in micro-batches of
-`BATCH_SIZE`, so padding stays small. `torch-bf16` runs the forward pass under CPU autocast to
+`BATCH_SIZE`, so padding stays small; the last layer runs for the first token only
+(`first_token`). `torch-bf16` runs the forward pass under CPU autocast to
 bfloat16 (fast where the CPU has AVX512_BF16 or AMX; slow emulation elsewhere). Scores go
 through the activation the model configures, as in sentence-transformers' CrossEncoder.
 """
@@ -16,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from reranker.engines.batching import Coalescer, Pairs
+from reranker.engines.first_token import first_token_only
 from reranker.engines.onnx import activation_of, max_length_of
 from reranker.settings import Settings
 
@@ -45,6 +47,7 @@ class TorchBatchedEngine:
         self._tokenizer = AutoTokenizer.from_pretrained(str(self.model_dir))
         self._model = AutoModelForSequenceClassification.from_pretrained(
             str(self.model_dir)).to(device).eval()
+        first_token_only(self._model)  # the last layer for [CLS] only: same scores, ~14 % less work
         self._device = device
         self._bf16 = bf16
         self._coalescer = Coalescer(self._score_pairs, name="torch-batched")
