@@ -5,10 +5,11 @@ queries may overlap. `Coalescer` puts every request on a queue; one worker threa
 and scores each with one call, so the engine can sort a query's pairs by length across its
 chunks and pad less. A pass is the oldest waiting request plus every waiting request for the
 same query text (up to `max_pairs`), after a short `gather_seconds` window so that the sibling
-chunks, sent at the same moment, join it. Other queries wait for the next pass: queries are
-answered one after another in arrival order instead of all at the end of one big pass, which
-cuts the median latency when queries overlap and costs no speed (a pass of one query already
-fills many micro-batches). Each request gets its own scores back, in its input order.
+chunks, sent at the same moment, join it. Other queries wait for the next pass: a burst of
+queries is answered one after another in arrival order (the first after one query's work, not
+after the whole burst's), at no cost in speed, since one query already fills many
+micro-batches. Under a steady load of N clients latency is N queries' work either way. Each
+request gets its own scores back, in its input order.
 The single worker also serialises the model and its tokenizer, which are not shared safely
 between threads.
 """
