@@ -219,3 +219,33 @@ def test_batch_size_unset_takes_each_engines_own(onnx_model_dir):
     assert size("onnx") == size("onnx-int8") == onnx.DEFAULT_BATCH_SIZE < 32
     assert size("torch-batched") == torch_batched.DEFAULT_BATCH_SIZE < 32
     assert size("onnx", batch_size=7) == size("torch", batch_size=7) == 7
+
+
+def test_an_export_from_other_weights_is_redone(tmp_path, tiny_model_dir):
+    import shutil
+
+    from sentence_transformers import CrossEncoder
+
+    from reranker.testing import make_tiny_cross_encoder
+
+    model = tmp_path / "model"
+    shutil.copytree(tiny_model_dir, model, ignore=shutil.ignore_patterns("onnx"))
+    first = onnx_file(model, "fp32")
+    assert first == model / "onnx" / "model.onnx" and (model / "onnx" / "export.json").is_file()
+    make_tiny_cross_encoder(model, seed=1)  # new weights, same directory, old export beside them
+    engine = load_engine(Settings(model_dir=model, engine="onnx"))
+    expected = CrossEncoder(str(model)).predict([[QUERY, d] for d in DOCUMENTS])
+    np.testing.assert_allclose(engine.score(QUERY, DOCUMENTS), expected, atol=1e-4)
+
+
+def test_a_shipped_export_without_weights_is_used_as_is(tmp_path, onnx_model_dir, monkeypatch):
+    import shutil
+
+    from reranker.engines import onnx_export
+
+    model = tmp_path / "model"
+    shutil.copytree(onnx_model_dir, model)
+    for weights in model.glob("*.safetensors"):
+        weights.unlink()
+    monkeypatch.setattr(onnx_export, "export", lambda *a, **k: pytest.fail("exported again"))
+    assert onnx_file(model, "fp32") == model / "onnx" / "model.onnx"

@@ -74,17 +74,23 @@ def max_length_of(model_dir: Path, config: dict[str, Any], override: int | None)
 
 
 def onnx_file(model_dir: Path, variant: str) -> Path:
-    """The .onnx file for `variant`, exporting it first when it is missing."""
+    """The .onnx file for `variant`, exported first when missing or made from other weights.
+
+    A file in MODEL_DIR/onnx is used when its stamp matches the weights beside it (or when no
+    weights are there, as in the image); otherwise the model is exported again, into
+    MODEL_DIR/onnx or, if that is read-only, a cache directory keyed by the weights.
+    """
     name = FILES[variant]
     shipped = model_dir / "onnx" / name
-    if shipped.exists():
+    if shipped.exists() and onnx_export.is_current(shipped.parent, model_dir):
         return shipped
-    key = hashlib.sha256(str(model_dir.resolve()).encode()).hexdigest()[:16]
+    source = onnx_export.source_fingerprint(model_dir)
+    key = hashlib.sha256(f"{model_dir.resolve()}|{source}".encode()).hexdigest()[:16]
     cached = Path(tempfile.gettempdir()) / "reranker-onnx" / key / name
     if cached.exists():
         return cached
     target = model_dir / "onnx" if os.access(model_dir, os.W_OK) else cached.parent
-    log.info("no %s in %s: exporting it to %s (needs torch)", name, model_dir, target)
+    log.info("no current %s in %s: exporting it to %s (needs torch)", name, model_dir, target)
     try:
         onnx_export.export(model_dir, target, int8=variant == "int8")
     except ModuleNotFoundError as exc:

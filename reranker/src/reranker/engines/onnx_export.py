@@ -17,6 +17,7 @@ exported instead.
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from pathlib import Path
 
@@ -24,12 +25,49 @@ FP32_NAME = "model.onnx"
 INT8_NAME = "model_int8.onnx"
 OPSET = 17
 TOLERANCE = 1e-4
+# Bump when the exported graph changes (2: the first-token last layer), so old files are redone.
+RECIPE = 2
+STAMP = "export.json"
+WEIGHT_SUFFIXES = (".safetensors", ".bin")
 CHECK_PAIRS = [("a query", "a document"), ("who wrote dune", "frank herbert wrote dune " * 12),
                ("q", ""), ("a longer query with more words", "dogs")]
 
 
 def default_output(model_dir: Path) -> Path:
     return Path(model_dir) / "onnx"
+
+
+def source_fingerprint(model_dir: Path) -> str | None:
+    """A hash of the recipe, config.json and the weight files; None when the weights are absent.
+
+    (An image ships the .onnx file without the torch weights: then there is nothing to compare.)
+    """
+    import hashlib
+
+    model_dir = Path(model_dir)
+    weights = sorted(p for p in model_dir.iterdir()
+                     if p.is_file() and p.name.endswith(WEIGHT_SUFFIXES))
+    if not weights:
+        return None
+    digest = hashlib.sha256(f"recipe {RECIPE}\n".encode())
+    for path in [model_dir / "config.json", *weights]:
+        digest.update(path.name.encode())
+        with path.open("rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+    return digest.hexdigest()
+
+
+def is_current(onnx_dir: Path, model_dir: Path) -> bool:
+    """Whether the files in `onnx_dir` were exported from `model_dir` as it is, by this recipe."""
+    source = source_fingerprint(model_dir)
+    if source is None:
+        return True
+    try:
+        stamp = json.loads((Path(onnx_dir) / STAMP).read_text())
+    except (OSError, ValueError):
+        return False
+    return stamp.get("source") == source
 
 
 def load_model(model_dir: Path):
@@ -81,8 +119,6 @@ def fuse(model_dir: Path, fp32: Path) -> bool:
 
     Returns False (file untouched) for models the BERT optimizer does not know.
     """
-    import json
-
     from onnxruntime.transformers.optimizer import optimize_model
 
     config = json.loads((Path(model_dir) / "config.json").read_text())
@@ -146,6 +182,8 @@ def export(model_dir: Path, output: Path | None = None, *, int8: bool = True) ->
         raise RuntimeError(f"the ONNX export of {model_dir} does not match the torch model")
     if int8:
         quantize_int8(fp32, output)
+    stamp = {"recipe": RECIPE, "source": source_fingerprint(model_dir), "first_token": first_token}
+    (output / STAMP).write_text(json.dumps(stamp) + "\n")
     return output
 
 
