@@ -107,16 +107,19 @@ def test_unknown_activation_is_refused():
 
 
 class _RecordingScorer:
-    """Scores a pair as len(document); records the size of every pass; the first pass waits."""
+    """Scores a pair as len(document); records the size and the queries of every pass; the
+    first pass waits for `release`."""
 
     def __init__(self) -> None:
         self.passes: list[int] = []
+        self.queries: list[list[str]] = []
         self.release = threading.Event()
 
     def __call__(self, pairs):
         if not self.passes:
             self.release.wait(5)
         self.passes.append(len(pairs))
+        self.queries.append(sorted({q for q, _ in pairs}))
         return [float(len(d)) for _, d in pairs]
 
 
@@ -158,14 +161,8 @@ def test_coalescer_gathers_sibling_chunks_into_the_first_pass():
 
 
 def test_coalescer_answers_overlapping_queries_one_after_another():
-    passes, gate = [], threading.Event()
-
-    def record(pairs):
-        gate.wait(5)  # hold the first pass until every request is queued
-        passes.append(sorted({q for q, _ in pairs}))
-        return [0.0] * len(pairs)
-
-    coalescer = Coalescer(record, gather_seconds=0)
+    scorer = _RecordingScorer()  # holds the first pass until every request is queued
+    coalescer = Coalescer(scorer, gather_seconds=0)
     try:
         with ThreadPoolExecutor(max_workers=6) as pool:
             first = pool.submit(coalescer.score, "q0", ["d"])
@@ -176,9 +173,9 @@ def test_coalescer_answers_overlapping_queries_one_after_another():
                        for q in ("q1", "q2", "q1", "q2", "q1")]
             while coalescer._queue.qsize() < 5:
                 pass
-            gate.set()
+            scorer.release.set()
             assert [len(f.result(5)) for f in [first, *futures]] == [1] + [32] * 5
-        assert passes == [["q0"], ["q1"], ["q2"]]
+        assert scorer.queries == [["q0"], ["q1"], ["q2"]]
     finally:
         coalescer.close()
 
