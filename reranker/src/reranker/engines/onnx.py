@@ -82,9 +82,9 @@ def onnx_file(model_dir: Path, variant: str) -> Path:
     """
     name = FILES[variant]
     shipped = model_dir / "onnx" / name
-    if shipped.exists() and onnx_export.is_current(shipped.parent, model_dir):
+    source = onnx_export.source_fingerprint(model_dir)  # hashes the weights: once
+    if shipped.exists() and onnx_export.is_current(shipped.parent, source):
         return shipped
-    source = onnx_export.source_fingerprint(model_dir)
     key = hashlib.sha256(f"{model_dir.resolve()}|{source}".encode()).hexdigest()[:16]
     cached = Path(tempfile.gettempdir()) / "reranker-onnx" / key / name
     if cached.exists():

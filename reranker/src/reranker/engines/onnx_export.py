@@ -58,9 +58,9 @@ def source_fingerprint(model_dir: Path) -> str | None:
     return digest.hexdigest()
 
 
-def is_current(onnx_dir: Path, model_dir: Path) -> bool:
-    """Whether the files in `onnx_dir` were exported from `model_dir` as it is, by this recipe."""
-    source = source_fingerprint(model_dir)
+def is_current(onnx_dir: Path, source: str | None) -> bool:
+    """Whether the files in `onnx_dir` were exported, by this recipe, from the weights whose
+    `source_fingerprint` is `source` (None: no weights to compare with, as in the image)."""
     if source is None:
         return True
     try:
