@@ -52,12 +52,7 @@ def compose_environment(settings: Settings, workspace: Path) -> dict[str, str]:
         "WEAVIATE_DEV_MODEL_NAME": settings.model_name,
         "WEAVIATE_DEV_RERANKER_ENGINE": settings.reranker_engine,
     }
-    if settings.pip_index_url:
-        env["WEAVIATE_DEV_PIP_INDEX_URL"] = settings.pip_index_url
-    if settings.pip_extra_index_url:
-        env["WEAVIATE_DEV_PIP_EXTRA_INDEX_URL"] = settings.pip_extra_index_url
-    if settings.torch_index_url:
-        env["WEAVIATE_DEV_TORCH_INDEX_URL"] = settings.torch_index_url
+    env.update({f"WEAVIATE_DEV_{name}": url for name, url in settings.package_indexes().items()})
     return env
 
 

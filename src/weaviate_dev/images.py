@@ -188,13 +188,8 @@ def reranker_context(settings: Settings, model_dir: Path | None) -> tuple[io.Byt
     if not (source / "Dockerfile").is_file():
         raise DevError(f"no reranker Dockerfile at {source}")
     buildargs: dict[str, str] = {"MODEL_NAME": settings.model_name,
-                                 "ENGINE": settings.reranker_engine}
-    if settings.torch_index_url:
-        buildargs["TORCH_INDEX_URL"] = settings.torch_index_url
-    if settings.pip_index_url:
-        buildargs["PIP_INDEX_URL"] = settings.pip_index_url
-    if settings.pip_extra_index_url:
-        buildargs["PIP_EXTRA_INDEX_URL"] = settings.pip_extra_index_url
+                                 "ENGINE": settings.reranker_engine,
+                                 **settings.package_indexes()}
     context = io.BytesIO()
     with tarfile.open(fileobj=context, mode="w") as tar:
         for child in sorted(source.iterdir()):

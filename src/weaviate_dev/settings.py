@@ -102,6 +102,14 @@ class Settings:
             ci=(get("CI") or "").lower() in ("1", "true", "yes"),
         )
 
+    def package_indexes(self) -> dict[str, str]:
+        """The reranker image's package-index build arguments that are set, by build-arg name
+        (compose/docker-compose.yml reads each as WEAVIATE_DEV_<name>)."""
+        indexes = {"PIP_INDEX_URL": self.pip_index_url,
+                   "PIP_EXTRA_INDEX_URL": self.pip_extra_index_url,
+                   "TORCH_INDEX_URL": self.torch_index_url}
+        return {name: url for name, url in indexes.items() if url}
+
     def describe(self) -> dict[str, str]:
         """Settings as strings, for `weaviate-dev setup --dry-run` and logs."""
         return {f.name: str(getattr(self, f.name)) for f in fields(self)}
