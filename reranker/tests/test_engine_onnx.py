@@ -76,9 +76,10 @@ def test_int8_ranks_like_the_reference(onnx_model_dir, reference):
     expected = reference.predict([[QUERY, d] for d in DOCUMENTS])
     got = np.asarray(engine.score(QUERY, DOCUMENTS))
     assert got.shape == expected.shape
-    # The tiny model's wide random weights are harsh on int8; the real bar (Spearman >= 0.99,
-    # same top-10) is checked over the benchmark set by `python -m bench parity`.
-    assert np.corrcoef(got, expected)[0, 1] > 0.75  # measured 0.87; a wrong order gives ~0
+    # The tiny model's wide random weights are harsh on int8; the real bar is checked over the
+    # benchmark set by `python -m bench parity`. Measured 0.94 with 7-bit weights on every x86
+    # CPU; full 8-bit weights gave 0.86 with VNNI and 0.10 without it (test_int8_cpus.py).
+    assert np.corrcoef(got, expected)[0, 1] > 0.75  # a wrong order gives ~0
 
 
 def test_empty_documents_give_no_scores(onnx_fp32):
