@@ -2,28 +2,40 @@
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
+UV := $(BIN)/uv
+# Every install comes from uv.lock; --locked fails (and installs nothing) when pyproject.toml
+# changed since the last `make lock`.
+SYNC := $(UV) sync --locked
+export UV_PROJECT_ENVIRONMENT := $(abspath $(VENV))
+# Use the venv's own Python; never download one.
+export UV_PYTHON_DOWNLOADS ?= never
 # Our fixtures clean up after themselves, so testcontainers' reaper (an image to pull) is not
 # needed; tests reach containers on published 127.0.0.1 ports.
 export TESTCONTAINERS_RYUK_DISABLED ?= true
 export TESTCONTAINERS_CONNECTION_MODE ?= docker_host
 
-.PHONY: help install setup dev test unit integration bench clean
+.PHONY: help toolkit install setup dev test unit integration bench lock clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
 
-install: $(VENV)/.installed  ## create .venv with the toolkit, the reranker and test tools
-
-$(VENV)/.installed: pyproject.toml reranker/pyproject.toml
+# The one install that is not `uv sync`: uv itself, pinned with hashes (exported from the lock
+# beside the image's locked files); after this, `uv sync` keeps it at the locked version.
+$(UV):
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --upgrade --quiet pip
-	$(BIN)/pip install --quiet -e ".[test]" -e "./reranker[torch,onnx,export]"
-	touch $@
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --require-hashes \
+		--no-deps -r reranker/requirements/uv.txt
+
+toolkit: $(UV)  ## .venv with the toolkit alone (docker SDK, requests, pyyaml): what `make dev` needs
+	$(SYNC) --inexact
+
+install: $(UV)  ## .venv with the toolkit, the test tools and the reranker with every engine (torch)
+	$(SYNC) --extra test --group reranker
 
 setup: install  ## Docker engine (installed/started if missing), base image, Weaviate server
 	$(BIN)/weaviate-dev setup
 
-dev: setup  ## our reranker on 127.0.0.1:8009 + a Weaviate reranking through it on :8080
+dev: toolkit  ## our reranker on 127.0.0.1:8009 + a Weaviate reranking through it on :8080
 	$(BIN)/weaviate-dev dev
 
 test: setup  ## every test: unit and integration (real Docker, real Weaviate)
@@ -35,9 +47,12 @@ unit: install  ## the tests that need no Docker
 integration: setup  ## only the Docker/Weaviate tests
 	$(BIN)/pytest -m docker
 
-bench: install  ## the Weaviate-pattern reranker benchmark (prints figures; not a test)
-	$(BIN)/pip install --quiet -e ".[bench]"
+bench: $(UV)  ## the Weaviate-pattern reranker benchmark (prints figures; not a test)
+	$(SYNC) --inexact --extra bench --group reranker
 	$(BIN)/python -m bench run $(BENCH_ARGS)
+
+lock: $(UV)  ## re-resolve pyproject.toml into uv.lock and re-export the requirement files
+	$(BIN)/python tools/lock.py
 
 clean:  ## remove the virtualenv (images and Go caches are kept)
 	rm -rf $(VENV)
