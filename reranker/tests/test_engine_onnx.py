@@ -247,3 +247,27 @@ def test_a_shipped_export_without_weights_is_used_as_is(tmp_path, onnx_model_dir
         weights.unlink()
     monkeypatch.setattr(onnx_export, "export", lambda *a, **k: pytest.fail("exported again"))
     assert onnx_file(model, "fp32") == model / "onnx" / "model.onnx"
+
+
+def test_the_image_build_keeps_a_current_export_and_exports_a_stale_one(tmp_path, onnx_model_dir,
+                                                                        monkeypatch):
+    import shutil
+
+    from reranker.engines import onnx_export
+
+    model = tmp_path / "model"
+    shutil.copytree(onnx_model_dir, model)  # weights + an export made from them
+    main = onnx_export.main
+    assert main([str(model), "--is-current", "--engine", "onnx"]) == 0
+    assert main([str(model), "--is-current", "--engine", "onnx-int8"]) == 0
+    monkeypatch.setattr(onnx_export, "export", lambda *a, **k: pytest.fail("exported again"))
+    assert main([str(model), "--engine", "onnx"]) == 0
+    assert sorted(p.name for p in (model / "onnx").glob("*.onnx")) == ["model.onnx"]
+    assert main([str(model), "--is-current", "--engine", "onnx-int8"]) == 1  # int8 removed
+
+    (model / "model.safetensors").write_bytes(b"other weights")
+    assert main([str(model), "--is-current", "--engine", "onnx"]) == 1
+    exported = []
+    monkeypatch.setattr(onnx_export, "export",
+                        lambda model_dir, output, int8: exported.append(int8) or output)
+    assert main([str(model), "--engine", "onnx-int8"]) == 0 and exported == [True]

@@ -4,7 +4,8 @@ The image is the toolkit's session fixture `reranker_image` (weaviate_dev.pytest
 in the root conftest): reranker/ built through `build_reranker_image` with the tiny model of
 `reranker_model_dir`, on the configured base image (or its local Debian stand-in). The first
 build takes minutes (torch); later ones reuse the layer cache. The container is always removed.
-A second image is built with ENGINE=onnx: the same protocol, no torch inside.
+A second image is built with ENGINE=onnx from the model with its ONNX export made here: the
+same protocol, no torch inside and none downloaded by its build.
 """
 
 from __future__ import annotations
@@ -48,12 +49,26 @@ def container(reranker_image: str, docker_engine):
 
 
 @pytest.fixture(scope="module")
-def onnx_image(weaviate_dev_settings, docker_engine, reranker_model_dir, reranker_image_tag):
+def onnx_model_dir(reranker_model_dir, tmp_path_factory):
+    """The image's model with its ONNX export beside it, made here where torch is installed,
+    so that the image build needs no torch (it checks the export is current and keeps it)."""
+    import shutil
+
+    from reranker.engines.onnx import onnx_file
+
+    model = tmp_path_factory.mktemp("onnx-image") / "model"
+    shutil.copytree(reranker_model_dir, model, ignore=shutil.ignore_patterns("onnx"))
+    onnx_file(model, "fp32")
+    return model
+
+
+@pytest.fixture(scope="module")
+def onnx_image(weaviate_dev_settings, docker_engine, onnx_model_dir, reranker_image_tag):
     from weaviate_dev import images
 
     settings = dataclasses.replace(weaviate_dev_settings, reranker_engine="onnx")
     return images.build_reranker_image(settings, tag=f"{reranker_image_tag}-onnx",
-                                       model_dir=reranker_model_dir, client=docker_engine)
+                                       model_dir=onnx_model_dir, client=docker_engine)
 
 
 def wait_ready(container) -> str:
@@ -101,6 +116,8 @@ def test_image_serves_the_protocol(container, image_reference):
     # Runs as the non-root user; the HEALTHCHECK probe reports healthy.
     exit_code, output = container.exec_run(["id", "-u"])
     assert (exit_code, output.strip()) == (0, b"10001")
+    # Nothing of the build is left (the CA bundle, the locked files).
+    assert container.exec_run(["test", "-e", "/build"]).exit_code == 1
     exit_code, output = container.exec_run(["python", "-m", "reranker.healthcheck"])
     assert exit_code == 0, output
 

@@ -139,6 +139,28 @@ def test_bad_setting_exits_2(tiny_model_dir):
     assert "PORT='http'" in result.stderr
 
 
+@pytest.mark.parametrize("engine", ["torch", "onnx"])
+def test_check_scores_one_pair_and_exits(tiny_model_dir, reference, engine):
+    result = subprocess.run([sys.executable, "-m", "reranker", "--check", "--engine", engine,
+                             "--model-dir", str(tiny_model_dir)],
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    expected = reference.predict([["a query", "a document"]])[0]
+    assert f"engine {engine}" in result.stdout
+    assert f"score of a test pair {expected:.4f}" in result.stdout
+
+
+def test_check_of_an_unloadable_model_exits_1(tmp_path):
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    (broken / "config.json").write_text("{}")
+    result = subprocess.run([sys.executable, "-m", "reranker", "--check", "--engine", "torch",
+                             "--model-dir", str(broken)],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 1
+    assert "engine 'torch' cannot score with" in result.stderr
+
+
 def test_unloadable_model_stops_the_server(tmp_path):
     broken = tmp_path / "broken"
     broken.mkdir()

@@ -42,8 +42,7 @@ def test_gunicorn_runs_threaded_workers():
     assert bind_address("0.0.0.0", 8080) == "0.0.0.0:8080"
 
 
-def test_download_fetches_the_wanted_files_and_checks_the_model(tmp_path, tiny_model_dir,
-                                                                  monkeypatch):
+def test_download_fetches_the_wanted_files(tmp_path, tiny_model_dir, monkeypatch):
     import shutil
 
     import huggingface_hub

@@ -2,6 +2,8 @@
 
 Every flag mirrors an environment variable of `reranker.settings.OPTIONS`; a flag wins over
 its variable. Example: `python -m reranker --model-dir ./model --host 127.0.0.1 --port 8009`.
+`--check` loads the engine, scores one pair and exits instead of serving (the image build runs
+it, so a model the engine cannot load fails the build, not the container).
 """
 
 from __future__ import annotations
@@ -23,23 +25,44 @@ def build_parser() -> argparse.ArgumentParser:
         default = "the model's own" if option.default is None else option.default
         parser.add_argument(option.flag, dest=option.field, metavar=option.env,
                             help=f"{option.help} (env {option.env}, default {default})")
+    parser.add_argument("--check", action="store_true",
+                        help="load the engine, score one pair, print it and exit (no server)")
     return parser
 
 
 def resolve_settings(argv: Sequence[str] | None, environ: dict[str, str]) -> Settings:
     """Settings from the environment with the given flags laid over it."""
+    return _parse(argv, environ)[0]
+
+
+def _parse(argv: Sequence[str] | None, environ: dict[str, str]) -> tuple[Settings, bool]:
     args = build_parser().parse_args(argv)
     merged = dict(environ)
     for option in OPTIONS:
         value = getattr(args, option.field)
         if value is not None:
             merged[option.env] = value
-    return Settings.from_env(merged)
+    return Settings.from_env(merged), args.check
+
+
+def check(settings: Settings) -> int:
+    """Load the configured engine on the model and score one pair."""
+    from reranker.engine import load_engine
+
+    try:
+        score = load_engine(settings).score("a query", ["a document"])
+    except Exception as exc:  # any failure to load or score is what the check reports
+        print(f"reranker: engine {settings.engine!r} cannot score with {settings.model_dir}: "
+              f"{type(exc).__name__}: {exc}", file=sys.stderr)
+        return 1
+    print(f"model check: engine {settings.engine}, {settings.model_dir}, "
+          f"score of a test pair {score[0]:.4f}", flush=True)
+    return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     try:
-        settings = resolve_settings(argv, dict(os.environ))
+        settings, check_only = _parse(argv, dict(os.environ))
     except SettingsError as exc:
         print(f"reranker: {exc}", file=sys.stderr)
         return 2
@@ -47,6 +70,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"reranker: model directory {settings.model_dir} does not exist "
               "(set MODEL_DIR or --model-dir)", file=sys.stderr)
         return 2
+    if check_only:
+        return check(settings)
     from reranker.serve import run  # gunicorn only when actually serving
 
     run(settings)

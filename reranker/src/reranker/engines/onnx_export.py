@@ -4,6 +4,7 @@ Needs torch and transformers, so it runs where they are: at image build time (a 
 or on a developer machine. The ONNX engines then need only onnxruntime and tokenizers.
 
     python -m reranker.engines.onnx_export MODEL_DIR [--output MODEL_DIR/onnx]
+    python -m reranker.engines.onnx_export MODEL_DIR --engine onnx [--is-current]
 
 writes ``model.onnx`` (fp32, BERT ops fused by ONNX Runtime's optimizer, the last layer run
 for the first token only: `reranker.engines.first_token`) and ``model_int8.onnx`` (int8
@@ -11,7 +12,9 @@ weights, dynamic activations) into the output directory. Inputs: input_ids, atte
 token_type_ids (int64, [batch, sequence]); output: logits [batch, num_labels] before any
 activation. The fp32 file is checked against the untouched torch model on padded pairs of
 several lengths (|diff| <= 1e-4); if the first-token rewrite misses that, the full model is
-exported instead.
+exported instead. With ``--engine`` (the image build) MODEL_DIR/onnx is made to hold exactly
+the file that engine runs: a current export is kept as it is (no torch needed), otherwise the
+model is exported; ``--is-current`` only answers whether an export is needed (exit 0: no).
 """
 
 from __future__ import annotations
@@ -30,6 +33,8 @@ TOLERANCE = 1e-4
 RECIPE = 3
 STAMP = "export.json"
 WEIGHT_SUFFIXES = (".safetensors", ".bin")
+# The file each ONNX engine runs.
+ENGINE_FILES = {"onnx": FP32_NAME, "onnx-int8": INT8_NAME}
 CHECK_PAIRS = [("a query", "a document"), ("who wrote dune", "frank herbert wrote dune " * 12),
                ("q", ""), ("a longer query with more words", "dogs")]
 
@@ -194,6 +199,23 @@ def export(model_dir: Path, output: Path | None = None, *, int8: bool = True) ->
     return output
 
 
+def is_current_file(model_dir: Path, name: str) -> bool:
+    """Whether MODEL_DIR/onnx/name exists and was exported from the weights beside it."""
+    onnx_dir = default_output(model_dir)
+    return (onnx_dir / name).is_file() and is_current(onnx_dir, source_fingerprint(model_dir))
+
+
+def prepare_for_engine(model_dir: Path, engine: str) -> Path:
+    """Make MODEL_DIR/onnx hold exactly the file `engine` runs (exporting only when needed)."""
+    name = ENGINE_FILES[engine]
+    onnx_dir = default_output(model_dir)
+    if not is_current_file(model_dir, name):
+        export(model_dir, onnx_dir, int8=name == INT8_NAME)
+    for other in set(ENGINE_FILES.values()) - {name}:
+        (onnx_dir / other).unlink(missing_ok=True)
+    return onnx_dir / name
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m reranker.engines.onnx_export",
                                      description=__doc__.splitlines()[0])
@@ -201,7 +223,18 @@ def main(argv=None) -> int:
     parser.add_argument("--output", type=Path, default=None,
                         help="directory for the .onnx files (default MODEL_DIR/onnx)")
     parser.add_argument("--no-int8", action="store_true", help="skip the int8 copy")
+    parser.add_argument("--engine", choices=sorted(ENGINE_FILES),
+                        help="leave MODEL_DIR/onnx holding exactly the file this engine runs")
+    parser.add_argument("--is-current", action="store_true",
+                        help="with --engine: exit 0 when no export is needed, 1 otherwise")
     args = parser.parse_args(argv)
+    if args.is_current:
+        if not args.engine:
+            parser.error("--is-current needs --engine")
+        return 0 if is_current_file(args.model_dir, ENGINE_FILES[args.engine]) else 1
+    if args.engine:
+        print(prepare_for_engine(args.model_dir, args.engine))
+        return 0
     print(export(args.model_dir, args.output, int8=not args.no_int8))
     return 0
 
