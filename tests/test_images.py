@@ -1,3 +1,4 @@
+import io
 import tarfile
 
 import pytest
@@ -40,14 +41,15 @@ def test_reranker_context_without_extras_downloads_the_model_name():
     names = members(context)
     assert "LOCAL_MODEL_DIR" not in args and "CA_BUNDLE" not in args
     assert args["MODEL_NAME"] == "cross-encoder/ms-marco-MiniLM-L-6-v2"
-    assert args["ENGINE"] == "torch" and "TORCH_INDEX_URL" not in args
+    assert args["ENGINE"] == "torch"
     assert not any(n.startswith("models/local") for n in names)
 
 
-def test_reranker_context_passes_the_engine_and_torch_index():
+def test_reranker_context_passes_the_engine_and_package_index():
     _, args = images.reranker_context(
-        settings(ca_bundle=None, reranker_engine="onnx", torch_index_url="https://t/cpu"), None)
-    assert (args["ENGINE"], args["TORCH_INDEX_URL"]) == ("onnx", "https://t/cpu")
+        settings(ca_bundle=None, reranker_engine="onnx", pip_index_url="https://pypi.example"),
+        None)
+    assert (args["ENGINE"], args["PIP_INDEX_URL"]) == ("onnx", "https://pypi.example")
 
 
 def test_reranker_context_rejects_a_directory_without_a_model(tmp_path):
@@ -96,3 +98,37 @@ def test_ensure_image_prefers_present_then_pull_then_local_build(monkeypatch):
     assert built == [1], "an existing stand-in is not built again"
     state.pullable.add("real:1")
     assert images.ensure_image(None, "real:1", "local:1", build) == "real:1"
+
+
+class _FakeApi:
+    def __init__(self, chunks):
+        self.chunks = chunks
+
+    def build(self, **kwargs):
+        return iter(self.chunks)
+
+
+class _FakeClient:
+    def __init__(self, chunks):
+        self.api = _FakeApi(chunks)
+
+
+def test_a_failing_build_names_its_step_and_shows_the_steps_last_lines(capsys):
+    long_run = "RUN set -eu; . /build/build.env; " + "x " * 300
+    chunks = [{"stream": "Step 1/3 : FROM base\n"}, {"stream": " ---> abc123\n"},
+              {"stream": "Step 2/3 : COPY a b\n"}, {"stream": "copied\n"},
+              {"stream": f"Step 3/3 : {long_run}\n"},
+              {"stream": " ---> Running in 5f3\n"},
+              *({"stream": f"traceback line {i}\n"} for i in range(40)),
+              {"stream": "httpx.ConnectError: [Errno -2] Name or service not known\n"},
+              {"error": f"The command '/bin/sh -c {long_run}' returned a non-zero code: 1"}]
+    with pytest.raises(DevError) as raised:
+        images.build_from_context(_FakeClient(chunks), io.BytesIO(), tag="me/x:1", buildargs={})
+    message = str(raised.value)
+    first, *tail = message.splitlines()
+    assert first.startswith("building me/x:1 failed at Step 3/3 : RUN set -eu;")
+    assert first.endswith("... (exit code 1); its last lines:") and len(first) < 160
+    assert tail[-1] == "  | httpx.ConnectError: [Errno -2] Name or service not known"
+    assert len(tail) == images.BuildLog.TAIL_LINES and "traceback line 39" in tail[-2]
+    assert "copied" not in message and "x " * 50 not in message
+    assert "Step 3/3" in capsys.readouterr().err  # progress as the steps started

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import sys
 import tarfile
 import tempfile
@@ -138,20 +139,48 @@ def build_from_context(client: docker.DockerClient, context: io.BytesIO, *, tag:
                        buildargs: dict[str, str], dockerfile: str = "Dockerfile") -> str:
     """Run a classic-builder build of an in-memory context; stream progress; raise on error."""
     context.seek(0)
-    lines: list[str] = []
+    log = BuildLog(tag)
     stream = client.api.build(fileobj=context, custom_context=True, tag=tag, rm=True,
                               forcerm=True, buildargs=buildargs, dockerfile=dockerfile,
                               decode=True)
     for chunk in stream:
         if "error" in chunk:
-            tail = "".join(lines[-30:])
-            raise DevError(f"building {tag} failed: {chunk['error'].strip()}\n{tail}")
-        text = chunk.get("stream", "")
-        if text:
-            lines.append(text)
-            if text.startswith("Step "):
-                say(f"{tag}: {text.strip()}")
+            raise DevError(log.failure(chunk["error"]))
+        log.add(chunk.get("stream", ""))
     return tag
+
+
+class BuildLog:
+    """A build's output by step: progress lines as steps start, the failing step's tail."""
+
+    TAIL_LINES = 15
+    STEP_WIDTH = 100  # a step's Dockerfile line is cut here (a RUN can be 20 lines long)
+
+    def __init__(self, tag: str) -> None:
+        self.tag = tag
+        self.step = ""
+        self.lines: list[str] = []
+
+    def add(self, text: str) -> None:
+        for line in text.splitlines():
+            if line.startswith("Step "):
+                self.step, self.lines = self._short(line), []
+                say(f"{self.tag}: {self.step}")
+            elif line.strip() and not line.startswith(" ---> "):
+                self.lines.append(line.rstrip())
+
+    def failure(self, error: str) -> str:
+        """One message: which step failed, how, and the last lines it printed."""
+        code = re.search(r"returned a non-zero code: (\d+)", error)
+        how = f"exit code {code[1]}" if code else self._short(error.strip())
+        tail = "\n".join(f"  | {line}" for line in self.lines[-self.TAIL_LINES:])
+        where = f" at {self.step}" if self.step else ""
+        return f"building {self.tag} failed{where} ({how})" + (
+            f"; its last lines:\n{tail}" if tail else "")
+
+    def _short(self, line: str) -> str:
+        line = " ".join(line.split())
+        return line if len(line) <= self.STEP_WIDTH else line[: self.STEP_WIDTH - 3] + "..."
 
 
 # --- Weaviate ---------------------------------------------------------------------------
@@ -189,7 +218,7 @@ def reranker_context(settings: Settings, model_dir: Path | None) -> tuple[io.Byt
         raise DevError(f"no reranker Dockerfile at {source}")
     buildargs: dict[str, str] = {"MODEL_NAME": settings.model_name,
                                  "ENGINE": settings.reranker_engine,
-                                 **settings.package_indexes()}
+                                 **settings.download_sources()}
     context = io.BytesIO()
     with tarfile.open(fileobj=context, mode="w") as tar:
         for child in sorted(source.iterdir()):
