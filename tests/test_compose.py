@@ -65,7 +65,7 @@ def test_no_compose_at_all_is_a_clear_error():
 def test_compose_environment_carries_settings(tmp_path):
     settings = Settings(project_root=tmp_path, bind_address="0.0.0.0",
                         reranker_image="me/reranker:1", pip_index_url="https://pypi.example",
-                        reranker_engine="onnx", torch_index_url="https://torch.example/cpu")
+                        reranker_engine="onnx")
     env = compose.compose_environment(settings, tmp_path / "ws")
     assert env["WEAVIATE_DEV_BIND_ADDRESS"] == "0.0.0.0"
     assert env["WEAVIATE_DEV_RERANKER_IMAGE"] == "me/reranker:1"
@@ -73,7 +73,6 @@ def test_compose_environment_carries_settings(tmp_path):
     assert env["WEAVIATE_DEV_PIP_INDEX_URL"] == "https://pypi.example"
     assert "WEAVIATE_DEV_PIP_EXTRA_INDEX_URL" not in env
     assert env["WEAVIATE_DEV_RERANKER_ENGINE"] == "onnx"
-    assert env["WEAVIATE_DEV_TORCH_INDEX_URL"] == "https://torch.example/cpu"
 
 
 def test_missing_compose_file_is_named(tmp_path):

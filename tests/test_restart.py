@@ -8,6 +8,7 @@ import functools
 import subprocess
 
 import pytest
+import requests
 
 from weaviate_dev import cli, compose, ports
 from weaviate_dev.commands import restart
@@ -186,10 +187,70 @@ def test_missing_reranker_image_is_built_before_down(workspace, docker, monkeypa
         return tag
 
     monkeypatch.setattr(images, "build_reranker_image", build)
+    monkeypatch.setattr(restart.reranker_model.requests, "get", hub_answering(200))
     docker.image_present = False
     assert cli.main(["restart", "--reranker", "--workspace", str(workspace)]) == 0
     assert built == [("test/reranker:1", None, 1)]  # after the engine check, before down
     assert "--build" not in docker.events[2][1]
+
+
+def hub_answering(status=None, error=None):
+    def get(url, **kwargs):
+        assert url == ("https://huggingface.co/api/models/cross-encoder/ms-marco-MiniLM-L-6-v2")
+        assert kwargs["timeout"] and sum(kwargs["timeout"]) <= 30
+        if error:
+            raise error
+        return type("Response", (), {"status_code": status})()
+    return get
+
+
+@pytest.mark.parametrize("hub, tried", [
+    (hub_answering(error=requests.ConnectionError(
+        "HTTPSConnectionPool(host='huggingface.co', port=443): Max retries exceeded with url: "
+        "/api/models/x (Caused by NameResolutionError(\"<urllib3.connection.HTTPSConnection "
+        "object at 0x7f>: Failed to resolve 'huggingface.co' ([Errno -2] Name or service not "
+        "known)\"))")), "failed (Name or service not known)"),
+    (hub_answering(error=requests.ConnectTimeout("timed out")), "failed (no answer within 15s)"),
+    (hub_answering(404), "answered 404"),
+])
+def test_a_model_that_cannot_be_had_stops_restart_before_anything_is_built(
+        workspace, docker, monkeypatch, capsys, hub, tried):
+    from weaviate_dev import images
+
+    monkeypatch.setattr(images, "build_reranker_image",
+                        lambda *a, **k: pytest.fail("an image build started"))
+    monkeypatch.setattr(restart.reranker_model.requests, "get", hub)
+    monkeypatch.delenv("WEAVIATE_DEV_MODEL_DIR", raising=False)
+    monkeypatch.delenv("HF_ENDPOINT", raising=False)
+    docker.image_present = False
+    before = tree(workspace)
+    assert cli.main(["restart", "--reranker", "--workspace", str(workspace)]) == 1
+    [line] = capsys.readouterr().err.strip().splitlines()
+    assert line.startswith("weaviate-dev restart: error: the reranker image needs the model "
+                           "cross-encoder/ms-marco-MiniLM-L-6-v2")
+    assert (f"GET https://huggingface.co/api/models/cross-encoder/ms-marco-MiniLM-L-6-v2 "
+            f"{tried}") in line
+    assert "WEAVIATE_DEV_MODEL_DIR=/path/to/model" in line and "network access" in line
+    assert verbs(docker.events) == ["engine"] and tree(workspace) == before
+
+
+def test_a_model_dir_that_is_no_model_is_refused_before_anything_is_built(
+        workspace, docker, monkeypatch, capsys, tmp_path):
+    monkeypatch.setattr(restart.reranker_model.requests, "get",
+                        lambda *a, **k: pytest.fail("the hub was asked despite a model dir"))
+    monkeypatch.setenv("WEAVIATE_DEV_MODEL_DIR", str(tmp_path))
+    docker.image_present = False
+    assert cli.main(["restart", "--reranker", "--workspace", str(workspace)]) == 1
+    assert f"WEAVIATE_DEV_MODEL_DIR={tmp_path} is not a model directory" in \
+        capsys.readouterr().err
+    assert verbs(docker.events) == ["engine"]
+
+
+def test_a_present_image_needs_no_model(workspace, docker, monkeypatch):
+    monkeypatch.setattr(restart.reranker_model.requests, "get",
+                        lambda *a, **k: pytest.fail("the hub was asked for a present image"))
+    monkeypatch.delenv("WEAVIATE_DEV_MODEL_DIR", raising=False)
+    assert cli.main(["restart", "--reranker", "--workspace", str(workspace)]) == 0
 
 
 def test_keycloak_gets_its_demo_user_after_it_is_ready(workspace, docker, monkeypatch):

@@ -50,10 +50,8 @@ def test_the_reranker_engine_picks_the_default_image_tag(tmp_path):
     base = {"WEAVIATE_DEV_ROOT": str(tmp_path)}
     default = Settings.from_env(base)
     assert (default.reranker_engine, default.reranker_image) == ("torch", DEFAULT_RERANKER_IMAGE)
-    onnx = Settings.from_env({**base, "WEAVIATE_DEV_RERANKER_ENGINE": "onnx",
-                              "WEAVIATE_DEV_TORCH_INDEX_URL": "https://torch.example/cpu"})
+    onnx = Settings.from_env({**base, "WEAVIATE_DEV_RERANKER_ENGINE": "onnx"})
     assert onnx.reranker_image == "weaviate-dev/reranker-transformers:onnx"
-    assert onnx.torch_index_url == "https://torch.example/cpu"
     pinned = Settings.from_env({**base, "WEAVIATE_DEV_RERANKER_ENGINE": "onnx",
                                 "WEAVIATE_DEV_RERANKER_IMAGE": "mine:1"})
     assert pinned.reranker_image == "mine:1"

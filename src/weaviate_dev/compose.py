@@ -52,7 +52,7 @@ def compose_environment(settings: Settings, workspace: Path) -> dict[str, str]:
         "WEAVIATE_DEV_MODEL_NAME": settings.model_name,
         "WEAVIATE_DEV_RERANKER_ENGINE": settings.reranker_engine,
     }
-    env.update({f"WEAVIATE_DEV_{name}": url for name, url in settings.package_indexes().items()})
+    env.update({f"WEAVIATE_DEV_{name}": url for name, url in settings.download_sources().items()})
     return env
 
 

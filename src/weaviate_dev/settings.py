@@ -18,6 +18,7 @@ WEAVIATE_VERSION = "1.39.0"
 DEFAULT_WEAVIATE_IMAGE = f"cr.weaviate.io/semitechnologies/weaviate:{WEAVIATE_VERSION}"
 DEFAULT_BASE_IMAGE = "python:3.11-slim"
 DEFAULT_MODEL_NAME = "cross-encoder/ms-marco-MiniLM-L-6-v2"
+DEFAULT_HF_ENDPOINT = "https://huggingface.co"
 # Names of images we build ourselves when the real ones cannot be pulled.
 LOCAL_BASE_IMAGE = "weaviate-dev/debian-base:bookworm"
 LOCAL_WEAVIATE_IMAGE = f"weaviate-dev/weaviate:{WEAVIATE_VERSION}"
@@ -52,10 +53,10 @@ class Settings:
     weaviate_image: str = DEFAULT_WEAVIATE_IMAGE
     reranker_image: str = DEFAULT_RERANKER_IMAGE
     reranker_engine: str = DEFAULT_RERANKER_ENGINE  # the engine baked into the reranker image
-    torch_index_url: str | None = None  # e.g. the CPU-only torch index, for a smaller image
     base_image: str = DEFAULT_BASE_IMAGE
     model_name: str = DEFAULT_MODEL_NAME
     model_dir: Path | None = None  # a local model directory baked in instead of MODEL_NAME
+    hf_endpoint: str = DEFAULT_HF_ENDPOINT  # the hub MODEL_NAME comes from (HF_ENDPOINT: a mirror)
     ca_bundle: Path | None = None  # extra CA certificates trusted by builds (proxies)
     pip_index_url: str | None = None
     pip_extra_index_url: str | None = None
@@ -87,10 +88,10 @@ class Settings:
             weaviate_image=get("WEAVIATE_DEV_WEAVIATE_IMAGE") or DEFAULT_WEAVIATE_IMAGE,
             reranker_image=get("WEAVIATE_DEV_RERANKER_IMAGE") or default_reranker_image(engine),
             reranker_engine=engine,
-            torch_index_url=get("WEAVIATE_DEV_TORCH_INDEX_URL"),
             base_image=get("WEAVIATE_DEV_BASE_IMAGE") or DEFAULT_BASE_IMAGE,
             model_name=get("WEAVIATE_DEV_MODEL_NAME") or DEFAULT_MODEL_NAME,
             model_dir=path("WEAVIATE_DEV_MODEL_DIR"),
+            hf_endpoint=get("HF_ENDPOINT") or DEFAULT_HF_ENDPOINT,
             # Builds trust what the host's pip trusts unless told otherwise (proxies).
             ca_bundle=path("WEAVIATE_DEV_CA_BUNDLE") or path("PIP_CERT"),
             pip_index_url=get("WEAVIATE_DEV_PIP_INDEX_URL"),
@@ -102,12 +103,14 @@ class Settings:
             ci=(get("CI") or "").lower() in ("1", "true", "yes"),
         )
 
-    def package_indexes(self) -> dict[str, str]:
-        """The reranker image's package-index build arguments that are set, by build-arg name
-        (compose/docker-compose.yml reads each as WEAVIATE_DEV_<name>)."""
+    def download_sources(self) -> dict[str, str]:
+        """The reranker image's download-source build arguments that are set (package indexes,
+        a hub mirror), by build-arg name (compose/docker-compose.yml reads each as
+        WEAVIATE_DEV_<name>)."""
         indexes = {"PIP_INDEX_URL": self.pip_index_url,
                    "PIP_EXTRA_INDEX_URL": self.pip_extra_index_url,
-                   "TORCH_INDEX_URL": self.torch_index_url}
+                   "HF_ENDPOINT": None if self.hf_endpoint == DEFAULT_HF_ENDPOINT
+                   else self.hf_endpoint}
         return {name: url for name, url in indexes.items() if url}
 
     def describe(self) -> dict[str, str]:

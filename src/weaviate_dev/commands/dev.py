@@ -1,9 +1,12 @@
 """`weaviate-dev dev`: the reranking dev environment in one command (what `make dev` runs).
 
-Exactly the README's two commands, one after the other:
-`weaviate-dev restart --reranker` (our reranker on 127.0.0.1:8009, healthy) and then
-`weaviate-dev run local-reranker-transformers` (Weaviate on 127.0.0.1:8080 in the foreground,
-reranking through it). Ctrl-C stops Weaviate; `weaviate-dev down` stops the reranker.
+First what takes seconds to check and would otherwise fail minutes in: the model a missing
+reranker image needs (a local directory, or the hub answering for it). Then what a fresh
+machine lacks (`setup engine`, and `setup weaviate-binary` when no Weaviate is found), and then
+exactly the README's two commands, one after the other: `weaviate-dev restart --reranker` (our
+reranker on 127.0.0.1:8009, healthy) and `weaviate-dev run local-reranker-transformers`
+(Weaviate on 127.0.0.1:8080 in the foreground, reranking through it). Ctrl-C stops Weaviate;
+`weaviate-dev down` stops the reranker.
 """
 
 from __future__ import annotations
@@ -43,10 +46,27 @@ def steps(args) -> list[list[str]]:
     return [restart, run]
 
 
+def setup_steps(args, settings) -> list[str]:
+    """The `setup` steps this machine still needs before the two commands can run."""
+    from weaviate_dev import weaviate_source
+    from weaviate_dev.errors import DevError
+
+    try:
+        weaviate_source.locate(settings, binary=args.weaviate_bin, image=args.image)
+    except DevError:
+        return ["engine", "weaviate-binary"]
+    return ["engine"]
+
+
 def handle(args, settings) -> int:
     from weaviate_dev.cli import main  # the same parser a user's command goes through
+    from weaviate_dev.commands import restart as restart_command
+    from weaviate_dev.commands import setup
 
     restart, run = steps(args)
+    if not args.dry_run:
+        restart_command.check_reranker_model(settings)
+        setup.run_steps(settings, setup_steps(args, settings))
     code = main(restart)
     if code:
         return code

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from weaviate_dev import compose as compose_mod
-from weaviate_dev import keycloak, ports, state
+from weaviate_dev import keycloak, ports, reranker_model, state
 from weaviate_dev.errors import DevError
 from weaviate_dev.process import format_argv
 from weaviate_dev.services import Catalog, Service, load_catalog, probe_host
@@ -165,15 +165,18 @@ def handle(args, settings: Settings) -> int:
     if args.dry_run:
         print("dry run: nothing was checked, stopped, deleted or started")
         return 0
-    preflight(plan)
+    preflight(plan, settings)
     act(plan, settings)
     return 0
 
 
-def preflight(plan: Plan) -> None:
-    """Engine answers, every host port is free (ports held by our own project are freed by
-    `down` and so do not count). Raises DevError listing every conflict."""
+def preflight(plan: Plan, settings: Settings) -> None:
+    """Engine answers, the reranker's model can be had if its image must be built, every host
+    port is free (ports held by our own project are freed by `down` and so do not count).
+    Raises DevError naming every problem."""
     compose_mod.check_engine()
+    if RERANKER_SERVICE in plan.service_names:
+        check_reranker_model(settings)
     own = compose_mod.project_containers(plan.compose.project)
     own_ports = {port for c in own for port in ports.published_host_ports(", ".join(c.ports))}
     bindings = [(plan.bind_address, p, s.name) for s in plan.services for p in s.host_ports]
@@ -209,6 +212,18 @@ def act(plan: Plan, settings: Settings) -> None:
         say(f"keycloak demo user johndoe/johndoe in realm weaviate: {outcome}")
     for service in plan.services:
         print(f"{service.name:26} {service.url(plan.bind_address)}")
+
+
+def check_reranker_model(settings: Settings) -> None:
+    """Before any build: the model a missing reranker image needs can be had (seconds).
+    Without a Docker engine (not installed yet) the image counts as missing."""
+    try:
+        present = compose_mod.image_present(settings.reranker_image)
+    except DevError:  # no docker command at all
+        present = False
+    if not present:
+        say(f"image {settings.reranker_image} not found; its model: "
+            f"{reranker_model.require_model(settings)}")
 
 
 def ensure_reranker_image(settings: Settings) -> None:

@@ -1,42 +1,55 @@
-"""`weaviate-dev setup`: everything the environment and the tests need, idempotently.
+"""`weaviate-dev setup [STEP ...]`: everything the environment and the tests need, idempotently.
 
-The Docker engine (installed and started if none answers), the base image, the Weaviate
-server (binary from the Go module, and an image around it when the real image cannot be
-pulled). Each step prints what it does and how long it took.
+Steps, in this order (default: all): `engine` (the Docker engine, installed and started if
+none answers), `base` (the base image of our images), `weaviate-binary` (the server from its Go
+module), `weaviate-image` (an image around it when the real image cannot be pulled). Each step
+prints what it does and how long it took; a step that already happened takes a moment.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Iterable
 
 from weaviate_dev import environment, images, weaviate_build
+from weaviate_dev.errors import UsageError
+from weaviate_dev.settings import Settings
+
+STEPS: dict[str, Callable[[Settings], object]] = {
+    "engine": lambda settings: environment.ensure_engine(),
+    "base": lambda settings: images.ensure_base_image(settings, images.docker_client()),
+    "weaviate-binary": weaviate_build.ensure_binary,
+    "weaviate-image": lambda settings: images.ensure_weaviate_image(settings,
+                                                                    images.docker_client()),
+}
 
 
 def register(subparsers):
     parser = subparsers.add_parser(
         "setup", help="install/start Docker, build the images and the Weaviate server",
         description=__doc__)
+    parser.add_argument("steps", nargs="*", metavar="STEP",
+                        help=f"only these steps, in the order above ({', '.join(STEPS)})")
     parser.add_argument("--skip-weaviate", action="store_true",
                         help="do not build or pull Weaviate")
     parser.set_defaults(handler=handle)
 
 
 def handle(args, settings) -> int:
-    steps = [("Docker engine", environment.ensure_engine)]
-    client = None
+    unknown = [name for name in args.steps if name not in STEPS]
+    if unknown:
+        raise UsageError(f"unknown step(s) {', '.join(unknown)}; the steps: {', '.join(STEPS)}")
+    names = [name for name in STEPS if name in args.steps] if args.steps else list(STEPS)
+    if args.skip_weaviate:
+        names = [name for name in names if not name.startswith("weaviate-")]
+    run_steps(settings, names)
+    return 0
 
-    def base():
-        nonlocal client
-        client = images.docker_client()
-        return images.ensure_base_image(settings, client)
 
-    steps.append(("base image", base))
-    if not args.skip_weaviate:
-        steps.append(("Weaviate binary", lambda: weaviate_build.ensure_binary(settings)))
-        steps.append(("Weaviate image", lambda: images.ensure_weaviate_image(settings, client)))
-    for name, step in steps:
+def run_steps(settings: Settings, names: Iterable[str]) -> None:
+    """Run the named steps in order, each timed."""
+    for name in names:
         start = time.monotonic()
-        result = step()
+        result = STEPS[name](settings)
         detail = f": {result}" if result else ""
         images.say(f"{name} ready in {time.monotonic() - start:.1f}s{detail}")
-    return 0

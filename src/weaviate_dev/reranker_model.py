@@ -1,0 +1,65 @@
+"""The model our reranker image bakes in: checked before any build starts.
+
+The image takes a local model directory (`WEAVIATE_DEV_MODEL_DIR`) or downloads
+`WEAVIATE_DEV_MODEL_NAME` from the Hugging Face hub (`HF_ENDPOINT` for a mirror) during the
+build. A build that cannot reach the hub fails minutes in, deep in a traceback; so before
+building, `require_model` asks the hub about the model (seconds) and otherwise stops with one
+line naming the model, what was tried and the two fixes.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import requests
+
+from weaviate_dev.errors import DevError
+from weaviate_dev.settings import Settings
+
+TIMEOUT = (5, 10)  # connect, read (seconds): the check must answer long before a build would
+
+
+def hub_url(settings: Settings) -> str:
+    """The hub API address that describes the model (what huggingface_hub asks first)."""
+    return f"{settings.hf_endpoint.rstrip('/')}/api/models/{settings.model_name}"
+
+
+def require_model(settings: Settings) -> str:
+    """Where the image's model comes from, e.g. "local directory /m"; DevError if nowhere."""
+    if settings.model_dir:
+        if not (settings.model_dir / "config.json").is_file():
+            raise DevError(f"WEAVIATE_DEV_MODEL_DIR={settings.model_dir} is not a model "
+                           "directory (no config.json): give a cross-encoder saved with "
+                           "save_pretrained")
+        return f"local directory {settings.model_dir}"
+    url = hub_url(settings)
+    try:
+        response = requests.get(url, timeout=TIMEOUT, verify=_verify(settings.ca_bundle))
+    except requests.RequestException as exc:
+        problem = f"GET {url} failed ({_reason(exc)})"
+    else:
+        if response.status_code == 200:
+            return f"{settings.model_name} from {settings.hf_endpoint}"
+        problem = f"GET {url} answered {response.status_code}"
+    raise DevError(f"the reranker image needs the model {settings.model_name}, and it cannot "
+                   f"be had: {problem}. Fix: WEAVIATE_DEV_MODEL_DIR=/path/to/model (a "
+                   "cross-encoder saved with save_pretrained), or network access to the hub "
+                   "(HF_ENDPOINT for a mirror)")
+
+
+def _verify(ca_bundle: Path | None) -> str | bool:
+    return str(ca_bundle) if ca_bundle else True
+
+
+def _reason(exc: requests.RequestException) -> str:
+    """The root cause in a few words ("Name or service not known"), not urllib3's essay."""
+    if isinstance(exc, requests.Timeout):
+        return f"no answer within {sum(TIMEOUT)}s"
+    text = str(exc)
+    errno = re.findall(r"\[Errno -?\d+\] ([^'\")\]]+)", text)
+    if errno:
+        return errno[-1].strip()
+    if isinstance(exc, requests.exceptions.SSLError):
+        return "TLS verification failed: set WEAVIATE_DEV_CA_BUNDLE to your proxy's CA bundle"
+    return type(exc).__name__
