@@ -3,10 +3,10 @@
 x86 CPUs without VNNI multiply int8 with an instruction whose int16 sums saturate; with
 full-range int8 weights such a CPU ranked the test documents nearly at random (correlation 0.10
 with the reference, against 0.86 on a VNNI CPU). `onnx_export.quantize_int8` keeps weights in
-7 bits so no sum saturates. This test runs the engine a second time under `qemu-x86_64 -cpu
-Haswell` (AVX2, no VNNI, no AVX-512: what ONNX Runtime then dispatches to is the saturating
-kernel) and compares. Needs qemu-user (Debian's `qemu-user`); skipped without it on a laptop,
-failed without it under CI=true.
+7 bits so no sum saturates. The first test checks that on the file itself (any machine); the
+second runs the engine a second time under `qemu-x86_64 -cpu Haswell` (AVX2, no VNNI, no
+AVX-512: what ONNX Runtime then dispatches to is the saturating kernel) and compares. That one
+needs qemu-user (Debian's `qemu-user`); skipped without it on a laptop, failed under CI=true.
 """
 
 from __future__ import annotations
@@ -47,6 +47,19 @@ def qemu() -> str:
     if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
         pytest.fail(f"{reason}; CI=true must run this test", pytrace=False)
     pytest.skip(reason)
+
+
+def test_every_int8_weight_fits_in_seven_bits(tiny_model_dir):
+    """255 * 64 * 2 = 32640 fits a saturating int16 pair sum; 255 * 127 * 2 does not."""
+    import onnx
+    from onnx import numpy_helper
+
+    model = onnx.load(str(onnx_file(tiny_model_dir, "int8")))
+    weights = [numpy_helper.to_array(t) for t in model.graph.initializer
+               if t.data_type == onnx.TensorProto.INT8 and t.name.endswith("_quantized")]
+    assert len(weights) >= 2 * 4  # every layer's MatMuls and fused attention projections
+    assert max(int(np.abs(w.astype(np.int32)).max()) for w in weights) <= 64
+    assert {node.op_type for node in model.graph.node} >= {"MatMulInteger", "QAttention"}
 
 
 def test_int8_scores_are_the_same_on_a_cpu_without_vnni(tiny_model_dir):
