@@ -1,11 +1,11 @@
-"""Compose command lines for both flavours, and finding the compose command."""
+"""Compose command lines for both flavours, and the variables our compose file reads."""
 
 import subprocess
 from pathlib import Path
 
 import pytest
 
-from weaviate_dev import compose
+from weaviate_dev import compose, docker_engine
 from weaviate_dev.errors import DevError
 from weaviate_dev.settings import Settings
 
@@ -17,8 +17,8 @@ def result(code):
 
 
 @pytest.mark.parametrize("command,prefix", [
-    (compose.PLUGIN, ["docker", "compose"]),
-    (compose.STANDALONE, ["docker-compose"]),
+    (docker_engine.PLUGIN, ["docker", "compose"]),
+    (docker_engine.STANDALONE, ["docker-compose"]),
 ])
 def test_argv_for_both_flavours(command, prefix):
     c = compose.Compose(command=command, files=(FILE,), project="weaviate-dev")
@@ -34,32 +34,9 @@ def test_argv_for_both_flavours(command, prefix):
 
 def test_override_files_follow_ours_and_project_is_overridable():
     override = Path("/elsewhere/override.yml")
-    c = compose.Compose(command=compose.STANDALONE, files=(FILE, override), project="mine")
+    c = compose.Compose(command=docker_engine.STANDALONE, files=(FILE, override), project="mine")
     assert c.down_argv() == ["docker-compose", "-p", "mine", "-f", str(FILE), "-f",
                              str(override), "down", "--remove-orphans"]
-
-
-def test_plugin_preferred_when_it_answers():
-    calls = []
-
-    def run(argv, **kw):
-        calls.append(argv)
-        return result(0)
-
-    found = compose.find_compose_command(run=run, which=lambda name: f"/usr/bin/{name}")
-    assert found == compose.PLUGIN
-    assert calls == [["docker", "compose", "version"]]
-
-
-def test_standalone_when_plugin_is_missing():
-    found = compose.find_compose_command(run=lambda argv, **kw: result(1),
-                                         which=lambda name: f"/usr/bin/{name}")
-    assert found == compose.STANDALONE
-
-
-def test_no_compose_at_all_is_a_clear_error():
-    with pytest.raises(DevError, match="no Docker Compose found"):
-        compose.find_compose_command(run=lambda argv, **kw: result(1), which=lambda name: None)
 
 
 def test_compose_environment_carries_settings(tmp_path):
@@ -78,11 +55,3 @@ def test_compose_environment_carries_settings(tmp_path):
 def test_missing_compose_file_is_named(tmp_path):
     with pytest.raises(DevError, match="nowhere.yml"):
         compose.check_files([tmp_path / "nowhere.yml"])
-
-
-def test_engine_not_answering_is_a_clear_error():
-    def run(argv, **kw):
-        return subprocess.CompletedProcess(argv, 1, stdout="Cannot connect to the Docker daemon")
-
-    with pytest.raises(DevError, match="Docker engine does not answer"):
-        compose.check_engine(run=run)

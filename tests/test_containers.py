@@ -2,7 +2,7 @@
 
 import pytest
 
-from weaviate_dev.containers import RERANKER_ALIAS, RerankerContainer, WeaviateContainer
+from weaviate_dev.containers import RerankerContainer, WeaviateContainer
 
 
 class FakeDockerClient:
@@ -25,7 +25,7 @@ def no_engine(monkeypatch):
 def test_reranker_is_published_on_loopback_under_weaviates_alias():
     container = RerankerContainer("img")
     assert container.ports == {"8080/tcp": ("127.0.0.1",)}
-    assert container._network_aliases == [RERANKER_ALIAS] == ["reranker-transformers"]
+    assert container._network_aliases == ["reranker-transformers"]
     assert container.ready_path == "/.well-known/ready"
 
 
@@ -38,6 +38,21 @@ def test_weaviate_reranks_through_the_alias_without_a_vectorizer():
     assert set(container.ports) == {"8080/tcp", "50051/tcp"}
     assert all(binding == ("127.0.0.1",) for binding in container.ports.values())
     assert container.ready_path == "/v1/.well-known/ready"
+
+
+def test_the_containers_follow_the_reranker_services_definition(monkeypatch, tmp_path):
+    """One place to change a port: compose/docker-compose.yml (here an override moves it)."""
+    from weaviate_dev import containers, services
+
+    moved = tmp_path / "moved.yml"
+    moved.write_text("services:\n  reranker-transformers:\n    ports: ['8009:9000']\n"
+                     "    x-weaviate-dev: {flag: reranker, timeout: 5, weaviate-env: "
+                     "{RERANKER_INFERENCE_API: 'http://{host}:{port}'}}\n")
+    monkeypatch.setattr(containers, "load_catalog",
+                        lambda: services.load_catalog([moved]))
+    assert RerankerContainer("img").ports == {"9000/tcp": ("127.0.0.1",)}
+    assert WeaviateContainer("img").env["RERANKER_INFERENCE_API"] == \
+        "http://reranker-transformers:9000"
 
 
 def test_stop_after_the_container_is_gone_is_harmless():

@@ -27,40 +27,74 @@ def test_dev_steps_parse_as_real_commands():
         assert isinstance(parser.parse_args(argv), argparse.Namespace)
 
 
-def test_dev_checks_the_model_before_any_setup_step_or_build(monkeypatch, capsys):
-    from weaviate_dev import cli, compose, reranker_model
-    from weaviate_dev.commands import setup
-    from weaviate_dev.errors import DevError
+@pytest.fixture
+def recorded(monkeypatch):
+    """dev's steps recorded instead of run: setup steps, restart/run, the final down."""
+    from weaviate_dev.commands import restart, setup
 
     events = []
-    monkeypatch.setattr(compose, "image_present", lambda ref: False)
+    monkeypatch.setattr(setup, "run_steps", lambda settings, names: events.append(list(names)))
+    monkeypatch.setattr(dev, "run_step", lambda argv, settings: events.append(argv[0]) or 0)
+    monkeypatch.setattr(restart, "stop_project",
+                        lambda settings, workspace=None: events.append("down"))
+    return events
+
+
+def settings():
+    from weaviate_dev.settings import Settings
+
+    return Settings.from_env()
+
+
+def test_dev_checks_the_model_before_any_setup_step_or_build(monkeypatch, recorded):
+    from weaviate_dev import docker_engine, reranker_model
+    from weaviate_dev.errors import DevError
+
+    monkeypatch.setattr(docker_engine, "image_present", lambda ref: False)
 
     def no_model(settings):
-        events.append("model")
+        recorded.append("model")
         raise DevError("the reranker image needs the model m, and it cannot be had")
 
     monkeypatch.setattr(reranker_model, "require_model", no_model)
-    monkeypatch.setattr(setup, "run_steps", lambda *a: events.append("setup"))
-    monkeypatch.setattr(cli, "main", lambda argv: events.append(argv[0]) or 0)
     with pytest.raises(DevError, match="cannot be had"):
-        dev.handle(parse(), cli.Settings.from_env())
-    assert events == ["model"]
+        dev.handle(parse(), settings())
+    assert recorded == ["model"]
 
 
-def test_dev_runs_setup_then_restart_then_run(monkeypatch, tmp_path):
-    from weaviate_dev import cli, compose
-    from weaviate_dev.commands import setup
+def test_dev_runs_setup_then_restart_then_run_then_stops_the_reranker(monkeypatch, tmp_path,
+                                                                       recorded):
+    from weaviate_dev import docker_engine
 
-    events = []
-    monkeypatch.setattr(compose, "image_present", lambda ref: True)
-    monkeypatch.setattr(setup, "run_steps", lambda settings, names: events.append(list(names)))
-    monkeypatch.setattr(cli, "main", lambda argv: events.append(argv[0]) or 0)
+    monkeypatch.setattr(docker_engine, "image_present", lambda ref: True)
     monkeypatch.setenv("WEAVIATE_DEV_WEAVIATE_BIN", str(tmp_path / "absent"))
-    assert dev.handle(parse(), cli.Settings.from_env()) == 0
-    assert events == [["engine", "weaviate-binary"], "restart", "run"]
+    assert dev.handle(parse(), settings()) == 0
+    assert recorded == [["engine", "weaviate-binary"], "restart", "run", "down"]
     binary = tmp_path / "weaviate-server"
     binary.write_text("#!/bin/sh\n")
     binary.chmod(0o755)
-    events.clear()
-    assert dev.handle(parse("--weaviate-bin", str(binary)), cli.Settings.from_env()) == 0
-    assert events == [["engine"], "restart", "run"]
+    recorded.clear()
+    assert dev.handle(parse("--weaviate-bin", str(binary), "--keep-reranker"), settings()) == 0
+    assert recorded == [["engine"], "restart", "run"]
+
+
+def test_ctrl_c_in_weaviate_still_stops_the_reranker(monkeypatch, recorded):
+    from weaviate_dev import docker_engine
+
+    monkeypatch.setattr(docker_engine, "image_present", lambda ref: True)
+    monkeypatch.setattr(dev, "setup_steps", lambda args, settings: [])
+
+    def interrupted(argv, settings):
+        recorded.append(argv[0])
+        if argv[0] == "run":
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(dev, "run_step", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        dev.handle(parse(), settings())
+    assert recorded == [[], "restart", "run", "down"]
+
+
+def test_dev_passes_the_workspace_to_restart():
+    restart, _ = dev.steps(parse("--workspace", "/w"))
+    assert restart == ["restart", "--reranker", "--workspace", "/w"]

@@ -66,16 +66,8 @@ def test_every_conflict_is_reported():
     assert [(c.port, c.service) for c in conflicts] == [(8009, "a"), (9090, "c")]
 
 
-@pytest.mark.parametrize("column,expected", [
-    ("127.0.0.1:8009->8080/tcp", [8009]),
-    ("0.0.0.0:9000->9000/tcp, :::9000->9000/tcp, 0.0.0.0:9001->9001/tcp", [9000, 9000, 9001]),
-    ("8080/tcp", []),
-    ("127.0.0.1:8000-8002->8000-8002/tcp", [8000, 8001, 8002]),
-])
-def test_published_host_ports(column, expected):
-    assert ports.published_host_ports(column) == expected
-
-
 def test_tcp_probe(taken_port):
-    assert ports.tcp_probe("127.0.0.1", taken_port)() is None
-    assert "connect" in ports.tcp_probe("127.0.0.1", free_port())()
+    from weaviate_dev.waiting import tcp_probe
+
+    assert tcp_probe("127.0.0.1", taken_port)() is None
+    assert "connect" in tcp_probe("127.0.0.1", free_port())()

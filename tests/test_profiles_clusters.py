@@ -7,12 +7,13 @@ from pathlib import Path
 import pytest
 
 from weaviate_dev.errors import UsageError
-from weaviate_dev.profiles import Catalog, ClusterPorts, check_cluster_ports, cluster_node_env
+from weaviate_dev.profiles import (ProfileCatalog, ClusterPorts, check_cluster_ports,
+                                  cluster_node_env)
 
 
 @pytest.fixture(scope="module")
-def catalog() -> Catalog:
-    return Catalog.load()
+def catalog() -> ProfileCatalog:
+    return ProfileCatalog.load()
 
 
 CLUSTER_HEADS = ["local-development", "local-first-rbac", "first-s3", "local-gcs"]

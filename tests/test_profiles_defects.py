@@ -7,14 +7,14 @@ from pathlib import Path
 import pytest
 
 from weaviate_dev.errors import DevError, UsageError
-from weaviate_dev.profiles import Catalog
+from weaviate_dev.profiles import ProfileCatalog
 
 CHECKOUT = Path("/src/weaviate")
 
 
 @pytest.fixture(scope="module")
-def catalog() -> Catalog:
-    return Catalog.load()
+def catalog() -> ProfileCatalog:
+    return ProfileCatalog.load()
 
 
 def resolve(catalog, name, tmp="/state", **kw):
@@ -119,7 +119,7 @@ def test_repeated_keys_are_rejected_and_the_winning_values_kept(catalog, tmp_pat
     bad = tmp_path / "profiles.yaml"
     bad.write_text("profiles:\n  p:\n    env:\n      A: one\n      A: two\n")
     with pytest.raises(DevError, match="'A' repeated"):
-        Catalog.load(bad)
+        ProfileCatalog.load(bad)
     env = resolve(catalog, "local-node-with-offload").env
     assert env["ENABLE_MODULES"] == "backup-filesystem,text2vec-contextionary,offload-s3"
     assert env["OFFLOAD_S3_BUCKET_AUTO_CREATE"] == "true"

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from weaviate_dev.profiles import Catalog
+from weaviate_dev.profiles import ProfileCatalog
 
 CHECKOUT = Path("/src/weaviate")
 DATA_ROOT = Path("/state")
@@ -358,8 +358,8 @@ TABLE = parse_table(ORIGINAL)
 
 
 @pytest.fixture(scope="module")
-def catalog() -> Catalog:
-    return Catalog.load()
+def catalog() -> ProfileCatalog:
+    return ProfileCatalog.load()
 
 
 def test_all_63_labels_are_profiles(catalog):

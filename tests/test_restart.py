@@ -10,7 +10,7 @@ import subprocess
 import pytest
 import requests
 
-from weaviate_dev import cli, compose, ports
+from weaviate_dev import cli, compose, docker_engine, ports
 from weaviate_dev.commands import restart
 from weaviate_dev.services import Service
 
@@ -59,10 +59,10 @@ def docker(monkeypatch, no_subprocess):
         events.append(("wait", what.split()[0], timeout))
         return 0.1
 
-    monkeypatch.setattr(compose, "find_compose_command", lambda: compose.STANDALONE)
-    monkeypatch.setattr(compose, "check_engine", lambda: events.append(("engine",)) or "20.10")
-    monkeypatch.setattr(compose, "project_containers", lambda project: [])
-    monkeypatch.setattr(compose, "image_present", lambda ref: fake.image_present)
+    monkeypatch.setattr(docker_engine, "compose_command", lambda: docker_engine.STANDALONE)
+    monkeypatch.setattr(docker_engine, "version", lambda: events.append(("engine",)) or "20.10")
+    monkeypatch.setattr(docker_engine, "project_containers", lambda project: [])
+    monkeypatch.setattr(docker_engine, "image_present", lambda ref: fake.image_present)
     monkeypatch.setattr(compose.Compose, "run", run)
     monkeypatch.setattr(restart, "wait_until", wait)
     monkeypatch.setattr(restart.ports, "preflight", functools.partial(
@@ -78,7 +78,7 @@ def verbs(events):
 
 def test_dry_run_prints_the_plan_and_changes_nothing(workspace, monkeypatch, no_subprocess,
                                                      capsys):
-    monkeypatch.setattr(compose, "find_compose_command", lambda: compose.STANDALONE)
+    monkeypatch.setattr(docker_engine, "compose_command", lambda: docker_engine.STANDALONE)
     before = tree(workspace)
     code = cli.main(["restart", "--reranker", "--s3", "--dry-run", "--workspace",
                      str(workspace)])
@@ -95,7 +95,7 @@ def test_dry_run_prints_the_plan_and_changes_nothing(workspace, monkeypatch, no_
 
 
 def test_dry_run_with_keep_data(workspace, monkeypatch, no_subprocess, capsys):
-    monkeypatch.setattr(compose, "find_compose_command", lambda: compose.PLUGIN)
+    monkeypatch.setattr(docker_engine, "compose_command", lambda: docker_engine.PLUGIN)
     assert cli.main(["restart", "--dry-run", "--keep-data", "--workspace",
                      str(workspace)]) == 0
     out = capsys.readouterr().out
@@ -152,9 +152,9 @@ def test_taken_port_stops_everything_before_it_acts(workspace, docker, monkeypat
 
 
 def test_ports_held_by_our_own_project_do_not_block(workspace, docker, monkeypatch):
-    own = compose.ContainerState("reranker-transformers", "weaviate-dev_r_1", "running", "-",
-                                 ("127.0.0.1:8009->8080/tcp",))
-    monkeypatch.setattr(compose, "project_containers", lambda project: [own])
+    own = docker_engine.ContainerState("reranker-transformers", "weaviate-dev_r_1", "running",
+                                       "-", ("127.0.0.1:8009->8080/tcp",), (8009,))
+    monkeypatch.setattr(docker_engine, "project_containers", lambda project: [own])
     monkeypatch.setattr(restart.ports, "preflight", functools.partial(
         ports.preflight, is_free=lambda a, p: (p != 8009, "in use"), containers=lambda: {}))
     assert cli.main(["restart", "--reranker", "--workspace", str(workspace)]) == 0

@@ -9,7 +9,7 @@ import pytest
 
 from weaviate_dev import weaviate_source
 from weaviate_dev.errors import DevError, UsageError
-from weaviate_dev.profiles import Catalog
+from weaviate_dev.profiles import ProfileCatalog
 from weaviate_dev.settings import Settings
 
 
@@ -115,7 +115,7 @@ def test_ldflags_match_the_original_build_info(tmp_path):
 
 
 def test_commands_for_each_source(tmp_path):
-    catalog = Catalog.load()
+    catalog = ProfileCatalog.load()
     root = make_checkout(tmp_path / "weaviate")
     plan = catalog.resolve("local-reranker-transformers", data_root=tmp_path / "state",
                            checkout=root)

@@ -13,7 +13,7 @@ import pytest
 from weaviate_dev.cli import main
 from weaviate_dev.commands import run as run_command
 from weaviate_dev.errors import DevError
-from weaviate_dev.profiles import Catalog
+from weaviate_dev.profiles import ProfileCatalog
 
 FAKE_SERVER = textwrap.dedent("""\
     #!{python}
@@ -81,7 +81,7 @@ def test_runs_the_binary_with_the_profile_env_and_passes_its_exit_code_on(
 
 
 def test_preflight_refuses_a_taken_port(tmp_path):
-    catalog = Catalog.load()
+    catalog = ProfileCatalog.load()
     node = free_node()
     port = 8080 + node
     with socket.socket() as blocker:
@@ -93,9 +93,9 @@ def test_preflight_refuses_a_taken_port(tmp_path):
 
 
 def test_preflight_warns_about_a_missing_service(tmp_path, capsys, monkeypatch):
-    catalog = Catalog.load()
+    catalog = ProfileCatalog.load()
     plan = catalog.resolve("local-reranker-transformers", data_root=tmp_path)
-    monkeypatch.setattr("weaviate_dev.ports.tcp_probe",
+    monkeypatch.setattr("weaviate_dev.waiting.tcp_probe",
                         lambda host, port, timeout: lambda: "connection refused")
     monkeypatch.setattr("weaviate_dev.ports.port_is_free", lambda address, port: (True, ""))
     run_command.preflight(plan)

@@ -1,4 +1,4 @@
-"""The service catalog (services.yaml) and its agreement with compose/docker-compose.yml."""
+"""The services as compose/docker-compose.yml defines them (ports, x-weaviate-dev blocks)."""
 
 from pathlib import Path
 
@@ -94,12 +94,19 @@ def test_reranker_on_8009(catalog):
     assert reranker.url("0.0.0.0") == "http://127.0.0.1:8009"
 
 
-def test_catalog_and_compose_file_agree(catalog, compose_doc):
+def test_every_compose_service_is_defined_once_there(catalog, compose_doc):
     compose_services = compose_doc["services"]
     assert sorted(compose_services) == sorted(s.name for s in catalog.services)
     for service in catalog.services:
         expected = [f"{BIND}:{p.host}:{p.container}" for p in service.ports]
         assert compose_services[service.name]["ports"] == expected, service.name
+
+
+def test_the_reranker_tells_weaviate_where_it_is(catalog):
+    reranker = catalog.service("reranker-transformers")
+    assert reranker.weaviate_env() == {"RERANKER_INFERENCE_API": "http://localhost:8009"}
+    assert reranker.weaviate_env(in_network=True) == {
+        "RERANKER_INFERENCE_API": "http://reranker-transformers:8080"}
 
 
 def test_no_two_services_share_a_host_port(catalog):
@@ -108,14 +115,45 @@ def test_no_two_services_share_a_host_port(catalog):
     assert {9090, 9091, 9092} <= set(ports)  # the three that used to clash on 9090
 
 
-def test_duplicate_host_port_in_a_catalog_is_refused(tmp_path):
-    bad = tmp_path / "services.yaml"
-    bad.write_text(yaml.safe_dump({"services": {
-        "a": {"flag": "a", "ports": [{"host": 9090, "container": 1}], "timeout": 1},
-        "b": {"flag": "b", "ports": [{"host": 9090, "container": 2}], "timeout": 1},
-    }}))
-    with pytest.raises(DevError, match="9090"):
-        load_catalog(bad)
+def override(tmp_path, services) -> Path:
+    path = tmp_path / "override.yml"
+    path.write_text(yaml.safe_dump({"services": services}))
+    return path
+
+
+def test_an_override_file_moves_a_port_and_adds_a_service(tmp_path):
+    catalog = load_catalog([override(tmp_path, {
+        "reranker-transformers": {"ports": ["127.0.0.1:18009:8080"], "x-weaviate-dev": {
+            "flag": "reranker", "timeout": 5, "weaviate-env": {"X": "http://{host}:{port}"}}},
+        "mine": {"image": "me:1", "ports": ["9999:80"]},  # no x-weaviate-dev: not ours
+        "extra": {"image": "me:2", "ports": ["7777:80"],
+                  "x-weaviate-dev": {"flag": "extra", "timeout": 5}},
+    })])
+    assert catalog.service("reranker-transformers").weaviate_env() == {
+        "X": "http://localhost:18009"}
+    assert catalog.service("extra").probe.kind == "tcp"
+    with pytest.raises(UsageError, match="unknown service 'mine'"):
+        catalog.service("mine")
+
+
+def test_a_host_port_published_twice_is_refused(tmp_path):
+    bad = override(tmp_path, {"other": {"image": "x:1", "ports": ["8009:80"],
+                                        "x-weaviate-dev": {"flag": "other", "timeout": 1}}})
+    with pytest.raises(DevError, match="8009 is published by both reranker-transformers "
+                                       "and other"):
+        load_catalog([bad])
+
+
+@pytest.mark.parametrize("entry, problem", [
+    ({"ports": ["8009"], "x-weaviate-dev": {"flag": "a", "timeout": 1}}, "not HOST:CONTAINER"),
+    ({"ports": ["1:2"], "x-weaviate-dev": {"flag": "a"}}, "timeout"),
+    ({"x-weaviate-dev": {"flag": "a", "timeout": 1}}, "publishes no port"),
+    ({"ports": ["1:2"], "x-weaviate-dev": {"flag": "a", "timeout": 1,
+                                           "probe": {"kind": "udp"}}}, "unknown probe"),
+])
+def test_a_malformed_definition_names_the_service(tmp_path, entry, problem):
+    with pytest.raises(DevError, match=f"service 'bad' .*{problem}"):
+        load_catalog([override(tmp_path, {"bad": entry})])
 
 
 def test_compose_file_images_are_pinned(compose_doc):

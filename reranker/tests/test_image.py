@@ -68,7 +68,7 @@ def onnx_image(weaviate_dev_settings, docker_engine, onnx_model_dir, reranker_im
 
     settings = dataclasses.replace(weaviate_dev_settings, reranker_engine="onnx")
     return images.build_reranker_image(settings, tag=f"{reranker_image_tag}-onnx",
-                                       model_dir=onnx_model_dir, client=docker_engine)
+                                       model_dir=onnx_model_dir)
 
 
 def wait_ready(container) -> str:

@@ -1,45 +1,27 @@
-"""Docker Compose: find a compose command and build its command lines for our project.
+"""Docker Compose command lines for our project, and the variables our compose file reads.
 
 Works with the Compose v2 plugin (`docker compose`) and with the standalone `docker-compose`
-(v1.29 on Debian). Every command names the project (`-p`, fixed so that down/status/logs find
-what restart started) and the compose files (`-f`). Commands run through weaviate_dev.process.
+(v1.29 on Debian); `docker_engine.compose_command` finds which. Every command names the project
+(`-p`, fixed so that down/status/logs find what restart started) and the compose files (`-f`).
+Commands run through weaviate_dev.process.
 """
 
 from __future__ import annotations
 
-import json
 import os
-import shutil
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from weaviate_dev import process
+from weaviate_dev import docker_engine, process, tree
 from weaviate_dev.errors import DevError
 from weaviate_dev.settings import Settings
 
 DEFAULT_PROJECT = "weaviate-dev"
-PLUGIN = ("docker", "compose")
-STANDALONE = ("docker-compose",)
 
 
 def default_compose_file(settings: Settings) -> Path:
-    return settings.project_root / "compose" / "docker-compose.yml"
-
-
-def find_compose_command(
-    run: Callable = process.run, which: Callable[[str], str | None] = shutil.which
-) -> tuple[str, ...]:
-    """("docker", "compose") when the plugin answers, else ("docker-compose",); DevError if
-    neither exists."""
-    if which("docker"):
-        result = run([*PLUGIN, "version"], check=False, capture=True, timeout=30)
-        if result.returncode == 0:
-            return PLUGIN
-    if which("docker-compose"):
-        return STANDALONE
-    raise DevError("no Docker Compose found: install the `docker compose` plugin or "
-                   "`docker-compose` (Debian/Ubuntu: apt-get install docker-compose)")
+    return tree.compose_file(settings.project_root)
 
 
 def compose_environment(settings: Settings, workspace: Path) -> dict[str, str]:
@@ -109,65 +91,10 @@ def check_files(files: Sequence[Path]) -> None:
 # --- what the engine knows about our project ------------------------------------------------
 
 
-def check_engine(run: Callable = process.run) -> str:
-    """The Docker engine's version; DevError when no engine answers."""
-    result = run(["docker", "version", "--format", "{{.Server.Version}}"], check=False,
-                 capture=True, timeout=30)
-    if result.returncode != 0:
-        detail = (result.stdout or "").strip().splitlines()[-1:] or ["no answer"]
-        raise DevError(f"the Docker engine does not answer ({detail[0]}); start it "
-                       "(or run `weaviate-dev setup`)")
-    return (result.stdout or "").strip()
-
-
-def image_present(ref: str, run: Callable = process.run) -> bool:
-    return run(["docker", "image", "inspect", ref], check=False, capture=True,
-               timeout=30).returncode == 0
-
-
-@dataclass(frozen=True)
-class ContainerState:
-    """One container of the project, as `status` shows it."""
-
-    service: str
-    name: str
-    state: str  # running, exited, ...
-    health: str  # healthy/unhealthy/starting from a Docker health check, else "-"
-    ports: tuple[str, ...]  # "127.0.0.1:8009->8080/tcp"
-
-
-def _label_filter(project: str) -> str:
-    return f"label=com.docker.compose.project={project}"
-
-
-def project_containers(project: str, run: Callable = process.run) -> list[ContainerState]:
-    """All containers (running or not) of a compose project, by the labels compose sets."""
-    ids = run(["docker", "ps", "-aq", "--filter", _label_filter(project)], capture=True,
-              timeout=30).stdout.split()
-    if not ids:
-        return []
-    details = json.loads(run(["docker", "inspect", *ids], capture=True, timeout=30).stdout)
-    states = []
-    for item in details:
-        labels = item.get("Config", {}).get("Labels") or {}
-        state = item.get("State", {})
-        ports = []
-        for container_port, bindings in sorted((item.get("NetworkSettings", {})
-                                                .get("Ports") or {}).items()):
-            for binding in bindings or []:
-                ports.append(f"{binding.get('HostIp') or '0.0.0.0'}:{binding.get('HostPort')}"
-                             f"->{container_port}")
-        states.append(ContainerState(
-            service=labels.get("com.docker.compose.service", "?"),
-            name=item.get("Name", "").lstrip("/"),
-            state=state.get("Status", "?"),
-            health=(state.get("Health") or {}).get("Status", "-"),
-            ports=tuple(ports),
-        ))
-    return sorted(states, key=lambda s: (s.service, s.name))
-
-
-def project_networks(project: str, run: Callable = process.run) -> list[str]:
-    result = run(["docker", "network", "ls", "-q", "--filter", _label_filter(project)],
-                 capture=True, timeout=30)
-    return result.stdout.split()
+def for_project(settings: Settings, *, workspace: Path, project: str = DEFAULT_PROJECT,
+                overrides: Sequence[Path] = ()) -> Compose:
+    """The Compose of a project over our compose file (and override files after it)."""
+    files = (default_compose_file(settings), *overrides)
+    check_files(files)
+    return Compose(command=docker_engine.compose_command(), files=files, project=project,
+                   env=compose_environment(settings, workspace))

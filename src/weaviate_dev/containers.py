@@ -1,8 +1,9 @@
 """Testcontainers for a Weaviate that reranks through a reranker sidecar.
 
-`RerankerContainer` runs a reranker-transformers image (ours or the official one) under the
-network alias Weaviate expects; `WeaviateContainer` runs Weaviate with the reranker module
-pointed at it. Both publish their ports on 127.0.0.1 only, wait for their ready endpoint with a
+`RerankerContainer` runs a reranker-transformers image (ours or the official one) as the
+compose service `reranker-transformers` is defined (its name as network alias, its container
+port); `WeaviateContainer` runs Weaviate with the reranker module pointed at it, through the
+environment that service gives Weaviate on a Docker network. Both publish their ports on 127.0.0.1 only, wait for their ready endpoint with a
 timeout, and on a failed start remove themselves and raise with the container's log tail.
 
     with Network() as net, RerankerContainer(image).with_network(net) as reranker, \
@@ -16,10 +17,11 @@ import docker.errors
 from testcontainers.core.container import DockerContainer
 
 from weaviate_dev.errors import WaitTimeout
+from weaviate_dev.services import Service, load_catalog
 from weaviate_dev.waiting import http_probe, wait_until
 
-RERANKER_ALIAS = "reranker-transformers"
-RERANKER_PORT = 8080
+RERANKER_SERVICE = "reranker-transformers"
+# Weaviate's own ports inside its image.
 WEAVIATE_HTTP_PORT = 8080
 WEAVIATE_GRPC_PORT = 50051
 LOG_TAIL_LINES = 50
@@ -98,6 +100,11 @@ class _ProbedContainer(DockerContainer):
         return self.start_seconds
 
 
+def reranker_service() -> Service:
+    """The reranker's one definition (compose/docker-compose.yml)."""
+    return load_catalog().service(RERANKER_SERVICE)
+
+
 class RerankerContainer(_ProbedContainer):
     """A reranker-transformers inference container, ready when /.well-known/ready is 204."""
 
@@ -105,41 +112,39 @@ class RerankerContainer(_ProbedContainer):
 
     def __init__(self, image: str, **kwargs) -> None:
         super().__init__(image, **kwargs)
-        self.publish(RERANKER_PORT)
-        self.with_network_aliases(RERANKER_ALIAS)
+        service = reranker_service()
+        self.port = service.ports[0].container
+        self.publish(self.port)
+        self.with_network_aliases(service.name)
 
     def ready_probe(self):
-        return http_probe(self.url_for(RERANKER_PORT) + self.ready_path,
+        return http_probe(self.url_for(self.port) + self.ready_path,
                           expect=lambda status: status == 204)
 
     @property
     def url(self) -> str:
         """Base URL from the host (changes when the container is restarted)."""
-        return self.url_for(RERANKER_PORT)
-
-    @property
-    def network_url(self) -> str:
-        """Base URL from other containers on the same network."""
-        return f"http://{RERANKER_ALIAS}:{RERANKER_PORT}"
+        return self.url_for(self.port)
 
 
 class WeaviateContainer(_ProbedContainer):
     """Weaviate with the reranker-transformers module, anonymous access and no vectorizer.
 
     Start the reranker first: Weaviate keeps its port closed until the reranker is ready.
+    `reranker_env` overrides what the reranker service gives Weaviate on a Docker network.
     """
 
     ready_path = "/v1/.well-known/ready"
     ready_timeout = 180.0  # Weaviate itself gives the reranker up to 120 s
 
-    def __init__(self, image: str, *, reranker_url: str = f"http://{RERANKER_ALIAS}:8080",
+    def __init__(self, image: str, *, reranker_env: dict[str, str] | None = None,
                  **kwargs) -> None:
         super().__init__(image, **kwargs)
         self.publish(WEAVIATE_HTTP_PORT)
         self.publish(WEAVIATE_GRPC_PORT)
+        self.with_envs(**(reranker_env or reranker_service().weaviate_env(in_network=True)))
         self.with_envs(
             ENABLE_MODULES="reranker-transformers",
-            RERANKER_INFERENCE_API=reranker_url,
             DEFAULT_VECTORIZER_MODULE="none",
             AUTHENTICATION_ANONYMOUS_ACCESS_ENABLED="true",
             PERSISTENCE_DATA_PATH="/var/lib/weaviate",

@@ -12,39 +12,23 @@ import shutil
 import subprocess
 from pathlib import Path
 
-import docker
-import docker.errors
-
-from weaviate_dev import process
+from weaviate_dev import docker_engine, process
 from weaviate_dev.errors import DevError
-from weaviate_dev.images import say
+from weaviate_dev.progress import say
 from weaviate_dev.waiting import wait_until
 
 APT_PACKAGES = ("docker.io", "docker-compose", "debootstrap")
 DOCKERD_LOG = Path("/var/log/weaviate-dev-dockerd.log")
 
 
-def engine_answers() -> bool:
-    try:
-        docker.from_env().ping()
-    except docker.errors.DockerException:
-        return False
-    return True
-
-
 def missing_tools() -> list[str]:
     """Host programs the environment needs that are not on PATH."""
-    missing = [] if process.which("dockerd") or engine_answers() else ["dockerd"]
-    if not (process.which("docker-compose") or _has_compose_plugin()):
+    missing = [] if process.which("dockerd") or docker_engine.answers() else ["dockerd"]
+    try:
+        docker_engine.compose_command()
+    except DevError:
         missing.append("docker compose")
     return missing
-
-
-def _has_compose_plugin() -> bool:
-    if not process.which("docker"):
-        return False
-    result = process.run(["docker", "compose", "version"], check=False, capture=True)
-    return result.returncode == 0
 
 
 def install_packages(packages=APT_PACKAGES) -> None:
@@ -69,7 +53,7 @@ def start_engine(timeout: float = 60) -> None:
     def probe() -> str | None:
         if daemon.poll() is not None:
             raise DevError(f"dockerd exited with code {daemon.returncode}:\n{log_tail()}")
-        return None if engine_answers() else "docker ping failed"
+        return None if docker_engine.answers() else "docker ping failed"
 
     wait_until(probe, what="the Docker engine", timeout=timeout, logs=log_tail)
 
@@ -80,13 +64,13 @@ def log_tail(lines: int = 50) -> str:
 
 def ensure_engine() -> None:
     """Make sure a Docker engine answers and a compose command exists."""
-    if engine_answers() and not missing_tools():
+    if docker_engine.answers() and not missing_tools():
         say("Docker engine answers")
         return
     needed = [p for p in APT_PACKAGES if not process.which(_program_of(p))]
     if needed:
         install_packages(needed)
-    if not engine_answers():
+    if not docker_engine.answers():
         start_engine()
     say("Docker engine answers")
 

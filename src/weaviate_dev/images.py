@@ -10,17 +10,13 @@ from __future__ import annotations
 
 import io
 import json
-import re
-import sys
 import tarfile
 import tempfile
 from pathlib import Path
 
-import docker
-import docker.errors
-
-from weaviate_dev import process, weaviate_build
+from weaviate_dev import docker_engine, process, weaviate_build
 from weaviate_dev.errors import DevError
+from weaviate_dev.progress import say
 from weaviate_dev.settings import (
     DEFAULT_BASE_IMAGE,
     DEFAULT_WEAVIATE_IMAGE,
@@ -34,49 +30,13 @@ BASE_PACKAGES = "python3,python3-venv,python3-pip,ca-certificates"
 _RERANKER_EXCLUDES = {"tests", "__pycache__", ".pytest_cache", "models", "certs"}
 
 
-def say(message: str) -> None:
-    """Progress for a human watching a long step."""
-    print(f"[weaviate-dev] {message}", file=sys.stderr, flush=True)
-
-
-def docker_client() -> docker.DockerClient:
-    """A client for the engine in the environment, or a DevError saying none answers."""
-    try:
-        client = docker.from_env()
-        client.ping()
-    except docker.errors.DockerException as exc:
-        raise DevError(
-            f"no Docker engine answers ({exc}); start one, or run `weaviate-dev setup`"
-        ) from exc
-    return client
-
-
-def image_exists(client: docker.DockerClient, ref: str) -> bool:
-    try:
-        client.images.get(ref)
-    except docker.errors.ImageNotFound:
-        return False
-    return True
-
-
-def try_pull(client: docker.DockerClient, ref: str) -> bool:
-    """Pull ref; False (quietly) when the registry cannot be reached or lacks it."""
-    say(f"pulling {ref}")
-    try:
-        client.images.pull(ref)
-    except docker.errors.APIError as exc:
-        say(f"cannot pull {ref}: {exc.explanation or exc}")
-        return False
-    return True
-
-
-def ensure_image(client: docker.DockerClient, ref: str, fallback: str, build) -> str:
+def ensure_image(ref: str, fallback: str, build) -> str:
     """ref if present or pullable; else `fallback`, built with `build()` if it is missing."""
-    if image_exists(client, ref) or (ref != fallback and try_pull(client, ref)):
+    if docker_engine.image_present(ref) or (ref != fallback and docker_engine.pull(ref)):
         return ref
     if ref != fallback:
         say(f"using the local stand-in {fallback} for {ref}")
-    if not image_exists(client, fallback):
+    if not docker_engine.image_present(fallback):
         build()
     return fallback
 
@@ -100,7 +60,7 @@ def debian_mirror(settings: Settings) -> str:
     return "http://deb.debian.org/debian"
 
 
-def build_base_image(settings: Settings, client: docker.DockerClient, tag: str) -> str:
+def build_base_image(settings: Settings, tag: str) -> str:
     """A minimal Debian bookworm with Python 3.11 (at /usr/bin/python3), via debootstrap."""
     mirror = debian_mirror(settings)
     say(f"building base image {tag} with debootstrap from {mirror} (about a minute)")
@@ -109,20 +69,15 @@ def build_base_image(settings: Settings, client: docker.DockerClient, tag: str) 
         process.run(["debootstrap", "--variant=minbase", f"--include={BASE_PACKAGES}",
                      "bookworm", rootfs, mirror], capture=True)
         process.run(["tar", "-C", rootfs, "-cf", tarball, "."], capture=True)
-        repository, _, version = tag.rpartition(":")
-        client.api.import_image_from_file(
-            str(tarball), repository=repository, tag=version,
-            changes=["ENV LANG=C.UTF-8", 'CMD ["/bin/bash"]'],
-        )
-    return tag
+        return docker_engine.import_rootfs(tarball, tag,
+                                           changes=["ENV LANG=C.UTF-8", 'CMD ["/bin/bash"]'])
 
 
-def ensure_base_image(settings: Settings, client: docker.DockerClient) -> str:
+def ensure_base_image(settings: Settings) -> str:
     """The base image for our builds: the configured one, or a local Debian stand-in."""
     wanted = settings.base_image
     fallback = LOCAL_BASE_IMAGE if wanted in (DEFAULT_BASE_IMAGE, LOCAL_BASE_IMAGE) else wanted
-    return ensure_image(client, wanted, fallback,
-                        lambda: build_base_image(settings, client, fallback))
+    return ensure_image(wanted, fallback, lambda: build_base_image(settings, fallback))
 
 
 # --- builds from a context tarball ------------------------------------------------------
@@ -135,77 +90,28 @@ def _add_bytes(tar: tarfile.TarFile, name: str, data: bytes) -> None:
     tar.addfile(info, io.BytesIO(data))
 
 
-def build_from_context(client: docker.DockerClient, context: io.BytesIO, *, tag: str,
-                       buildargs: dict[str, str], dockerfile: str = "Dockerfile") -> str:
-    """Run a classic-builder build of an in-memory context; stream progress; raise on error."""
-    context.seek(0)
-    log = BuildLog(tag)
-    stream = client.api.build(fileobj=context, custom_context=True, tag=tag, rm=True,
-                              forcerm=True, buildargs=buildargs, dockerfile=dockerfile,
-                              decode=True)
-    for chunk in stream:
-        if "error" in chunk:
-            raise DevError(log.failure(chunk["error"]))
-        log.add(chunk.get("stream", ""))
-    return tag
-
-
-class BuildLog:
-    """A build's output by step: progress lines as steps start, the failing step's tail."""
-
-    TAIL_LINES = 15
-    STEP_WIDTH = 100  # a step's Dockerfile line is cut here (a RUN can be 20 lines long)
-
-    def __init__(self, tag: str) -> None:
-        self.tag = tag
-        self.step = ""
-        self.lines: list[str] = []
-
-    def add(self, text: str) -> None:
-        for line in text.splitlines():
-            if line.startswith("Step "):
-                self.step, self.lines = self._short(line), []
-                say(f"{self.tag}: {self.step}")
-            elif line.strip() and not line.startswith(" ---> "):
-                self.lines.append(line.rstrip())
-
-    def failure(self, error: str) -> str:
-        """One message: which step failed, how, and the last lines it printed."""
-        code = re.search(r"returned a non-zero code: (\d+)", error)
-        how = f"exit code {code[1]}" if code else self._short(error.strip())
-        tail = "\n".join(f"  | {line}" for line in self.lines[-self.TAIL_LINES:])
-        where = f" at {self.step}" if self.step else ""
-        return f"building {self.tag} failed{where} ({how})" + (
-            f"; its last lines:\n{tail}" if tail else "")
-
-    def _short(self, line: str) -> str:
-        line = " ".join(line.split())
-        return line if len(line) <= self.STEP_WIDTH else line[: self.STEP_WIDTH - 3] + "..."
-
-
 # --- Weaviate ---------------------------------------------------------------------------
 
 
-def build_weaviate_image(settings: Settings, client: docker.DockerClient, tag: str) -> str:
+def build_weaviate_image(settings: Settings, tag: str) -> str:
     """Package a weaviate-server binary (built from the Go module if needed) as an image."""
     binary = weaviate_build.ensure_binary(settings)
-    base = ensure_base_image(settings, client)
+    base = ensure_base_image(settings)
     say(f"building {tag} from {binary} on {base}")
     dockerfile = (Path(__file__).parent / "images" / "weaviate.Dockerfile").read_bytes()
     context = io.BytesIO()
     with tarfile.open(fileobj=context, mode="w") as tar:
         _add_bytes(tar, "Dockerfile", dockerfile)
         tar.add(str(binary), arcname="weaviate-server")
-    return build_from_context(client, context, tag=tag, buildargs={"BASE_IMAGE": base})
+    return docker_engine.build(context, tag=tag, buildargs={"BASE_IMAGE": base})
 
 
-def ensure_weaviate_image(settings: Settings, client: docker.DockerClient) -> str:
+def ensure_weaviate_image(settings: Settings) -> str:
     """The Weaviate image: the configured one, or one built around a local binary."""
     wanted = settings.weaviate_image
     fallback = (LOCAL_WEAVIATE_IMAGE
                 if wanted in (DEFAULT_WEAVIATE_IMAGE, LOCAL_WEAVIATE_IMAGE) else wanted)
-    return ensure_image(client, wanted, fallback,
-                        lambda: build_weaviate_image(settings, client, fallback))
+    return ensure_image(wanted, fallback, lambda: build_weaviate_image(settings, fallback))
 
 
 # --- reranker ---------------------------------------------------------------------------
@@ -256,17 +162,15 @@ def _normalised(info: tarfile.TarInfo) -> tarfile.TarInfo:
 
 
 def build_reranker_image(settings: Settings, *, tag: str | None = None,
-                         model_dir: Path | None = None,
-                         client: docker.DockerClient | None = None) -> str:
+                         model_dir: Path | None = None) -> str:
     """Build reranker/Dockerfile as `tag` (default: settings.reranker_image).
 
     model_dir bakes a local model in (offline builds); otherwise settings.model_name is
     downloaded during the build. The base image is settings.base_image or its local stand-in.
     """
-    client = client or docker_client()
     tag = tag or settings.reranker_image
     context, buildargs = reranker_context(settings, model_dir or settings.model_dir)
-    buildargs["BASE_IMAGE"] = ensure_base_image(settings, client)
-    say(f"building {tag} ({json.dumps({k: v for k, v in buildargs.items()})})")
-    return build_from_context(client, context, tag=tag, buildargs=buildargs)
+    buildargs["BASE_IMAGE"] = ensure_base_image(settings)
+    say(f"building {tag} ({json.dumps(buildargs)})")
+    return docker_engine.build(context, tag=tag, buildargs=buildargs)
 

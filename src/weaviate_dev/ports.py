@@ -1,21 +1,21 @@
 """Host ports: is a port free to publish, and if not, who holds it.
 
 The preflight binds each port the way Docker's proxy would (same address, no SO_REUSEPORT).
-Holders are looked up, where the system lets us, among Docker containers (by published port)
-and then among processes (Linux /proc: listening socket inode -> process).
+Holders are looked up, where the system lets us, among Docker containers (by published port,
+`docker_engine.port_holders`) and then among processes (Linux /proc: listening socket inode ->
+process). Whether something answers on a port is a probe: `waiting.tcp_probe`.
 """
 
 from __future__ import annotations
 
 import errno
-import json
 import os
 import socket
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from weaviate_dev import process
+from weaviate_dev import docker_engine
 
 
 @dataclass(frozen=True)
@@ -52,59 +52,7 @@ def port_is_free(address: str, port: int) -> tuple[bool, str]:
     return True, ""
 
 
-def tcp_probe(host: str, port: int, timeout: float = 1.0):
-    """A waiting.Probe: ready when host:port accepts a TCP connection."""
-
-    def probe() -> str | None:
-        try:
-            with socket.create_connection((host, port), timeout=timeout):
-                return None
-        except OSError as exc:
-            return f"connect {host}:{port}: {exc.strerror or exc}"
-
-    return probe
-
-
 # --- who holds a port --------------------------------------------------------------------
-
-
-def container_publishers(run=process.run) -> dict[int, str]:
-    """Host port -> "container NAME (compose project P)" for every running container."""
-    result = run(["docker", "ps", "--format", "{{json .}}"], check=False, capture=True,
-                 timeout=30)
-    holders: dict[int, str] = {}
-    if result.returncode != 0:
-        return holders
-    for line in (result.stdout or "").splitlines():
-        try:
-            row = json.loads(line)
-        except ValueError:
-            continue
-        name = row.get("Names", "?")
-        labels = dict(kv.split("=", 1) for kv in row.get("Labels", "").split(",") if "=" in kv)
-        project = labels.get("com.docker.compose.project")
-        label = f"Docker container {name}" + (f" (compose project {project})" if project else "")
-        for port in published_host_ports(row.get("Ports", "")):
-            holders.setdefault(port, label)
-    return holders
-
-
-def published_host_ports(ports_column: str) -> list[int]:
-    """Host ports from `docker ps`'s Ports column, e.g. "127.0.0.1:8009->8080/tcp"."""
-    found = []
-    for part in ports_column.split(","):
-        part = part.strip()
-        if "->" not in part:
-            continue
-        host_side = part.split("->", 1)[0]
-        port = host_side.rsplit(":", 1)[-1]
-        if "-" in port:  # a range "8000-8002"
-            low, high = port.split("-", 1)
-            if low.isdigit() and high.isdigit():
-                found.extend(range(int(low), int(high) + 1))
-        elif port.isdigit():
-            found.append(int(port))
-    return found
 
 
 def listening_inodes(port: int, proc: Path = Path("/proc")) -> set[str]:
@@ -157,7 +105,7 @@ def preflight(
     *,
     ignore_ports: Iterable[int] = (),
     is_free: Callable[[str, int], tuple[bool, str]] = port_is_free,
-    containers: Callable[[], dict[int, str]] = container_publishers,
+    containers: Callable[[], dict[int, str]] | None = None,
 ) -> list[PortConflict]:
     """Check every (address, port, service); return the conflicts (empty when all are free).
 
@@ -173,7 +121,7 @@ def preflight(
         if free:
             continue
         if publishers is None:
-            publishers = containers()
+            publishers = (containers or docker_engine.port_holders)()
         conflicts.append(PortConflict(address, port, service, find_holder(port, publishers),
                                       reason))
     return conflicts

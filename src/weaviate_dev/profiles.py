@@ -10,6 +10,7 @@ caller passes `environ` in.
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from importlib import resources
@@ -18,8 +19,10 @@ from pathlib import Path
 import yaml
 
 from weaviate_dev.errors import DevError, UsageError
+from weaviate_dev.services import Service, ServiceCatalog, load_catalog
 
 CHECKOUT = "{checkout}"
+PORT_REFERENCE = re.compile(r"\{port:([a-z0-9-]+)\}")
 BACKUPS = "{backups}"
 SERVER_DEFAULT_GOSSIP = 7946  # Weaviate's memberlist default (gRPC 50051, raft 8300/8301)
 # Variables that only make sense when the variable named first is set (used when a
@@ -198,29 +201,26 @@ def check_cluster_ports(nodes_ports: Iterable[Mapping[str, int]]) -> None:
             owner[port] = who
 
 
-def _needs(items) -> tuple[Need, ...]:
-    return tuple(Need(port=int(i["port"]), flag=i.get("flag"), what=i.get("what"))
-                 for i in items or ())
+class ProfileCatalog:
+    """All profiles of profiles.yaml, by name, in the file's order.
 
+    Services are named, not repeated: a profile's `services:` adds what each service gives
+    Weaviate (its `weaviate-env` from compose/docker-compose.yml) and needs it running;
+    `needs:` names a service (or gives {what, port} for something outside compose); and
+    `{port:SERVICE}` in a value is that service's host port.
+    """
 
-def _strings(mapping: Mapping | None) -> dict[str, str]:
-    return {str(k): str(v) for k, v in (mapping or {}).items()}
-
-
-class Catalog:
-    """All profiles of profiles.yaml, by name, in the file's order."""
-
-    def __init__(self, data: Mapping):
-        self.data = data
+    def __init__(self, data: Mapping, services: ServiceCatalog):
+        self._services = services
         common = data["common"]
-        self.overridable = _strings(common["overridable"])
-        self.fixed = _strings(common["fixed"])
+        self.overridable = self._strings(common["overridable"])
+        self.fixed = self._strings(common["fixed"])
         self.changes = {str(k): str(v) for k, v in data["changes"].items()}
         self.cluster_ports = ClusterPorts(**data.get("cluster_ports", {}))
         server = data.get("server", {})
         self.default_port = int(server.get("port", 8080))
         self.default_timeout = server.get("timeout", "600s")
-        self.groups = {name: _strings(env) for name, env in data["groups"].items()}
+        self.groups = {name: self._strings(env) for name, env in data["groups"].items()}
         self.profiles: dict[str, Profile] = {}
         for name, spec in data["profiles"].items():
             self._add(self._profile(name, spec, kind="server"))
@@ -241,13 +241,45 @@ class Catalog:
                 raise DevError(f"profile {profile.name}: unknown changes {sorted(unknown)}")
 
     @classmethod
-    def load(cls, path: str | Path | None = None) -> "Catalog":
-        """Load profiles.yaml (the packaged one unless `path` is given)."""
+    def load(cls, path: str | Path | None = None,
+             services: ServiceCatalog | None = None) -> "ProfileCatalog":
+        """Load profiles.yaml (the packaged one unless `path` is given) against the services
+        of our compose file (unless `services` is given)."""
         if path is None:
             text = resources.files("weaviate_dev").joinpath("profiles.yaml").read_text()
         else:
             text = Path(path).read_text()
-        return cls(yaml.load(text, Loader=_UniqueKeyLoader))
+        return cls(yaml.load(text, Loader=_UniqueKeyLoader), services or load_catalog())
+
+    def _strings(self, mapping: Mapping | None) -> dict[str, str]:
+        """Values as strings, with service ports filled in (`_expand`)."""
+        return {str(k): self._expand(v) for k, v in (mapping or {}).items()}
+
+    def _expand(self, value) -> str:
+        """`value` as a string, every {port:SERVICE} replaced by that service's host port."""
+        return PORT_REFERENCE.sub(lambda m: str(self._service(m[1]).host_ports[0]), str(value))
+
+    def _service(self, name: str) -> Service:
+        try:
+            return self._services.service(name)
+        except UsageError as exc:
+            raise DevError(f"profiles data: {exc}") from None
+
+    def _uses(self, spec: Mapping) -> tuple[dict[str, str], list[Need]]:
+        """The env and needs of a spec's `services:` and `needs:`."""
+        env: dict[str, str] = {}
+        needs: list[Need] = []
+        for name in spec.get("services") or ():
+            env.update(self._service(name).weaviate_env())
+            needs.append(self._need(name))
+        needs += [self._need(item) for item in spec.get("needs") or ()]
+        return env, needs
+
+    def _need(self, item) -> Need:
+        if isinstance(item, str):
+            service = self._service(item)
+            return Need(port=service.host_ports[0], flag=service.flag, what=service.name)
+        return Need(port=int(item["port"]), what=item.get("what"))
 
     def _add(self, profile: Profile) -> None:
         if profile.name in self.profiles:
@@ -261,15 +293,18 @@ class Catalog:
             if group not in self.groups:
                 raise DevError(f"profile {name}: unknown group {group!r}")
             env.update(self.groups[group])
-        env.update(_strings(spec.get("env")))
-        options = {
-            key: Option(name=key, help=str(o.get("help", "")), env=_strings(o.get("env")),
-                        needs=_needs(o.get("needs")))
-            for key, o in (spec.get("options") or {}).items()
-        }
+        service_env, needs = self._uses(spec)
+        env.update(service_env)
+        env.update(self._strings(spec.get("env")))
+        options = {}
+        for key, o in (spec.get("options") or {}).items():
+            option_env, option_needs = self._uses(o)
+            options[key] = Option(name=key, help=str(o.get("help", "")),
+                                  env={**option_env, **self._strings(o.get("env"))},
+                                  needs=tuple(option_needs))
         return Profile(
             name=name,
-            description=description or spec["description"],
+            description=self._expand(description or spec["description"]),
             kind=kind,
             env=env,
             port=int(spec.get("port", self.default_port)),
@@ -279,7 +314,7 @@ class Catalog:
             node=node,
             nodes=int(spec["nodes"]) if cluster else None,
             options=options,
-            needs=_needs(spec.get("needs")),
+            needs=tuple(needs),
             notes=tuple(spec.get("notes", ())),
             fixes=tuple(fixes if fixes is not None else spec.get("fixes", ())),
         )

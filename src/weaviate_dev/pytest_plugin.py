@@ -24,6 +24,7 @@ from __future__ import annotations
 import pytest
 from testcontainers.core.network import Network
 
+from weaviate_dev import docker_engine as docker_engine_module
 from weaviate_dev import images
 from weaviate_dev.containers import RerankerContainer, WeaviateContainer
 from weaviate_dev.errors import DevError
@@ -44,12 +45,11 @@ def weaviate_dev_settings() -> Settings:
 
 @pytest.fixture(scope="session")
 def docker_engine(weaviate_dev_settings):
+    """The docker SDK client of weaviate_dev.docker_engine (shared: not closed here)."""
     try:
-        client = images.docker_client()
+        return docker_engine_module.client()
     except DevError as exc:
         unavailable(weaviate_dev_settings, str(exc))
-    yield client
-    client.close()
 
 
 @pytest.fixture(scope="session")
@@ -67,7 +67,7 @@ def reranker_image(weaviate_dev_settings, docker_engine, reranker_model_dir,
                    reranker_image_tag) -> str:
     try:
         return images.build_reranker_image(weaviate_dev_settings, tag=reranker_image_tag,
-                                           model_dir=reranker_model_dir, client=docker_engine)
+                                           model_dir=reranker_model_dir)
     except DevError as exc:
         unavailable(weaviate_dev_settings, f"cannot build the reranker image: {exc}")
 
@@ -75,7 +75,7 @@ def reranker_image(weaviate_dev_settings, docker_engine, reranker_model_dir,
 @pytest.fixture(scope="session")
 def weaviate_image(weaviate_dev_settings, docker_engine) -> str:
     try:
-        return images.ensure_weaviate_image(weaviate_dev_settings, docker_engine)
+        return images.ensure_weaviate_image(weaviate_dev_settings)
     except DevError as exc:
         unavailable(weaviate_dev_settings, f"cannot get a Weaviate image: {exc}")
 

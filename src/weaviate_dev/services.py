@@ -1,23 +1,29 @@
-"""The service catalog: which restart flag starts which compose service, on which host ports,
-and how to tell that it is ready. The data lives in services.yaml beside this module; code
-here only loads it, selects services for a set of flags, and builds readiness probes.
+"""The services, as compose/docker-compose.yml defines them: one definition each.
+
+A service's ports come from its compose `ports:`, everything else from its `x-weaviate-dev`
+block: the restart flag that starts it, readiness probe and timeout, help, and the environment
+it gives Weaviate (`weaviate-env`, with {host} and {port} filled in for where Weaviate runs).
+`restart`, `run` profiles, `dev`, `status` and the testcontainers fixtures all read them here,
+so a port is changed in one place. Code here only loads, selects and builds probes.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
 
-from weaviate_dev import waiting
+from weaviate_dev import tree, waiting
 from weaviate_dev.errors import DevError, UsageError
-from weaviate_dev.ports import tcp_probe
 from weaviate_dev.state import check_relative
 
-CATALOG_FILE = Path(__file__).with_name("services.yaml")
+EXTENSION = "x-weaviate-dev"
 PROBE_KINDS = ("http", "tcp")
+# "${WEAVIATE_DEV_BIND_ADDRESS:-127.0.0.1}:8009:8080", "127.0.0.1:8009:8080/tcp", "8009:8080"
+_PORT = re.compile(r"^(?:.*:)?(?P<host>\d+):(?P<container>\d+)(?:/tcp)?$")
 
 
 @dataclass(frozen=True)
@@ -39,7 +45,7 @@ class ProbeSpec:
 
 @dataclass(frozen=True)
 class Service:
-    """One compose service of compose/docker-compose.yml."""
+    """One compose service: its name is also its hostname and network alias in compose."""
 
     name: str
     flag: str
@@ -47,6 +53,7 @@ class Service:
     probe: ProbeSpec
     timeout: float
     help: str = ""
+    weaviate_env_template: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def host_ports(self) -> tuple[int, ...]:
@@ -56,10 +63,21 @@ class Service:
         """Base URL on the host (through the first published port)."""
         return f"http://{probe_host(address)}:{self.ports[0].host}"
 
+    def weaviate_env(self, *, in_network: bool = False,
+                     host: str = "localhost") -> dict[str, str]:
+        """What Weaviate needs to reach this service: from the host (`host`, the published
+        port) or from a container on the same Docker network (the alias, the container port)."""
+        if in_network:
+            host, port = self.name, self.ports[0].container
+        else:
+            port = self.ports[0].host
+        return {key: value.format(host=host, port=port)
+                for key, value in self.weaviate_env_template.items()}
+
     def readiness_probe(self, address: str) -> waiting.Probe:
         """A probe for waiting.wait_until, aimed at the host port bound on `address`."""
         if self.probe.kind == "tcp":
-            return tcp_probe(probe_host(address), self.ports[0].host)
+            return waiting.tcp_probe(probe_host(address), self.ports[0].host)
         if self.probe.expect == "any":
             expect = lambda status: True  # noqa: E731 - any HTTP answer means it serves
         else:
@@ -73,7 +91,7 @@ def probe_host(address: str) -> str:
 
 
 @dataclass(frozen=True)
-class Catalog:
+class ServiceCatalog:
     """All services, the flags that start them, flags we refuse, and the state to delete."""
 
     services: tuple[Service, ...]
@@ -81,7 +99,7 @@ class Catalog:
     state_paths: tuple[str, ...]
 
     def flags(self) -> dict[str, list[Service]]:
-        """Flag -> its services, in catalog order."""
+        """Flag -> its services, in the compose file's order."""
         result: dict[str, list[Service]] = {}
         for service in self.services:
             result.setdefault(service.flag, []).append(service)
@@ -95,7 +113,7 @@ class Catalog:
         raise UsageError(f"unknown service {name!r} (known: {known})")
 
     def select(self, chosen: Iterable[str]) -> list[Service]:
-        """The services for a set of flags (names without "--"), in catalog order.
+        """The services for a set of flags (names without "--"), in the file's order.
 
         Order and repetition of the flags do not matter. A flag listed as unsupported raises
         UsageError with its reason; an unknown flag raises UsageError too.
@@ -111,36 +129,61 @@ class Catalog:
         return [s for s in self.services if s.flag in chosen]
 
 
-def load_catalog(path: Path = CATALOG_FILE) -> Catalog:
-    """Read and check the catalog; a malformed file is a DevError naming the entry."""
-    try:
-        raw = yaml.safe_load(Path(path).read_text())
-    except (OSError, yaml.YAMLError) as exc:
-        raise DevError(f"cannot read the service catalog {path}: {exc}") from exc
-    services = []
+def load_catalog(files: Sequence[Path] = ()) -> ServiceCatalog:
+    """The services of our compose file (and of override `files` after it: a service defined
+    again there replaces ours). A malformed definition is a DevError naming it."""
+    services: dict[str, Service] = {}
+    unsupported: dict[str, str] = {}
+    state_paths: list[str] = []
+    for path in (tree.compose_file(), *files):
+        document = _read(Path(path))
+        extension = document.get(EXTENSION) or {}
+        unsupported.update(extension.get("unsupported_flags") or {})
+        state_paths += [str(p) for p in extension.get("state_paths") or ()]
+        for name, entry in (document.get("services") or {}).items():
+            if isinstance(entry, dict) and EXTENSION in entry:
+                services[name] = _service(path, name, entry)
     seen_ports: dict[int, str] = {}
-    for name, entry in (raw.get("services") or {}).items():
-        try:
-            ports = tuple(PortMap(int(p["host"]), int(p["container"])) for p in entry["ports"])
-            probe = ProbeSpec(**(entry.get("probe") or {"kind": "tcp"}))
-            service = Service(name=name, flag=str(entry["flag"]), ports=ports, probe=probe,
-                              timeout=float(entry["timeout"]), help=entry.get("help", ""))
-        except (KeyError, TypeError, ValueError) as exc:
-            raise DevError(f"{path}: service {name!r} is malformed: {exc}") from exc
-        if probe.kind not in PROBE_KINDS or probe.expect not in ("2xx", "any"):
-            raise DevError(f"{path}: service {name!r} has an unknown probe {probe}")
-        if not ports:
-            raise DevError(f"{path}: service {name!r} publishes no port")
+    for service in services.values():
         for port in service.host_ports:
             if port in seen_ports:
-                raise DevError(f"{path}: host port {port} is used by both "
-                               f"{seen_ports[port]} and {name}")
-            seen_ports[port] = name
-        services.append(service)
-    state_paths = tuple(str(p) for p in raw.get("state_paths") or ())
+                raise DevError(f"host port {port} is published by both {seen_ports[port]} "
+                               f"and {service.name}")
+            seen_ports[port] = service.name
     for pattern in state_paths:
         check_relative(pattern)
-    return Catalog(services=tuple(services),
-                   unsupported_flags=dict(raw.get("unsupported_flags") or {}),
-                   state_paths=state_paths)
+    return ServiceCatalog(services=tuple(services.values()), unsupported_flags=unsupported,
+                          state_paths=tuple(dict.fromkeys(state_paths)))
 
+
+def _read(path: Path) -> dict:
+    try:
+        document = yaml.safe_load(path.read_text())
+    except (OSError, yaml.YAMLError) as exc:
+        raise DevError(f"cannot read the compose file {path}: {exc}") from exc
+    return document if isinstance(document, dict) else {}
+
+
+def _service(path: Path, name: str, entry: dict) -> Service:
+    spec = entry[EXTENSION]
+    try:
+        ports = tuple(_port(str(p)) for p in entry.get("ports") or ())
+        probe = ProbeSpec(**(spec.get("probe") or {"kind": "tcp"}))
+        service = Service(name=name, flag=str(spec["flag"]), ports=ports, probe=probe,
+                          timeout=float(spec["timeout"]), help=str(spec.get("help", "")),
+                          weaviate_env_template={str(k): str(v) for k, v in
+                                                 (spec.get("weaviate-env") or {}).items()})
+    except (KeyError, TypeError, ValueError) as exc:
+        raise DevError(f"{path}: service {name!r} is malformed: {exc}") from exc
+    if probe.kind not in PROBE_KINDS or probe.expect not in ("2xx", "any"):
+        raise DevError(f"{path}: service {name!r} has an unknown probe {probe}")
+    if not ports:
+        raise DevError(f"{path}: service {name!r} publishes no port")
+    return service
+
+
+def _port(text: str) -> PortMap:
+    match = _PORT.match(text.strip())
+    if not match:
+        raise ValueError(f"port {text!r} is not HOST:CONTAINER")
+    return PortMap(int(match["host"]), int(match["container"]))

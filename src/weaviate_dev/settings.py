@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from pathlib import Path
 
+from weaviate_dev import tree
 from weaviate_dev.errors import UsageError
 
 WEAVIATE_VERSION = "1.39.0"
@@ -33,15 +34,6 @@ def default_reranker_image(engine: str) -> str:
     if engine == DEFAULT_RERANKER_ENGINE:
         return DEFAULT_RERANKER_IMAGE
     return DEFAULT_RERANKER_IMAGE.rsplit(":", 1)[0] + f":{engine}"
-
-
-def _project_root() -> Path:
-    """The checkout this package runs from (holds compose/ and reranker/)."""
-    here = Path(__file__).resolve()
-    for parent in here.parents:
-        if (parent / "compose").is_dir() and (parent / "reranker").is_dir():
-            return parent
-    return Path.cwd()
 
 
 @dataclass(frozen=True)
@@ -78,7 +70,7 @@ class Settings:
             value = get(name)
             return Path(value).expanduser().resolve() if value else None
 
-        root = path("WEAVIATE_DEV_ROOT") or _project_root()
+        root = path("WEAVIATE_DEV_ROOT") or tree.project_root()
         engine = get("WEAVIATE_DEV_RERANKER_ENGINE") or DEFAULT_RERANKER_ENGINE
         if engine not in RERANKER_ENGINES:
             raise UsageError(f"WEAVIATE_DEV_RERANKER_ENGINE={engine!r}: choose one of "
@@ -112,7 +104,3 @@ class Settings:
                    "HF_ENDPOINT": None if self.hf_endpoint == DEFAULT_HF_ENDPOINT
                    else self.hf_endpoint}
         return {name: url for name, url in indexes.items() if url}
-
-    def describe(self) -> dict[str, str]:
-        """Settings as strings, for `weaviate-dev setup --dry-run` and logs."""
-        return {f.name: str(getattr(self, f.name)) for f in fields(self)}

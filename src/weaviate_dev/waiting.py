@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import sys
 import time
 from collections.abc import Callable
@@ -24,6 +25,19 @@ def http_probe(url: str, *, expect: Callable[[int], bool] = lambda s: 200 <= s <
         except requests.RequestException as exc:
             return f"GET {url}: {type(exc).__name__}"
         return None if expect(status) else f"GET {url}: HTTP {status}"
+
+    return probe
+
+
+def tcp_probe(host: str, port: int, timeout: float = 1.0) -> Probe:
+    """A probe that is ready when host:port accepts a TCP connection."""
+
+    def probe() -> str | None:
+        try:
+            with socket.create_connection((host, port), timeout=timeout):
+                return None
+        except OSError as exc:
+            return f"connect {host}:{port}: {exc.strerror or exc}"
 
     return probe
 

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from weaviate_dev import process
 from weaviate_dev.errors import DevError
+from weaviate_dev.progress import say
 from weaviate_dev.settings import Settings
 
 MODULE = "github.com/weaviate/weaviate/cmd/weaviate-server"
@@ -40,8 +41,6 @@ def ensure_binary(settings: Settings) -> Path:
                        "or set WEAVIATE_DEV_WEAVIATE_BIN to a weaviate-server binary")
     target = binary_dir(settings)
     target.mkdir(parents=True, exist_ok=True)
-    from weaviate_dev.images import say  # progress lines share one format
-
     say(f"building Weaviate {settings.weaviate_version} from its Go module "
         f"(about 5 minutes the first time) into {target}")
     env = dict(os.environ, GOBIN=str(target))

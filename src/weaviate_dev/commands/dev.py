@@ -4,16 +4,20 @@ First what takes seconds to check and would otherwise fail minutes in: the model
 reranker image needs (a local directory, or the hub answering for it). Then what a fresh
 machine lacks (`setup engine`, and `setup weaviate-binary` when no Weaviate is found), and then
 exactly the README's two commands, one after the other: `weaviate-dev restart --reranker` (our
-reranker on 127.0.0.1:8009, healthy) and `weaviate-dev run local-reranker-transformers`
-(Weaviate on 127.0.0.1:8080 in the foreground, reranking through it). Ctrl-C stops Weaviate;
-`weaviate-dev down` stops the reranker.
+reranker, healthy) and `weaviate-dev run local-reranker-transformers` (Weaviate in the
+foreground, reranking through it). Ctrl-C stops Weaviate and then the reranker: dev leaves
+nothing running behind it (`--keep-reranker` keeps the reranker for the next run).
 """
 
 from __future__ import annotations
 
-import sys
+import argparse
+
+from weaviate_dev import progress
+from weaviate_dev.settings import Settings
 
 PROFILE = "local-reranker-transformers"
+RERANKER = "reranker-transformers"
 
 
 def register(subparsers):
@@ -22,6 +26,10 @@ def register(subparsers):
         description=__doc__)
     parser.add_argument("--keep-data", action="store_true",
                         help="keep local state between runs (passed to restart)")
+    parser.add_argument("--keep-reranker", action="store_true",
+                        help="leave the reranker running when Weaviate stops")
+    parser.add_argument("--workspace", metavar="DIR",
+                        help="where the services' local state lives (passed to restart)")
     parser.add_argument("--dry-run", action="store_true",
                         help="print both plans; start nothing")
     parser.add_argument("--weaviate-bin", metavar="PATH", help="passed to run")
@@ -36,6 +44,8 @@ def steps(args) -> list[list[str]]:
     run = ["run", PROFILE]
     if args.keep_data:
         restart.append("--keep-data")
+    if args.workspace:
+        restart += ["--workspace", args.workspace]
     if args.dry_run:
         restart.append("--dry-run")
         run.append("--dry-run")
@@ -46,7 +56,7 @@ def steps(args) -> list[list[str]]:
     return [restart, run]
 
 
-def setup_steps(args, settings) -> list[str]:
+def setup_steps(args, settings: Settings) -> list[str]:
     """The `setup` steps this machine still needs before the two commands can run."""
     from weaviate_dev import weaviate_source
     from weaviate_dev.errors import DevError
@@ -58,21 +68,40 @@ def setup_steps(args, settings) -> list[str]:
     return ["engine"]
 
 
-def handle(args, settings) -> int:
-    from weaviate_dev.cli import main  # the same parser a user's command goes through
+def run_step(argv: list[str], settings: Settings) -> int:
+    """Run one step through its verb's own parser and handler (as typed on the command line)."""
+    from weaviate_dev.commands import restart, run
+
+    parser = argparse.ArgumentParser(prog="weaviate-dev")
+    verbs = parser.add_subparsers(dest="verb", required=True)
+    for module in (restart, run):
+        module.register(verbs)
+    args = parser.parse_args(argv)
+    progress.set_verb(args.verb)
+    return int(args.handler(args, settings) or 0)
+
+
+def handle(args, settings: Settings) -> int:
     from weaviate_dev.commands import restart as restart_command
     from weaviate_dev.commands import setup
+    from weaviate_dev.services import load_catalog
 
     restart, run = steps(args)
-    if not args.dry_run:
-        restart_command.check_reranker_model(settings)
-        setup.run_steps(settings, setup_steps(args, settings))
-    code = main(restart)
-    if code:
-        return code
-    if not args.dry_run:
-        print("weaviate-dev dev: reranker ready at http://127.0.0.1:8009; starting Weaviate "
-              "at http://127.0.0.1:8080 (GraphQL /v1/graphql, gRPC 127.0.0.1:50051).\n"
-              "  Ctrl-C stops Weaviate; `weaviate-dev down` stops the reranker.",
-              file=sys.stderr, flush=True)
-    return main(run)
+    if args.dry_run:
+        return run_step(restart, settings) or run_step(run, settings)
+    restart_command.check_reranker_model(settings)
+    setup.run_steps(settings, setup_steps(args, settings))
+    try:
+        code = run_step(restart, settings)
+        if code:
+            return code
+        reranker = load_catalog().service(RERANKER).url(settings.bind_address)
+        progress.set_verb("dev")
+        progress.say(f"reranker ready at {reranker}; starting Weaviate ({PROFILE}); "
+                     "Ctrl-C stops both" + ("" if not args.keep_reranker else
+                                              " (the reranker is kept)"))
+        return run_step(run, settings)
+    finally:
+        if not args.keep_reranker:
+            progress.set_verb("dev")
+            restart_command.stop_project(settings, workspace=args.workspace)

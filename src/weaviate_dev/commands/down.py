@@ -6,24 +6,27 @@ from __future__ import annotations
 from pathlib import Path
 
 from weaviate_dev import compose as compose_mod
+from weaviate_dev import docker_engine, state
 from weaviate_dev.settings import Settings
 
 
-def add_project_options(parser) -> None:
-    """-p/--project-name and -f/--file, shared by down, status and logs."""
+def add_project_options(parser, *, file_short: bool = True) -> None:
+    """-p/--project-name, -f/--file and --workspace, as restart spells them; shared by down,
+    status and logs (logs keeps -f for --follow, as `docker compose logs -f` does)."""
     parser.add_argument("-p", "--project-name", default=compose_mod.DEFAULT_PROJECT,
                         help="compose project name (default: %(default)s)")
-    parser.add_argument("--file", metavar="COMPOSE_FILE", action="append", default=[],
-                        type=Path, help="an extra compose file (override) after ours")
+    names = ("-f", "--file") if file_short else ("--file",)
+    parser.add_argument(*names, dest="file", metavar="COMPOSE_FILE", action="append",
+                        default=[], type=Path, help="an extra compose file (override) after ours")
+    parser.add_argument("--workspace", metavar="DIR", default=".",
+                        help="where the local state lives (default: the current directory)")
 
 
 def project_compose(args, settings: Settings) -> compose_mod.Compose:
     """The Compose of our project for verbs that act on what restart started."""
-    files = (compose_mod.default_compose_file(settings), *[f.resolve() for f in args.file])
-    compose_mod.check_files(files)
-    return compose_mod.Compose(
-        command=compose_mod.find_compose_command(), files=files, project=args.project_name,
-        env=compose_mod.compose_environment(settings, Path.cwd()))
+    return compose_mod.for_project(settings, project=args.project_name,
+                                   overrides=[f.resolve() for f in args.file],
+                                   workspace=state.resolve_workspace(args.workspace))
 
 
 def register(subparsers) -> None:
@@ -36,6 +39,6 @@ def register(subparsers) -> None:
 
 def handle(args, settings: Settings) -> int:
     compose = project_compose(args, settings)
-    compose_mod.check_engine()
+    docker_engine.version()
     compose.run(compose.down_argv())
     return 0

@@ -15,12 +15,12 @@ def register(subparsers) -> None:
     parser.add_argument("-n", "--tail", type=int, metavar="LINES",
                         help="only the last LINES lines of each")
     parser.add_argument("-f", "--follow", action="store_true", help="keep following")
-    add_project_options(parser)
+    add_project_options(parser, file_short=False)
     parser.set_defaults(handler=handle)
 
 
 def handle(args, settings: Settings) -> int:
-    catalog = load_catalog()
+    catalog = load_catalog([f.resolve() for f in args.file])
     for name in args.services:
         catalog.service(name)  # a UsageError names the known services
     compose = project_compose(args, settings)

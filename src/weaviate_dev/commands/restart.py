@@ -11,26 +11,22 @@ with --keycloak create the demo user. See docs/restart.md.
 from __future__ import annotations
 
 import argparse
-import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from weaviate_dev import compose as compose_mod
-from weaviate_dev import keycloak, ports, reranker_model, state
+from weaviate_dev import docker_engine, keycloak, ports, reranker_model, state
 from weaviate_dev.errors import DevError
 from weaviate_dev.process import format_argv
-from weaviate_dev.services import Catalog, Service, load_catalog, probe_host
+from weaviate_dev.progress import say
+from weaviate_dev.services import Service, ServiceCatalog, load_catalog, probe_host
 from weaviate_dev.settings import Settings
 from weaviate_dev.waiting import wait_until
 
 RERANKER_SERVICE = "reranker-transformers"
 KEYCLOAK_SERVICE = "keycloak"
 LOG_TAIL_LINES = 50
-
-
-def say(message: str) -> None:
-    print(f"[restart] {message}", file=sys.stderr, flush=True)
 
 
 def register(subparsers) -> None:
@@ -47,7 +43,7 @@ def register(subparsers) -> None:
     parser.set_defaults(handler=handle)
 
 
-def add_service_flags(parser: argparse.ArgumentParser, catalog: Catalog) -> None:
+def add_service_flags(parser: argparse.ArgumentParser, catalog: ServiceCatalog) -> None:
     group = parser.add_argument_group("services (any order, any combination)")
     for flag, services in catalog.flags().items():
         where = ", ".join(f"{s.name} :{'/'.join(map(str, s.host_ports))}" for s in services)
@@ -129,7 +125,7 @@ def probe_text(service: Service, where: str = "") -> str:
     return f"tcp {where}".rstrip()
 
 
-def make_plan(args, settings: Settings, catalog: Catalog,
+def make_plan(args, settings: Settings, catalog: ServiceCatalog,
               compose_command: tuple[str, ...]) -> Plan:
     services = catalog.select(args.flags or [])
     workspace = state.resolve_workspace(args.workspace)
@@ -155,11 +151,11 @@ def handle(args, settings: Settings) -> int:
     catalog = load_catalog()
     catalog.select(args.flags or [])  # flags first: a bad flag fails before Docker is asked
     try:
-        command = compose_mod.find_compose_command()
+        command = docker_engine.compose_command()
     except DevError:
         if not args.dry_run:
             raise
-        command = compose_mod.PLUGIN  # shown in the plan; a real run would stop here
+        command = docker_engine.PLUGIN  # shown in the plan; a real run would stop here
     plan = make_plan(args, settings, catalog, command)
     print("\n".join(plan.describe()), flush=True)
     if args.dry_run:
@@ -174,11 +170,11 @@ def preflight(plan: Plan, settings: Settings) -> None:
     """Engine answers, the reranker's model can be had if its image must be built, every host
     port is free (ports held by our own project are freed by `down` and so do not count).
     Raises DevError naming every problem."""
-    compose_mod.check_engine()
+    docker_engine.version()  # the engine answers, or a DevError says how to start one
     if RERANKER_SERVICE in plan.service_names:
         check_reranker_model(settings)
-    own = compose_mod.project_containers(plan.compose.project)
-    own_ports = {port for c in own for port in ports.published_host_ports(", ".join(c.ports))}
+    own = docker_engine.project_containers(plan.compose.project)
+    own_ports = {port for container in own for port in container.host_ports}
     bindings = [(plan.bind_address, p, s.name) for s in plan.services for p in s.host_ports]
     conflicts = ports.preflight(bindings, ignore_ports=own_ports)
     if conflicts:
@@ -201,10 +197,15 @@ def act(plan: Plan, settings: Settings) -> None:
         return
     say(f"starting {', '.join(names)}")
     started = time.monotonic()
-    # not captured: pulling a missing image can take minutes, and its progress should show
-    plan.compose.run(plan.compose.up_argv(names))
-    for service in plan.services:
-        wait_for(plan, service, plan.timeout_for(service))
+    try:
+        # not captured: pulling a missing image can take minutes, and its progress should show
+        plan.compose.run(plan.compose.up_argv(names))
+        for service in plan.services:
+            wait_for(plan, service, plan.timeout_for(service))
+    except KeyboardInterrupt:
+        say("interrupted: stopping what was started")
+        plan.compose.run(plan.compose.down_argv(), capture=True, check=False)
+        raise
     say(f"all services ready after {time.monotonic() - started:.1f}s")
     if KEYCLOAK_SERVICE in names:
         service = next(s for s in plan.services if s.name == KEYCLOAK_SERVICE)
@@ -214,12 +215,21 @@ def act(plan: Plan, settings: Settings) -> None:
         print(f"{service.name:26} {service.url(plan.bind_address)}")
 
 
+def stop_project(settings: Settings, *, workspace: str | None = None,
+                 project: str = compose_mod.DEFAULT_PROJECT) -> None:
+    """`down` for our compose project (what `weaviate-dev down` does), quietly."""
+    compose = compose_mod.for_project(settings, project=project,
+                                      workspace=state.resolve_workspace(workspace or "."))
+    say(f"stopping project {project}")
+    compose.run(compose.down_argv(), capture=True, check=False)
+
+
 def check_reranker_model(settings: Settings) -> None:
     """Before any build: the model a missing reranker image needs can be had (seconds).
     Without a Docker engine (not installed yet) the image counts as missing."""
     try:
-        present = compose_mod.image_present(settings.reranker_image)
-    except DevError:  # no docker command at all
+        present = docker_engine.image_present(settings.reranker_image)
+    except DevError:  # no engine (yet)
         present = False
     if not present:
         say(f"image {settings.reranker_image} not found; its model: "
@@ -228,9 +238,9 @@ def check_reranker_model(settings: Settings) -> None:
 
 def ensure_reranker_image(settings: Settings) -> None:
     """Build our reranker image when it is not present (it is never pulled: it is ours)."""
-    if compose_mod.image_present(settings.reranker_image):
+    if docker_engine.image_present(settings.reranker_image):
         return
-    from weaviate_dev import images  # the docker SDK is only needed for this build
+    from weaviate_dev import images
 
     say(f"image {settings.reranker_image} not found: building it from reranker/")
     images.build_reranker_image(settings, tag=settings.reranker_image,

@@ -16,7 +16,8 @@ from pathlib import Path
 
 from weaviate_dev import process, waiting, weaviate_source
 from weaviate_dev.errors import DevError, WaitTimeout
-from weaviate_dev.profiles import Catalog, Profile, Resolved
+from weaviate_dev.progress import say
+from weaviate_dev.profiles import ProfileCatalog, Profile, Resolved
 
 DEFAULT_PROFILE = "local-development"
 # Seconds to wait for /v1/.well-known/ready: `go run` compiles first (minutes when cold).
@@ -67,7 +68,7 @@ def default_data_root(environ) -> Path:
     return Path(base) / "weaviate-dev"
 
 
-def list_profiles(catalog: Catalog) -> str:
+def list_profiles(catalog: ProfileCatalog) -> str:
     width = max(len(name) for name in catalog.names())
     lines = []
     for name in catalog.names():
@@ -88,12 +89,8 @@ def helper_message(profile: Profile) -> str:
     return "\n".join(lines)
 
 
-def say(line: str) -> None:
-    print(f"weaviate-dev run: {line}", file=sys.stderr, flush=True)
-
-
 def handle(args, settings) -> int:
-    catalog = Catalog.load()
+    catalog = ProfileCatalog.load()
     if args.list:
         print(list_profiles(catalog))
         return 0
@@ -142,13 +139,14 @@ def default_image(settings, source):
 
     from weaviate_dev import images
 
-    tag = images.ensure_weaviate_image(settings, images.docker_client())
+    tag = images.ensure_weaviate_image(settings)
     return replace(source, image=tag)
 
 
 def preflight(plan: Resolved) -> None:
     """Fail early when our ports are taken; warn about services the profile needs."""
-    from weaviate_dev.ports import port_is_free, tcp_probe
+    from weaviate_dev.ports import port_is_free
+    from weaviate_dev.waiting import tcp_probe
 
     for purpose, port in plan.ports.items():
         free, reason = port_is_free("127.0.0.1", port)
@@ -205,7 +203,8 @@ def watch_ready(proc, plan: Resolved, timeout: float) -> threading.Thread:
         except WaitTimeout as exc:
             say(f"warning: {exc}")
             return
-        say(f"Weaviate is ready: http://127.0.0.1:{plan.port} ({plan.label}, {took:.0f}s)")
+        say(f"Weaviate is ready: http://127.0.0.1:{plan.port}, gRPC 127.0.0.1:"
+            f"{plan.ports.get('grpc', 50051)} ({plan.label}, {took:.0f}s)")
 
     thread = threading.Thread(target=watch, name="weaviate-ready", daemon=True)
     thread.start()

@@ -13,14 +13,14 @@ from collections.abc import Callable, Iterable
 
 from weaviate_dev import environment, images, weaviate_build
 from weaviate_dev.errors import UsageError
+from weaviate_dev.progress import say
 from weaviate_dev.settings import Settings
 
 STEPS: dict[str, Callable[[Settings], object]] = {
     "engine": lambda settings: environment.ensure_engine(),
-    "base": lambda settings: images.ensure_base_image(settings, images.docker_client()),
+    "base": images.ensure_base_image,
     "weaviate-binary": weaviate_build.ensure_binary,
-    "weaviate-image": lambda settings: images.ensure_weaviate_image(settings,
-                                                                    images.docker_client()),
+    "weaviate-image": images.ensure_weaviate_image,
 }
 
 
@@ -52,4 +52,4 @@ def run_steps(settings: Settings, names: Iterable[str]) -> None:
         start = time.monotonic()
         result = STEPS[name](settings)
         detail = f": {result}" if result else ""
-        images.say(f"{name} ready in {time.monotonic() - start:.1f}s{detail}")
+        say(f"{name} ready in {time.monotonic() - start:.1f}s{detail}")

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import json
 
-from weaviate_dev import compose as compose_mod
-from weaviate_dev.commands.down import add_project_options
+from weaviate_dev import docker_engine
+from weaviate_dev.commands.down import add_project_options, project_compose
 from weaviate_dev.errors import UsageError
 from weaviate_dev.services import load_catalog
 from weaviate_dev.settings import Settings
@@ -22,11 +22,12 @@ def register(subparsers) -> None:
     parser.set_defaults(handler=handle)
 
 
-def collect(project: str, settings: Settings) -> list[dict]:
-    """One row per container of the project."""
-    catalog = load_catalog()
+def collect(project: str, settings: Settings, overrides=()) -> list[dict]:
+    """One row per container of the project; READY for every service our compose file or an
+    override (--file) defines with an x-weaviate-dev block."""
+    catalog = load_catalog(overrides)
     rows = []
-    for container in compose_mod.project_containers(project):
+    for container in docker_engine.project_containers(project):
         ready = "-"
         if container.state == "running":
             try:
@@ -43,8 +44,9 @@ def collect(project: str, settings: Settings) -> list[dict]:
 
 
 def handle(args, settings: Settings) -> int:
-    compose_mod.check_engine()
-    rows = collect(args.project_name, settings)
+    overrides = project_compose(args, settings).files[1:]
+    docker_engine.version()
+    rows = collect(args.project_name, settings, overrides)
     if args.json:
         print(json.dumps(rows, indent=2))
         return 0
