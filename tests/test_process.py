@@ -1,5 +1,7 @@
 """The one subprocess runner: argv resolution, typed errors."""
 
+import subprocess
+
 import pytest
 
 from weaviate_dev import process
@@ -39,3 +41,19 @@ def test_failure_carries_code_and_output():
 def test_children_get_sbin_on_path(sbin_tool):
     result = process.run(["sh", "-c", "rootonly child"], capture=True, env={"PATH": "/bin"})
     assert result.stdout.strip() == "from-sbin child"
+
+
+def test_a_reader_that_goes_away_ends_the_cli_quietly():
+    """`weaviate-dev run --list | head`: head exits first; no traceback, SIGPIPE's status."""
+    import os
+    import sys
+
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # the reader is gone before the first byte is written
+    try:
+        result = subprocess.run([sys.executable, "-m", "weaviate_dev", "run", "--list"],
+                                stdout=write_end, stderr=subprocess.PIPE, timeout=60)
+    finally:
+        os.close(write_end)
+    assert result.stderr == b""
+    assert result.returncode == 141

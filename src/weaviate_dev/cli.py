@@ -2,7 +2,8 @@
 
 Each verb module exposes `register(subparsers)` (adds its parser, sets `handler`) and a
 handler `(args, settings) -> int`. A `DevError` becomes one stderr line and exit 1
-(`UsageError`: exit 2); Ctrl-C exits 130.
+(`UsageError`: exit 2); Ctrl-C exits 130; a reader that stops reading (`| head`) exits 141,
+quietly.
 """
 
 from __future__ import annotations
@@ -10,12 +11,15 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
+import os
+import signal
 import sys
 
-from weaviate_dev import __version__
+from weaviate_dev import __version__, progress
 from weaviate_dev.errors import DevError, UsageError
 from weaviate_dev.settings import Settings
 
+SIGPIPE_EXIT = 128 + signal.SIGPIPE
 # The order here is the order in `--help`.
 VERBS = ("dev", "setup", "restart", "down", "status", "logs", "run")
 
@@ -36,12 +40,21 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    progress.set_verb(args.verb)
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",
     )
     try:
-        return int(args.handler(args, Settings.from_env()) or 0)
+        code = int(args.handler(args, Settings.from_env()) or 0)
+        sys.stdout.flush()  # a reader that went away shows here, not at interpreter exit
+        return code
+    except BrokenPipeError:
+        # The reader stopped reading (`weaviate-dev run --list | head`): exit quietly, with
+        # the status a tool killed by SIGPIPE has; stdout goes nowhere from now on, so the
+        # interpreter's last flush cannot fail again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return SIGPIPE_EXIT
     except UsageError as exc:
         parser.print_usage(sys.stderr)
         print(f"weaviate-dev {args.verb}: error: {exc}", file=sys.stderr)

@@ -1,0 +1,169 @@
+"""Ctrl-C at every stage leaves nothing behind: no container, no process, no half-made image.
+
+Each test starts the real CLI as a user would (its own session, SIGINT at its default: a
+process started with SIGINT ignored would prove nothing), waits for the line that says the
+stage has begun, sends SIGINT to the whole process group (what a terminal's Ctrl-C does) and
+then looks at what is left: compose containers and networks, images, listening ports.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+
+from integration_tests.conftest import port_is_free, weaviate_dev_cli
+from weaviate_dev import docker_engine, weaviate_source
+from weaviate_dev.errors import DevError
+from weaviate_dev.pytest_plugin import unavailable
+
+pytestmark = pytest.mark.docker
+
+PROJECT = "weaviate-dev-ctrlc-itest"
+STAGE_TIMEOUT = 600  # the build stage may first build the base image
+STOP_TIMEOUT = 120
+WEAVIATE_PORTS = (8080, 50051, 7946, 8300)
+
+
+class Cli:
+    """`python -m weaviate_dev ARGS` in its own process group, output in a log file."""
+
+    def __init__(self, *args: str, env: dict, cwd: Path) -> None:
+        self.log = cwd / f"cli-{uuid.uuid4().hex[:6]}.log"
+        with self.log.open("w") as out:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "weaviate_dev", *args], env=env, cwd=cwd, stdout=out,
+                stderr=subprocess.STDOUT, start_new_session=True,
+                preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+
+    def output(self) -> str:
+        return self.log.read_text(errors="replace")
+
+    def wait_for(self, text: str, timeout: float = STAGE_TIMEOUT) -> None:
+        started = time.monotonic()
+        while text not in self.output():
+            if self.proc.poll() is not None:
+                pytest.fail(f"exited with {self.proc.returncode} before {text!r}:\n"
+                            + self.output()[-4000:])
+            if time.monotonic() - started > timeout:
+                pytest.fail(f"no {text!r} after {timeout}s:\n" + self.output()[-4000:])
+            time.sleep(0.1)
+
+    def ctrl_c(self) -> int:
+        """SIGINT to the whole group, as a terminal sends it; the exit code."""
+        os.killpg(self.proc.pid, signal.SIGINT)
+        try:
+            return self.proc.wait(timeout=STOP_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            pytest.fail("still running 120 s after Ctrl-C:\n" + self.output()[-4000:])
+
+    def kill(self) -> None:
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait()
+
+
+def leftovers(project: str) -> list[str]:
+    """Containers and networks of a compose project."""
+    client = docker_engine.client()
+    label = {"label": f"com.docker.compose.project={project}"}
+    return ([c.name for c in client.containers.list(all=True, filters=label)]
+            + [n.name for n in client.networks.list(filters=label)])
+
+
+@pytest.fixture
+def env(cli_reranker_image, tmp_path) -> dict:
+    environ = dict(os.environ, WEAVIATE_DEV_RERANKER_IMAGE=cli_reranker_image)
+    for key in ("PERSISTENCE_DATA_PATH", "WEAVIATE_DEV_BIND_ADDRESS"):
+        environ.pop(key, None)
+    for port in (8009, *WEAVIATE_PORTS):
+        assert port_is_free(port), f"127.0.0.1:{port} is taken before the test"
+    return environ
+
+
+@pytest.fixture
+def workspace(tmp_path) -> Path:
+    """A workspace with state restart would delete, so that we see whether it did."""
+    (tmp_path / "ws" / "data").mkdir(parents=True)
+    (tmp_path / "ws" / "data" / "marker").write_text("kept")
+    return tmp_path / "ws"
+
+
+@pytest.fixture
+def cleanup(env, tmp_path):
+    """Whatever a failed test left: its CLI killed, its compose projects down."""
+    started: list[Cli] = []
+    yield started
+    for cli in started:
+        cli.kill()
+    for project in (PROJECT, "weaviate-dev"):
+        if leftovers(project):
+            weaviate_dev_cli("down", "-p", project, env=env, cwd=tmp_path, timeout=300)
+
+
+def test_restart_interrupted_while_building_tags_nothing_and_starts_nothing(
+        env, workspace, reranker_model_dir, tmp_path, cleanup):
+    tag = f"weaviate-dev/reranker-transformers:ctrlc-{uuid.uuid4().hex[:8]}"
+    env = {**env, "WEAVIATE_DEV_RERANKER_IMAGE": tag,
+           "WEAVIATE_DEV_MODEL_DIR": str(reranker_model_dir)}
+    cli = Cli("restart", "--reranker", "-p", PROJECT, "--workspace", str(workspace),
+              env=env, cwd=tmp_path)
+    cleanup.append(cli)
+    cli.wait_for(f"building {tag}")
+    code = cli.ctrl_c()
+    assert code == 130 and "interrupted" in cli.output(), cli.output()[-3000:]
+    assert not docker_engine.image_present(tag)
+    assert leftovers(PROJECT) == [] and port_is_free(8009)
+    assert (workspace / "data" / "marker").read_text() == "kept"  # nothing was deleted yet
+
+
+def test_restart_interrupted_while_waiting_stops_what_it_started(env, workspace, tmp_path,
+                                                                 cleanup):
+    cli = Cli("restart", "--reranker", "-p", PROJECT, "--workspace", str(workspace),
+              env=env, cwd=tmp_path)
+    cleanup.append(cli)
+    cli.wait_for("waiting for reranker-transformers")
+    code = cli.ctrl_c()
+    assert code == 130, cli.output()[-3000:]
+    assert "interrupted: stopping what was started" in cli.output()
+    assert leftovers(PROJECT) == [] and port_is_free(8009)
+
+
+@pytest.fixture
+def weaviate_binary(weaviate_dev_settings, tmp_path):
+    try:
+        weaviate_source.locate(weaviate_dev_settings, cwd=tmp_path)
+    except DevError as exc:
+        unavailable(weaviate_dev_settings, f"no Weaviate binary for `weaviate-dev run`: {exc}")
+
+
+def test_run_interrupted_while_weaviate_starts_leaves_no_process(env, tmp_path,
+                                                                 weaviate_binary, cleanup):
+    # No reranker runs: Weaviate waits for it before opening its port, so it is mid-start.
+    cli = Cli("run", "local-reranker-transformers", "--data-dir", str(tmp_path / "data"),
+              env=env, cwd=tmp_path)
+    cleanup.append(cli)
+    cli.wait_for("(Ctrl-C stops Weaviate)")
+    time.sleep(2)  # the server process is up and loading
+    code = cli.ctrl_c()
+    assert code in (0, 130), cli.output()[-3000:]
+    assert all(port_is_free(port) for port in WEAVIATE_PORTS), cli.output()[-3000:]
+
+
+def test_dev_interrupted_while_weaviate_serves_stops_weaviate_and_the_reranker(
+        env, workspace, tmp_path, weaviate_binary, cleanup):
+    assert leftovers("weaviate-dev") == [], "the default compose project is in use"
+    cli = Cli("dev", "--workspace", str(workspace), env=env, cwd=tmp_path)
+    cleanup.append(cli)
+    cli.wait_for("Weaviate is ready")
+    assert not port_is_free(8009) and not port_is_free(8080)
+    code = cli.ctrl_c()
+    assert code in (0, 130), cli.output()[-3000:]
+    assert leftovers("weaviate-dev") == [], cli.output()[-3000:]
+    assert all(port_is_free(port) for port in (8009, *WEAVIATE_PORTS))
