@@ -32,7 +32,6 @@ from reranker.settings import Settings
 
 log = logging.getLogger("reranker.engines.onnx")
 
-ACTIVATION_KEYS = ("sbert_ce_default_activation_function",)
 FILES = {"fp32": onnx_export.FP32_NAME, "int8": onnx_export.INT8_NAME}
 # Pairs per forward pass. Small passes of length-sorted pairs keep activations in the CPU
 # caches: on the benchmark (2 cores, ~120 tokens per pair) 2-8 pairs ran ~1.45x the pairs/s
