@@ -38,10 +38,10 @@ EngineFactory = Callable[[Settings], Engine]
 # name -> "module:callable"; the callable takes Settings and returns an Engine.
 ENGINES: dict[str, str] = {
     "torch": "reranker.engines.crossencoder:CrossEncoderEngine.from_settings",
-    "onnx": "reranker.engines.onnx:OnnxEngine.fp32",
-    "onnx-int8": "reranker.engines.onnx:OnnxEngine.int8",
-    "torch-batched": "reranker.engines.torch_batched:TorchBatchedEngine.fp32",
-    "torch-bf16": "reranker.engines.torch_batched:TorchBatchedEngine.bf16",
+    "onnx": "reranker.engines.onnx:OnnxEngine",
+    "onnx-int8": "reranker.engines.onnx:OnnxInt8Engine",
+    "torch-batched": "reranker.engines.torch_batched:TorchBatchedEngine",
+    "torch-bf16": "reranker.engines.torch_batched:TorchBf16Engine",
 }
 
 
