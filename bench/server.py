@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import signal
 import socket
 import subprocess
 import sys
@@ -11,7 +10,7 @@ import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 
-from weaviate_dev.process import spawn
+from weaviate_dev.process import spawn, stop_group
 from weaviate_dev.waiting import http_probe, wait_until
 
 READY_TIMEOUT = 300.0
@@ -40,11 +39,5 @@ def local_reranker(model_dir: Path, engine: str, extra_env: dict[str, str] | Non
                    timeout=READY_TIMEOUT, logs=lambda: Path(log.name).read_text()[-3000:])
         yield url, proc.pid
     finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGTERM)
-            try:
-                proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait()
+        stop_group(proc, timeout=30)
         log.close()

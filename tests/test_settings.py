@@ -1,10 +1,12 @@
+import json
 from pathlib import Path
 
 import pytest
 
 from weaviate_dev.errors import UsageError
 from weaviate_dev.settings import (DEFAULT_BASE_IMAGE, DEFAULT_RERANKER_IMAGE,
-                                   DEFAULT_WEAVIATE_IMAGE, RERANKER_ENGINES, Settings)
+                                   DEFAULT_WEAVIATE_IMAGE, RERANKER_ENGINE_TABLE, RerankerEngines,
+                                   Settings)
 
 
 def test_defaults_are_the_real_images(tmp_path):
@@ -63,7 +65,35 @@ def test_an_unknown_reranker_engine_is_a_usage_error(tmp_path):
                            "WEAVIATE_DEV_RERANKER_ENGINE": "tf"})
 
 
-def test_the_engines_are_those_the_reranker_image_knows():
-    from reranker.requirements import EXTRAS
+def write_engine_table(root: Path, default: str, *names: str) -> None:
+    table = root / RERANKER_ENGINE_TABLE
+    table.parent.mkdir(parents=True)
+    table.write_text(json.dumps({"default": default, "engines": {
+        name: {"factory": f"m:{name}", "extra": "x"} for name in names}}))
 
-    assert set(RERANKER_ENGINES) == set(EXTRAS)
+
+def test_the_engines_are_read_from_the_reranker_table_of_the_project_root(tmp_path):
+    write_engine_table(tmp_path, "fast", "slow", "fast")
+    assert RerankerEngines.read(tmp_path) == RerankerEngines(("slow", "fast"), "fast")
+    default = Settings.from_env({"WEAVIATE_DEV_ROOT": str(tmp_path)})
+    assert (default.reranker_engine, default.reranker_image) == ("fast", DEFAULT_RERANKER_IMAGE)
+    slow = Settings.from_env({"WEAVIATE_DEV_ROOT": str(tmp_path),
+                              "WEAVIATE_DEV_RERANKER_ENGINE": "slow"})
+    assert slow.reranker_image == "weaviate-dev/reranker-transformers:slow"
+    with pytest.raises(UsageError, match="'onnx': choose one of slow, fast$"):
+        Settings.from_env({"WEAVIATE_DEV_ROOT": str(tmp_path),
+                           "WEAVIATE_DEV_RERANKER_ENGINE": "onnx"})
+
+
+def test_this_checkouts_table_is_found_and_a_root_without_one_uses_it(tmp_path):
+    own = RerankerEngines.read(Settings.from_env({}).project_root)
+    assert own.default == "torch" and "onnx" in own.names  # README's WEAVIATE_DEV_RERANKER_ENGINE
+    assert RerankerEngines.read(tmp_path) == own
+
+
+def test_no_table_anywhere_is_a_usage_error(tmp_path, monkeypatch):
+    from weaviate_dev import settings
+
+    monkeypatch.setattr(settings.tree, "project_root", lambda: tmp_path / "installed")
+    with pytest.raises(UsageError, match="no reranker engine table at .*engine_table.json"):
+        Settings.from_env({"WEAVIATE_DEV_ROOT": str(tmp_path)})

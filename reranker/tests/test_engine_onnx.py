@@ -13,8 +13,9 @@ import numpy as np
 import pytest
 
 from reranker.engine import load_engine
+from reranker.engines.base import activation_of
 from reranker.engines.batching import Coalescer
-from reranker.engines.onnx import activation_of, onnx_file
+from reranker.engines.onnx import onnx_file
 from reranker.settings import Settings
 
 QUERY = "who wrote dune"
@@ -208,14 +209,16 @@ def test_exporting_without_torch_says_what_to_install(tmp_path, monkeypatch):
 
 
 def test_batch_size_unset_takes_each_engines_own(onnx_model_dir):
-    from reranker.engines import onnx, torch_batched
+    from reranker.engines.onnx import OnnxEngine
+    from reranker.engines.torch_batched import TorchBatchedEngine
 
     def size(engine: str, **kw) -> int:
         return load_engine(Settings(model_dir=onnx_model_dir, engine=engine, **kw)).batch_size
 
     assert size("torch") == 32  # CrossEncoder.predict's default: the reference scores
-    assert size("onnx") == size("onnx-int8") == onnx.DEFAULT_BATCH_SIZE < 32
-    assert size("torch-batched") == torch_batched.DEFAULT_BATCH_SIZE < 32
+    assert size("onnx") == size("onnx-int8") == OnnxEngine.default_batch_size < 32
+    assert size("torch-batched") == size("torch-bf16") == TorchBatchedEngine.default_batch_size
+    assert TorchBatchedEngine.default_batch_size not in (OnnxEngine.default_batch_size, 32)
     assert size("onnx", batch_size=7) == size("torch", batch_size=7) == 7
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import http.client
 import json
 import os
 import socket
@@ -191,3 +192,36 @@ def test_chunked_body_over_the_limit_is_413_json(tmp_path, tiny_model_dir):
                                                                  b'"documents": ["d"]}']),
                               timeout=10)
         assert small.status_code == 200 and len(small.json()["scores"]) == 1
+
+
+def exchange(sock: socket.socket, path: str, body: bytes) -> tuple[int, dict]:
+    """Send a whole request (Content-Length) before reading anything; the answer's status and
+    JSON body."""
+    sock.sendall(b"POST %s HTTP/1.1\r\nHost: test\r\nContent-Length: %d\r\n\r\n"
+                 % (path.encode(), len(body)))
+    sock.sendall(body)
+    response = http.client.HTTPResponse(sock)
+    response.begin()
+    return response.status, json.loads(response.read())
+
+
+@pytest.mark.parametrize("path, status", [("/rerank", 413), ("/nowhere", 404)])
+def test_a_client_that_sends_a_large_body_whole_reads_the_answer(tmp_path, tiny_model_dir,
+                                                                 path, status):
+    # 60 MB: far over MAX_BODY_BYTES (10 MiB) and far more than the socket buffers hold, so the
+    # client is still sending when the server has answered.
+    huge = b'{"query": "q", "documents": ["' + b"x" * 60_000_000 + b'"]}'
+    env = {"ENGINE": "reranker_test_engines:slow", "SLOW_ENGINE_SECONDS": "0",
+           "PYTHONPATH": os.pathsep.join([str(TESTS_DIR), os.environ.get("PYTHONPATH", "")])}
+    with serve(tmp_path, tiny_model_dir, env) as server:
+        server.wait_ready()
+        port = int(server.url.rsplit(":", 1)[1])
+        with socket.create_connection(("127.0.0.1", port), timeout=60) as sock:
+            try:
+                got, answer = exchange(sock, path, huge)
+            except OSError as exc:
+                pytest.fail(f"{exc!r} instead of the {status} answer:\n{server.log_tail()}")
+            assert got == status and "error" in answer
+            # The connection is still good for the next request.
+            got, answer = exchange(sock, "/rerank", b'{"query": "q", "documents": ["d"]}')
+            assert got == 200 and len(answer["scores"]) == 1

@@ -137,18 +137,26 @@ def run_foreground(
         code = proc.wait()
         _drain_group(proc.pid, drain_timeout)
     except BaseException:
-        if proc.poll() is None:
-            _signal_group(proc.pid, signal.SIGTERM)
-            try:
-                proc.wait(timeout=drain_timeout)
-            except subprocess.TimeoutExpired:
-                _signal_group(proc.pid, signal.SIGKILL)
-                proc.wait()
+        stop_group(proc, drain_timeout)
         raise
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
     return 128 - code if code < 0 else code
+
+
+def stop_group(proc: subprocess.Popen, timeout: float = 30.0) -> None:
+    """Stop `proc`, started in its own process group (`start_new_session=True`), with its group:
+    SIGTERM to the group, SIGKILL when `proc` has not exited `timeout` seconds later.
+    Nothing when it has exited already."""
+    if proc.poll() is not None:
+        return
+    _signal_group(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        _signal_group(proc.pid, signal.SIGKILL)
+        proc.wait()
 
 
 def _signal_group(pgid: int, sig: int) -> bool:

@@ -7,6 +7,7 @@ a laptop with internet. Nothing else in the toolkit reads the environment for th
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -24,16 +25,38 @@ DEFAULT_HF_ENDPOINT = "https://huggingface.co"
 LOCAL_BASE_IMAGE = "weaviate-dev/debian-base:bookworm"
 LOCAL_WEAVIATE_IMAGE = f"weaviate-dev/weaviate:{WEAVIATE_VERSION}"
 DEFAULT_RERANKER_IMAGE = "weaviate-dev/reranker-transformers:latest"
-# The reranker image's ENGINE build argument (reranker/Dockerfile; docs/reranker.md).
-RERANKER_ENGINES = ("torch", "torch-batched", "torch-bf16", "onnx", "onnx-int8")
-DEFAULT_RERANKER_ENGINE = "torch"
+# The reranker's engine table (names, factories, extras, the default; docs/reranker.md), below
+# the project root. Read as data: the toolkit's own venv does not have the reranker package.
+RERANKER_ENGINE_TABLE = Path("reranker", "src", "reranker", "engine_table.json")
 
 
-def default_reranker_image(engine: str) -> str:
-    """The tag for an engine: `latest` for the default one, the engine's name otherwise."""
-    if engine == DEFAULT_RERANKER_ENGINE:
-        return DEFAULT_RERANKER_IMAGE
-    return DEFAULT_RERANKER_IMAGE.rsplit(":", 1)[0] + f":{engine}"
+@dataclass(frozen=True)
+class RerankerEngines:
+    """The values of the reranker image's ENGINE build argument, and the default one."""
+
+    names: tuple[str, ...]
+    default: str
+
+    @classmethod
+    def read(cls, project_root: Path) -> "RerankerEngines":
+        """The engine table of the reranker that `project_root` builds.
+
+        A root without a reranker/ (a scratch root) takes the table of the checkout this
+        package runs from, so that settings for other commands can still be built there.
+        """
+        for root in dict.fromkeys((project_root, tree.project_root())):
+            path = root / RERANKER_ENGINE_TABLE
+            if path.is_file():
+                table = json.loads(path.read_text())
+                return cls(tuple(table["engines"]), table["default"])
+        raise UsageError(f"no reranker engine table at {project_root / RERANKER_ENGINE_TABLE}: "
+                         "WEAVIATE_DEV_ROOT must be a weaviate-dev checkout")
+
+    def image(self, engine: str) -> str:
+        """The tag for an engine: `latest` for the default one, the engine's name otherwise."""
+        if engine == self.default:
+            return DEFAULT_RERANKER_IMAGE
+        return DEFAULT_RERANKER_IMAGE.rsplit(":", 1)[0] + f":{engine}"
 
 
 @dataclass(frozen=True)
@@ -41,10 +64,10 @@ class Settings:
     """Resolved configuration. Build with `Settings.from_env()`; pass it down, never re-read."""
 
     project_root: Path
+    reranker_engine: str  # the engine baked into the reranker image (RerankerEngines)
     weaviate_version: str = WEAVIATE_VERSION
     weaviate_image: str = DEFAULT_WEAVIATE_IMAGE
     reranker_image: str = DEFAULT_RERANKER_IMAGE
-    reranker_engine: str = DEFAULT_RERANKER_ENGINE  # the engine baked into the reranker image
     base_image: str = DEFAULT_BASE_IMAGE
     model_name: str = DEFAULT_MODEL_NAME
     model_dir: Path | None = None  # a local model directory baked in instead of MODEL_NAME
@@ -71,14 +94,15 @@ class Settings:
             return Path(value).expanduser().resolve() if value else None
 
         root = path("WEAVIATE_DEV_ROOT") or tree.project_root()
-        engine = get("WEAVIATE_DEV_RERANKER_ENGINE") or DEFAULT_RERANKER_ENGINE
-        if engine not in RERANKER_ENGINES:
+        engines = RerankerEngines.read(root)
+        engine = get("WEAVIATE_DEV_RERANKER_ENGINE") or engines.default
+        if engine not in engines.names:
             raise UsageError(f"WEAVIATE_DEV_RERANKER_ENGINE={engine!r}: choose one of "
-                             f"{', '.join(RERANKER_ENGINES)}")
+                             f"{', '.join(engines.names)}")
         return cls(
             project_root=root,
             weaviate_image=get("WEAVIATE_DEV_WEAVIATE_IMAGE") or DEFAULT_WEAVIATE_IMAGE,
-            reranker_image=get("WEAVIATE_DEV_RERANKER_IMAGE") or default_reranker_image(engine),
+            reranker_image=get("WEAVIATE_DEV_RERANKER_IMAGE") or engines.image(engine),
             reranker_engine=engine,
             base_image=get("WEAVIATE_DEV_BASE_IMAGE") or DEFAULT_BASE_IMAGE,
             model_name=get("WEAVIATE_DEV_MODEL_NAME") or DEFAULT_MODEL_NAME,

@@ -17,6 +17,7 @@ from flask import Flask, Response, g, jsonify, request
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from reranker import protocol
+from reranker.drain import discard_unread_body
 from reranker.engine import Engine
 from reranker.loader import EngineLoader
 from reranker.settings import Settings
@@ -70,6 +71,8 @@ def create_app(settings: Settings, engine: Engine | None = None, *,
     @app.after_request
     def tag_response(response: Response) -> Response:
         response.headers["X-Request-Id"] = g.get("request_id", "-")
+        # Before the answer goes out: an unread body would end in a reset, not this answer.
+        discard_unread_body(request.environ)
         return response
 
     @app.errorhandler(protocol.BadRequest)

@@ -21,8 +21,6 @@ from pathlib import Path
 
 # Top-level files worth having; weights are chosen separately (safetensors over .bin).
 WANTED_SUFFIXES = (".json", ".txt", ".model", ".py")
-WEIGHT_FILES = ("model.safetensors", "model.safetensors.index.json", "pytorch_model.bin",
-                "pytorch_model.bin.index.json")
 SKIPPED = {"README.md", ".gitattributes"}
 
 

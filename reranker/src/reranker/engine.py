@@ -3,8 +3,9 @@
 An engine turns one query and its documents into one score per document, in input order,
 and describes its model for `GET /meta`. Engines live in `reranker.engines.<module>`; the
 registry below maps a name (the `ENGINE` setting) to "module:factory", imported only when
-chosen, so an engine that needs no torch never imports it. To add one: write the module,
-add a line to `ENGINES`. `ENGINE` may also name any "module:factory" directly.
+chosen, so an engine that needs no torch never imports it. The names and factories come from
+the engine table (`engine_table.json`, with each engine's extra): to add an engine, write the
+module and add a row there. `ENGINE` may also name any "module:factory" directly.
 
 A factory is called as `factory(settings)` and returns an `Engine`. Engines must be safe to
 call from many request threads at once.
@@ -16,7 +17,7 @@ import importlib
 from collections.abc import Callable
 from typing import Any, Protocol, runtime_checkable
 
-from reranker.requirements import EXTRAS
+from reranker.engine_table import EXTRAS, FACTORIES
 from reranker.settings import Settings
 
 
@@ -35,14 +36,9 @@ class Engine(Protocol):
 
 EngineFactory = Callable[[Settings], Engine]
 
-# name -> "module:callable"; the callable takes Settings and returns an Engine.
-ENGINES: dict[str, str] = {
-    "torch": "reranker.engines.crossencoder:CrossEncoderEngine.from_settings",
-    "onnx": "reranker.engines.onnx:OnnxEngine.fp32",
-    "onnx-int8": "reranker.engines.onnx:OnnxEngine.int8",
-    "torch-batched": "reranker.engines.torch_batched:TorchBatchedEngine.fp32",
-    "torch-bf16": "reranker.engines.torch_batched:TorchBatchedEngine.bf16",
-}
+# name -> "module:callable" (or a callable, see register_engine); the callable takes Settings
+# and returns an Engine.
+ENGINES: dict[str, str | EngineFactory] = dict(FACTORIES)
 
 
 class EngineError(RuntimeError):
@@ -51,7 +47,7 @@ class EngineError(RuntimeError):
 
 def register_engine(name: str, target: str | EngineFactory) -> None:
     """Register an engine under `name` (a "module:factory" string or a factory)."""
-    ENGINES[name] = target  # type: ignore[assignment]
+    ENGINES[name] = target
 
 
 def resolve_factory(name: str) -> EngineFactory:

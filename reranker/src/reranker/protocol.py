@@ -3,7 +3,7 @@
 Pure functions on bytes and dicts, no Flask: `parse_rerank_request` turns a request body into a
 `RerankRequest` or raises `BadRequest` (a 4xx status and a message), and the two `*_response`
 functions build the official app's answer, all four keys always present.
-See /work/shared/docs/reranker-protocol.md (copied into docs/reranker.md).
+The protocol, as users see it: docs/reranker.md.
 """
 
 from __future__ import annotations

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from reranker.engine_table import DEFAULT_ENGINE
+
 TRUE_WORDS = frozenset({"1", "true", "yes", "on"})
 FALSE_WORDS = frozenset({"0", "false", "no", "off"})
 
@@ -68,7 +70,7 @@ OPTIONS: tuple[Option, ...] = (
     Option("host", "HOST", "127.0.0.1", _nonempty,
            "interface to listen on (the image sets 0.0.0.0)"),
     Option("port", "PORT", 8080, _positive_int, "TCP port to listen on"),
-    Option("engine", "ENGINE", "torch", _nonempty,
+    Option("engine", "ENGINE", DEFAULT_ENGINE, _nonempty,
            "scoring engine: a registered name (see reranker.engine) or 'module:factory'"),
     Option("batch_size", "BATCH_SIZE", None, _optional_positive_int,
            "pairs per forward pass of the model; unset = the engine's own (torch: 32, as "
@@ -100,7 +102,7 @@ class Settings:
     model_dir: Path = Path("/app/models/model")
     host: str = "127.0.0.1"
     port: int = 8080
-    engine: str = "torch"
+    engine: str = DEFAULT_ENGINE
     batch_size: int | None = None  # None: the engine's own default
     max_seq_length: int | None = None
     max_documents: int = 1000

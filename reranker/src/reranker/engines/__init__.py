@@ -1,1 +1,1 @@
-"""Scoring engines, one module each; registered by name in `reranker.engine.ENGINES`."""
+"""Scoring engines, one module each; listed by name in the engine table (engine_table.json)."""

@@ -9,15 +9,14 @@ is read-only, a cache directory.
 
 Scoring mirrors sentence-transformers' CrossEncoder: pairs tokenized together with
 longest-first truncation to the model's limit, the logits passed through the activation the
-model configures (ms-marco: identity; none configured and one label: sigmoid). Requests are
-coalesced (`batching.Coalescer`); the pairs of a pass are sorted by length and run in
-micro-batches of `BATCH_SIZE` (default 4), so padding stays small and activations stay in cache.
+model configures (ms-marco: identity; none configured and one label: sigmoid). Coalescing,
+length-sorted micro-batches (`BATCH_SIZE`, default 4) and the activation come from
+`base.BatchingEngine`; this module tokenizes with `tokenizers` and runs the ONNX session.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import os
 import tempfile
@@ -27,50 +26,13 @@ from typing import Any
 import numpy as np
 
 from reranker.engines import onnx_export
-from reranker.engines.batching import Coalescer, Pairs
+from reranker.engines.base import BatchingEngine
+from reranker.engines.batching import Pairs
 from reranker.settings import Settings
 
 log = logging.getLogger("reranker.engines.onnx")
 
-ACTIVATION_KEYS = ("sbert_ce_default_activation_function",)
 FILES = {"fp32": onnx_export.FP32_NAME, "int8": onnx_export.INT8_NAME}
-# Pairs per forward pass. Small passes of length-sorted pairs keep activations in the CPU
-# caches: on the benchmark (2 cores, ~120 tokens per pair) 2-8 pairs ran ~1.45x the pairs/s
-# of 32 in fp32 and ~1.9x in int8 (docs/bench.md).
-DEFAULT_BATCH_SIZE = 4
-
-
-def activation_of(config: dict[str, Any]):
-    """The activation sentence-transformers would apply for this config, as a numpy function."""
-    name = config.get("sbert_ce_default_activation_function")
-    st_block = config.get("sentence_transformers")
-    if name is None and isinstance(st_block, dict):
-        name = st_block.get("activation_fn")
-    if name is None:
-        if config.get("num_labels", len(config.get("id2label") or {0: 0})) == 1:
-            name = "torch.nn.modules.activation.Sigmoid"
-        else:
-            name = "torch.nn.modules.linear.Identity"
-    short = name.rsplit(".", 1)[-1]
-    if short == "Identity":
-        return lambda x: x
-    if short == "Sigmoid":
-        return lambda x: 1.0 / (1.0 + np.exp(-x))
-    raise ValueError(f"unsupported activation {name!r} in config.json")
-
-
-def max_length_of(model_dir: Path, config: dict[str, Any], override: int | None) -> int:
-    """Truncation length: the setting, else the tokenizer's model_max_length, capped by positions."""
-    positions = int(config.get("max_position_embeddings", 512))
-    if override:
-        return min(override, positions)
-    limit = positions
-    tok_config = model_dir / "tokenizer_config.json"
-    if tok_config.exists():
-        value = json.loads(tok_config.read_text()).get("model_max_length")
-        if isinstance(value, (int, float)) and 0 < value < 1e9:
-            limit = min(int(value), positions)
-    return limit
 
 
 def onnx_file(model_dir: Path, variant: str) -> Path:
@@ -101,68 +63,40 @@ def onnx_file(model_dir: Path, variant: str) -> Path:
     return target / name
 
 
-class OnnxEngine:
-    """A cross-encoder on ONNX Runtime, with cross-request batching and length sorting."""
+class OnnxEngine(BatchingEngine):
+    """`onnx`: the model's fp32 ONNX export on ONNX Runtime's CPU provider."""
 
-    def __init__(self, model_dir: Path, *, variant: str = "fp32",
-                 batch_size: int = DEFAULT_BATCH_SIZE,
-                 max_length: int | None = None, threads: int | None = None) -> None:
+    # Small passes of length-sorted pairs keep activations in the CPU caches: on the benchmark
+    # (2 cores, ~120 tokens per pair) 2-8 pairs ran ~1.45x the pairs/s of 32 in fp32 and ~1.9x
+    # in int8 (docs/bench.md).
+    default_batch_size = 4
+    variant = "fp32"
+
+    def _load(self, settings: Settings) -> None:
         import onnxruntime as ort
         from tokenizers import Tokenizer
 
-        self.model_dir = Path(model_dir)
-        self.batch_size = batch_size
-        self._config = json.loads((self.model_dir / "config.json").read_text())
-        if len(self._config.get("id2label") or {0: 0}) != 1:
-            raise ValueError("a reranker needs a single-label model (num_labels=1)")
-        self._activation = activation_of(self._config)
         self._tokenizer = Tokenizer.from_file(str(self.model_dir / "tokenizer.json"))
         self._tokenizer.no_padding()
-        self._tokenizer.enable_truncation(max_length_of(self.model_dir, self._config, max_length),
-                                          strategy="longest_first")
+        self._tokenizer.enable_truncation(self.max_length, strategy="longest_first")
         options = ort.SessionOptions()
-        options.intra_op_num_threads = threads or len(os.sched_getaffinity(0))
+        options.intra_op_num_threads = len(os.sched_getaffinity(0))
         options.inter_op_num_threads = 1
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         # Every pass has a new (batch, length) shape: the memory-pattern cache and the arena
         # would keep growing with them (soak: +29 % RSS over 450 requests). Plain malloc/free.
         options.enable_mem_pattern = False
         options.enable_cpu_mem_arena = False
-        path = onnx_file(self.model_dir, variant)
+        path = onnx_file(self.model_dir, self.variant)
         self._session = ort.InferenceSession(str(path), options,
                                              providers=["CPUExecutionProvider"])
         self._inputs = {i.name for i in self._session.get_inputs()}
         self._pad_id = int(self._config.get("pad_token_id") or 0)
-        self._coalescer = Coalescer(self._score_pairs, name=f"onnx-{variant}")
         log.info("onnx engine: %s, %d threads", path, options.intra_op_num_threads)
 
-    @classmethod
-    def fp32(cls, settings: Settings) -> "OnnxEngine":
-        return cls(settings.model_dir, variant="fp32",
-                   batch_size=settings.batch_size or DEFAULT_BATCH_SIZE,
-                   max_length=settings.max_seq_length)
-
-    @classmethod
-    def int8(cls, settings: Settings) -> "OnnxEngine":
-        return cls(settings.model_dir, variant="int8",
-                   batch_size=settings.batch_size or DEFAULT_BATCH_SIZE,
-                   max_length=settings.max_seq_length)
-
-    def score(self, query: str, documents: list[str]) -> list[float]:
-        return self._coalescer.score(query, documents)
-
-    def meta(self) -> dict[str, Any]:
-        return dict(self._config)
-
-    def _score_pairs(self, pairs: Pairs) -> np.ndarray:
+    def _tokenize(self, pairs: Pairs) -> tuple[list[Any], list[int]]:
         encodings = self._tokenizer.encode_batch(pairs)
-        order = sorted(range(len(encodings)), key=lambda i: len(encodings[i].ids))
-        scores = np.empty(len(pairs), dtype=np.float64)
-        for start in range(0, len(order), self.batch_size):
-            part = order[start : start + self.batch_size]
-            logits = self._forward([encodings[i] for i in part])
-            scores[part] = logits
-        return self._activation(scores)
+        return encodings, [len(e.ids) for e in encodings]
 
     def _forward(self, encodings) -> np.ndarray:
         width = max(len(e.ids) for e in encodings)
@@ -179,3 +113,9 @@ class OnnxEngine:
         [logits] = self._session.run(["logits"], {k: v for k, v in feed.items()
                                                   if k in self._inputs})
         return logits[:, 0].astype(np.float64)
+
+
+class OnnxInt8Engine(OnnxEngine):
+    """`onnx-int8`: the export with dynamically quantised int8 weights (VNNI on x86)."""
+
+    variant = "int8"

@@ -1,0 +1,102 @@
+"""The base of the coalescing engines: `onnx`, `onnx-int8`, `torch-batched`, `torch-bf16`.
+
+`BatchingEngine` owns what they share: the model's config.json (what `/meta` shows; a reranker
+needs one label), the activation sentence-transformers' CrossEncoder would apply, the truncation
+length, the `Coalescer` that merges concurrent requests into passes (`batching`), and the pass
+itself: the pairs tokenized once, sorted by token count and run in micro-batches of
+`batch_size`, each padded to its own longest pair, so padding stays small and activations stay
+in the CPU caches. A subclass loads its model in `_load` and gives `_tokenize` and `_forward`
+(and its own `default_batch_size`). Its class is its factory: `cls(settings)`.
+"""
+
+from __future__ import annotations
+
+import json
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+
+from reranker.engines.batching import Coalescer, Pairs
+from reranker.settings import Settings
+
+
+def activation_of(config: dict[str, Any]):
+    """The activation sentence-transformers would apply for this config, as a numpy function."""
+    name = config.get("sbert_ce_default_activation_function")
+    st_block = config.get("sentence_transformers")
+    if name is None and isinstance(st_block, dict):
+        name = st_block.get("activation_fn")
+    if name is None:
+        if config.get("num_labels", len(config.get("id2label") or {0: 0})) == 1:
+            name = "torch.nn.modules.activation.Sigmoid"
+        else:
+            name = "torch.nn.modules.linear.Identity"
+    short = name.rsplit(".", 1)[-1]
+    if short == "Identity":
+        return lambda x: x
+    if short == "Sigmoid":
+        return lambda x: 1.0 / (1.0 + np.exp(-x))
+    raise ValueError(f"unsupported activation {name!r} in config.json")
+
+
+def max_length_of(model_dir: Path, config: dict[str, Any], override: int | None) -> int:
+    """Truncation length: the setting, else the tokenizer's model_max_length, capped by positions."""
+    positions = int(config.get("max_position_embeddings", 512))
+    if override:
+        return min(override, positions)
+    limit = positions
+    tok_config = model_dir / "tokenizer_config.json"
+    if tok_config.exists():
+        value = json.loads(tok_config.read_text()).get("model_max_length")
+        if isinstance(value, (int, float)) and 0 < value < 1e9:
+            limit = min(int(value), positions)
+    return limit
+
+
+class BatchingEngine(ABC):
+    """A single-label cross-encoder behind a Coalescer, scored in length-sorted micro-batches."""
+
+    # Pairs per forward pass when BATCH_SIZE is unset; each engine measures its own.
+    default_batch_size: ClassVar[int]
+
+    def __init__(self, settings: Settings) -> None:
+        self.model_dir = Path(settings.model_dir)
+        self.batch_size = settings.batch_size or self.default_batch_size
+        self._config = json.loads((self.model_dir / "config.json").read_text())
+        if len(self._config.get("id2label") or {0: 0}) != 1:
+            raise ValueError("a reranker needs a single-label model (num_labels=1)")
+        self._activation = activation_of(self._config)
+        self.max_length = max_length_of(self.model_dir, self._config, settings.max_seq_length)
+        self._load(settings)
+        # Last: the worker thread starts only for an engine that loaded.
+        self._coalescer = Coalescer(self._score_pairs, name=type(self).__name__)
+
+    def score(self, query: str, documents: list[str]) -> list[float]:
+        return self._coalescer.score(query, documents)
+
+    def meta(self) -> dict[str, Any]:
+        return dict(self._config)
+
+    def _score_pairs(self, pairs: Pairs) -> np.ndarray:
+        encoded, lengths = self._tokenize(pairs)
+        order = sorted(range(len(pairs)), key=lengths.__getitem__)
+        scores = np.empty(len(pairs), dtype=np.float64)
+        for start in range(0, len(order), self.batch_size):
+            part = order[start : start + self.batch_size]
+            scores[part] = self._forward([encoded[i] for i in part])
+        return self._activation(scores)
+
+    @abstractmethod
+    def _load(self, settings: Settings) -> None:
+        """Load the tokenizer and the model (truncating to `self.max_length`)."""
+
+    @abstractmethod
+    def _tokenize(self, pairs: Pairs) -> tuple[Sequence[Any], Sequence[int]]:
+        """The pairs tokenized without padding, and each one's token count."""
+
+    @abstractmethod
+    def _forward(self, encoded: list[Any]) -> np.ndarray:
+        """The first logit of each pair of one micro-batch, as float64."""
