@@ -116,10 +116,11 @@ def cmd_parity(args) -> int:
     for engine in args.engine or ["torch"]:
         result = compare(engine, model_dir, corpus)
         fp32 = not any(tag in engine for tag in ("int8", "bf16", "fp16"))
-        verdict = "PASS" if result.passes(fp32) else "FAIL"
+        missed = result.failures(fp32)
+        verdict = "PASS" if not missed else "FAIL: " + "; ".join(missed)
         print(f"{format_parity(result)}  -> {verdict} ({'fp32' if fp32 else 'reduced'} bar)",
               flush=True)
-        code |= verdict == "FAIL"
+        code |= bool(missed)
     return code
 
 

@@ -43,6 +43,9 @@ class Query:
     text: str
     source: str
     documents: tuple[str, ...]
+    # Relevance of each document, from where it came: 2 a passage of the query's own object,
+    # 1 of the same module, 0 any other (graded labels for NDCG@10).
+    grades: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -175,7 +178,8 @@ def _query_with_documents(source: str, text: str, passages: list[Passage], rng) 
     near = [p.text for p in passages if p.source.startswith(module) and p.source != source]
     far = [p.text for p in passages if not p.source.startswith(module)]
     near = rng.sample(near, min(len(near), 28))
-    docs = own + near
-    docs += rng.sample(far, DOCS_PER_QUERY - len(docs))
-    rng.shuffle(docs)
-    return Query(text=text, source=source, documents=tuple(docs))
+    graded = [(d, 2) for d in own] + [(d, 1) for d in near]
+    graded += [(d, 0) for d in rng.sample(far, DOCS_PER_QUERY - len(graded))]
+    rng.shuffle(graded)  # the same permutation as shuffling the texts alone
+    return Query(text=text, source=source, documents=tuple(d for d, _ in graded),
+                 grades=tuple(g for _, g in graded))
