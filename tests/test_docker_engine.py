@@ -98,8 +98,10 @@ def test_containers_and_the_ports_they_hold(monkeypatch):
 class _FakeApi:
     def __init__(self, chunks):
         self.chunks = chunks
+        self.kwargs = {}
 
     def build(self, **kwargs):
+        self.kwargs = kwargs
         return iter(self.chunks)
 
 
@@ -128,3 +130,29 @@ def test_a_failing_build_names_its_step_and_shows_the_steps_last_lines(monkeypat
     assert len(tail) == docker_engine.BuildLog.TAIL_LINES and "traceback line 39" in tail[-2]
     assert "copied" not in message and "x " * 50 not in message
     assert "Step 3/3" in capsys.readouterr().err  # progress as the steps started
+
+
+class _Image:
+    def __init__(self, tags):
+        self.tags = tags
+
+    def tag(self, repository, tag):
+        self.tags.append(f"{repository}:{tag}")
+
+
+def test_a_build_is_tagged_only_once_it_succeeded(monkeypatch):
+    tags: list[str] = []
+    images = type("Images", (), {"get": lambda self, ref: (ref == "4fe1", _Image(tags))[1]})()
+    chunks = [{"stream": "Step 1/1 : FROM base\n"}, {"stream": "Successfully built 4fe1\n"}]
+    client = _FakeClient(chunks)
+    client.images = images
+    monkeypatch.setattr(docker_engine, "_client", client)
+    assert docker_engine.build(io.BytesIO(), tag="me/x:1", buildargs={}) == "me/x:1"
+    assert tags == ["me/x:1"] and "tag" not in client.api.kwargs  # the build itself: untagged
+
+
+@pytest.mark.parametrize("ref, expected", [("me/x:1", ("me/x", "1")), ("me/x", ("me/x", "latest")),
+                                           ("host:5000/me/x", ("host:5000/me/x", "latest")),
+                                           ("host:5000/me/x:2", ("host:5000/me/x", "2"))])
+def test_split_tag(ref, expected):
+    assert docker_engine.split_tag(ref) == expected

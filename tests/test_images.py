@@ -40,7 +40,7 @@ def test_reranker_context_without_extras_downloads_the_model_name():
     names = members(context)
     assert "LOCAL_MODEL_DIR" not in args and "CA_BUNDLE" not in args
     assert args["MODEL_NAME"] == "cross-encoder/ms-marco-MiniLM-L-6-v2"
-    assert args["ENGINE"] == "torch"
+    assert args["ENGINE"] == "openvino"  # the engine table's default
     assert not any(n.startswith("models/local") for n in names)
 
 

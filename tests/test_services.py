@@ -200,3 +200,10 @@ def test_state_paths_cover_what_the_original_forgot(catalog):
     patterns = catalog.state_paths
     assert {"data", "connector_state.json", "schema_state.json"} <= set(patterns)
     assert "data-weaviate-[0-9]*" in patterns and "backups-*" in patterns
+
+
+def test_compose_builds_the_engine_tables_default(compose_doc):
+    from weaviate_dev.settings import RerankerEngines
+
+    engine = compose_doc["services"]["reranker-transformers"]["build"]["args"]["ENGINE"]
+    assert engine == "${WEAVIATE_DEV_RERANKER_ENGINE:-%s}" % RerankerEngines.read(ROOT).default

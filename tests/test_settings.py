@@ -51,7 +51,8 @@ def test_project_root_is_this_checkout():
 def test_the_reranker_engine_picks_the_default_image_tag(tmp_path):
     base = {"WEAVIATE_DEV_ROOT": str(tmp_path)}
     default = Settings.from_env(base)
-    assert (default.reranker_engine, default.reranker_image) == ("torch", DEFAULT_RERANKER_IMAGE)
+    assert (default.reranker_engine, default.reranker_image) == ("openvino",
+                                                                 DEFAULT_RERANKER_IMAGE)
     onnx = Settings.from_env({**base, "WEAVIATE_DEV_RERANKER_ENGINE": "onnx"})
     assert onnx.reranker_image == "weaviate-dev/reranker-transformers:onnx"
     pinned = Settings.from_env({**base, "WEAVIATE_DEV_RERANKER_ENGINE": "onnx",
@@ -87,7 +88,8 @@ def test_the_engines_are_read_from_the_reranker_table_of_the_project_root(tmp_pa
 
 def test_this_checkouts_table_is_found_and_a_root_without_one_uses_it(tmp_path):
     own = RerankerEngines.read(Settings.from_env({}).project_root)
-    assert own.default == "torch" and "onnx" in own.names  # README's WEAVIATE_DEV_RERANKER_ENGINE
+    assert own.default == "openvino" and {"onnx", "torch"} <= set(own.names)  # README's table
+    assert "openvino" in own.onnx_engines and "torch" not in own.onnx_engines
     assert RerankerEngines.read(tmp_path) == own
 
 

@@ -24,7 +24,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 # Packages no image needs although the lock has them: triton serves only torch.compile (1 GB).
 NOT_IN_IMAGES = ("triton",)
-IMAGE_EXTRAS = ("torch", "onnx", "export")
+IMAGE_EXTRAS = ("torch", "onnx", "openvino", "export")
 
 
 def exports(root: Path) -> dict[Path, list[str]]:

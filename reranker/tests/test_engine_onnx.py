@@ -274,3 +274,29 @@ def test_the_image_build_keeps_a_current_export_and_exports_a_stale_one(tmp_path
     monkeypatch.setattr(onnx_export, "export",
                         lambda model_dir, output, int8: exported.append(int8) or output)
     assert main([str(model), "--engine", "onnx-int8"]) == 0 and exported == [True]
+
+
+def test_a_repositorys_own_plain_export_is_fused_without_torch(tmp_path, tiny_model_dir,
+                                                               reference, monkeypatch):
+    """The hub publishes onnx/model.onnx (plain operators) for many models: the image uses it
+    without torch, fused where ONNX Runtime is installed, and it scores like the CrossEncoder."""
+    import collections
+    import shutil
+
+    import onnx
+
+    from reranker.engines import onnx_export
+
+    model = tmp_path / "model"
+    shutil.copytree(tiny_model_dir, model, ignore=shutil.ignore_patterns("onnx"))
+    plain = onnx_export.export_fp32(model, model / "onnx", first_token=False)
+    for weights in model.glob("*.safetensors"):
+        weights.unlink()  # what the image has: the repository's export, no torch weights
+    monkeypatch.setattr(onnx_export, "export", lambda *a, **k: pytest.fail("exported again"))
+    ops = lambda: collections.Counter(n.op_type for n in onnx.load(str(plain)).graph.node)  # noqa: E731
+    assert "Attention" not in ops()
+    assert onnx_export.main([str(model), "--engine", "onnx"]) == 0
+    assert ops()["Attention"] == 2 and (model / "onnx" / "export.json").is_file()
+    engine = load_engine(Settings(model_dir=model, engine="onnx"))
+    expected = reference.predict([[QUERY, d] for d in DOCUMENTS])
+    np.testing.assert_allclose(engine.score(QUERY, DOCUMENTS), expected, atol=1e-4)

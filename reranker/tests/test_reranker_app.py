@@ -308,8 +308,11 @@ def test_failed_load_is_reported_and_handed_on(settings):
     assert "failed to load: OSError: no weights here" in response.get_json()["error"]
 
 
-def test_default_engine_loads_the_model_dir(settings, reference):
-    app = create_app(settings)  # the registered "torch" engine, loaded in the background
+def test_the_configured_engine_loads_the_model_dir(settings, reference):
+    import dataclasses
+
+    # the registered "torch" engine (the reference), loaded in the background
+    app = create_app(dataclasses.replace(settings, engine="torch"))
     assert app.extensions["reranker.loader"].wait(60)
     body = post(app.test_client(), {"query": QUERY, "documents": DOCS}).get_json()
     np.testing.assert_allclose([s["score"] for s in body["scores"]],

@@ -28,7 +28,7 @@ def test_unimportable_factory_is_an_engine_error():
 
 
 def test_load_engine_builds_the_crossencoder(tiny_model_dir, reference):
-    engine = load_engine(Settings(model_dir=tiny_model_dir, batch_size=2))
+    engine = load_engine(Settings(model_dir=tiny_model_dir, engine="torch", batch_size=2))
     assert isinstance(engine, Engine)
     docs = ["a", "dune", "", "cats and dogs", "frank herbert"]
     np.testing.assert_allclose(engine.score("q", docs),
@@ -69,6 +69,6 @@ def test_a_missing_engine_package_names_the_extra_to_install(tiny_model_dir):
     ENGINES["torch"] = factory
     try:
         with pytest.raises(EngineError, match=r"'sentence_transformers'.*reranker\[torch\]"):
-            load_engine(Settings(model_dir=tiny_model_dir))
+            load_engine(Settings(model_dir=tiny_model_dir, engine="torch"))
     finally:
         ENGINES["torch"] = saved

@@ -74,7 +74,7 @@ def serve(tmp_path: Path, model_dir: Path, env: dict[str, str] | None = None) ->
 
 
 def test_python_m_reranker_serves_the_protocol(tmp_path, tiny_model_dir, reference):
-    with serve(tmp_path, tiny_model_dir) as server:
+    with serve(tmp_path, tiny_model_dir, {"ENGINE": "torch"}) as server:  # the reference
         server.wait_ready()
         assert requests.get(f"{server.url}/.well-known/live", timeout=5).status_code == 204
         meta = requests.get(f"{server.url}/meta", timeout=5)

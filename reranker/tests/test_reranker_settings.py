@@ -11,10 +11,35 @@ from reranker.__main__ import build_parser, resolve_settings
 from reranker.settings import OPTIONS, Settings, SettingsError
 
 
+@pytest.mark.parametrize("installed, cuda, engine", [
+    ({"openvino", "onnxruntime", "sentence_transformers"}, False, "openvino"),
+    ({"onnxruntime", "sentence_transformers"}, False, "onnx"),
+    ({"sentence_transformers"}, False, "torch"),
+    (set(), False, "openvino"),  # nothing: the default, whose missing package is then named
+    ({"openvino", "onnxruntime", "sentence_transformers"}, True, "torch"),
+])
+def test_engine_unset_is_the_fastest_installed(monkeypatch, installed, cuda, engine):
+    import importlib.util
+
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name: object() if name in installed else None)
+    environ = {"ENABLE_CUDA": "true"} if cuda else {}
+    assert Settings.from_env(environ).engine == engine
+    assert Settings.from_env({**environ, "ENGINE": "onnx"}).engine == "onnx"  # a choice wins
+
+
+def test_enable_cuda_with_a_cpu_only_engine_says_which_setting_is_needed(tiny_model_dir):
+    from reranker.engine import EngineError, load_engine
+
+    with pytest.raises(EngineError, match="ENABLE_CUDA is on.*'openvino' runs on the CPU only"
+                                          ".*ENGINE=torch"):
+        load_engine(Settings(model_dir=tiny_model_dir, engine="openvino", enable_cuda=True))
+
+
 def test_defaults():
     s = Settings.from_env({})
     assert s.model_dir == Path("/app/models/model")
-    assert (s.host, s.port, s.engine) == ("127.0.0.1", 8080, "torch")
+    assert (s.host, s.port, s.engine) == ("127.0.0.1", 8080, "openvino")  # installed here
     assert (s.batch_size, s.max_seq_length, s.max_documents) == (None, None, 1000)
     assert s.max_body_bytes == 10 * 1024 * 1024
     assert (s.enable_cuda, s.cuda_core, s.device) == (False, "cuda:0", "cpu")

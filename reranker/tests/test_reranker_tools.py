@@ -31,6 +31,15 @@ def test_download_takes_one_set_of_weights_and_no_variants():
                                   "vocab.txt"]
 
 
+def test_an_onnx_engine_takes_the_repositorys_onnx_export_instead_of_the_weights():
+    repo = ["config.json", "model.safetensors", "onnx/model.onnx", "onnx/model_qint8_avx512.onnx",
+            "openvino/openvino_model.xml", "tokenizer.json", "vocab.txt", "README.md"]
+    assert wanted_files(repo, onnx=True) == ["config.json", "onnx/model.onnx", "tokenizer.json",
+                                             "vocab.txt"]
+    # no export published: the weights, to export at build time
+    assert "model.safetensors" in wanted_files(repo[:2] + repo[5:], onnx=True)
+
+
 def test_download_falls_back_to_bin_weights():
     assert "pytorch_model.bin" in wanted_files(["config.json", "pytorch_model.bin"])
 

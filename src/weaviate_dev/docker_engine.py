@@ -86,22 +86,36 @@ def pull(ref: str) -> bool:
 def build(context: io.BytesIO, *, tag: str, buildargs: dict[str, str],
           dockerfile: str = "Dockerfile") -> str:
     """A classic-builder build of an in-memory context tarball; progress by step; on failure
-    a DevError naming the failing step and showing its last lines."""
+    a DevError naming the failing step and showing its last lines.
+
+    The image is tagged only after the whole build succeeded here: the engine goes on with a
+    build whose client went away (Ctrl-C), and must then leave an untagged image, not `tag`.
+    """
     context.seek(0)
     log = BuildLog(tag)
-    stream = client().api.build(fileobj=context, custom_context=True, tag=tag, rm=True,
-                                forcerm=True, buildargs=buildargs, dockerfile=dockerfile,
-                                decode=True)
+    stream = client().api.build(fileobj=context, custom_context=True, rm=True, forcerm=True,
+                                buildargs=buildargs, dockerfile=dockerfile, decode=True)
     for chunk in stream:
         if "error" in chunk:
             raise DevError(log.failure(chunk["error"]))
         log.add(chunk.get("stream", ""))
+    if not log.image_id:
+        raise DevError(f"building {tag}: the engine did not say which image it built")
+    client().images.get(log.image_id).tag(*split_tag(tag))
     return tag
+
+
+def split_tag(ref: str) -> tuple[str, str]:
+    """("repo/name", "tag") of "repo/name:tag"; the tag "latest" when ref names none."""
+    repository, sep, version = ref.rpartition(":")
+    if not sep or "/" in version:  # no tag, or a registry port ("host:5000/name")
+        return ref, "latest"
+    return repository, version
 
 
 def import_rootfs(tarball: Path, tag: str, changes: list[str]) -> str:
     """`docker import` of a root filesystem tarball as `tag` (a base image without a registry)."""
-    repository, _, version_tag = tag.rpartition(":")
+    repository, version_tag = split_tag(tag)
     client().api.import_image_from_file(str(tarball), repository=repository, tag=version_tag,
                                         changes=changes)
     return tag
@@ -117,9 +131,13 @@ class BuildLog:
         self.tag = tag
         self.step = ""
         self.lines: list[str] = []
+        self.image_id: str | None = None  # from "Successfully built <id>"
 
     def add(self, text: str) -> None:
         for line in text.splitlines():
+            built = re.match(r"Successfully built ([0-9a-f]+)", line)
+            if built:
+                self.image_id = built[1]
             if line.startswith("Step "):
                 self.step, self.lines = self._short(line), []
                 say(f"{self.tag}: {self.step}")

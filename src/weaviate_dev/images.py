@@ -8,8 +8,11 @@ Every function is idempotent: an image that exists is not built again.
 
 from __future__ import annotations
 
+import importlib.util
 import io
 import json
+import shutil
+import sys
 import tarfile
 import tempfile
 from pathlib import Path
@@ -167,10 +170,30 @@ def build_reranker_image(settings: Settings, *, tag: str | None = None,
 
     model_dir bakes a local model in (offline builds); otherwise settings.model_name is
     downloaded during the build. The base image is settings.base_image or its local stand-in.
+    For an engine of an ONNX export, a local model is exported here first when this Python
+    has torch and the reranker package (tests, CI, a developer's full venv), so that the
+    image build downloads no torch.
     """
     tag = tag or settings.reranker_image
-    context, buildargs = reranker_context(settings, model_dir or settings.model_dir)
+    model_dir = model_dir or settings.model_dir
+    with tempfile.TemporaryDirectory(prefix="weaviate-dev-model-") as staging:
+        if model_dir and settings.reranker_engine in settings.reranker_engines.onnx_engines:
+            model_dir = export_here(model_dir, settings.reranker_engine, Path(staging))
+        context, buildargs = reranker_context(settings, model_dir)
     buildargs["BASE_IMAGE"] = ensure_base_image(settings)
     say(f"building {tag} ({json.dumps(buildargs)})")
     return docker_engine.build(context, tag=tag, buildargs=buildargs)
+
+
+def export_here(model_dir: Path, engine: str, staging: Path) -> Path:
+    """A copy of model_dir holding the ONNX export `engine` runs, made with this Python's
+    torch; model_dir itself when it cannot be made here (the image build exports then)."""
+    if not (importlib.util.find_spec("torch") and importlib.util.find_spec("reranker")):
+        return model_dir
+    copy = staging / "model"
+    shutil.copytree(model_dir, copy)
+    say(f"exporting {model_dir} to ONNX for ENGINE={engine} here (the image needs no torch)")
+    process.run([sys.executable, "-m", "reranker.engines.onnx_export", copy, "--engine", engine],
+                capture=True)
+    return copy
 

@@ -36,6 +36,7 @@ class RerankerEngines:
 
     names: tuple[str, ...]
     default: str
+    onnx_engines: frozenset[str] = frozenset()  # the engines that run the model's ONNX export
 
     @classmethod
     def read(cls, project_root: Path) -> "RerankerEngines":
@@ -48,7 +49,9 @@ class RerankerEngines:
             path = root / RERANKER_ENGINE_TABLE
             if path.is_file():
                 table = json.loads(path.read_text())
-                return cls(tuple(table["engines"]), table["default"])
+                onnx = frozenset(name for name, row in table["engines"].items()
+                                 if row.get("onnx_file"))
+                return cls(tuple(table["engines"]), table["default"], onnx)
         raise UsageError(f"no reranker engine table at {project_root / RERANKER_ENGINE_TABLE}: "
                          "WEAVIATE_DEV_ROOT must be a weaviate-dev checkout")
 
@@ -118,6 +121,11 @@ class Settings:
             cache_dir=(path("XDG_CACHE_HOME") or Path.home() / ".cache") / "weaviate-dev",
             ci=(get("CI") or "").lower() in ("1", "true", "yes"),
         )
+
+    @property
+    def reranker_engines(self) -> RerankerEngines:
+        """The engine table of the reranker this project builds."""
+        return RerankerEngines.read(self.project_root)
 
     def download_sources(self) -> dict[str, str]:
         """The reranker image's download-source build arguments that are set (package indexes,

@@ -2,12 +2,15 @@
 
 Runs as a plain script too (`python download.py ...`): the Dockerfile copies only this file,
 so that the model layer does not depend on the rest of the source. It downloads only what
-the torch engine needs (config, tokenizer, one set of weights: not the ONNX/OpenVINO/TF/Flax
-variants many model repositories also carry). The image build then runs
+the engine needs: config and tokenizer, and one set of torch weights (not the OpenVINO/TF/Flax
+variants many model repositories also carry) or, with `--onnx` (an engine of an ONNX export),
+the repository's own `onnx/model.onnx` instead of the weights when it publishes one, so that
+the build needs no torch to export. The image build then runs
 `python -m reranker --check`, which loads the result with the image's engine and scores one
 pair, so a broken model fails the build instead of the container.
 
     python -m reranker.download --model-name cross-encoder/ms-marco-MiniLM-L-6-v2 --output DIR
+    python -m reranker.download --model-name cross-encoder/ms-marco-MiniLM-L-6-v2 --onnx ...
     python -m reranker.download --local-dir models/local --output DIR
 """
 
@@ -22,11 +25,16 @@ from pathlib import Path
 # Top-level files worth having; weights are chosen separately (safetensors over .bin).
 WANTED_SUFFIXES = (".json", ".txt", ".model", ".py")
 SKIPPED = {"README.md", ".gitattributes"}
+ONNX_EXPORT = "onnx/model.onnx"  # where model repositories publish their fp32 ONNX export
 
 
-def wanted_files(names: list[str]) -> list[str]:
-    """The files of a model repository that the torch engine loads."""
+def wanted_files(names: list[str], *, onnx: bool = False) -> list[str]:
+    """The files of a model repository that the engine loads: with `onnx`, the repository's
+    own ONNX export instead of the torch weights when there is one."""
     top = [n for n in names if "/" not in n and n not in SKIPPED]
+    if onnx and ONNX_EXPORT in names:
+        return sorted({n for n in top if n.endswith(WANTED_SUFFIXES)
+                       and not n.endswith(".index.json")} | {ONNX_EXPORT})
     weights: list[str] = []
     if "model.safetensors" in top or "model.safetensors.index.json" in top:
         weights = [n for n in top if n.endswith(".safetensors") or n.endswith(".safetensors.index.json")]
@@ -37,10 +45,10 @@ def wanted_files(names: list[str]) -> list[str]:
     return sorted(set(others + weights))
 
 
-def download(model_name: str, output: Path) -> None:
+def download(model_name: str, output: Path, *, onnx: bool = False) -> None:
     from huggingface_hub import HfApi, hf_hub_download
 
-    files = wanted_files(HfApi().list_repo_files(model_name))
+    files = wanted_files(HfApi().list_repo_files(model_name), onnx=onnx)
     if "config.json" not in files:
         raise SystemExit(f"{model_name} has no config.json; is it a transformers model?")
     print(f"downloading {model_name}: {', '.join(files)}", flush=True)
@@ -63,13 +71,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--local-dir", default="",
                         help="a model directory to copy instead (wins over --model-name)")
     parser.add_argument("--output", required=True, type=Path)
+    parser.add_argument("--onnx", action="store_true",
+                        help="take the repository's onnx/model.onnx instead of its torch weights "
+                             "when it publishes one (engines of an ONNX export)")
     args = parser.parse_args(argv)
     if args.local_dir:
         copy_local(Path(args.local_dir), args.output)
     elif args.model_name:
         # Plain HTTPS downloads honour the CA bundle of a proxy; the Xet transport may not.
         os.environ.setdefault("HF_HUB_DISABLE_XET", "1")
-        download(args.model_name, args.output)
+        download(args.model_name, args.output, onnx=args.onnx)
     else:
         parser.error("give --model-name or --local-dir")
     return 0

@@ -17,7 +17,7 @@ import importlib
 from collections.abc import Callable
 from typing import Any, Protocol, runtime_checkable
 
-from reranker.engine_table import EXTRAS, FACTORIES
+from reranker.engine_table import CUDA_ENGINES, EXTRAS, FACTORIES
 from reranker.settings import Settings
 
 
@@ -75,6 +75,12 @@ def resolve_factory(name: str) -> EngineFactory:
 
 def load_engine(settings: Settings) -> Engine:
     """Build the engine named by `settings.engine` for `settings.model_dir`."""
+    if settings.enable_cuda and settings.engine in EXTRAS and settings.engine not in CUDA_ENGINES:
+        cuda = ", ".join(sorted(CUDA_ENGINES))
+        raise EngineError(f"ENABLE_CUDA is on, but engine {settings.engine!r} runs on the CPU "
+                          f"only: set ENGINE to one that runs on CUDA ({cuda}; in the image: "
+                          "build it with --build-arg ENGINE=torch, or "
+                          "WEAVIATE_DEV_RERANKER_ENGINE=torch)")
     factory = resolve_factory(settings.engine)
     try:
         return factory(settings)

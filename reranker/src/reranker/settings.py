@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from reranker.engine_table import DEFAULT_ENGINE
+from reranker.engine_table import DEFAULT_ENGINE, installed_default
 
 TRUE_WORDS = frozenset({"1", "true", "yes", "on"})
 FALSE_WORDS = frozenset({"0", "false", "no", "off"})
@@ -71,7 +71,9 @@ OPTIONS: tuple[Option, ...] = (
            "interface to listen on (the image sets 0.0.0.0)"),
     Option("port", "PORT", 8080, _positive_int, "TCP port to listen on"),
     Option("engine", "ENGINE", DEFAULT_ENGINE, _nonempty,
-           "scoring engine: a registered name (see reranker.engine) or 'module:factory'"),
+           "scoring engine: a name of the engine table (openvino, onnx, torch, ...) or "
+           "'module:factory'; unset: the first of openvino, onnx, torch whose extra is "
+           "installed (with ENABLE_CUDA: the first that runs on CUDA); the image sets it"),
     Option("batch_size", "BATCH_SIZE", None, _optional_positive_int,
            "pairs per forward pass of the model; unset = the engine's own (torch: 32, as "
            "CrossEncoder.predict; coalescing engines: 4-8, the fastest measured on CPU)"),
@@ -130,6 +132,8 @@ class Settings:
                 values[option.field] = option.parse(raw.strip())
             except ValueError as exc:
                 raise SettingsError(f"{option.env}={raw!r}: {exc}") from None
+        if "engine" not in values:
+            values["engine"] = installed_default(cuda=values.get("enable_cuda", False))
         return cls(**values)
 
     @property

@@ -61,6 +61,8 @@ class BatchingEngine(ABC):
 
     # Pairs per forward pass when BATCH_SIZE is unset; each engine measures its own.
     default_batch_size: ClassVar[int]
+    # The arithmetic the model runs in ("fp32", "bf16", "int8"): which parity bar applies.
+    precision: str = "fp32"
 
     def __init__(self, settings: Settings) -> None:
         self.model_dir = Path(settings.model_dir)

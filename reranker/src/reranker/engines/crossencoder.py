@@ -18,6 +18,8 @@ from reranker.settings import Settings
 class CrossEncoderEngine:
     """Scores (query, document) pairs with a sentence-transformers CrossEncoder."""
 
+    precision = "fp32"  # the reference every other engine is measured against
+
     def __init__(self, model_dir: Path, *, device: str = "cpu", batch_size: int = 32,
                  max_length: int | None = None) -> None:
         # Heavy imports happen only when this engine is chosen.

@@ -20,6 +20,7 @@ import hashlib
 import logging
 import os
 import tempfile
+from abc import abstractmethod
 from pathlib import Path
 from typing import Any
 
@@ -63,36 +64,29 @@ def onnx_file(model_dir: Path, variant: str) -> Path:
     return target / name
 
 
-class OnnxEngine(BatchingEngine):
-    """`onnx`: the model's fp32 ONNX export on ONNX Runtime's CPU provider."""
+class OnnxFileEngine(BatchingEngine):
+    """An engine over the model's exported `onnx/model.onnx`: the `tokenizers` tokenizer and
+    the (ids, mask, types) feed; a subclass loads a runtime for the file and runs it."""
 
-    # Small passes of length-sorted pairs keep activations in the CPU caches: on the benchmark
-    # (2 cores, ~120 tokens per pair) 2-8 pairs ran ~1.45x the pairs/s of 32 in fp32 and ~1.9x
-    # in int8 (docs/bench.md).
-    default_batch_size = 4
     variant = "fp32"
 
     def _load(self, settings: Settings) -> None:
-        import onnxruntime as ort
         from tokenizers import Tokenizer
 
         self._tokenizer = Tokenizer.from_file(str(self.model_dir / "tokenizer.json"))
         self._tokenizer.no_padding()
         self._tokenizer.enable_truncation(self.max_length, strategy="longest_first")
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = len(os.sched_getaffinity(0))
-        options.inter_op_num_threads = 1
-        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        # Every pass has a new (batch, length) shape: the memory-pattern cache and the arena
-        # would keep growing with them (soak: +29 % RSS over 450 requests). Plain malloc/free.
-        options.enable_mem_pattern = False
-        options.enable_cpu_mem_arena = False
-        path = onnx_file(self.model_dir, self.variant)
-        self._session = ort.InferenceSession(str(path), options,
-                                             providers=["CPUExecutionProvider"])
-        self._inputs = {i.name for i in self._session.get_inputs()}
         self._pad_id = int(self._config.get("pad_token_id") or 0)
-        log.info("onnx engine: %s, %d threads", path, options.intra_op_num_threads)
+        self._load_runtime(onnx_file(self.model_dir, self.variant),
+                           threads=len(os.sched_getaffinity(0)))
+
+    @abstractmethod
+    def _load_runtime(self, path: Path, *, threads: int) -> None:
+        """Load `path` into the runtime, to run on `threads` threads."""
+
+    @abstractmethod
+    def _run(self, feed: dict[str, np.ndarray]) -> np.ndarray:
+        """The logits [batch, labels] of one micro-batch."""
 
     def _tokenize(self, pairs: Pairs) -> tuple[list[Any], list[int]]:
         encodings = self._tokenizer.encode_batch(pairs)
@@ -110,12 +104,41 @@ class OnnxEngine(BatchingEngine):
             mask[row, :n] = 1
             types[row, :n] = enc.type_ids
         feed = {"input_ids": ids, "attention_mask": mask, "token_type_ids": types}
+        return self._run(feed)[:, 0].astype(np.float64)
+
+
+class OnnxEngine(OnnxFileEngine):
+    """`onnx`: the model's fp32 ONNX export on ONNX Runtime's CPU provider."""
+
+    # Small passes of length-sorted pairs keep activations in the CPU caches: on the benchmark
+    # (2 cores, ~120 tokens per pair) 2-8 pairs ran ~1.45x the pairs/s of 32 in fp32 and ~1.9x
+    # in int8 (docs/bench.md).
+    default_batch_size = 4
+
+    def _load_runtime(self, path: Path, *, threads: int) -> None:
+        import onnxruntime as ort
+
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = threads
+        options.inter_op_num_threads = 1
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        # Every pass has a new (batch, length) shape: the memory-pattern cache and the arena
+        # would keep growing with them (soak: +29 % RSS over 450 requests). Plain malloc/free.
+        options.enable_mem_pattern = False
+        options.enable_cpu_mem_arena = False
+        self._session = ort.InferenceSession(str(path), options,
+                                             providers=["CPUExecutionProvider"])
+        self._inputs = {i.name for i in self._session.get_inputs()}
+        log.info("onnx engine: %s, %d threads", path, threads)
+
+    def _run(self, feed: dict[str, np.ndarray]) -> np.ndarray:
         [logits] = self._session.run(["logits"], {k: v for k, v in feed.items()
                                                   if k in self._inputs})
-        return logits[:, 0].astype(np.float64)
+        return logits
 
 
 class OnnxInt8Engine(OnnxEngine):
     """`onnx-int8`: the export with dynamically quantised int8 weights (VNNI on x86)."""
 
     variant = "int8"
+    precision = "int8"

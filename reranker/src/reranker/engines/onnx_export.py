@@ -24,6 +24,8 @@ import json
 import sys
 from pathlib import Path
 
+from reranker.engine_table import ONNX_FILES
+
 FP32_NAME = "model.onnx"
 INT8_NAME = "model_int8.onnx"
 OPSET = 17
@@ -33,8 +35,8 @@ TOLERANCE = 1e-4
 RECIPE = 3
 STAMP = "export.json"
 WEIGHT_SUFFIXES = (".safetensors", ".bin")
-# The file each ONNX engine runs.
-ENGINE_FILES = {"onnx": FP32_NAME, "onnx-int8": INT8_NAME}
+# The file each engine of an ONNX export runs (the engine table's `onnx_file`).
+ENGINE_FILES = ONNX_FILES
 CHECK_PAIRS = [("a query", "a document"), ("who wrote dune", "frank herbert wrote dune " * 12),
                ("q", ""), ("a longer query with more words", "dogs")]
 
@@ -206,11 +208,22 @@ def is_current_file(model_dir: Path, name: str) -> bool:
 
 
 def prepare_for_engine(model_dir: Path, engine: str) -> Path:
-    """Make MODEL_DIR/onnx hold exactly the file `engine` runs (exporting only when needed)."""
+    """Make MODEL_DIR/onnx hold exactly the file `engine` runs (exporting only when needed).
+
+    A model repository's own export (no stamp of ours, e.g. the hub's onnx/model.onnx next to
+    no weights) is used without torch; where ONNX Runtime is installed its BERT operators are
+    fused first (OpenVINO fuses by itself).
+    """
+    import importlib.util
+
     name = ENGINE_FILES[engine]
     onnx_dir = default_output(model_dir)
     if not is_current_file(model_dir, name):
         export(model_dir, onnx_dir, int8=name == INT8_NAME)
+    elif (name == FP32_NAME and not (onnx_dir / STAMP).exists()
+          and importlib.util.find_spec("onnxruntime") and fuse(model_dir, onnx_dir / name)):
+        stamp = {"recipe": RECIPE, "source": None, "first_token": False, "origin": "repository"}
+        (onnx_dir / STAMP).write_text(json.dumps(stamp) + "\n")
     for other in set(ENGINE_FILES.values()) - {name}:
         (onnx_dir / other).unlink(missing_ok=True)
     return onnx_dir / name

@@ -59,3 +59,4 @@ class TorchBf16Engine(TorchBatchedEngine):
     """`torch-bf16`: the same, the forward pass under bfloat16 autocast."""
 
     bf16 = True
+    precision = "bf16"
