@@ -115,11 +115,10 @@ def cmd_parity(args) -> int:
     code = 0
     for engine in args.engine or ["torch"]:
         result = compare(engine, model_dir, corpus)
-        fp32 = not any(tag in engine for tag in ("int8", "bf16", "fp16"))
-        missed = result.failures(fp32)
+        missed = result.failures()
         verdict = "PASS" if not missed else "FAIL: " + "; ".join(missed)
-        print(f"{format_parity(result)}  -> {verdict} ({'fp32' if fp32 else 'reduced'} bar)",
-              flush=True)
+        bar = "fp32" if result.fp32 else "reduced-precision"
+        print(f"{format_parity(result)}  -> {verdict} ({bar} bar)", flush=True)
         code |= bool(missed)
     return code
 

@@ -41,14 +41,20 @@ class Parity:
     tie_aware_top10: int  # queries whose top-10 passes the tie-aware check
     queries: int
     seconds: float
+    precision: str = "fp32"  # what the engine computed in: which bar applies
+
+    @property
+    def fp32(self) -> bool:
+        return self.precision == "fp32"
 
     @property
     def ndcg_retained(self) -> float:
         return self.ndcg / self.ndcg_reference
 
-    def failures(self, fp32: bool) -> list[str]:
-        """The lines of the bar this engine misses (empty: it passes)."""
-        if fp32:
+    def failures(self, fp32: bool | None = None) -> list[str]:
+        """The lines of the bar this engine misses (empty: it passes); the bar of its own
+        precision unless `fp32` says which."""
+        if self.fp32 if fp32 is None else fp32:
             return ([] if self.max_abs_diff <= FP32_MAX_DIFF
                     else [f"max |diff| {self.max_abs_diff:.2e} > {FP32_MAX_DIFF:g}"])
         missed = []
@@ -62,7 +68,7 @@ class Parity:
             missed.append(f"tie-aware top-10 {self.tie_aware_top10}/{self.queries}")
         return missed
 
-    def passes(self, fp32: bool) -> bool:
+    def passes(self, fp32: bool | None = None) -> bool:
         return not self.failures(fp32)
 
 
@@ -100,7 +106,8 @@ def top10_holds(scores, reference, k: int = TOP, slack: float = TIE_SLACK) -> bo
 
 
 def measure(engine: str, scores: Sequence[np.ndarray], reference: Sequence[np.ndarray],
-            grades: Sequence[Sequence[int]], seconds: float = 0.0) -> Parity:
+            grades: Sequence[Sequence[int]], seconds: float = 0.0,
+            precision: str = "fp32") -> Parity:
     """The parity figures of one engine's scores against the reference's, query by query."""
     return Parity(
         engine=engine,
@@ -110,10 +117,12 @@ def measure(engine: str, scores: Sequence[np.ndarray], reference: Sequence[np.nd
         ndcg=float(np.mean([ndcg_at(s, g) for s, g in zip(scores, grades)])),
         ndcg_reference=float(np.mean([ndcg_at(r, g) for r, g in zip(reference, grades)])),
         tie_aware_top10=sum(top10_holds(s, r) for s, r in zip(scores, reference)),
-        queries=len(reference), seconds=seconds)
+        queries=len(reference), seconds=seconds, precision=precision)
 
 
-def engine_scores(engine_name: str, model_dir: Path, corpus) -> tuple[list[np.ndarray], float]:
+def engine_scores(engine_name: str, model_dir: Path, corpus
+                  ) -> tuple[list[np.ndarray], float, str]:
+    """Every query's scores, the seconds they took, and the precision the engine ran in."""
     from reranker.engine import load_engine
     from reranker.settings import Settings
 
@@ -121,14 +130,14 @@ def engine_scores(engine_name: str, model_dir: Path, corpus) -> tuple[list[np.nd
     engine.score(corpus.queries[0].text, list(corpus.queries[0].documents[:4]))  # warm-up
     started = time.monotonic()
     scores = [np.asarray(engine.score(q.text, list(q.documents))) for q in corpus.queries]
-    return scores, time.monotonic() - started
+    return scores, time.monotonic() - started, getattr(engine, "precision", "fp32")
 
 
 def reference_scores(model_dir: Path, corpus) -> list[np.ndarray]:
     cache = model_dir / f"reference-{corpus.fingerprint}.npy"
     if cache.exists():
         return list(np.load(cache))
-    scores, _ = engine_scores("torch", model_dir, corpus)
+    scores, _, _ = engine_scores("torch", model_dir, corpus)
     try:
         np.save(cache, np.stack(scores))
     except OSError:
@@ -138,13 +147,14 @@ def reference_scores(model_dir: Path, corpus) -> list[np.ndarray]:
 
 def compare(engine_name: str, model_dir: Path, corpus) -> Parity:
     reference = reference_scores(model_dir, corpus)
-    scores, seconds = engine_scores(engine_name, model_dir, corpus)
-    return measure(engine_name, scores, reference, [q.grades for q in corpus.queries], seconds)
+    scores, seconds, precision = engine_scores(engine_name, model_dir, corpus)
+    return measure(engine_name, scores, reference, [q.grades for q in corpus.queries], seconds,
+                   precision)
 
 
 def format_parity(p: Parity) -> str:
     pairs = p.queries * 96
-    return (f"{p.engine:<14} max|diff|={p.max_abs_diff:.2e}  NDCG@10 {p.ndcg:.4f} "
+    return (f"{p.engine:<14} [{p.precision}] max|diff|={p.max_abs_diff:.2e}  NDCG@10 {p.ndcg:.4f} "
             f"({p.ndcg_retained:.2%} of the reference's {p.ndcg_reference:.4f})  "
             f"Spearman min={p.spearman_min:.4f} mean={p.spearman_mean:.4f}  "
             f"tie-aware top-10: {p.tie_aware_top10}/{p.queries}  "
