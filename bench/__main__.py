@@ -24,6 +24,7 @@ from bench.load import Client, check_loopback, run_queries
 from bench.model import default_cache_dir, ensure_model
 from bench.rss import PeakSampler, pid_listening_on
 from bench.texts import build_corpus
+from reranker.engine_table import DEFAULT_ENGINE
 
 
 def _server_specs(values: list[str]) -> list[tuple[str, str]]:
@@ -49,7 +50,8 @@ def _start_servers(stack: ExitStack, args, model_dir: Path) -> list[tuple[str, s
     from bench.server import local_reranker
 
     servers = []
-    engines = args.engine or ([] if args.server else [os.environ.get("ENGINE", "torch")])
+    engines = args.engine or ([] if args.server
+                              else [os.environ.get("ENGINE") or DEFAULT_ENGINE])
     for engine in engines:
         print(f"starting our reranker with ENGINE={engine} ...", flush=True)
         url, pid = stack.enter_context(local_reranker(model_dir, engine))
@@ -70,6 +72,7 @@ def cmd_run(args) -> int:
     queries = corpus.queries
     warm, measured = queries[-2:], queries[:-2]
     rows = []
+    bounds = measure_bounds(model_dir, corpus)
     with ExitStack() as stack:
         servers = _start_servers(stack, args, model_dir)
         clients = {label: Client(url) for label, url, _ in servers}
@@ -80,13 +83,36 @@ def cmd_run(args) -> int:
                 with PeakSampler(pid) as sampler:
                     result = run_queries(clients[label], measured, concurrency=concurrency,
                                          max_queries=args.queries, max_seconds=args.max_seconds)
-                rows.append(report.Row(label, result, sampler.peak))
+                rows.append(report.Row(label, result, sampler.peak,
+                                       bounds.get(precision_of(label))))
                 print(report.format_row(rows[-1]), flush=True)
     print()
     print(report.table(rows))
     print(report.ratios(rows))
+    bounds = measure_bounds(model_dir, corpus)  # again after the load: the machine may drift
     print(report.load_line())
     return 1 if any(row.result.errors for row in rows) else 0
+
+
+def measure_bounds(model_dir: Path, corpus) -> dict[str, float]:
+    """The machine's pairs/s bound per precision, measured now and printed."""
+    import json
+
+    from bench import bound
+
+    shape = bound.Shape.of(json.loads((model_dir / "config.json").read_text()),
+                           bound.mean_tokens(model_dir, corpus))
+    bounds = bound.measure(shape)
+    for line in bounds.values():
+        print(line.line(), flush=True)
+    return {precision: b.pairs_per_second for precision, b in bounds.items()}
+
+
+def precision_of(label: str) -> str:
+    """ours:ENGINE -> what that engine computes in here; any other server: fp32."""
+    from bench.bound import engine_precision
+
+    return engine_precision(label.split(":", 1)[1]) if label.startswith("ours:") else "fp32"
 
 
 def cmd_soak(args) -> int:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import difflib
+import json
 import os
 import shutil
 import subprocess
@@ -24,7 +25,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 # Packages no image needs although the lock has them: triton serves only torch.compile (1 GB).
 NOT_IN_IMAGES = ("triton",)
-IMAGE_EXTRAS = ("torch", "onnx", "openvino", "export")
+# What the images install: each engine's extra (the engine table), and the export tools.
+ENGINE_TABLE = ROOT / "reranker" / "src" / "reranker" / "engine_table.json"
+IMAGE_EXTRAS = (*sorted({row["extra"] for row in
+                         json.loads(ENGINE_TABLE.read_text())["engines"].values()}), "export")
 
 
 def exports(root: Path) -> dict[Path, list[str]]:
