@@ -51,7 +51,8 @@ def test_ports_unique_across_all_nodes(catalog, head, nodes):
             assert env["CLUSTER_JOIN"] == "localhost:7100"
         else:
             assert "CLUSTER_JOIN" not in env and "GRPC_PORT" not in env
-        assert env["RAFT_JOIN"] == ",".join(f"weaviate-{j}:{8300 + 2 * j}" for j in range(nodes))
+        members = max(nodes, catalog.get(head).members)  # non-voters are named too
+        assert env["RAFT_JOIN"] == ",".join(f"weaviate-{j}:{8300 + 2 * j}" for j in range(members))
         assert env["RAFT_BOOTSTRAP_EXPECT"] == str(nodes)
     assert len(dirs) == nodes
 
@@ -60,7 +61,7 @@ def test_node_beyond_the_voters_joins_as_non_voter(catalog):
     plan = catalog.resolve("local-development", data_root=Path("/s"), node=5)
     assert plan.nodes == 3 and plan.port == 8085
     assert "RAFT_BOOTSTRAP_EXPECT" not in plan.env
-    assert plan.env["RAFT_JOIN"] == "weaviate-0:8300,weaviate-1:8302,weaviate-2:8304"
+    assert plan.env["RAFT_JOIN"] == ",".join(f"weaviate-{j}:{8300 + 2 * j}" for j in range(6))
     assert plan.label == "development cluster node 5"
 
 

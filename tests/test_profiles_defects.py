@@ -77,7 +77,9 @@ def test_gcs_cluster_nodes_no_longer_collide(catalog):
         assert len(ports) == 8 and not ports & seen
         seen |= ports
     # one raft cluster: node 0 bootstraps, the others join it
-    assert {p.env["RAFT_JOIN"] for p in plans} == {"weaviate-0:8300"}
+    # every node is named (non-voters after the one voter): non-voters-in-raft-join
+    assert {p.env["RAFT_JOIN"] for p in plans} == {
+        "weaviate-0:8300,weaviate-1:8302,weaviate-2:8304"}
     assert plans[0].env["RAFT_BOOTSTRAP_EXPECT"] == "1"
     assert "RAFT_BOOTSTRAP_EXPECT" not in plans[1].env
     assert [p.env["PROMETHEUS_MONITORING_PORT"] for p in plans] == ["2112", "2113", "2114"]
@@ -105,7 +107,9 @@ def test_fourth_node_is_node_3_with_the_clusters_modules(catalog):
     assert "BACKUP_FILESYSTEM_PATH" in plan.env
     # still what the original meant: a 4th, non-voting node on port 8083 joining the 3 voters
     assert plan.port == 8083 and plan.env["GRPC_PORT"] == "50054"
-    assert plan.env["RAFT_JOIN"] == "weaviate-0:8300,weaviate-1:8302,weaviate-2:8304"
+    # named in RAFT_JOIN after the voters (non-voters-in-raft-join)
+    assert plan.env["RAFT_JOIN"] == ("weaviate-0:8300,weaviate-1:8302,weaviate-2:8304,"
+                                     "weaviate-3:8306")
     assert "RAFT_BOOTSTRAP_EXPECT" not in plan.env
 
 

@@ -41,10 +41,12 @@ def run(capsys, *argv):
     return code, out, err
 
 
-def test_list_shows_all_63_with_descriptions(capsys):
+def test_list_shows_all_63_with_descriptions_and_ours_marked(capsys):
     code, out, _ = run(capsys, "--list")
     lines = out.strip().splitlines()
-    assert code == 0 and len(lines) == 63
+    assert code == 0 and len(lines) == 64  # the original's 63 and our reranker cluster
+    ours = [line for line in lines if "[ours]" in line]
+    assert len(ours) == 1 and ours[0].startswith("local-reranker-cluster ")
     names = [line.split()[0] for line in lines]
     assert "local-reranker-transformers" in names and "local-development" in names
     assert all(len(line.split(None, 1)) == 2 for line in lines)  # every name has a description
@@ -166,7 +168,7 @@ def test_drop_in_script_works_from_any_directory(tmp_path):
     assert "CLUSTER_GOSSIP_BIND_PORT=7100" in result.stdout.splitlines()
     result = subprocess.run([str(ROOT / "tools" / "dev" / "run_dev_server"), "--list"],
                             cwd="/", env=env, capture_output=True, text=True, timeout=60)
-    assert len(result.stdout.strip().splitlines()) == 63
+    assert len(result.stdout.strip().splitlines()) == 64
 
 
 def test_python_m_entry_point(tmp_path):

@@ -12,7 +12,7 @@ from __future__ import annotations
 import difflib
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
 
@@ -83,6 +83,8 @@ class Profile:
     cluster: str | None = None
     node: int | None = None  # node index of a cluster profile
     nodes: int | None = None  # the cluster's default voter count
+    members: int | None = None  # the cluster's default node count (voters + non-voters)
+    ours: bool = False  # a profile of weaviate-dev, not of run_dev_server.sh
     options: Mapping[str, Option] = field(default_factory=dict)
     needs: tuple[Need, ...] = ()
     notes: tuple[str, ...] = ()
@@ -107,7 +109,14 @@ class Resolved:
     needs: tuple[Need, ...]
     notes: tuple[str, ...]
     node: int | None = None
-    nodes: int | None = None
+    nodes: int | None = None  # raft voters of the cluster
+    members: int | None = None  # every node of the cluster, voters first
+
+    @property
+    def home(self) -> Path:
+        """Where the record of what runs lives: the cluster's directory for a cluster node,
+        else the profile's state directory."""
+        return self.state_dir.parent if self.node is not None else self.state_dir
 
     @property
     def ready_url(self) -> str:
@@ -128,12 +137,14 @@ class ClusterPorts:
     raft: int = 8300
 
 
-def cluster_node_env(index: int, nodes: int, base: ClusterPorts, *, metrics: int, pprof: int
-                     ) -> tuple[dict[str, str], dict[str, int]]:
+def cluster_node_env(index: int, nodes: int, base: ClusterPorts, *, metrics: int, pprof: int,
+                     members: int = 0) -> tuple[dict[str, str], dict[str, int]]:
     """The variables and listening ports of cluster node `index` among `nodes` voters.
 
     Node 0 keeps the server defaults for gRPC and raft (as the original did); every other
-    node shifts each port by its index (pairs of ports shift by two).
+    node shifts each port by its index (pairs of ports shift by two). RAFT_JOIN names every
+    member (at least `members`, the voters and this node), voters first: with
+    CLUSTER_IN_LOCALHOST Weaviate finds a peer's raft port only there.
     """
     if index < 0:
         raise UsageError(f"--node must be 0 or more, not {index}")
@@ -155,7 +166,8 @@ def cluster_node_env(index: int, nodes: int, base: ClusterPorts, *, metrics: int
         "CLUSTER_IN_LOCALHOST": "true",
         "CLUSTER_GOSSIP_BIND_PORT": str(gossip),
         "CLUSTER_DATA_BIND_PORT": str(gossip + 1),
-        "RAFT_JOIN": ",".join(f"weaviate-{j}:{base.raft + 2 * j}" for j in range(nodes)),
+        "RAFT_JOIN": ",".join(f"weaviate-{j}:{base.raft + 2 * j}"
+                              for j in range(max(nodes, members, index + 1))),
     }
     if index > 0:
         env.update({
@@ -201,6 +213,31 @@ def check_cluster_ports(nodes_ports: Iterable[Mapping[str, int]]) -> None:
             owner[port] = who
 
 
+def drop_vectorizer(spec: Mapping, env: dict[str, str], needs: list[Need]) -> str:
+    """Apply profiles.yaml's `vectorizer-none` to env and needs; the note saying what changed."""
+    dropped = [f"{key}={env.pop(key)}" for key in spec["drop-env"] if key in env]
+    if "ENABLE_MODULES" in env:
+        names = env["ENABLE_MODULES"].split(",")
+        gone = [m for m in names if m in spec["drop-modules"]]
+        kept = [m for m in names if m not in gone]
+        if gone and kept:
+            env["ENABLE_MODULES"] = ",".join(kept)
+            dropped.append(f"{', '.join(gone)} from ENABLE_MODULES")
+        elif gone:
+            del env["ENABLE_MODULES"]
+            dropped.append(f"ENABLE_MODULES (it named only {', '.join(gone)})")
+    for need in [n for n in needs if n.what in spec["drop-needs"]]:
+        needs.remove(need)
+        dropped.append(f"the need for {need.what} on localhost:{need.port}")
+    changed = []
+    for key, value in spec["env"].items():
+        if env.get(key) != str(value):
+            changed.append(f"{key} {env.get(key, '(unset)')} -> {value}")
+            env[key] = str(value)
+    parts = ([f"dropped {', '.join(dropped)}"] if dropped else []) + changed
+    return "--vectorizer none: " + ("; ".join(parts) if parts else "nothing to drop")
+
+
 class ProfileCatalog:
     """All profiles of profiles.yaml, by name, in the file's order.
 
@@ -221,6 +258,7 @@ class ProfileCatalog:
         self.default_port = int(server.get("port", 8080))
         self.default_timeout = server.get("timeout", "600s")
         self.groups = {name: self._strings(env) for name, env in data["groups"].items()}
+        self.without_vectorizer = data["vectorizer-none"]
         self.profiles: dict[str, Profile] = {}
         for name, spec in data["profiles"].items():
             self._add(self._profile(name, spec, kind="server"))
@@ -230,6 +268,9 @@ class ProfileCatalog:
                     name, spec, kind="cluster", cluster=cluster, node=index,
                     description=f"{spec['description']} - node {index}",
                     fixes=spec.get("fixes", {}).get(name, ())))
+                self.profiles[name] = replace(
+                    self.profiles[name], ours=bool(spec.get("ours")),
+                    members=max(len(spec["profiles"]), int(spec["nodes"])))
         for name, spec in data["helpers"].items():
             self._add(Profile(
                 name=name, description=spec["description"], kind="helper",
@@ -322,6 +363,23 @@ class ProfileCatalog:
     def names(self) -> list[str]:
         return list(self.profiles)
 
+    def cluster_heads(self) -> list[str]:
+        """Node 0 of each cluster: the names `run --all-nodes` is usually given."""
+        return [p.name for p in self.profiles.values() if p.kind == "cluster" and p.node == 0]
+
+    def members(self, name: str, nodes: int | None = None) -> tuple[int, int]:
+        """(voters, nodes) of the cluster of profile `name`: its voters (or `nodes`) and every
+        node it lists, more when the voters are more. Anything else: a UsageError that lists
+        the cluster profiles."""
+        heads = ", ".join(self.cluster_heads())
+        if name not in self.profiles:
+            raise UsageError(f"unknown profile {name!r}; cluster profiles: {heads}")
+        profile = self.profiles[name]
+        if profile.kind != "cluster":
+            raise UsageError(f"{name} is not a cluster profile; cluster profiles: {heads}")
+        voters = profile.nodes if nodes is None else nodes
+        return voters, max(voters, profile.members)
+
     def get(self, name: str) -> Profile:
         try:
             return self.profiles[name]
@@ -342,6 +400,7 @@ class ProfileCatalog:
         nodes: int | None = None,
         options: Iterable[str] = (),
         relative_to: Path | None = None,
+        vectorizer: str | None = None,
     ) -> Resolved:
         """Resolve profile `name` to a plan.
 
@@ -350,6 +409,7 @@ class ProfileCatalog:
         checkout: the Weaviate source checkout ({checkout}); None leaves such variables out.
         node/nodes: for cluster profiles, the node index and voter count to generate.
         relative_to: where a relative PERSISTENCE_DATA_PATH override is anchored.
+        vectorizer: "none" drops the default vectorizer and contextionary (`vectorizer-none`).
         """
         environ = environ or {}
         profile = self.get(name)
@@ -360,6 +420,10 @@ class ProfileCatalog:
                 raise UsageError(f"profile {name} has no option --{option}")
         if profile.kind != "cluster" and (node is not None or nodes is not None):
             raise UsageError(f"--node/--nodes only apply to cluster profiles, not {name}")
+        if vectorizer not in (None, "none"):
+            raise UsageError(f"--vectorizer: only 'none' is supported, not {vectorizer!r}")
+        if vectorizer and "contextionary" in options:
+            raise UsageError("--contextionary and --vectorizer none contradict each other")
 
         env = {key: (environ.get(key) or default) for key, default in self.overridable.items()}
         env.update(self.fixed)
@@ -367,18 +431,20 @@ class ProfileCatalog:
         port = profile.port
         ports: dict[str, int] = {"http": port}
         label = name
+        members = None
         state_dir = Path(data_root) / name
         if profile.kind == "cluster":
             index = profile.node if node is None else node
             count = profile.nodes if nodes is None else nodes
             metrics = int(env["PROMETHEUS_MONITORING_PORT"])
             pprof = int(env["GO_PROFILING_PORT"])
+            members = max(count, profile.members, index + 1)
             all_ports = [cluster_node_env(i, count, self.cluster_ports, metrics=metrics,
                                           pprof=pprof)[1]
-                         for i in range(max(count, index + 1))]
+                         for i in range(members)]
             check_cluster_ports(all_ports)
             node_env, ports = cluster_node_env(index, count, self.cluster_ports,
-                                               metrics=metrics, pprof=pprof)
+                                               metrics=metrics, pprof=pprof, members=members)
             env.update(node_env)
             port = ports["http"]
             node, nodes = index, count
@@ -392,6 +458,9 @@ class ProfileCatalog:
         for option in options:
             env.update(profile.options[option].env)
             needs.extend(profile.options[option].needs)
+        notes = list(profile.notes)
+        if vectorizer:
+            notes.append(drop_vectorizer(self.without_vectorizer, env, needs))
 
         override = environ.get("PERSISTENCE_DATA_PATH")
         if override:
@@ -402,7 +471,6 @@ class ProfileCatalog:
             data_dir = state_dir / "data"
         env["PERSISTENCE_DATA_PATH"] = str(data_dir)
 
-        notes = list(profile.notes)
         for key, value in list(env.items()):
             if BACKUPS in value:
                 env[key] = value.replace(BACKUPS, str(state_dir / "backups"))
@@ -424,5 +492,5 @@ class ProfileCatalog:
             profile=name, label=label, env=dict(sorted(env.items())),
             server_args=tuple(server_args), port=port, ports=ports, state_dir=state_dir,
             data_dir=data_dir, runner=profile.runner, needs=tuple(needs), notes=tuple(notes),
-            node=node, nodes=nodes,
+            node=node, nodes=nodes, members=members,
         )
