@@ -127,7 +127,7 @@ def run_foreground(
         sent = escalation[len(received)] if len(received) < len(escalation) else signal.SIGKILL
         received.append(signum)
         log.debug("got signal %s; sending %s to process group %s", signum, sent, proc.pid)
-        _signal_group(proc.pid, sent)
+        signal_group(proc.pid, sent)
 
     handled = (signal.SIGINT, signal.SIGTERM)
     previous = {sig: signal.signal(sig, relay) for sig in handled}
@@ -151,15 +151,16 @@ def stop_group(proc: subprocess.Popen, timeout: float = 30.0) -> None:
     Nothing when it has exited already."""
     if proc.poll() is not None:
         return
-    _signal_group(proc.pid, signal.SIGTERM)
+    signal_group(proc.pid, signal.SIGTERM)
     try:
         proc.wait(timeout=timeout)
     except subprocess.TimeoutExpired:
-        _signal_group(proc.pid, signal.SIGKILL)
+        signal_group(proc.pid, signal.SIGKILL)
         proc.wait()
 
 
-def _signal_group(pgid: int, sig: int) -> bool:
+def signal_group(pgid: int, sig: int) -> bool:
+    """Send sig to process group pgid; False when no such group (or not ours to signal)."""
     try:
         os.killpg(pgid, sig)
         return True
@@ -170,10 +171,10 @@ def _signal_group(pgid: int, sig: int) -> bool:
 def _drain_group(pgid: int, timeout: float) -> None:
     """Wait until no process of group pgid is left; SIGKILL the rest after timeout."""
     deadline = time.monotonic() + timeout
-    while _signal_group(pgid, 0):
+    while signal_group(pgid, 0):
         if time.monotonic() >= deadline:
             log.warning("processes of group %s still running after %ss; killing them",
                         pgid, timeout)
-            _signal_group(pgid, signal.SIGKILL)
+            signal_group(pgid, signal.SIGKILL)
             return
         time.sleep(0.1)
