@@ -95,6 +95,26 @@ def test_containers_and_the_ports_they_hold(monkeypatch):
         8443: "Docker container other (compose project x)"}
 
 
+def test_remove_container_forces_and_tells_whether_there_was_one(monkeypatch):
+    removed = []
+
+    class Found:
+        def remove(self, force):
+            removed.append(force)
+
+    class Containers:
+        def get(self, name):
+            if name != "weaviate-dev-run-node-0":
+                raise docker_engine.docker.errors.NotFound("no such container")
+            return Found()
+
+    monkeypatch.setattr(docker_engine, "_client",
+                        type("Client", (), {"containers": Containers()})())
+    assert docker_engine.remove_container("weaviate-dev-run-node-0") is True
+    assert docker_engine.remove_container("other") is False
+    assert removed == [True]
+
+
 class _FakeApi:
     def __init__(self, chunks):
         self.chunks = chunks

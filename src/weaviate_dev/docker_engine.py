@@ -195,6 +195,15 @@ def _state(container) -> ContainerState:
     )
 
 
+def remove_container(name: str) -> bool:
+    """Remove container `name`, running or not; False when there is none."""
+    try:
+        client().containers.get(name).remove(force=True)
+    except docker.errors.NotFound:
+        return False
+    return True
+
+
 def project_containers(project: str) -> list[ContainerState]:
     """All containers (running or not) of a compose project, by the label compose sets."""
     found = client().containers.list(
