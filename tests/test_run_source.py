@@ -147,3 +147,21 @@ def test_commands_for_each_source(tmp_path):
         "dlv", "exec", "/opt/weaviate-server", "--")
     with pytest.raises(UsageError, match="dlv"):
         weaviate_source.command(image, debug)
+
+
+def test_build_info_of_a_tree_without_its_own_git_is_unknown(tmp_path):
+    """A module copy has no .git; placed inside another repository it must not take that
+    repository's branch and revision."""
+    import subprocess
+
+    outer = tmp_path / "outer"
+    outer.mkdir()
+    subprocess.run(["git", "init", "-q", "-b", "trunk", str(outer)], check=True)
+    subprocess.run(["git", "-C", str(outer), "-c", "user.email=a@b", "-c", "user.name=a",
+                    "commit", "-q", "--allow-empty", "-m", "x"], check=True)
+    copy = make_checkout(outer / "weaviate-copy")
+    for tree, branch in ((copy, "unknown"), (outer, "trunk")):
+        flags = weaviate_source.build_ldflags(tree)
+        assert f"usecases/build.Branch={branch} " in flags, flags
+    lone = make_checkout(tmp_path / "lone")
+    assert "Revision=unknown" in weaviate_source.build_ldflags(lone)

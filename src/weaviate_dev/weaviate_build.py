@@ -1,22 +1,27 @@
 """The weaviate-server binary, built from Weaviate's Go module at a pinned version.
 
-`go install github.com/weaviate/weaviate/cmd/weaviate-server@vX.Y.Z` into a per-version
-folder of the user's cache. Go's own module and build caches make a second build quick;
-an existing binary is not rebuilt.
+`go mod download -json github.com/weaviate/weaviate@vX.Y.Z` names the module's directory in
+Go's (read-only) module cache; a writable copy of it goes to a per-version folder of the
+user's cache (`.../weaviate-X.Y.Z/src`, a Weaviate source tree without .git), and
+`go build ./cmd/weaviate-server` there makes the binary. `weaviate-dev run --weaviate-src`
+on that same copy then finds every package in Go's build cache and only links (Go keys the
+cache of a main module's packages by their directory). An existing binary is not rebuilt.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
+import time
 from pathlib import Path
 
-from weaviate_dev import process
+from weaviate_dev import process, weaviate_source
 from weaviate_dev.errors import DevError
 from weaviate_dev.progress import say
 from weaviate_dev.settings import Settings
 
-MODULE = "github.com/weaviate/weaviate/cmd/weaviate-server"
+MODULE = "github.com/weaviate/weaviate"
 
 
 def binary_dir(settings: Settings) -> Path:
@@ -28,23 +33,73 @@ def binary_path(settings: Settings) -> Path:
     return settings.weaviate_bin or binary_dir(settings) / "weaviate-server"
 
 
+def source_dir(settings: Settings) -> Path:
+    """The writable copy of the pinned Weaviate module source (a --weaviate-src tree)."""
+    return binary_dir(settings) / "src"
+
+
+def go() -> str:
+    found = shutil.which("go")
+    if not found:
+        raise DevError("Go is needed to build Weaviate from its module; install Go >= 1.24 "
+                       "or set WEAVIATE_DEV_WEAVIATE_BIN to a weaviate-server binary")
+    return found
+
+
+def ensure_source(settings: Settings) -> Path:
+    """The pinned module's source as a writable tree, copied from Go's module cache once."""
+    target = source_dir(settings)
+    if weaviate_source.is_checkout(target):
+        return target
+    target.parent.mkdir(parents=True, exist_ok=True)
+    module = f"{MODULE}@v{settings.weaviate_version}"
+    say(f"downloading the Go module {module}")
+    # cwd outside any module, so that the download is not resolved against one
+    out = process.run([go(), "mod", "download", "-json", module], capture=True,
+                      cwd=target.parent).stdout
+    try:  # stderr is merged into the output: the JSON object is what is between the braces
+        info = json.loads(out[out.index("{"):out.rindex("}") + 1])
+    except ValueError:
+        raise DevError(f"go mod download -json {module} printed no module: {out[-500:]}") from None
+    if info.get("Error") or not info.get("Dir"):
+        raise DevError(f"go mod download {module}: {info.get('Error') or 'no Dir'}")
+    partial = target.with_name(target.name + ".partial")
+    shutil.rmtree(partial, ignore_errors=True)
+    shutil.copytree(info["Dir"], partial, symlinks=True)
+    for root, dirs, files in os.walk(partial):  # the module cache is read-only
+        for name in [*dirs, *files]:
+            path = os.path.join(root, name)
+            if not os.path.islink(path):
+                os.chmod(path, os.stat(path).st_mode | 0o200)
+    os.chmod(partial, os.stat(partial).st_mode | 0o200)
+    partial.rename(target)
+    say(f"Weaviate {settings.weaviate_version} source in {target}")
+    return target
+
+
+def go_build(checkout: Path, output: Path) -> float:
+    """`go build` the server of a checkout into output, with the original's build-info
+    -ldflags; seconds taken."""
+    started = time.monotonic()
+    output.parent.mkdir(parents=True, exist_ok=True)
+    process.run([go(), "build", "-ldflags", weaviate_source.build_ldflags(checkout),
+                 "-o", str(output), weaviate_source.SERVER_PACKAGE], cwd=checkout)
+    if not output.is_file():
+        raise DevError(f"go build finished but {output} is missing")
+    return time.monotonic() - started
+
+
 def ensure_binary(settings: Settings) -> Path:
-    """Return a weaviate-server binary, building it with `go install` when missing."""
+    """Return a weaviate-server binary, building it from the module's source when missing."""
     path = binary_path(settings)
     if path.is_file():
         return path
     if settings.weaviate_bin:
         raise DevError(f"WEAVIATE_DEV_WEAVIATE_BIN={path} does not exist")
-    go = shutil.which("go")
-    if not go:
-        raise DevError("Go is needed to build Weaviate from its module; install Go >= 1.24 "
-                       "or set WEAVIATE_DEV_WEAVIATE_BIN to a weaviate-server binary")
-    target = binary_dir(settings)
-    target.mkdir(parents=True, exist_ok=True)
-    say(f"building Weaviate {settings.weaviate_version} from its Go module "
-        f"(about 5 minutes the first time) into {target}")
-    env = dict(os.environ, GOBIN=str(target))
-    process.run([go, "install", f"{MODULE}@v{settings.weaviate_version}"], env=env)
-    if not path.is_file():
-        raise DevError(f"go install finished but {path} is missing")
+    go()
+    source = ensure_source(settings)
+    say(f"building Weaviate {settings.weaviate_version} in {source} (about 5 minutes the "
+        "first time)")
+    took = go_build(source, path)
+    say(f"built {path} in {took:.0f}s")
     return path

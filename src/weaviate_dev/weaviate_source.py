@@ -54,6 +54,7 @@ class Command:
     argv: tuple[str, ...]
     cwd: Path | None
     env: Mapping[str, str]  # the profile's variables (added to the caller's environment)
+    container: str | None = None  # the `docker run --name` of an image
 
     def shell_line(self) -> str:
         return process.format_argv(self.argv)
@@ -141,7 +142,16 @@ def build_ldflags(
 ) -> str:
     """The original's build-info -ldflags: branch, short revision, user@host, UTC date."""
     def run_git(args: list[str]) -> str:
-        result = process.run(["git", "-C", str(checkout), *args], capture=True, check=False)
+        # "unknown" without git, and for a tree that is not a repository's root (a module
+        # copy has no .git; inside another repository git would name that one's revision)
+        try:
+            top = process.run(["git", "-C", str(checkout), "rev-parse", "--show-toplevel"],
+                              capture=True, check=False)
+            if top.returncode or Path(top.stdout.strip()).resolve() != checkout.resolve():
+                return "unknown"
+            result = process.run(["git", "-C", str(checkout), *args], capture=True, check=False)
+        except DevError:
+            return "unknown"
         return result.stdout.strip() if result.returncode == 0 else "unknown"
 
     git = git or run_git
@@ -190,4 +200,4 @@ def command(
     for key, value in plan.env.items():
         argv += ["-e", f"{key}={value}"]
     argv += [source.image, *args]
-    return Command(tuple(argv), None, {})
+    return Command(tuple(argv), None, {}, container=name)
