@@ -4,6 +4,7 @@ ready line, preflight."""
 from __future__ import annotations
 
 import json
+import os
 import socket
 import sys
 import textwrap
@@ -88,14 +89,15 @@ def test_preflight_refuses_a_taken_port(tmp_path):
         blocker.bind(("127.0.0.1", port))
         blocker.listen(1)
         plan = catalog.resolve("local-development", data_root=tmp_path, node=node)
-        with pytest.raises(DevError, match=f"port {port} \\(http\\).*not free"):
+        with pytest.raises(DevError, match=f"127.0.0.1:{port} \\(for http\\) is taken.*"
+                                          f"held by process {os.getpid()} "):
             run_command.preflight(plan)
 
 
 def test_preflight_warns_about_a_missing_service(tmp_path, capsys, monkeypatch):
     catalog = ProfileCatalog.load()
     plan = catalog.resolve("local-reranker-transformers", data_root=tmp_path)
-    monkeypatch.setattr("weaviate_dev.waiting.tcp_probe",
+    monkeypatch.setattr("weaviate_dev.cluster.tcp_probe",
                         lambda host, port, timeout: lambda: "connection refused")
     monkeypatch.setattr("weaviate_dev.ports.port_is_free", lambda address, port: (True, ""))
     run_command.preflight(plan)

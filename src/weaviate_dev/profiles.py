@@ -83,7 +83,7 @@ class Profile:
     cluster: str | None = None
     node: int | None = None  # node index of a cluster profile
     nodes: int | None = None  # the cluster's default voter count
-    members: int | None = None  # the cluster's default node count (voters + non-voters)
+    members: int | None = None  # the nodes the cluster lists (more when its voters are more)
     ours: bool = False  # a profile of weaviate-dev, not of run_dev_server.sh
     options: Mapping[str, Option] = field(default_factory=dict)
     needs: tuple[Need, ...] = ()
@@ -270,7 +270,7 @@ class ProfileCatalog:
                     fixes=spec.get("fixes", {}).get(name, ())))
                 self.profiles[name] = replace(
                     self.profiles[name], ours=bool(spec.get("ours")),
-                    members=max(len(spec["profiles"]), int(spec["nodes"])))
+                    members=len(spec["profiles"]))
         for name, spec in data["helpers"].items():
             self._add(Profile(
                 name=name, description=spec["description"], kind="helper",
@@ -448,8 +448,10 @@ class ProfileCatalog:
             env.update(node_env)
             port = ports["http"]
             node, nodes = index, count
-            if index != profile.node:
-                label = f"{profile.cluster} cluster node {index}"
+            if index != profile.node:  # the name the cluster lists for it, if any
+                label = next((p.name for p in self.profiles.values()
+                              if p.cluster == profile.cluster and p.node == index),
+                             f"{profile.cluster} cluster node {index}")
             state_dir = Path(data_root) / f"{profile.cluster}-cluster" / f"weaviate-{index}"
         else:
             ports.update(single_node_ports(env, self.cluster_ports))

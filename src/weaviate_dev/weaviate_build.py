@@ -16,12 +16,13 @@ import shutil
 import time
 from pathlib import Path
 
-from weaviate_dev import process, weaviate_source
+from weaviate_dev import process
 from weaviate_dev.errors import DevError
 from weaviate_dev.progress import say
 from weaviate_dev.settings import Settings
 
 MODULE = "github.com/weaviate/weaviate"
+SERVER_PACKAGE = "./cmd/weaviate-server"
 
 
 def binary_dir(settings: Settings) -> Path:
@@ -49,7 +50,7 @@ def go() -> str:
 def ensure_source(settings: Settings) -> Path:
     """The pinned module's source as a writable tree, copied from Go's module cache once."""
     target = source_dir(settings)
-    if weaviate_source.is_checkout(target):
+    if target.is_dir():  # complete: the copy is renamed into place only when done
         return target
     target.parent.mkdir(parents=True, exist_ok=True)
     module = f"{MODULE}@v{settings.weaviate_version}"
@@ -77,13 +78,13 @@ def ensure_source(settings: Settings) -> Path:
     return target
 
 
-def go_build(checkout: Path, output: Path) -> float:
-    """`go build` the server of a checkout into output, with the original's build-info
-    -ldflags; seconds taken."""
+def go_build(checkout: Path, output: Path, *, ldflags: str = "") -> float:
+    """`go build` the server of a checkout into output (with -ldflags, e.g. the original's
+    build info: weaviate_source.build_ldflags); seconds taken."""
     started = time.monotonic()
     output.parent.mkdir(parents=True, exist_ok=True)
-    process.run([go(), "build", "-ldflags", weaviate_source.build_ldflags(checkout),
-                 "-o", str(output), weaviate_source.SERVER_PACKAGE], cwd=checkout)
+    process.run([go(), "build", "-ldflags", ldflags, "-o", str(output), SERVER_PACKAGE],
+                cwd=checkout)
     if not output.is_file():
         raise DevError(f"go build finished but {output} is missing")
     return time.monotonic() - started

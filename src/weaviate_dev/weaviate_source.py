@@ -23,13 +23,12 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-from weaviate_dev import process
+from weaviate_dev import process, weaviate_build
 from weaviate_dev.errors import DevError, UsageError
 from weaviate_dev.profiles import Resolved
 from weaviate_dev.settings import Settings
 
 MODULE_LINE = "module github.com/weaviate/weaviate"
-SERVER_PACKAGE = "./cmd/weaviate-server"
 BUILD_PREFIX = "github.com/weaviate/weaviate/usecases/build"
 
 
@@ -116,8 +115,6 @@ def locate(
         if not settings.weaviate_bin.is_file():
             raise DevError(f"WEAVIATE_DEV_WEAVIATE_BIN={settings.weaviate_bin} does not exist")
         return WeaviateSource("binary", settings.weaviate_bin, why="WEAVIATE_DEV_WEAVIATE_BIN")
-    from weaviate_dev import weaviate_build  # the binary `weaviate-dev setup` builds
-
     candidates = [(weaviate_build.binary_path(settings), "built by weaviate-dev setup"),
                   ((home or Path.home()) / "go" / "bin" / "weaviate-server", "~/go/bin")]
     on_path = which("weaviate-server")
@@ -177,9 +174,10 @@ def command(
     args = list(plan.server_args)
     if source.kind == "source":
         if plan.runner == "dlv":
-            argv = ["dlv", "debug", SERVER_PACKAGE, "--", *args]
+            argv = ["dlv", "debug", weaviate_build.SERVER_PACKAGE, "--", *args]
         else:
-            argv = ["go", "run", "-ldflags", ldflags(source.path), SERVER_PACKAGE, *args]
+            argv = ["go", "run", "-ldflags", ldflags(source.path),
+                    weaviate_build.SERVER_PACKAGE, *args]
         return Command(tuple(argv), source.path, plan.env)
     if source.kind == "binary":
         if plan.runner == "dlv":

@@ -1,12 +1,17 @@
-"""`weaviate-dev down`: stop and remove the containers and network of the compose project
-(with orphans). Local state in the workspace is left alone; `restart` deletes it."""
+"""`weaviate-dev down`: stop every Weaviate that `weaviate-dev run` started (a whole cluster
+or single nodes, from any terminal: recorded under the data directory, running.py), then stop
+and remove the containers and network of the compose project (with orphans). Local state is
+left alone; `restart` deletes the workspace's."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import os
+
 from weaviate_dev import compose as compose_mod
-from weaviate_dev import docker_engine, state
+from weaviate_dev import docker_engine, running, state
+from weaviate_dev.progress import say
 from weaviate_dev.settings import Settings
 
 
@@ -34,11 +39,22 @@ def register(subparsers) -> None:
         "down", help="stop and remove the dev services (local state is kept)",
         description=__doc__, allow_abbrev=False)
     add_project_options(parser)
+    parser.add_argument("--data-dir", metavar="DIR",
+                        help="where `weaviate-dev run` keeps its state (as given to run; "
+                             "default $XDG_DATA_HOME/weaviate-dev)")
     parser.set_defaults(handler=handle)
 
 
 def handle(args, settings: Settings) -> int:
+    from weaviate_dev.commands.run import default_data_root
+
     compose = project_compose(args, settings)
-    docker_engine.version()
+    data_root = (Path(args.data_dir).expanduser().resolve() if args.data_dir
+                 else default_data_root(os.environ))
+    for record in running.stop_all(data_root):
+        say(f"stopped {record.label} (http://127.0.0.1:{record.http}, pid {record.pid})")
+    if not docker_engine.answers():
+        say("no Docker engine answers: no compose services to stop")
+        return 0
     compose.run(compose.down_argv())
     return 0

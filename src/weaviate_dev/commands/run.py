@@ -1,9 +1,12 @@
-"""`weaviate-dev run [PROFILE]`: start one Weaviate dev server from a run_dev_server profile.
+"""`weaviate-dev run [PROFILE]`: start one Weaviate dev server from a run_dev_server profile,
+or with `--all-nodes` every node of a cluster profile.
 
 Flow: parse -> resolve the profile (profiles.py) -> pick where Weaviate comes from
 (weaviate_source.py) -> print (--print-env / --dry-run) or preflight, then run in the
 foreground, printing a line when /v1/.well-known/ready answers. Ctrl-C is forwarded to
-Weaviate and its exit code is passed on.
+Weaviate and its exit code is passed on. The process is recorded in its state directory
+(running.py) for `weaviate-dev down`. A whole cluster: cluster.py plans it, cluster_run.py
+runs it.
 """
 
 from __future__ import annotations
@@ -14,10 +17,11 @@ import threading
 import time
 from pathlib import Path
 
-from weaviate_dev import process, waiting, weaviate_source
-from weaviate_dev.errors import DevError, WaitTimeout
+from weaviate_dev import cluster, groups, process, waiting, weaviate_source
+from weaviate_dev.errors import DevError, UsageError, WaitTimeout
 from weaviate_dev.progress import say
 from weaviate_dev.profiles import ProfileCatalog, Profile, Resolved
+from weaviate_dev.running import Record, RunFile
 
 DEFAULT_PROFILE = "local-development"
 # Seconds to wait for /v1/.well-known/ready: `go run` compiles first (minutes when cold).
@@ -43,6 +47,13 @@ def register(subparsers) -> None:
     parser.add_argument("--nodes", type=int, metavar="N",
                         help="cluster profiles: number of raft voters (default: the "
                              "cluster's, 3 for most); nodes >= N join as non-voters")
+    parser.add_argument("--all-nodes", action="store_true",
+                        help="cluster profiles: start every node of the cluster (those it "
+                             "lists, or N with --nodes N), wait until raft has every voter; "
+                             "Ctrl-C or `weaviate-dev down` stops them all")
+    parser.add_argument("--vectorizer", choices=["none"],
+                        help="none: no default vectorizer and no text2vec-contextionary "
+                             "(any profile; the note says what was dropped)")
     parser.add_argument("--contextionary", action="store_true",
                         help="local-reranker-transformers: also enable text2vec-contextionary "
                              "(the original profile)")
@@ -94,6 +105,10 @@ def handle(args, settings) -> int:
     if args.list:
         print(list_profiles(catalog))
         return 0
+    if args.all_nodes:
+        if args.node is not None:
+            raise UsageError("--all-nodes starts every node; leave out --node")
+        catalog.members(args.profile, args.nodes)  # anything but a cluster profile: listed
     profile = catalog.get(args.profile)
     if profile.kind == "helper":
         print(helper_message(profile), file=sys.stderr)
@@ -110,11 +125,12 @@ def handle(args, settings) -> int:
     checkout = source.path if source and source.kind == "source" else None
     data_root = (Path(args.data_dir).expanduser().resolve() if args.data_dir
                  else default_data_root(environ))
-    plan = catalog.resolve(
-        args.profile, data_root=data_root, environ=environ, checkout=checkout,
-        node=args.node, nodes=args.nodes,
-        options=["contextionary"] if args.contextionary else [],
-        relative_to=checkout or Path.cwd())
+    given = dict(data_root=data_root, environ=environ, checkout=checkout,
+                 options=["contextionary"] if args.contextionary else [],
+                 relative_to=checkout or Path.cwd(), vectorizer=args.vectorizer)
+    if args.all_nodes:
+        return run_cluster(args, settings, catalog, source, given)
+    plan = catalog.resolve(args.profile, node=args.node, nodes=args.nodes, **given)
     for note in plan.notes:
         say(f"note: {note}")
     if args.print_env:
@@ -143,19 +159,58 @@ def default_image(settings, source):
     return replace(source, image=tag)
 
 
+def run_cluster(args, settings, catalog: ProfileCatalog, source, given: dict) -> int:
+    """`--all-nodes`: plan every node, print or check, build once from a source tree, run."""
+    from weaviate_dev import weaviate_build
+    from weaviate_dev.cluster_run import ClusterRun
+
+    plans = cluster.plans(catalog, args.profile, nodes=args.nodes, **given)
+    for note in dict.fromkeys(note for plan in plans for note in plan.notes):
+        say(f"note: {note}")
+    if args.print_env:
+        for plan in plans:
+            print(f"# node {plan.node} ({plan.label})")
+            print("\n".join(plan.env_lines()))
+        return 0
+    if source.kind == "image" and not args.image and not args.dry_run:
+        source = default_image(settings, source)
+    whole = cluster.assemble(catalog, args.profile, plans, source)
+    if args.dry_run:
+        if source.kind == "source":
+            print(cluster.build_line(source.path, whole.home))
+        print("\n".join(cluster.dry_run_lines(whole)))
+        return 0
+    cluster.preflight(plans, whole.describe())
+    if source.kind == "source":
+        say(f"compiling Weaviate in {source.path} once for every node (go build)")
+        took = weaviate_build.go_build(source.path, cluster.built_binary(whole.home),
+                                       ldflags=weaviate_source.build_ldflags(source.path))
+        say(f"compiled in {took:.0f}s")
+    timeout = args.ready_timeout or READY_TIMEOUT["image" if source.kind == "image" else "binary"]
+    return ClusterRun(whole, given["environ"], ready_timeout=timeout,
+                      restart_hint=lambda node: restart_line(args, node, given["data_root"]))()
+
+
+def restart_line(args, node: cluster.Node, data_root: Path) -> str:
+    """The command that starts one node of a running cluster again, with its data."""
+    argv = ["weaviate-dev", "run", args.profile, "--node", str(node.index),
+            "--nodes", str(node.plan.nodes)]
+    if args.vectorizer:
+        argv += ["--vectorizer", args.vectorizer]
+    if args.contextionary:
+        argv.append("--contextionary")
+    if args.weaviate_src:
+        argv += ["--weaviate-src", str(Path(args.weaviate_src).expanduser().resolve())]
+    elif args.weaviate_bin:
+        argv += ["--weaviate-bin", str(Path(args.weaviate_bin).expanduser().resolve())]
+    elif args.image is not None:
+        argv.append(f"--image={args.image}" if args.image else "--image")
+    return process.format_argv([*argv, "--data-dir", str(data_root)])
+
+
 def preflight(plan: Resolved) -> None:
     """Fail early when our ports are taken; warn about services the profile needs."""
-    from weaviate_dev.ports import port_is_free
-    from weaviate_dev.waiting import tcp_probe
-
-    for purpose, port in plan.ports.items():
-        free, reason = port_is_free("127.0.0.1", port)
-        if not free:
-            raise DevError(f"port {port} ({purpose}) for {plan.label} is not free: {reason}; "
-                           "is another Weaviate running?")
-    for need in plan.needs:
-        if tcp_probe("127.0.0.1", need.port, timeout=0.5)() is not None:  # one try, no wait
-            say(f"warning: nothing answers on localhost:{need.port}: {need.describe()}")
+    cluster.preflight([plan], plan.label)
 
 
 def start(plan: Resolved, source, command, ready_timeout, environ) -> int:
@@ -169,9 +224,20 @@ def start(plan: Resolved, source, command, ready_timeout, environ) -> int:
     timeout = ready_timeout or READY_TIMEOUT[source.kind]
     env = {**environ, **command.env}
     watchers: list[threading.Thread] = []
-    code = process.run_foreground(
-        command.argv, cwd=command.cwd, env=env,
-        on_start=lambda proc: watchers.append(watch_ready(proc, plan, timeout)))
+    state = RunFile(plan.home)
+    me = groups.Member(os.getpid(), groups.start_time(os.getpid()))
+
+    def started(proc) -> None:  # recorded for `weaviate-dev down` and a running cluster
+        state.add(Record.of(plan.label, groups.Member.of(proc), owner=me, http=plan.port,
+                            grpc=plan.ports.get("grpc", 50051), index=plan.node,
+                            container=command.container))
+        watchers.append(watch_ready(proc, plan, timeout))
+
+    try:
+        code = process.run_foreground(command.argv, cwd=command.cwd, env=env,
+                                      on_start=started)
+    finally:
+        state.forget_dead()
     for watcher in watchers:  # let its last line out before ours
         watcher.join(timeout=2)
     return code
