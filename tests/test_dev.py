@@ -98,3 +98,19 @@ def test_ctrl_c_in_weaviate_still_stops_the_reranker(monkeypatch, recorded):
 def test_dev_passes_the_workspace_to_restart():
     restart, _ = dev.steps(parse("--workspace", "/w"))
     assert restart == ["restart", "--reranker", "--workspace", "/w"]
+
+
+def test_dev_nodes_is_the_reranker_cluster_with_every_node():
+    restart, run = dev.steps(parse("--nodes", "3", "--data-dir", "/d", "--weaviate-bin", "/b/w"))
+    assert restart == ["restart", "--reranker"]
+    assert run == ["run", "local-reranker-cluster", "--all-nodes", "--nodes", "3",
+                   "--data-dir", "/d", "--weaviate-bin", "/b/w"]
+    _, single = dev.steps(parse("--data-dir", "/d"))
+    assert single == ["run", "local-reranker-transformers", "--data-dir", "/d"]
+
+
+@pytest.mark.parametrize("nodes", ["0", "-2"])
+def test_dev_nodes_must_be_one_or_more(nodes, capsys):
+    with pytest.raises(SystemExit):
+        parse("--nodes", nodes)
+    assert "--nodes: must be 1 or more" in capsys.readouterr().err

@@ -7,6 +7,8 @@ exactly the README's two commands, one after the other: `weaviate-dev restart --
 reranker, healthy) and `weaviate-dev run local-reranker-transformers` (Weaviate in the
 foreground, reranking through it). Ctrl-C stops Weaviate and then the reranker: dev leaves
 nothing running behind it (`--keep-reranker` keeps the reranker for the next run).
+`--nodes N` runs a cluster instead: `run local-reranker-cluster --all-nodes --nodes N`, every
+node reranking through the one reranker.
 """
 
 from __future__ import annotations
@@ -17,7 +19,15 @@ from weaviate_dev import progress
 from weaviate_dev.settings import Settings
 
 PROFILE = "local-reranker-transformers"
+CLUSTER = "local-reranker-cluster"  # ours (profiles.yaml)
 RERANKER = "reranker-transformers"
+
+
+def node_count(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be 1 or more")
+    return value
 
 
 def register(subparsers):
@@ -32,6 +42,10 @@ def register(subparsers):
                         help="where the services' local state lives (passed to restart)")
     parser.add_argument("--dry-run", action="store_true",
                         help="print both plans; start nothing")
+    parser.add_argument("--nodes", type=node_count, metavar="N",
+                        help=f"a cluster of N Weaviate nodes ({CLUSTER} --all-nodes), all "
+                             "reranking through the one reranker")
+    parser.add_argument("--data-dir", metavar="DIR", help="passed to run")
     parser.add_argument("--weaviate-bin", metavar="PATH", help="passed to run")
     parser.add_argument("--image", nargs="?", const="", metavar="TAG",
                         help="run Weaviate from an image (passed to run)")
@@ -41,7 +55,8 @@ def register(subparsers):
 def steps(args) -> list[list[str]]:
     """The two CLI invocations this verb stands for."""
     restart = ["restart", "--reranker"]
-    run = ["run", PROFILE]
+    run = ["run", CLUSTER, "--all-nodes", "--nodes", str(args.nodes)] if args.nodes else \
+        ["run", PROFILE]
     if args.keep_data:
         restart.append("--keep-data")
     if args.workspace:
@@ -49,6 +64,8 @@ def steps(args) -> list[list[str]]:
     if args.dry_run:
         restart.append("--dry-run")
         run.append("--dry-run")
+    if args.data_dir:
+        run += ["--data-dir", args.data_dir]
     if args.weaviate_bin:
         run += ["--weaviate-bin", args.weaviate_bin]
     if args.image is not None:
@@ -97,9 +114,9 @@ def handle(args, settings: Settings) -> int:
             return code
         reranker = load_catalog().service(RERANKER).url(settings.bind_address)
         progress.set_verb("dev")
-        progress.say(f"reranker ready at {reranker}; starting Weaviate ({PROFILE}); "
-                     "Ctrl-C stops both" + ("" if not args.keep_reranker else
-                                              " (the reranker is kept)"))
+        progress.say(f"reranker ready at {reranker}; starting Weaviate ({run[1]}"
+                     + (f", {args.nodes} nodes" if args.nodes else "") + "); Ctrl-C stops "
+                     + ("Weaviate (the reranker is kept)" if args.keep_reranker else "both"))
         return run_step(run, settings)
     finally:
         if not args.keep_reranker:
