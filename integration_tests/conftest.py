@@ -10,16 +10,21 @@ import json
 import math
 import os
 import random
+import signal
 import subprocess
 import sys
+import time
+import uuid
 from pathlib import Path
 
 import pytest
 import requests
 
-from weaviate_dev import ports
+from weaviate_dev import docker_engine, ports
 
 DATA = Path(__file__).parent / "data" / "books.jsonl"
+STAGE_TIMEOUT = 600  # e.g. a stage that first builds the base image
+STOP_TIMEOUT = 120
 COLLECTION = "Book"
 VECTOR_DIMENSIONS = 16
 
@@ -98,3 +103,49 @@ def cli_reranker_image(request) -> str:
     for quick local reruns an existing one named by WEAVIATE_DEV_TEST_RERANKER_IMAGE."""
     return (os.environ.get("WEAVIATE_DEV_TEST_RERANKER_IMAGE")
             or request.getfixturevalue("reranker_image"))
+
+
+class Cli:
+    """`python -m weaviate_dev ARGS` in its own process group, output in a log file."""
+
+    def __init__(self, *args: str, env: dict, cwd: Path) -> None:
+        self.log = cwd / f"cli-{uuid.uuid4().hex[:6]}.log"
+        with self.log.open("w") as out:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "weaviate_dev", *args], env=env, cwd=cwd, stdout=out,
+                stderr=subprocess.STDOUT, start_new_session=True,
+                preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+
+    def output(self) -> str:
+        return self.log.read_text(errors="replace")
+
+    def wait_for(self, text: str, timeout: float = STAGE_TIMEOUT) -> None:
+        started = time.monotonic()
+        while text not in self.output():
+            if self.proc.poll() is not None:
+                pytest.fail(f"exited with {self.proc.returncode} before {text!r}:\n"
+                            + self.output()[-4000:])
+            if time.monotonic() - started > timeout:
+                pytest.fail(f"no {text!r} after {timeout}s:\n" + self.output()[-4000:])
+            time.sleep(0.1)
+
+    def ctrl_c(self) -> int:
+        """SIGINT to the whole group, as a terminal sends it; the exit code."""
+        os.killpg(self.proc.pid, signal.SIGINT)
+        try:
+            return self.proc.wait(timeout=STOP_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            pytest.fail("still running 120 s after Ctrl-C:\n" + self.output()[-4000:])
+
+    def kill(self) -> None:
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait()
+
+
+def leftovers(project: str) -> list[str]:
+    """Containers and networks of a compose project."""
+    client = docker_engine.client()
+    label = {"label": f"com.docker.compose.project={project}"}
+    return ([c.name for c in client.containers.list(all=True, filters=label)]
+            + [n.name for n in client.networks.list(filters=label)])

@@ -9,16 +9,13 @@ then looks at what is left: compose containers and networks, images, listening p
 from __future__ import annotations
 
 import os
-import signal
-import subprocess
-import sys
 import time
 import uuid
 from pathlib import Path
 
 import pytest
 
-from integration_tests.conftest import port_is_free, weaviate_dev_cli
+from integration_tests.conftest import Cli, leftovers, port_is_free, weaviate_dev_cli
 from weaviate_dev import docker_engine, weaviate_source
 from weaviate_dev.errors import DevError
 from weaviate_dev.pytest_plugin import unavailable
@@ -26,56 +23,8 @@ from weaviate_dev.pytest_plugin import unavailable
 pytestmark = pytest.mark.docker
 
 PROJECT = "weaviate-dev-ctrlc-itest"
-STAGE_TIMEOUT = 600  # the build stage may first build the base image
-STOP_TIMEOUT = 120
 LATE_TAG_SECONDS = 30  # a cached rebuild of the image takes ~15 s
 WEAVIATE_PORTS = (8080, 50051, 7946, 8300)
-
-
-class Cli:
-    """`python -m weaviate_dev ARGS` in its own process group, output in a log file."""
-
-    def __init__(self, *args: str, env: dict, cwd: Path) -> None:
-        self.log = cwd / f"cli-{uuid.uuid4().hex[:6]}.log"
-        with self.log.open("w") as out:
-            self.proc = subprocess.Popen(
-                [sys.executable, "-m", "weaviate_dev", *args], env=env, cwd=cwd, stdout=out,
-                stderr=subprocess.STDOUT, start_new_session=True,
-                preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
-
-    def output(self) -> str:
-        return self.log.read_text(errors="replace")
-
-    def wait_for(self, text: str, timeout: float = STAGE_TIMEOUT) -> None:
-        started = time.monotonic()
-        while text not in self.output():
-            if self.proc.poll() is not None:
-                pytest.fail(f"exited with {self.proc.returncode} before {text!r}:\n"
-                            + self.output()[-4000:])
-            if time.monotonic() - started > timeout:
-                pytest.fail(f"no {text!r} after {timeout}s:\n" + self.output()[-4000:])
-            time.sleep(0.1)
-
-    def ctrl_c(self) -> int:
-        """SIGINT to the whole group, as a terminal sends it; the exit code."""
-        os.killpg(self.proc.pid, signal.SIGINT)
-        try:
-            return self.proc.wait(timeout=STOP_TIMEOUT)
-        except subprocess.TimeoutExpired:
-            pytest.fail("still running 120 s after Ctrl-C:\n" + self.output()[-4000:])
-
-    def kill(self) -> None:
-        if self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-            self.proc.wait()
-
-
-def leftovers(project: str) -> list[str]:
-    """Containers and networks of a compose project."""
-    client = docker_engine.client()
-    label = {"label": f"com.docker.compose.project={project}"}
-    return ([c.name for c in client.containers.list(all=True, filters=label)]
-            + [n.name for n in client.networks.list(filters=label)])
 
 
 @pytest.fixture
