@@ -128,11 +128,9 @@ class Cli:
 
 
 @pytest.fixture
-def fake(tmp_path, monkeypatch):
+def fake(tmp_path, executable):
     """A fake weaviate-server, the environment for the CLI, and cleanup of what is left."""
-    binary = tmp_path / "weaviate-server"
-    binary.write_text(FAKE_SERVER.format(python=sys.executable))
-    binary.chmod(0o755)
+    binary = executable(tmp_path / "weaviate-server", FAKE_SERVER.format(python=sys.executable))
     registry = tmp_path / "up"
     registry.mkdir()
     base = free_block()
@@ -255,14 +253,12 @@ FAKE_GO = textwrap.dedent("""\
 """)
 
 
-def test_from_a_source_tree_weaviate_is_compiled_once_for_every_node(fake, tmp_path):
+def test_from_a_source_tree_weaviate_is_compiled_once_for_every_node(fake, tmp_path,
+                                                                    executable):
     checkout = tmp_path / "weaviate"
     (checkout / "cmd" / "weaviate-server").mkdir(parents=True)
     (checkout / "go.mod").write_text("module github.com/weaviate/weaviate\n")
-    bin_dir = tmp_path / "gobin"
-    bin_dir.mkdir()
-    (bin_dir / "go").write_text(FAKE_GO)
-    (bin_dir / "go").chmod(0o755)
+    bin_dir = executable(tmp_path / "gobin" / "go", FAKE_GO).parent
     log = tmp_path / "go.log"
     extra = {"PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}", "FAKE_GO_LOG": str(log),
              "FAKE_SERVER_BIN": str(fake.binary)}

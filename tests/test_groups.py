@@ -33,13 +33,8 @@ def start(*args) -> subprocess.Popen:
 
 
 @pytest.fixture
-def started():
-    procs = []
-    yield procs
-    for proc in procs:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
+def started(spawned):
+    return spawned
 
 
 def test_a_process_is_known_by_pid_and_start_time(started):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import subprocess
 import sys
 import textwrap
@@ -43,13 +42,8 @@ OWNER = textwrap.dedent("""
 
 
 @pytest.fixture
-def procs():
-    started = []
-    yield started
-    for proc in started:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
+def procs(spawned):
+    return spawned
 
 
 def start(procs, code, *args) -> subprocess.Popen:

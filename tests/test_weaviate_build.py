@@ -34,11 +34,8 @@ FAKE_GO = textwrap.dedent("""\
 
 
 @pytest.fixture
-def fake_go(tmp_path, monkeypatch):
-    bin_dir = tmp_path / "bin"
-    bin_dir.mkdir()
-    (bin_dir / "go").write_text(FAKE_GO.format(python=sys.executable))
-    (bin_dir / "go").chmod(0o755)
+def fake_go(tmp_path, monkeypatch, executable):
+    bin_dir = executable(tmp_path / "bin" / "go", FAKE_GO.format(python=sys.executable)).parent
     module = tmp_path / "gomod" / "github.com" / "weaviate" / "weaviate@v1.39.0"
     (module / "cmd" / "weaviate-server").mkdir(parents=True)
     (module / "go.mod").write_text("module github.com/weaviate/weaviate\n\ngo 1.24\n")
