@@ -240,7 +240,7 @@ def test_down_in_another_terminal_stops_the_cluster(fake, tmp_path):
     assert "stopped local-reranker-cluster" in down.stderr
     assert "stopped reranker cluster node 1" in down.stderr
     assert cli.proc.wait(timeout=30) == 0, cli.output()
-    assert "interrupted: stopping 2 node(s)" in cli.output()
+    assert "interrupted (SIGTERM): stopping 2 node(s)" in cli.output()
     assert up(fake.registry) == [] and records(fake.data) == []
 
 

@@ -79,8 +79,8 @@ class ClusterRun:
                 took = self._wait_whole()
                 self._ready(took)
                 return self._watch()
-            except Interrupted:
-                return self._stop("interrupted")
+            except Interrupted as exc:
+                return self._stop(f"interrupted ({exc})")
             except NodeExited as exc:
                 say(str(exc))
                 self._stop("a node exited during start")
@@ -118,7 +118,7 @@ class ClusterRun:
     def _check_interrupt(self) -> None:
         """Interruptible from here on; a signal that came while we were not is honoured now."""
         if self.requests:
-            raise Interrupted("signal")
+            raise Interrupted("a signal during the start")
         self.interruptible = True
 
     # --- start ----------------------------------------------------------------------------
