@@ -21,7 +21,8 @@ FAKE_SERVER = textwrap.dedent("""\
     import http.server, json, os, sys, threading
     port = int(sys.argv[sys.argv.index("--port") + 1])
     with open(os.environ["FAKE_REPORT"], "w") as f:
-        json.dump({{"argv": sys.argv[1:], "cwd": os.getcwd(), "env": dict(os.environ)}}, f)
+        json.dump({{"argv": sys.argv[1:], "cwd": os.getcwd(), "env": dict(os.environ),
+                   "pid": os.getpid()}}, f)
     class Ready(http.server.BaseHTTPRequestHandler):
         def do_GET(self):
             self.send_response(200 if self.path == "/v1/.well-known/ready" else 404)
@@ -102,3 +103,27 @@ def test_preflight_warns_about_a_missing_service(tmp_path, capsys, monkeypatch):
     monkeypatch.setattr("weaviate_dev.ports.port_is_free", lambda address, port: (True, ""))
     run_command.preflight(plan)
     assert "weaviate-dev restart --reranker" in capsys.readouterr().err
+
+
+def test_a_run_is_recorded_for_down_while_it_lasts(fake_server, tmp_path, monkeypatch):
+    """The node records itself in its cluster's running.json (where `down` and a running
+    `--all-nodes` find it) and is forgotten once it has exited."""
+    from weaviate_dev import running
+
+    binary, report = fake_server
+    monkeypatch.setattr(run_command, "preflight", lambda plan: None)
+    added = []
+    original = running.RunFile.add
+    monkeypatch.setattr(running.RunFile, "add",
+                        lambda self, record: added.append((self.home, record))
+                        or original(self, record))
+    node = free_node()
+    main(["run", "local-first-rbac", "--node", str(node), "--nodes", "1",
+          "--weaviate-bin", str(binary), "--data-dir", str(tmp_path / "d")])
+    [(home, record)] = added
+    seen = json.loads(report.read_text())
+    assert home == tmp_path / "d" / "rbac-cluster"
+    assert (record.index, record.http, record.grpc) == (node, 8080 + node, 50051 + node)
+    assert record.owner == os.getpid() and record.pid != os.getpid()
+    assert record.pid == seen["pid"]  # the server itself leads the recorded process group
+    assert running.RunFile(home).records() == []
