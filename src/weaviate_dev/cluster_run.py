@@ -218,6 +218,7 @@ class ClusterRun:
 
     def _stop(self, why: str) -> int:
         """Stop our nodes and adopted ones; 0 when every node we started stopped cleanly."""
+        self.interruptible = False  # from here a Ctrl-C only hurries the stop along
         self.stopped = True
         alive = [m for m in self.members.values() if m.alive()]
         adopted = [r.member() for r in self._adopted()]
