@@ -85,11 +85,18 @@ class BatchingEngine(ABC):
     def _score_pairs(self, pairs: Pairs) -> np.ndarray:
         encoded, lengths = self._tokenize(pairs)
         order = sorted(range(len(pairs)), key=lengths.__getitem__)
+        parts = [order[start : start + self.batch_size]
+                 for start in range(0, len(order), self.batch_size)]
         scores = np.empty(len(pairs), dtype=np.float64)
-        for start in range(0, len(order), self.batch_size):
-            part = order[start : start + self.batch_size]
-            scores[part] = self._forward([encoded[i] for i in part])
+        for part, logits in zip(parts, self._forward_all([[encoded[i] for i in part]
+                                                           for part in parts])):
+            scores[part] = logits
         return self._activation(scores)
+
+    def _forward_all(self, batches: list[list[Any]]) -> list[np.ndarray]:
+        """`_forward` of every micro-batch of a pass, in order; an engine that can keep
+        several in flight (and prepare the next while one runs) does so here."""
+        return [self._forward(batch) for batch in batches]
 
     @abstractmethod
     def _load(self, settings: Settings) -> None:

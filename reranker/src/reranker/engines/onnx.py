@@ -93,7 +93,12 @@ class OnnxFileEngine(BatchingEngine):
         return encodings, [len(e.ids) for e in encodings]
 
     def _forward(self, encodings) -> np.ndarray:
-        width = max(len(e.ids) for e in encodings)
+        return self._run(self._feed(encodings))[:, 0].astype(np.float64)
+
+    def _feed(self, encodings, multiple: int = 1) -> dict[str, np.ndarray]:
+        """The inputs of one micro-batch, padded to its longest pair (rounded up to
+        `multiple`: fewer distinct shapes for a runtime that prepares each one)."""
+        width = -(-max(len(e.ids) for e in encodings) // multiple) * multiple
         shape = (len(encodings), width)
         ids = np.full(shape, self._pad_id, dtype=np.int64)
         mask = np.zeros(shape, dtype=np.int64)
@@ -103,8 +108,7 @@ class OnnxFileEngine(BatchingEngine):
             ids[row, :n] = enc.ids
             mask[row, :n] = 1
             types[row, :n] = enc.type_ids
-        feed = {"input_ids": ids, "attention_mask": mask, "token_type_ids": types}
-        return self._run(feed)[:, 0].astype(np.float64)
+        return {"input_ids": ids, "attention_mask": mask, "token_type_ids": types}
 
 
 class OnnxEngine(OnnxFileEngine):
