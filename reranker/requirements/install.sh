@@ -1,20 +1,23 @@
 #!/bin/sh
 # install.sh FILE...: install locked requirement files into /opt/venv, exactly (--require-hashes
 # --no-deps), compiled to bytecode as pip would (the image runs with PYTHONDONTWRITEBYTECODE:
-# without .pyc files every start would compile torch again). uv does it several times faster
-# than pip (parallel downloads; 26 s instead of 62 s for the torch extra); uv itself comes hash-pinned from uv.txt and is removed again, so
-# no image carries it. Honours PIP_INDEX_URL / PIP_EXTRA_INDEX_URL and the CA bundle
-# (SSL_CERT_FILE) that the Dockerfile's build.env sets.
+# without .pyc files every start would compile the imports again). uv does it several times
+# faster than pip (parallel downloads; 26 s instead of 62 s for the torch extra). uv itself
+# comes hash-pinned from uv.txt through the base image's own pip into a scratch directory, so
+# neither uv nor pip ends up in the venv. Honours PIP_INDEX_URL / PIP_EXTRA_INDEX_URL and the
+# CA bundle (PIP_CERT, SSL_CERT_FILE) that the Dockerfile's build.env sets.
 set -eu
 here=$(dirname "$0")
 venv=/opt/venv
-"$venv/bin/pip" install --quiet --require-hashes --no-deps -r "$here/uv.txt"
+bootstrap=$(mktemp -d)
+python3 -m pip install --quiet --disable-pip-version-check --require-hashes --no-deps \
+    --target "$bootstrap" -r "$here/uv.txt"
 indexes=""
 if [ -n "${PIP_INDEX_URL:-}" ]; then indexes="--index-url $PIP_INDEX_URL"; fi
 if [ -n "${PIP_EXTRA_INDEX_URL:-}" ]; then indexes="$indexes --extra-index-url $PIP_EXTRA_INDEX_URL"; fi
 for file in "$@"; do
     # shellcheck disable=SC2086 # the index options are words
-    UV_NO_CACHE=1 "$venv/bin/uv" pip install --python "$venv/bin/python" --require-hashes \
+    UV_NO_CACHE=1 "$bootstrap/bin/uv" pip install --python "$venv/bin/python" --require-hashes \
         --no-deps --compile-bytecode $indexes -r "$file"
 done
-"$venv/bin/pip" uninstall --quiet --yes uv
+rm -rf "$bootstrap"
