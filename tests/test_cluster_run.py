@@ -244,6 +244,29 @@ def test_down_in_another_terminal_stops_the_cluster(fake, tmp_path):
     assert up(fake.registry) == [] and records(fake.data) == []
 
 
+def test_status_lists_every_node_run_started_until_it_is_stopped(fake, tmp_path):
+    cli = fake("run", "local-reranker-cluster", "--all-nodes", "--nodes", "2")
+    cli.wait_for(READY)
+
+    def status() -> list[dict]:
+        result = subprocess.run(
+            [sys.executable, "-m", "weaviate_dev", "status", "--json", "--data-dir",
+             str(fake.data), "-p", f"weaviate-dev-unit-{os.getpid()}", "--workspace",
+             str(tmp_path)], env=fake.env, capture_output=True, text=True, timeout=60)
+        assert result.returncode == 0, result.stderr
+        return [row for row in json.loads(result.stdout) if row["kind"] == "run"]
+
+    rows = status()
+    by_http = {int(row["ports"][0].split(":")[1].split()[0]): row for row in rows}
+    recorded = {r["http"]: r for r in records(fake.data)}
+    assert sorted(by_http) == sorted(recorded) and len(rows) == 2
+    assert all(row["state"] == "running" and row["ready"] == "yes" for row in rows), rows
+    assert all(row["container"] == f"pid {recorded[port]['pid']}"
+               for port, row in by_http.items())
+    assert cli.ctrl_c() == 0, cli.output()
+    assert status() == []
+
+
 FAKE_GO = textwrap.dedent("""\
     #!/bin/sh
     # `go build -ldflags L -o OUT PKG`: record the call, "compile" the fake server into OUT

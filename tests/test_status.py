@@ -23,13 +23,13 @@ def one_container(monkeypatch, listening):
     state = docker_engine.ContainerState("extra", "weaviate-dev-extra-1", "running", "-",
                                          (f"127.0.0.1:{listening}->80/tcp",), (listening,))
     monkeypatch.setattr(docker_engine, "project_containers", lambda project: [state])
-    monkeypatch.setattr(docker_engine, "version", lambda: "20.10")
+    monkeypatch.setattr(docker_engine, "answers", lambda: True)
     monkeypatch.setattr(docker_engine, "compose_command", lambda: docker_engine.STANDALONE)
     monkeypatch.delenv("WEAVIATE_DEV_BIND_ADDRESS", raising=False)
 
 
 def status(capsys, *argv):
-    assert cli.main(["status", "--json", *argv]) == 0
+    assert cli.main(["status", "--json", "--data-dir", "/nonexistent-weaviate-dev", *argv]) == 0
     return json.loads(capsys.readouterr().out)
 
 
@@ -48,3 +48,11 @@ def test_status_probes_a_service_defined_in_an_override_file(one_container, list
 def test_a_missing_override_file_is_named(one_container, tmp_path, capsys):
     assert cli.main(["status", "--file", str(tmp_path / "nowhere.yml")]) == 1
     assert "nowhere.yml" in capsys.readouterr().err
+
+
+def test_without_an_engine_status_says_so_and_still_lists_runs(monkeypatch, tmp_path, capsys):
+    monkeypatch.setattr(docker_engine, "answers", lambda: False)
+    monkeypatch.setattr(docker_engine, "compose_command", lambda: docker_engine.STANDALONE)
+    assert cli.main(["status", "--data-dir", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "no Docker engine answers" in out and "nothing running" in out

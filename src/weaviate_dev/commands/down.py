@@ -5,9 +5,8 @@ left alone; `restart` deletes the workspace's."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import os
+from pathlib import Path
 
 from weaviate_dev import compose as compose_mod
 from weaviate_dev import docker_engine, running, state
@@ -39,19 +38,27 @@ def register(subparsers) -> None:
         "down", help="stop and remove the dev services (local state is kept)",
         description=__doc__, allow_abbrev=False)
     add_project_options(parser)
-    parser.add_argument("--data-dir", metavar="DIR",
-                        help="where `weaviate-dev run` keeps its state (as given to run; "
-                             "default $XDG_DATA_HOME/weaviate-dev)")
+    add_data_dir_option(parser)
     parser.set_defaults(handler=handle)
 
 
-def handle(args, settings: Settings) -> int:
+def add_data_dir_option(parser) -> None:
+    """--data-dir, as `run` takes it: where the records of what `run` started are found."""
+    parser.add_argument("--data-dir", metavar="DIR",
+                        help="where `weaviate-dev run` keeps its state (as given to run; "
+                             "default $XDG_DATA_HOME/weaviate-dev)")
+
+
+def data_root_of(args) -> Path:
     from weaviate_dev.commands.run import default_data_root
 
+    return (Path(args.data_dir).expanduser().resolve() if args.data_dir
+            else default_data_root(os.environ))
+
+
+def handle(args, settings: Settings) -> int:
     compose = project_compose(args, settings)
-    data_root = (Path(args.data_dir).expanduser().resolve() if args.data_dir
-                 else default_data_root(os.environ))
-    for record in running.stop_all(data_root):
+    for record in running.stop_all(data_root_of(args)):
         say(f"stopped {record.label} (http://127.0.0.1:{record.http}, pid {record.pid})")
     if not docker_engine.answers():
         say("no Docker engine answers: no compose services to stop")
