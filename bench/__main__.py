@@ -169,7 +169,7 @@ def build_parser() -> argparse.ArgumentParser:
     def servers(p) -> None:
         p.add_argument("--engine", action="append", default=[],
                        help="start our reranker with this ENGINE (repeatable); default: $ENGINE "
-                            "or torch, unless --server is given")
+                            f"or {DEFAULT_ENGINE}, unless --server is given")
         p.add_argument("--server", action="append", default=[], metavar="LABEL=URL",
                        help="an already running server on 127.0.0.1 (repeatable)")
         p.add_argument("--pid", action="append", default=[], metavar="LABEL=PID",
