@@ -69,12 +69,12 @@ FAKE_SERVER = textwrap.dedent("""\
 # The CLI, with the cluster's base ports moved to BASE (json) before it runs.
 DRIVER = textwrap.dedent("""
     import json, sys
-    from weaviate_dev import cli, profiles
+    from weaviate_dev import cli, port_scheme, profiles
     base = json.loads(sys.argv[1])
     load = profiles.ProfileCatalog.load.__func__
     def moved(cls, *args, **kwargs):
         catalog = load(cls, *args, **kwargs)
-        catalog.cluster_ports = profiles.ClusterPorts(**base)
+        catalog.cluster_ports = port_scheme.ClusterPorts(**base)
         return catalog
     profiles.ProfileCatalog.load = classmethod(moved)
     sys.exit(cli.main(sys.argv[2:]))

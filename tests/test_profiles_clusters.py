@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from weaviate_dev.errors import UsageError
-from weaviate_dev.profiles import (ProfileCatalog, ClusterPorts, check_cluster_ports,
-                                  cluster_node_env)
+from weaviate_dev.port_scheme import ClusterPorts, check_cluster_ports, cluster_node_env
+from weaviate_dev.profiles import ProfileCatalog
 
 
 @pytest.fixture(scope="module")
