@@ -12,7 +12,7 @@ import textwrap
 import pytest
 
 from weaviate_dev.cli import main
-from weaviate_dev.commands import run as run_command
+from weaviate_dev import single_run
 from weaviate_dev.errors import DevError
 from weaviate_dev.profiles import ProfileCatalog
 
@@ -63,7 +63,7 @@ def fake_server(tmp_path, monkeypatch):
 def test_runs_the_binary_with_the_profile_env_and_passes_its_exit_code_on(
         fake_server, tmp_path, monkeypatch, capsys):
     binary, report = fake_server
-    monkeypatch.setattr(run_command, "preflight", lambda plan: None)
+    monkeypatch.setattr(single_run, "preflight", lambda plan: None)
     # a profile port we can bind on a shared machine: a generated cluster node's
     node = free_node()
     port = 8080 + node
@@ -92,7 +92,7 @@ def test_preflight_refuses_a_taken_port(tmp_path):
         plan = catalog.resolve("local-development", data_root=tmp_path, node=node)
         with pytest.raises(DevError, match=f"127.0.0.1:{port} \\(for http\\) is taken.*"
                                           f"held by process {os.getpid()} "):
-            run_command.preflight(plan)
+            single_run.preflight(plan)
 
 
 def test_preflight_warns_about_a_missing_service(tmp_path, capsys, monkeypatch):
@@ -101,7 +101,7 @@ def test_preflight_warns_about_a_missing_service(tmp_path, capsys, monkeypatch):
     monkeypatch.setattr("weaviate_dev.cluster.tcp_probe",
                         lambda host, port, timeout: lambda: "connection refused")
     monkeypatch.setattr("weaviate_dev.ports.port_is_free", lambda address, port: (True, ""))
-    run_command.preflight(plan)
+    single_run.preflight(plan)
     assert "weaviate-dev restart --reranker" in capsys.readouterr().err
 
 
@@ -111,7 +111,7 @@ def test_a_run_is_recorded_for_down_while_it_lasts(fake_server, tmp_path, monkey
     from weaviate_dev import running
 
     binary, report = fake_server
-    monkeypatch.setattr(run_command, "preflight", lambda plan: None)
+    monkeypatch.setattr(single_run, "preflight", lambda plan: None)
     added = []
     original = running.RunFile.add
     monkeypatch.setattr(running.RunFile, "add",

@@ -3,25 +3,19 @@ or with `--all-nodes` every node of a cluster profile.
 
 Flow: parse -> resolve the profile (profiles.py) -> pick where Weaviate comes from
 (weaviate_source.py) -> print (--print-env / --dry-run) or preflight, then run in the
-foreground, printing a line when /v1/.well-known/ready answers. Ctrl-C is forwarded to
-Weaviate and its exit code is passed on. The process is recorded in its state directory
-(running.py) for `weaviate-dev down`. A whole cluster: cluster.py plans it, cluster_run.py
-runs it.
+foreground (single_run.py). A whole cluster: cluster.py plans it, cluster_run.py runs it.
 """
 
 from __future__ import annotations
 
 import os
 import sys
-import threading
-import time
 from pathlib import Path
 
-from weaviate_dev import cluster, groups, process, waiting, weaviate_source
-from weaviate_dev.errors import DevError, UsageError, WaitTimeout
+from weaviate_dev import cluster, process, single_run, weaviate_source
+from weaviate_dev.errors import DevError, UsageError
 from weaviate_dev.progress import say
-from weaviate_dev.profiles import ProfileCatalog, Profile, Resolved
-from weaviate_dev.running import Record, RunFile
+from weaviate_dev.profiles import ProfileCatalog, Profile
 
 DEFAULT_PROFILE = "local-development"
 # Seconds to wait for /v1/.well-known/ready: `go run` compiles first (minutes when cold).
@@ -146,7 +140,8 @@ def handle(args, settings) -> int:
     if source.kind == "image" and not args.image:
         source = default_image(settings, source)
         command = weaviate_source.command(source, plan)
-    return start(plan, source, command, args.ready_timeout, environ)
+    timeout = args.ready_timeout or READY_TIMEOUT[source.kind]
+    return single_run.start(plan, source, command, timeout, environ)
 
 
 def default_image(settings, source):
@@ -206,77 +201,3 @@ def restart_line(args, node: cluster.Node, data_root: Path) -> str:
     elif args.image is not None:
         argv.append(f"--image={args.image}" if args.image else "--image")
     return process.format_argv([*argv, "--data-dir", str(data_root)])
-
-
-def preflight(plan: Resolved) -> None:
-    """Fail early when our ports are taken; warn about services the profile needs."""
-    cluster.preflight([plan], plan.label)
-
-
-def start(plan: Resolved, source, command, ready_timeout, environ) -> int:
-    preflight(plan)
-    plan.state_dir.mkdir(parents=True, exist_ok=True)
-    plan.data_dir.mkdir(parents=True, exist_ok=True)
-    if "BACKUP_FILESYSTEM_PATH" in plan.env:
-        Path(plan.env["BACKUP_FILESYSTEM_PATH"]).mkdir(parents=True, exist_ok=True)
-    say(f"{plan.label} from {source.describe()}; data in {plan.data_dir}")
-    say(f"http://127.0.0.1:{plan.port} (Ctrl-C stops Weaviate)")
-    timeout = ready_timeout or READY_TIMEOUT[source.kind]
-    env = {**environ, **command.env}
-    watchers: list[threading.Thread] = []
-    state = RunFile(plan.home)
-    me = groups.Member(os.getpid(), groups.start_time(os.getpid()))
-
-    def started(proc) -> None:  # recorded for `weaviate-dev down` and a running cluster
-        state.add(Record.of(plan.label, groups.Member.of(proc), owner=me, http=plan.port,
-                            grpc=plan.ports.get("grpc", 50051), index=plan.node,
-                            container=command.container))
-        watchers.append(watch_ready(proc, plan, timeout))
-
-    try:
-        code = process.run_foreground(command.argv, cwd=command.cwd, env=env,
-                                      on_start=started)
-    finally:
-        state.forget_dead()
-    for watcher in watchers:  # let its last line out before ours
-        watcher.join(timeout=2)
-    return code
-
-
-def watch_ready(proc, plan: Resolved, timeout: float) -> threading.Thread:
-    """In a background thread: print one line when Weaviate is ready (or why not)."""
-    http = waiting.http_probe(plan.ready_url)
-
-    def probe():
-        if proc.poll() is not None:
-            raise _Exited(proc.returncode)
-        return http()
-
-    last = [0.0]
-
-    def progress(line: str) -> None:  # a line every ~30 s, not every 5 s
-        now = time.monotonic()
-        if now - last[0] >= 30:
-            last[0] = now
-            say(line.strip())
-
-    def watch():
-        try:
-            took = waiting.wait_until(probe, what=f"Weaviate ({plan.label}) at {plan.ready_url}",
-                                      timeout=timeout, interval=0.5, progress=progress)
-        except _Exited:
-            return
-        except WaitTimeout as exc:
-            say(f"warning: {exc}")
-            return
-        say(f"Weaviate is ready: http://127.0.0.1:{plan.port}, gRPC 127.0.0.1:"
-            f"{plan.ports.get('grpc', 50051)} ({plan.label}, {took:.0f}s)")
-
-    thread = threading.Thread(target=watch, name="weaviate-ready", daemon=True)
-    thread.start()
-    return thread
-
-
-class _Exited(Exception):
-    """The server process ended while we waited for it to become ready."""
-

@@ -1,0 +1,94 @@
+"""One Weaviate in the foreground, as `weaviate-dev run PROFILE` starts it.
+
+Ports checked first (taken ones refused, missing services warned about), the state and data
+directories made, then the command runs in the foreground: Ctrl-C is forwarded to Weaviate and
+its exit code passed on, one line says when /v1/.well-known/ready answers, and the process is
+recorded in its state directory (running.py) for `weaviate-dev down` and `status`.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from pathlib import Path
+
+from weaviate_dev import cluster, groups, process, waiting
+from weaviate_dev.errors import WaitTimeout
+from weaviate_dev.progress import say
+from weaviate_dev.profiles import Resolved
+from weaviate_dev.running import Record, RunFile
+
+
+def preflight(plan: Resolved) -> None:
+    """Fail early when our ports are taken; warn about services the profile needs."""
+    cluster.preflight([plan], plan.label)
+
+
+def start(plan: Resolved, source, command, timeout: float, environ) -> int:
+    """Run `command` in the foreground until it ends; its exit code."""
+    preflight(plan)
+    plan.state_dir.mkdir(parents=True, exist_ok=True)
+    plan.data_dir.mkdir(parents=True, exist_ok=True)
+    if "BACKUP_FILESYSTEM_PATH" in plan.env:
+        Path(plan.env["BACKUP_FILESYSTEM_PATH"]).mkdir(parents=True, exist_ok=True)
+    say(f"{plan.label} from {source.describe()}; data in {plan.data_dir}")
+    say(f"http://127.0.0.1:{plan.port} (Ctrl-C stops Weaviate)")
+    env = {**environ, **command.env}
+    watchers: list[threading.Thread] = []
+    state = RunFile(plan.home)
+    me = groups.Member(os.getpid(), groups.start_time(os.getpid()))
+
+    def started(proc) -> None:  # recorded for `weaviate-dev down` and a running cluster
+        state.add(Record.of(plan.label, groups.Member.of(proc), owner=me, http=plan.port,
+                            grpc=plan.ports.get("grpc", 50051), index=plan.node,
+                            container=command.container))
+        watchers.append(watch_ready(proc, plan, timeout))
+
+    try:
+        code = process.run_foreground(command.argv, cwd=command.cwd, env=env,
+                                      on_start=started)
+    finally:
+        state.forget_dead()
+    for watcher in watchers:  # let its last line out before ours
+        watcher.join(timeout=2)
+    return code
+
+
+def watch_ready(proc, plan: Resolved, timeout: float) -> threading.Thread:
+    """In a background thread: print one line when Weaviate is ready (or why not)."""
+    http = waiting.http_probe(plan.ready_url)
+
+    def probe():
+        if proc.poll() is not None:
+            raise _Exited(proc.returncode)
+        return http()
+
+    last = [0.0]
+
+    def progress(line: str) -> None:  # a line every ~30 s, not every 5 s
+        now = time.monotonic()
+        if now - last[0] >= 30:
+            last[0] = now
+            say(line.strip())
+
+    def watch():
+        try:
+            took = waiting.wait_until(probe, what=f"Weaviate ({plan.label}) at {plan.ready_url}",
+                                      timeout=timeout, interval=0.5, progress=progress)
+        except _Exited:
+            return
+        except WaitTimeout as exc:
+            say(f"warning: {exc}")
+            return
+        say(f"Weaviate is ready: http://127.0.0.1:{plan.port}, gRPC 127.0.0.1:"
+            f"{plan.ports.get('grpc', 50051)} ({plan.label}, {took:.0f}s)")
+
+    thread = threading.Thread(target=watch, name="weaviate-ready", daemon=True)
+    thread.start()
+    return thread
+
+
+class _Exited(Exception):
+    """The server process ended while we waited for it to become ready."""
+
