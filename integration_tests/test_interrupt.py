@@ -108,6 +108,7 @@ def test_run_interrupted_while_weaviate_starts_leaves_no_process(env, tmp_path,
     time.sleep(2)  # the server process is up and loading
     code = cli.ctrl_c()
     assert code in (0, 130), cli.output()[-3000:]
+    assert "interrupted (SIGINT): stopping Weaviate" in cli.output(), cli.output()[-3000:]
     assert all(port_is_free(port) for port in WEAVIATE_PORTS), cli.output()[-3000:]
 
 

@@ -34,7 +34,8 @@ WRAPPER = textwrap.dedent("""
 DRIVER = textwrap.dedent("""
     import sys
     from weaviate_dev import process
-    code = process.run_foreground([sys.executable, "-c", *sys.argv[1:]])
+    told = lambda got, sent: print(f"{got.name}->{sent.name}", file=sys.stderr, flush=True)
+    code = process.run_foreground([sys.executable, "-c", *sys.argv[1:]], on_signal=told)
     print("exit", code, flush=True)
     sys.exit(code)
 """)
@@ -46,7 +47,7 @@ def start_driver(tmp_path, *, wrapped=True, stubborn=False):
     argv += [str(ready)] + (["stubborn"] if stubborn else [])
     proc = subprocess.Popen(
         [sys.executable, "-c", DRIVER, *argv],
-        stdout=subprocess.PIPE, text=True, env={**os.environ, "PYTHONPATH": str(ROOT / "src")})
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**os.environ, "PYTHONPATH": str(ROOT / "src")})
     deadline = time.monotonic() + 30
     while not ready.exists():
         assert proc.poll() is None, "driver exited early"
@@ -65,8 +66,9 @@ def test_sigint_reaches_the_server_and_exit_code_is_passed_on(tmp_path):
 def test_sigterm_stops_the_server_behind_the_wrapper_cleanly(tmp_path):
     proc = start_driver(tmp_path)
     proc.send_signal(signal.SIGTERM)  # relayed as SIGINT, which the wrapper lets through
-    out, _ = proc.communicate(timeout=30)
+    out, err = proc.communicate(timeout=30)
     assert proc.returncode == 0 and out.strip() == "exit 0"
+    assert err.split() == ["SIGTERM->SIGINT"]
 
 
 def test_second_signal_escalates_to_sigterm(tmp_path):
@@ -75,8 +77,9 @@ def test_second_signal_escalates_to_sigterm(tmp_path):
     time.sleep(0.5)
     assert proc.poll() is None  # the stubborn server ignored SIGINT
     proc.send_signal(signal.SIGINT)
-    out, _ = proc.communicate(timeout=30)
+    out, err = proc.communicate(timeout=30)
     assert proc.returncode == 3 and out.strip() == "exit 3"
+    assert err.split() == ["SIGINT->SIGINT", "SIGINT->SIGTERM"]  # each relay is told
 
 
 def test_killed_by_signal_gives_128_plus_n(tmp_path):

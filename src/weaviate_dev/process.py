@@ -109,6 +109,7 @@ def run_foreground(
     cwd: str | Path | None = None,
     env: Mapping[str, str] | None = None,
     on_start=None,
+    on_signal=None,
     drain_timeout: float = 30.0,
 ) -> int:
     """Run argv in its own process group and wait; relay Ctrl-C/SIGTERM to that whole group.
@@ -116,7 +117,8 @@ def run_foreground(
     The first SIGINT or SIGTERM we receive is sent to the group as SIGINT (what `go run` lets
     through to the server and `docker run` proxies), the second as SIGTERM, any further as
     SIGKILL. After the process exits we wait up to `drain_timeout` seconds for the rest of its
-    group (the server behind a wrapper). `on_start(popen)` runs once the process exists.
+    group (the server behind a wrapper). `on_start(popen)` runs once the process exists;
+    `on_signal(received, sent)` after each relay (signal.Signals both), to tell the user.
     Returns the exit code, or 128+N when killed by signal N. Call from the main thread.
     """
     proc = spawn(argv, cwd=cwd, env=env, start_new_session=True)
@@ -128,6 +130,8 @@ def run_foreground(
         received.append(signum)
         log.debug("got signal %s; sending %s to process group %s", signum, sent, proc.pid)
         signal_group(proc.pid, sent)
+        if on_signal is not None:
+            on_signal(signal.Signals(signum), signal.Signals(sent))
 
     handled = (signal.SIGINT, signal.SIGTERM)
     previous = {sig: signal.signal(sig, relay) for sig in handled}

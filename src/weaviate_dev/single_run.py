@@ -47,12 +47,20 @@ def start(plan: Resolved, source, command, timeout: float, environ) -> int:
 
     try:
         code = process.run_foreground(command.argv, cwd=command.cwd, env=env,
-                                      on_start=started)
+                                      on_start=started, on_signal=interrupted)
     finally:
         state.forget_dead()
     for watcher in watchers:  # let its last line out before ours
         watcher.join(timeout=2)
     return code
+
+
+def interrupted(received, sent) -> None:
+    """The line a relayed Ctrl-C (or `weaviate-dev down`'s SIGTERM) leaves in the terminal."""
+    if sent.name == "SIGINT":  # the first relay
+        say(f"interrupted ({received.name}): stopping Weaviate (again: SIGTERM, then SIGKILL)")
+    else:
+        say(f"{received.name} again: sending {sent.name} to Weaviate")
 
 
 def watch_ready(proc, plan: Resolved, timeout: float) -> threading.Thread:
