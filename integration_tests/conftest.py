@@ -145,7 +145,4 @@ class Cli:
 
 def leftovers(project: str) -> list[str]:
     """Containers and networks of a compose project."""
-    client = docker_engine.client()
-    label = {"label": f"com.docker.compose.project={project}"}
-    return ([c.name for c in client.containers.list(all=True, filters=label)]
-            + [n.name for n in client.networks.list(filters=label)])
+    return docker_engine.project_leftovers(project)

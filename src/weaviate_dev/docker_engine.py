@@ -211,6 +211,13 @@ def project_containers(project: str) -> list[ContainerState]:
     return sorted((_state(c) for c in found), key=lambda s: (s.service, s.name))
 
 
+def project_leftovers(project: str) -> list[str]:
+    """Names of the containers (any state) and networks a compose project still has."""
+    label = {"label": f"{COMPOSE_PROJECT_LABEL}={project}"}
+    return ([c.name for c in client().containers.list(all=True, filters=label)]
+            + [n.name for n in client().networks.list(filters=label)])
+
+
 def port_holders() -> dict[int, str]:
     """Host port -> "Docker container NAME (compose project P)" for every running container;
     empty when no engine answers (then nothing of Docker's can hold a port)."""

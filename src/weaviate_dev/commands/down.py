@@ -63,5 +63,8 @@ def handle(args, settings: Settings) -> int:
     if not docker_engine.answers():
         say("no Docker engine answers: no compose services to stop")
         return 0
+    if not docker_engine.project_leftovers(args.project_name):
+        say(f"compose project {args.project_name}: no containers or networks to remove")
+        return 0
     compose.run(compose.down_argv())
     return 0
