@@ -59,11 +59,27 @@ def cleanup(env, tmp_path):
             weaviate_dev_cli("down", "-p", project, env=env, cwd=tmp_path, timeout=300)
 
 
+def unique_ca_bundle(env: dict, tmp_path: Path, marker: str) -> Path:
+    """The CA bundle the build would use, plus a comment of its own: the build context's
+    certs/ layer changes, so every step after it (the venv's install: many seconds) runs
+    again. Without it a build cached by earlier tests can finish and be tagged, rightly,
+    before the Ctrl-C arrives, and this test would test nothing."""
+    source = env.get("WEAVIATE_DEV_CA_BUNDLE") or env.get("PIP_CERT")
+    text = Path(source).read_text() if source else ""
+    if not text and Path("/etc/ssl/certs/ca-certificates.crt").is_file():
+        text = Path("/etc/ssl/certs/ca-certificates.crt").read_text()
+    bundle = tmp_path / "ca-bundle.crt"
+    bundle.write_text(f"{text}\n# weaviate-dev Ctrl-C test {marker}\n")
+    return bundle
+
+
 def test_restart_interrupted_while_building_tags_nothing_and_starts_nothing(
         env, workspace, reranker_model_dir, tmp_path, cleanup):
-    tag = f"weaviate-dev/reranker-transformers:ctrlc-{uuid.uuid4().hex[:8]}"
+    marker = uuid.uuid4().hex[:8]
+    tag = f"weaviate-dev/reranker-transformers:ctrlc-{marker}"
     env = {**env, "WEAVIATE_DEV_RERANKER_IMAGE": tag,
-           "WEAVIATE_DEV_MODEL_DIR": str(reranker_model_dir)}
+           "WEAVIATE_DEV_MODEL_DIR": str(reranker_model_dir),
+           "WEAVIATE_DEV_CA_BUNDLE": str(unique_ca_bundle(env, tmp_path, marker))}
     cli = Cli("restart", "--reranker", "-p", PROJECT, "--workspace", str(workspace),
               env=env, cwd=tmp_path)
     cleanup.append(cli)
