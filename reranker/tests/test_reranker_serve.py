@@ -18,6 +18,8 @@ import numpy as np
 import pytest
 import requests
 
+from reranker.engine_table import DEFAULT_ENGINE
+
 TESTS_DIR = Path(__file__).resolve().parent
 
 
@@ -155,11 +157,13 @@ def test_check_of_an_unloadable_model_exits_1(tmp_path):
     broken = tmp_path / "broken"
     broken.mkdir()
     (broken / "config.json").write_text("{}")
-    result = subprocess.run([sys.executable, "-m", "reranker", "--check", "--engine", "torch",
-                             "--model-dir", str(broken)],
+    # The default engine (imports in a second, where torch takes ten).
+    result = subprocess.run([sys.executable, "-m", "reranker", "--check", "--engine",
+                             DEFAULT_ENGINE, "--model-dir", str(broken)],
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 1
-    assert "engine 'torch' cannot score with" in result.stderr
+    assert f"engine '{DEFAULT_ENGINE}' cannot score with" in result.stderr
+    assert f"no tokenizer.json in {broken}" in result.stderr
 
 
 def test_unloadable_model_stops_the_server(tmp_path):

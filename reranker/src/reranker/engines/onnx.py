@@ -73,7 +73,11 @@ class OnnxFileEngine(BatchingEngine):
     def _load(self, settings: Settings) -> None:
         from tokenizers import Tokenizer
 
-        self._tokenizer = Tokenizer.from_file(str(self.model_dir / "tokenizer.json"))
+        tokenizer = self.model_dir / "tokenizer.json"
+        if not tokenizer.is_file():  # tokenizers would say only "No such file or directory"
+            raise FileNotFoundError(f"no tokenizer.json in {self.model_dir} (a fast tokenizer, "
+                                    "as save_pretrained writes it, is needed)")
+        self._tokenizer = Tokenizer.from_file(str(tokenizer))
         self._tokenizer.no_padding()
         self._tokenizer.enable_truncation(self.max_length, strategy="longest_first")
         self._pad_id = int(self._config.get("pad_token_id") or 0)
