@@ -64,10 +64,11 @@ def unique_ca_bundle(env: dict, tmp_path: Path, marker: str) -> Path:
     certs/ layer changes, so every step after it (the venv's install: many seconds) runs
     again. Without it a build cached by earlier tests can finish and be tagged, rightly,
     before the Ctrl-C arrives, and this test would test nothing."""
-    source = env.get("WEAVIATE_DEV_CA_BUNDLE") or env.get("PIP_CERT")
-    text = Path(source).read_text() if source else ""
-    if not text and Path("/etc/ssl/certs/ca-certificates.crt").is_file():
-        text = Path("/etc/ssl/certs/ca-certificates.crt").read_text()
+    import requests.certs  # requests' own bundle, where the build was given none
+
+    source = (env.get("WEAVIATE_DEV_CA_BUNDLE") or env.get("PIP_CERT")
+              or requests.certs.where())
+    text = Path(source).read_text()
     bundle = tmp_path / "ca-bundle.crt"
     bundle.write_text(f"{text}\n# weaviate-dev Ctrl-C test {marker}\n")
     return bundle
