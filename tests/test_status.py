@@ -51,8 +51,13 @@ def test_a_missing_override_file_is_named(one_container, tmp_path, capsys):
 
 
 def test_without_an_engine_status_says_so_and_still_lists_runs(monkeypatch, tmp_path, capsys):
+    from weaviate_dev.errors import DevError
+
+    def no_compose(*args, **kwargs):  # a fresh machine: no engine, no compose either
+        raise DevError("no Docker Compose found")
+
     monkeypatch.setattr(docker_engine, "answers", lambda: False)
-    monkeypatch.setattr(docker_engine, "compose_command", lambda: docker_engine.STANDALONE)
+    monkeypatch.setattr(docker_engine, "compose_command", no_compose)
     assert cli.main(["status", "--data-dir", str(tmp_path)]) == 0
     out = capsys.readouterr().out
     assert "no Docker engine answers" in out and "nothing running" in out

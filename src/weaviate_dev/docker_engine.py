@@ -204,18 +204,21 @@ def remove_container(name: str) -> bool:
     return True
 
 
+def _of_project(project: str) -> dict[str, str]:
+    """The filter for what compose made for `project` (it labels containers and networks)."""
+    return {"label": f"{COMPOSE_PROJECT_LABEL}={project}"}
+
+
 def project_containers(project: str) -> list[ContainerState]:
     """All containers (running or not) of a compose project, by the label compose sets."""
-    found = client().containers.list(
-        all=True, filters={"label": f"{COMPOSE_PROJECT_LABEL}={project}"})
+    found = client().containers.list(all=True, filters=_of_project(project))
     return sorted((_state(c) for c in found), key=lambda s: (s.service, s.name))
 
 
 def project_leftovers(project: str) -> list[str]:
     """Names of the containers (any state) and networks a compose project still has."""
-    label = {"label": f"{COMPOSE_PROJECT_LABEL}={project}"}
-    return ([c.name for c in client().containers.list(all=True, filters=label)]
-            + [n.name for n in client().networks.list(filters=label)])
+    return ([c.name for c in project_containers(project)]
+            + [n.name for n in client().networks.list(filters=_of_project(project))])
 
 
 def port_holders() -> dict[int, str]:

@@ -94,6 +94,11 @@ class Profile:
     then: tuple[str, ...] = ()  # helpers: manual steps after the replacement
 
 
+def weaviate_ready_url(port: int) -> str:
+    """Where a Weaviate that `run` started on 127.0.0.1:port says it is ready."""
+    return f"http://127.0.0.1:{port}/v1/.well-known/ready"
+
+
 @dataclass(frozen=True)
 class Resolved:
     """A fully resolved profile: what one Weaviate process gets."""
@@ -121,7 +126,7 @@ class Resolved:
 
     @property
     def ready_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/v1/.well-known/ready"
+        return weaviate_ready_url(self.port)
 
     def env_lines(self) -> list[str]:
         """`KEY=VALUE` lines, sorted by key (for --print-env)."""

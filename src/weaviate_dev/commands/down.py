@@ -50,10 +50,9 @@ def add_data_dir_option(parser) -> None:
 
 
 def data_root_of(args) -> Path:
-    from weaviate_dev.commands.run import default_data_root
+    from weaviate_dev.commands.run import data_root
 
-    return (Path(args.data_dir).expanduser().resolve() if args.data_dir
-            else default_data_root(os.environ))
+    return data_root(args, os.environ)
 
 
 def handle(args, settings: Settings) -> int:

@@ -73,6 +73,14 @@ def default_data_root(environ) -> Path:
     return Path(base) / "weaviate-dev"
 
 
+def data_root(args, environ) -> Path:
+    """Where `run` keeps (and `down`/`status` find) the per-profile state: --data-dir, else
+    the default."""
+    if args.data_dir:
+        return Path(args.data_dir).expanduser().resolve()
+    return default_data_root(environ)
+
+
 def list_profiles(catalog: ProfileCatalog) -> str:
     width = max(len(name) for name in catalog.names())
     lines = []
@@ -117,9 +125,7 @@ def handle(args, settings) -> int:
             raise
         source = None  # --print-env works without any Weaviate
     checkout = source.path if source and source.kind == "source" else None
-    data_root = (Path(args.data_dir).expanduser().resolve() if args.data_dir
-                 else default_data_root(environ))
-    given = dict(data_root=data_root, environ=environ, checkout=checkout,
+    given = dict(data_root=data_root(args, environ), environ=environ, checkout=checkout,
                  options=["contextionary"] if args.contextionary else [],
                  relative_to=checkout or Path.cwd(), vectorizer=args.vectorizer)
     if args.all_nodes:

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import json
 
+from weaviate_dev import compose as compose_mod
 from weaviate_dev import docker_engine, running, waiting
 from weaviate_dev.commands.down import add_data_dir_option, add_project_options, data_root_of
-from weaviate_dev.commands.down import project_compose
+from weaviate_dev.profiles import weaviate_ready_url
 from weaviate_dev.errors import UsageError
 from weaviate_dev.services import load_catalog
 from weaviate_dev.settings import Settings
@@ -57,8 +58,7 @@ def collect_runs(data_root) -> list[dict]:
             alive = record.alive()
             ready = "-"
             if alive:
-                probe = waiting.http_probe(
-                    f"http://127.0.0.1:{record.http}/v1/.well-known/ready")
+                probe = waiting.http_probe(weaviate_ready_url(record.http))
                 ready = "yes" if probe() is None else "no"
             rows.append({"kind": "run", "service": record.label,
                          "container": record.container or f"pid {record.pid}",
@@ -70,7 +70,9 @@ def collect_runs(data_root) -> list[dict]:
 
 
 def handle(args, settings: Settings) -> int:
-    overrides = project_compose(args, settings).files[1:]
+    # status runs no compose command: the override files are only read, for their probes
+    overrides = [f.resolve() for f in args.file]
+    compose_mod.check_files(overrides)
     rows = collect_runs(data_root_of(args))
     engine = docker_engine.answers()
     if engine:
