@@ -46,7 +46,7 @@ class Node:
 
     @property
     def grpc(self) -> int:
-        return self.plan.ports.get("grpc", 50051)
+        return self.plan.grpc
 
     def address_line(self) -> str:
         return (f"node {self.index}  {self.http_url}  gRPC 127.0.0.1:{self.grpc}  "

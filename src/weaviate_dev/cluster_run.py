@@ -125,10 +125,7 @@ class ClusterRun:
 
     def _start_all(self) -> None:
         for node in self.cluster.nodes:
-            for path in (node.plan.state_dir, node.plan.data_dir):
-                path.mkdir(parents=True, exist_ok=True)
-            if "BACKUP_FILESYSTEM_PATH" in node.plan.env:
-                os.makedirs(node.plan.env["BACKUP_FILESYSTEM_PATH"], exist_ok=True)
+            node.plan.make_dirs()
         say(f"starting {self.cluster.describe()}; logs in {self.cluster.home}/weaviate-I/")
         for node in self.cluster.nodes:  # not interruptible: every started node is recorded
             self._start(node)

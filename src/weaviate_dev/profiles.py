@@ -128,6 +128,17 @@ class Resolved:
     def ready_url(self) -> str:
         return weaviate_ready_url(self.port)
 
+    @property
+    def grpc(self) -> int:
+        return self.ports.get("grpc", 50051)
+
+    def make_dirs(self) -> None:
+        """The directories Weaviate expects to exist: state, data, filesystem backups."""
+        for path in (self.state_dir, self.data_dir):
+            path.mkdir(parents=True, exist_ok=True)
+        if "BACKUP_FILESYSTEM_PATH" in self.env:
+            Path(self.env["BACKUP_FILESYSTEM_PATH"]).mkdir(parents=True, exist_ok=True)
+
     def env_lines(self) -> list[str]:
         """`KEY=VALUE` lines, sorted by key (for --print-env)."""
         return [f"{key}={self.env[key]}" for key in sorted(self.env)]

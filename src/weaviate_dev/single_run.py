@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 import threading
 import time
-from pathlib import Path
 
 from weaviate_dev import cluster, groups, process, waiting
 from weaviate_dev.errors import WaitTimeout
@@ -28,10 +27,7 @@ def preflight(plan: Resolved) -> None:
 def start(plan: Resolved, source, command, timeout: float, environ) -> int:
     """Run `command` in the foreground until it ends; its exit code."""
     preflight(plan)
-    plan.state_dir.mkdir(parents=True, exist_ok=True)
-    plan.data_dir.mkdir(parents=True, exist_ok=True)
-    if "BACKUP_FILESYSTEM_PATH" in plan.env:
-        Path(plan.env["BACKUP_FILESYSTEM_PATH"]).mkdir(parents=True, exist_ok=True)
+    plan.make_dirs()
     say(f"{plan.label} from {source.describe()}; data in {plan.data_dir}")
     say(f"http://127.0.0.1:{plan.port} (Ctrl-C stops Weaviate)")
     env = {**environ, **command.env}
@@ -41,7 +37,7 @@ def start(plan: Resolved, source, command, timeout: float, environ) -> int:
 
     def started(proc) -> None:  # recorded for `weaviate-dev down` and a running cluster
         state.add(Record.of(plan.label, groups.Member.of(proc), owner=me, http=plan.port,
-                            grpc=plan.ports.get("grpc", 50051), index=plan.node,
+                            grpc=plan.grpc, index=plan.node,
                             container=command.container))
         watchers.append(watch_ready(proc, plan, timeout))
 
@@ -89,8 +85,8 @@ def watch_ready(proc, plan: Resolved, timeout: float) -> threading.Thread:
         except WaitTimeout as exc:
             say(f"warning: {exc}")
             return
-        say(f"Weaviate is ready: http://127.0.0.1:{plan.port}, gRPC 127.0.0.1:"
-            f"{plan.ports.get('grpc', 50051)} ({plan.label}, {took:.0f}s)")
+        say(f"Weaviate is ready: http://127.0.0.1:{plan.port}, gRPC 127.0.0.1:{plan.grpc} "
+            f"({plan.label}, {took:.0f}s)")
 
     thread = threading.Thread(target=watch, name="weaviate-ready", daemon=True)
     thread.start()
