@@ -109,11 +109,12 @@ def measure(engine: str, scores: Sequence[np.ndarray], reference: Sequence[np.nd
             grades: Sequence[Sequence[int]], seconds: float = 0.0,
             precision: str = "fp32") -> Parity:
     """The parity figures of one engine's scores against the reference's, query by query."""
+    rhos = [spearman(s, r) for s, r in zip(scores, reference)]
     return Parity(
         engine=engine,
         max_abs_diff=max(float(np.max(np.abs(s - r))) for s, r in zip(scores, reference)),
-        spearman_min=min(spearman(s, r) for s, r in zip(scores, reference)),
-        spearman_mean=float(np.mean([spearman(s, r) for s, r in zip(scores, reference)])),
+        spearman_min=min(rhos),
+        spearman_mean=float(np.mean(rhos)),
         ndcg=float(np.mean([ndcg_at(s, g) for s, g in zip(scores, grades)])),
         ndcg_reference=float(np.mean([ndcg_at(r, g) for r, g in zip(reference, grades)])),
         tie_aware_top10=sum(top10_holds(s, r) for s, r in zip(scores, reference)),
