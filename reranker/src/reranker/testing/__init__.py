@@ -1,91 +1,84 @@
-"""Test helpers: a tiny, random, byte-for-byte reproducible cross-encoder.
+"""Test helpers: tiny, random, byte-for-byte reproducible cross-encoders of every family.
 
-`make_tiny_cross_encoder(directory, seed=0)` writes a `BertForSequenceClassification`
-(`num_labels=1`, random weights from `seed`) and a WordPiece tokenizer built offline from a
-small vocabulary, configured like the ms-marco cross-encoders (identity activation, 512
-positions), so `CrossEncoder(directory)` loads it through the same code path as a real model.
-The same seed gives the same bytes (Docker layer caching of test images relies on it).
+`make_tiny_cross_encoder(directory, seed=0, family="bert")` writes a sequence classifier
+(`num_labels=1`, random weights from `seed`, 2 layers of width 32) of the family's architecture
+with the family's kind of tokenizer, trained offline (`families`, `tokenizer_kinds`), so that
+`CrossEncoder(directory)` loads it through the same code path as a real model of that family.
+Random weights give near-tied scores, so the head of every family but BERT (whose wide
+initialisation already spreads them) is rescaled until the logits of a few pairs spread like a
+trained reranker's (standard deviation `LOGIT_SPREAD`). The same seed gives the same bytes
+(Docker layer caching of test images relies on it).
 """
 
 from __future__ import annotations
 
-import string
 from pathlib import Path
+
+from reranker.testing.families import FAMILIES
 
 # How the ms-marco cross-encoders spell their activation in config.json; sentence-transformers
 # reads it (after its newer `sentence_transformers.activation_fn`) and scores are raw logits.
 IDENTITY_ACTIVATION = "torch.nn.modules.linear.Identity"
 ACTIVATION_KEY = "sbert_ce_default_activation_function"
-MAX_POSITIONS = 512
-
-SPECIAL_TOKENS = ("[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]")
-WORDS = (
-    "the of and to in is was for on that with as by at from it an be are this who what which "
-    "when where how why wrote write book books novel author dune frank herbert science fiction "
-    "desert planet spice sand worm house story about city river mountain cat cats dog dogs "
-    "food water music film data search vector database query document rank rerank score model "
-    "weaviate paris france capital berlin germany london england red green blue big small new "
-    "old good bad first last one two three year time day people world life"
-).split()
+LOGIT_SPREAD = 2.0
+SPREAD_PAIRS = [("who wrote dune", "frank herbert wrote dune"), ("paris", "the capital of france"),
+                ("cats", "dogs and cats"), ("Qui a écrit Dune ?", "Frank Herbert"),
+                ("東京", "日本の首都"), ("a query", ""), ("spice", "sand " * 30)]
 
 
-def tiny_vocabulary() -> list[str]:
-    """The WordPiece vocabulary: special tokens, characters, continuation pieces, words."""
-    characters = string.ascii_lowercase + string.digits + string.punctuation
-    vocab = list(SPECIAL_TOKENS) + list(characters)
-    vocab += ["##" + c for c in string.ascii_lowercase + string.digits]
-    vocab += [w for w in WORDS if w not in vocab]
-    return vocab
 
-
-def make_tiny_cross_encoder(directory: Path, *, seed: int = 0) -> Path:
-    """Write the tiny cross-encoder into `directory` (created) and return it."""
+def make_tiny_cross_encoder(directory: Path, *, seed: int = 0, family: str = "bert") -> Path:
+    """Write the tiny cross-encoder of `family` into `directory` (created) and return it."""
     import torch
-    from transformers import BertConfig, BertForSequenceClassification, BertTokenizerFast
+    from transformers import AutoModelForSequenceClassification
 
+    if family not in FAMILIES:
+        raise ValueError(f"unknown family {family!r}; known: {', '.join(FAMILIES)}")
+    spec = FAMILIES[family]
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
-    vocab = tiny_vocabulary()
-    vocab_file = directory / "vocab.txt"
-    vocab_file.write_text("\n".join(vocab) + "\n", encoding="utf-8")
-
-    # transformers 4 reads `vocab_file`, transformers 5 takes the `vocab` mapping (and
-    # silently ignores `vocab_file`): pass both, then check that the words are really known.
-    tokenizer = BertTokenizerFast(vocab_file=str(vocab_file),
-                                  vocab={token: i for i, token in enumerate(vocab)},
-                                  do_lower_case=True, model_max_length=MAX_POSITIONS)
-    if tokenizer.tokenize("Dune author") != ["dune", "author"]:
+    tokenizer = spec.tokenizer()
+    if family == "bert" and tokenizer.tokenize("Dune author") != ["dune", "author"]:
         raise RuntimeError("the tiny tokenizer did not take its vocabulary "
                            f"(transformers changed its API?): {tokenizer.tokenize('Dune author')}")
-    tokenizer.save_pretrained(str(directory))
-
-    config = BertConfig(
-        vocab_size=len(vocab),
-        hidden_size=32,
-        num_hidden_layers=2,
-        num_attention_heads=2,
-        intermediate_size=64,
-        max_position_embeddings=MAX_POSITIONS,
-        num_labels=1,
-        # Wide random weights, so different texts get clearly different scores (the default
-        # 0.02 gives near-ties that tests could not tell apart).
-        initializer_range=0.5,
-        **{ACTIVATION_KEY: IDENTITY_ACTIVATION},
-    )
-    generator_state = torch.random.get_rng_state()
+    config = spec.config(tokenizer)
+    if not spec.sigmoid:
+        setattr(config, ACTIVATION_KEY, IDENTITY_ACTIVATION)
+    state = torch.random.get_rng_state()
     try:
         torch.manual_seed(seed)
-        model = BertForSequenceClassification(config)
+        model = AutoModelForSequenceClassification.from_config(config).eval()
     finally:
-        torch.random.set_rng_state(generator_state)
-    model.eval()
+        torch.random.set_rng_state(state)
+    if family != "bert":
+        _spread_head(model, tokenizer)
+    tokenizer.save_pretrained(str(directory))
     model.save_pretrained(str(directory), safe_serialization=True)
+    _world_readable(directory)
+    return directory
+
+
+def _spread_head(model, tokenizer) -> None:
+    """Scale the one-logit output layer so that SPREAD_PAIRS' logits have mean 0 and standard
+    deviation LOGIT_SPREAD (random encoders give logits within ~0.01 of each other)."""
+    import torch
+
+    head = [m for m in model.modules() if isinstance(m, torch.nn.Linear) and m.out_features == 1][-1]
+    batch = tokenizer([q for q, _ in SPREAD_PAIRS], [d for _, d in SPREAD_PAIRS], padding=True,
+                      truncation=True, return_tensors="pt")
+    with torch.inference_mode():
+        raw = model(**batch).logits[:, 0] - head.bias
+        scale = LOGIT_SPREAD / float(raw.std())
+        head.weight.mul_(scale)
+        head.bias.copy_(-scale * raw.mean())
+
+
+def _world_readable(directory: Path) -> None:
+    # safetensors writes 0600; an image's non-root user must be able to read every file,
+    # and a fixed mode keeps Docker's build cache keys stable.
     for path in directory.iterdir():
-        # safetensors writes 0600; an image's non-root user must be able to read every file,
-        # and a fixed mode keeps Docker's build cache keys stable.
         if path.is_file():
             path.chmod(0o644)
-    return directory
 
 
 def make_cross_encoder_from_encoder(encoder_dir: Path, directory: Path, *, seed: int = 0) -> Path:
@@ -111,7 +104,5 @@ def make_cross_encoder_from_encoder(encoder_dir: Path, directory: Path, *, seed:
     model.eval()
     model.save_pretrained(str(directory), safe_serialization=True)
     AutoTokenizer.from_pretrained(str(encoder_dir)).save_pretrained(str(directory))
-    for path in directory.iterdir():
-        if path.is_file():
-            path.chmod(0o644)
+    _world_readable(directory)
     return directory
