@@ -52,6 +52,34 @@ def test_batch_size_and_max_seq_length_come_from_the_settings(tmp_path):
     assert LengthEngine(Settings(model_dir=directory)).batch_size == 3
 
 
+def test_long_pairs_go_few_to_a_pass_within_the_token_budget(tmp_path):
+    engine = LengthEngine(Settings(model_dir=model_dir(tmp_path, **IDENTITY), batch_size=4,
+                                   max_batch_tokens=20))
+    documents = ["x" * n for n in (2, 9, 3, 10, 4, 25, 1)]
+    assert engine.score("q", documents) == [float(len(d)) for d in documents]
+    # padded size (pairs x the longest) <= 20, one pair at least (25 alone)
+    assert engine.batches == [[1, 2, 3, 4], [9, 10], [25]]
+    assert all(len(b) * max(b) <= 20 or len(b) == 1 for b in engine.batches)
+
+
+@pytest.mark.parametrize("config, tokenizer_max, limit", [
+    ({"model_type": "bert", "max_position_embeddings": 512}, None, 512),
+    # The RoBERTa kin number positions after the padding id: 514 positions, 512 tokens.
+    ({"model_type": "xlm-roberta", "max_position_embeddings": 514, "pad_token_id": 1}, None, 512),
+    # bge-reranker-v2-m3: 8,194 positions, its tokenizer's 8,192
+    ({"model_type": "xlm-roberta", "max_position_embeddings": 8194, "pad_token_id": 1}, 8192,
+     8192),
+    ({"model_type": "roberta", "max_position_embeddings": 514, "pad_token_id": 1}, 10**30, 512),
+    ({"model_type": "modernbert", "max_position_embeddings": 8192}, 8192, 8192),
+])
+def test_truncation_is_the_models_own_limit(tmp_path, config, tokenizer_max, limit):
+    directory = model_dir(tmp_path, **config, **IDENTITY)
+    if tokenizer_max:
+        (directory / "tokenizer_config.json").write_text(
+            json.dumps({"model_max_length": tokenizer_max}))
+    assert LengthEngine(Settings(model_dir=directory)).max_length == limit
+
+
 def test_the_configured_activation_is_applied(tmp_path):
     engine = LengthEngine(Settings(model_dir=model_dir(tmp_path, id2label={"0": "LABEL_0"})))
     assert engine.score("q", [""]) == [0.5]  # none configured, one label: sigmoid

@@ -32,14 +32,17 @@ DOCUMENTS = [
 
 
 @pytest.fixture(scope="module")
-def onnx_model_dir(tiny_model_dir):
-    onnx_file(tiny_model_dir, "int8")  # exports fp32 and int8 once for the module
+def onnx_model_dir(tiny_model_dir, xdg_cache):
+    # exports fp32 and int8 once, into the tests' cache (the autouse fixture that points
+    # XDG_CACHE_HOME there is not active yet for a module's fixtures)
+    onnx_file(tiny_model_dir, "int8", xdg_cache / "reranker" / "onnx")
     return tiny_model_dir
 
 
 @pytest.fixture(scope="module")
-def onnx_fp32(onnx_model_dir):
-    return load_engine(Settings(model_dir=onnx_model_dir, engine="onnx", batch_size=3))
+def onnx_fp32(onnx_model_dir, xdg_cache):
+    return load_engine(Settings(model_dir=onnx_model_dir, engine="onnx", batch_size=3,
+                                onnx_cache_dir=xdg_cache / "reranker" / "onnx"))
 
 
 def test_fp32_matches_the_crossencoder(onnx_fp32, reference):
@@ -195,19 +198,6 @@ def test_coalescer_hands_errors_to_every_waiting_request():
         coalescer.close()
 
 
-def test_exporting_without_torch_says_what_to_install(tmp_path, monkeypatch):
-    from reranker.engines import onnx_export
-
-    (tmp_path / "config.json").write_text("{}")
-
-    def export(*args, **kwargs):
-        raise ModuleNotFoundError("No module named 'torch'", name="torch")
-
-    monkeypatch.setattr(onnx_export, "export", export)
-    with pytest.raises(RuntimeError, match=r"no onnx/model.onnx.*'torch'.*reranker\[export\]"):
-        onnx_file(tmp_path, "fp32")
-
-
 def test_batch_size_unset_takes_each_engines_own(onnx_model_dir):
     from reranker.engines.onnx import OnnxEngine
     from reranker.engines.torch_batched import TorchBatchedEngine
@@ -220,83 +210,3 @@ def test_batch_size_unset_takes_each_engines_own(onnx_model_dir):
     assert size("torch-batched") == size("torch-bf16") == TorchBatchedEngine.default_batch_size
     assert TorchBatchedEngine.default_batch_size not in (OnnxEngine.default_batch_size, 32)
     assert size("onnx", batch_size=7) == size("torch", batch_size=7) == 7
-
-
-def test_an_export_from_other_weights_is_redone(tmp_path, tiny_model_dir):
-    import shutil
-
-    from sentence_transformers import CrossEncoder
-
-    from reranker.testing import make_tiny_cross_encoder
-
-    model = tmp_path / "model"
-    shutil.copytree(tiny_model_dir, model, ignore=shutil.ignore_patterns("onnx"))
-    first = onnx_file(model, "fp32")
-    assert first == model / "onnx" / "model.onnx" and (model / "onnx" / "export.json").is_file()
-    make_tiny_cross_encoder(model, seed=1)  # new weights, same directory, old export beside them
-    engine = load_engine(Settings(model_dir=model, engine="onnx"))
-    expected = CrossEncoder(str(model)).predict([[QUERY, d] for d in DOCUMENTS])
-    np.testing.assert_allclose(engine.score(QUERY, DOCUMENTS), expected, atol=1e-4)
-
-
-def test_a_shipped_export_without_weights_is_used_as_is(tmp_path, onnx_model_dir, monkeypatch):
-    import shutil
-
-    from reranker.engines import onnx_export
-
-    model = tmp_path / "model"
-    shutil.copytree(onnx_model_dir, model)
-    for weights in model.glob("*.safetensors"):
-        weights.unlink()
-    monkeypatch.setattr(onnx_export, "export", lambda *a, **k: pytest.fail("exported again"))
-    assert onnx_file(model, "fp32") == model / "onnx" / "model.onnx"
-
-
-def test_the_image_build_keeps_a_current_export_and_exports_a_stale_one(tmp_path, onnx_model_dir,
-                                                                        monkeypatch):
-    import shutil
-
-    from reranker.engines import onnx_export
-
-    model = tmp_path / "model"
-    shutil.copytree(onnx_model_dir, model)  # weights + an export made from them
-    main = onnx_export.main
-    assert main([str(model), "--is-current", "--engine", "onnx"]) == 0
-    assert main([str(model), "--is-current", "--engine", "onnx-int8"]) == 0
-    monkeypatch.setattr(onnx_export, "export", lambda *a, **k: pytest.fail("exported again"))
-    assert main([str(model), "--engine", "onnx"]) == 0
-    assert sorted(p.name for p in (model / "onnx").glob("*.onnx")) == ["model.onnx"]
-    assert main([str(model), "--is-current", "--engine", "onnx-int8"]) == 1  # int8 removed
-
-    (model / "model.safetensors").write_bytes(b"other weights")
-    assert main([str(model), "--is-current", "--engine", "onnx"]) == 1
-    exported = []
-    monkeypatch.setattr(onnx_export, "export",
-                        lambda model_dir, output, int8: exported.append(int8) or output)
-    assert main([str(model), "--engine", "onnx-int8"]) == 0 and exported == [True]
-
-
-def test_a_repositorys_own_plain_export_is_fused_without_torch(tmp_path, tiny_model_dir,
-                                                               reference, monkeypatch):
-    """The hub publishes onnx/model.onnx (plain operators) for many models: the image uses it
-    without torch, fused where ONNX Runtime is installed, and it scores like the CrossEncoder."""
-    import collections
-    import shutil
-
-    import onnx
-
-    from reranker.engines import onnx_export
-
-    model = tmp_path / "model"
-    shutil.copytree(tiny_model_dir, model, ignore=shutil.ignore_patterns("onnx"))
-    plain = onnx_export.export_fp32(model, model / "onnx", first_token=False)
-    for weights in model.glob("*.safetensors"):
-        weights.unlink()  # what the image has: the repository's export, no torch weights
-    monkeypatch.setattr(onnx_export, "export", lambda *a, **k: pytest.fail("exported again"))
-    ops = lambda: collections.Counter(n.op_type for n in onnx.load(str(plain)).graph.node)  # noqa: E731
-    assert "Attention" not in ops()
-    assert onnx_export.main([str(model), "--engine", "onnx"]) == 0
-    assert ops()["Attention"] == 2 and (model / "onnx" / "export.json").is_file()
-    engine = load_engine(Settings(model_dir=model, engine="onnx"))
-    expected = reference.predict([[QUERY, d] for d in DOCUMENTS])
-    np.testing.assert_allclose(engine.score(QUERY, DOCUMENTS), expected, atol=1e-4)

@@ -55,12 +55,14 @@ def test_every_variable_is_read():
     env = {"MODEL_DIR": "/m", "HOST": "0.0.0.0", "PORT": "9000", "ENGINE": "onnx",
            "BATCH_SIZE": "8", "MAX_SEQ_LENGTH": "256", "MAX_DOCUMENTS": "64",
            "MAX_BODY_BYTES": "1000", "ENABLE_CUDA": "true", "CUDA_CORE": "cuda:1",
-           "WORKERS": "2", "THREADS": "16", "LOG_LEVEL": "DEBUG"}
+           "WORKERS": "2", "THREADS": "16", "LOG_LEVEL": "DEBUG", "MAX_BATCH_TOKENS": "4096",
+           "ONNX_CACHE_DIR": "/cache"}
     s = Settings.from_env(env)
     assert s == Settings(model_dir=Path("/m"), host="0.0.0.0", port=9000, engine="onnx",
                          batch_size=8, max_seq_length=256, max_documents=64,
                          max_body_bytes=1000, enable_cuda=True, cuda_core="cuda:1", workers=2,
-                         threads=16, log_level="debug")
+                         threads=16, log_level="debug", max_batch_tokens=4096,
+                         onnx_cache_dir=Path("/cache"))
     assert s.device == "cuda:1"
 
 

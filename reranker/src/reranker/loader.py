@@ -13,7 +13,7 @@ import threading
 import time
 from collections.abc import Callable
 
-from reranker.engine import Engine, load_engine
+from reranker.engine import Engine, EngineError, load_engine
 from reranker.settings import Settings
 
 log = logging.getLogger("reranker.loader")
@@ -54,7 +54,10 @@ class EngineLoader:
                 engine = load_engine(settings)
             except BaseException as exc:  # noqa: BLE001 - reported, then handed on
                 self._error = f"{type(exc).__name__}: {exc}"
-                log.exception("loading the model from %s failed", settings.model_dir)
+                if isinstance(exc, EngineError):  # a known reason, said in one line
+                    log.error("loading the model from %s failed: %s", settings.model_dir, exc)
+                else:
+                    log.exception("loading the model from %s failed", settings.model_dir)
                 if on_failure is not None:
                     on_failure(exc)
                 return

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from reranker.engine_table import DEFAULT_ENGINE, installed_default
+from reranker.engines.onnx_store import default_cache_dir
 
 TRUE_WORDS = frozenset({"1", "true", "yes", "on"})
 FALSE_WORDS = frozenset({"0", "false", "no", "off"})
@@ -79,6 +80,12 @@ OPTIONS: tuple[Option, ...] = (
            "CrossEncoder.predict; coalescing engines: 4-8, the fastest measured on CPU)"),
     Option("max_seq_length", "MAX_SEQ_LENGTH", None, _optional_positive_int,
            "tokens per (query, document) pair before truncation; unset = the model's own limit"),
+    Option("max_batch_tokens", "MAX_BATCH_TOKENS", None, _optional_positive_int,
+           "most tokens (pairs x padded length) in one forward pass: bounds the memory of long "
+           "inputs; unset = the engine's own (ONNX and OpenVINO engines: 16384)"),
+    Option("onnx_cache_dir", "ONNX_CACHE_DIR", None, lambda s: Path(_nonempty(s)),
+           "where the ONNX engines keep an export they make at start (never in MODEL_DIR); "
+           "unset = $XDG_CACHE_HOME/reranker/onnx, else ~/.cache/reranker/onnx"),
     Option("max_documents", "MAX_DOCUMENTS", 1000, _positive_int,
            "most documents accepted in one POST /rerank (more answers 413)"),
     Option("max_body_bytes", "MAX_BODY_BYTES", 10 * 1024 * 1024, _positive_int,
@@ -107,6 +114,8 @@ class Settings:
     engine: str = DEFAULT_ENGINE
     batch_size: int | None = None  # None: the engine's own default
     max_seq_length: int | None = None
+    max_batch_tokens: int | None = None  # None: the engine's own
+    onnx_cache_dir: Path | None = None  # None: the XDG cache (export_cache_dir)
     max_documents: int = 1000
     max_body_bytes: int = 10 * 1024 * 1024
     enable_cuda: bool = False
@@ -134,7 +143,14 @@ class Settings:
                 raise SettingsError(f"{option.env}={raw!r}: {exc}") from None
         if "engine" not in values:
             values["engine"] = installed_default(cuda=values.get("enable_cuda", False))
+        if "onnx_cache_dir" not in values:
+            values["onnx_cache_dir"] = default_cache_dir(env)
         return cls(**values)
+
+    @property
+    def export_cache_dir(self) -> Path:
+        """Where serve-time ONNX exports go: the setting, else the user's XDG cache."""
+        return self.onnx_cache_dir or default_cache_dir()
 
     @property
     def device(self) -> str:

@@ -3,9 +3,10 @@
 `BatchingEngine` owns what they share: the model's config.json (what `/meta` shows; a reranker
 needs one label), the activation sentence-transformers' CrossEncoder would apply, the truncation
 length, the `Coalescer` that merges concurrent requests into passes (`batching`), and the pass
-itself: the pairs tokenized once, sorted by token count and run in micro-batches of
-`batch_size`, each padded to its own longest pair, so padding stays small and activations stay
-in the CPU caches. A subclass loads its model in `_load` and gives `_tokenize` and `_forward`
+itself: the pairs tokenized once, sorted by token count and run in micro-batches of at most
+`batch_size` pairs and `max_batch_tokens` padded tokens, each padded to its own longest pair, so
+padding stays small, activations stay in the CPU caches, and long inputs (8,192 tokens for
+bge-reranker-v2-m3) go one or two to a pass instead of exhausting memory. A subclass loads its model in `_load` and gives `_tokenize` and `_forward`
 (and its own `default_batch_size`). Its class is its factory: `cls(settings)`.
 """
 
@@ -42,9 +43,23 @@ def activation_of(config: dict[str, Any]):
     raise ValueError(f"unsupported activation {name!r} in config.json")
 
 
-def max_length_of(model_dir: Path, config: dict[str, Any], override: int | None) -> int:
-    """Truncation length: the setting, else the tokenizer's model_max_length, capped by positions."""
+# Families that number positions after the padding id: 514 positions hold 512 tokens.
+OFFSET_POSITIONS = ("roberta", "xlm-roberta", "camembert")
+
+
+def position_limit(config: dict[str, Any]) -> int:
+    """The most tokens the model's position embeddings take."""
     positions = int(config.get("max_position_embeddings", 512))
+    pad = config.get("pad_token_id")
+    if config.get("model_type") in OFFSET_POSITIONS and isinstance(pad, int):
+        positions -= pad + 1
+    return positions
+
+
+def max_length_of(model_dir: Path, config: dict[str, Any], override: int | None) -> int:
+    """Truncation length, as CrossEncoder's: the setting, else the tokenizer's
+    model_max_length; either capped by the positions the model has."""
+    positions = position_limit(config)
     if override:
         return min(override, positions)
     limit = positions
@@ -56,17 +71,35 @@ def max_length_of(model_dir: Path, config: dict[str, Any], override: int | None)
     return limit
 
 
+def micro_batches(lengths: Sequence[int], max_pairs: int, max_tokens: int) -> list[list[int]]:
+    """The pairs' indices sorted by length, cut into passes of at most `max_pairs` pairs whose
+    padded size (pairs x the longest) stays within `max_tokens` (one pair at least)."""
+    order = sorted(range(len(lengths)), key=lengths.__getitem__)
+    parts: list[list[int]] = []
+    for index in order:  # ascending: the newest pair is the longest of its pass
+        part = parts[-1] if parts else None
+        if (part is None or len(part) >= max_pairs
+                or (len(part) + 1) * lengths[index] > max_tokens):
+            parts.append([index])
+        else:
+            part.append(index)
+    return parts
+
+
 class BatchingEngine(ABC):
     """A single-label cross-encoder behind a Coalescer, scored in length-sorted micro-batches."""
 
     # Pairs per forward pass when BATCH_SIZE is unset; each engine measures its own.
     default_batch_size: ClassVar[int]
+    # Padded tokens per forward pass when MAX_BATCH_TOKENS is unset: bounds activation memory.
+    default_batch_tokens: ClassVar[int] = 16384
     # The arithmetic the model runs in ("fp32", "bf16", "int8"): which parity bar applies.
     precision: str = "fp32"
 
     def __init__(self, settings: Settings) -> None:
         self.model_dir = Path(settings.model_dir)
         self.batch_size = settings.batch_size or self.default_batch_size
+        self.batch_tokens = settings.max_batch_tokens or self.default_batch_tokens
         self._config = json.loads((self.model_dir / "config.json").read_text())
         if len(self._config.get("id2label") or {0: 0}) != 1:
             raise ValueError("a reranker needs a single-label model (num_labels=1)")
@@ -84,9 +117,7 @@ class BatchingEngine(ABC):
 
     def _score_pairs(self, pairs: Pairs) -> np.ndarray:
         encoded, lengths = self._tokenize(pairs)
-        order = sorted(range(len(pairs)), key=lengths.__getitem__)
-        parts = [order[start : start + self.batch_size]
-                 for start in range(0, len(order), self.batch_size)]
+        parts = micro_batches(lengths, self.batch_size, self.batch_tokens)
         scores = np.empty(len(pairs), dtype=np.float64)
         for part, logits in zip(parts, self._forward_all([[encoded[i] for i in part]
                                                            for part in parts])):

@@ -12,6 +12,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from reranker import architecture
 from reranker.settings import Settings
 
 
@@ -22,13 +23,14 @@ class CrossEncoderEngine:
 
     def __init__(self, model_dir: Path, *, device: str = "cpu", batch_size: int = 32,
                  max_length: int | None = None) -> None:
+        self.model_dir = Path(model_dir)
+        architecture.require_known(architecture.read_config(self.model_dir))  # one clear line
         # Heavy imports happen only when this engine is chosen.
         from sentence_transformers import CrossEncoder
         from transformers import AutoConfig
         from transformers.utils import logging as transformers_logging
 
         transformers_logging.disable_progress_bar()  # no "Loading weights" bars in server logs
-        self.model_dir = Path(model_dir)
         self.batch_size = batch_size
 
         # What the official image's /meta shows. Read separately because sentence-transformers

@@ -4,69 +4,92 @@ Need only onnxruntime, tokenizers and numpy — no torch, no transformers — so
 them is a fraction of the torch one. The model directory holds the Hugging Face files
 (config.json, tokenizer.json) and ``onnx/model.onnx`` / ``onnx/model_int8.onnx``, written by
 `reranker.engines.onnx_export` (at image build time). When those are missing and torch is
-installed (a developer machine), they are exported once into the model directory or, if that
-is read-only, a cache directory.
+installed (a developer machine), they are exported once into the export cache (`onnx_store`),
+never into the model directory, and found there on every later start.
 
-Scoring mirrors sentence-transformers' CrossEncoder: pairs tokenized together with
-longest-first truncation to the model's limit, the logits passed through the activation the
-model configures (ms-marco: identity; none configured and one label: sigmoid). Coalescing,
-length-sorted micro-batches (`BATCH_SIZE`, default 4) and the activation come from
-`base.BatchingEngine`; this module tokenizes with `tokenizers` and runs the ONNX session.
+Scoring mirrors sentence-transformers' CrossEncoder: pairs tokenized together by the model's
+own tokenizer.json (its pair template and special tokens) with longest-first truncation to the
+model's limit, fed as exactly the inputs the graph declares, the logits passed through the
+activation the model configures (ms-marco: identity; none configured and one label: sigmoid).
+Coalescing, length-sorted micro-batches (`BATCH_SIZE`, default 4, within `MAX_BATCH_TOKENS`)
+and the activation come from `base.BatchingEngine`; this module tokenizes with `tokenizers`
+and runs the ONNX session.
 """
 
 from __future__ import annotations
 
-import hashlib
+import importlib.util
 import logging
 import os
-import tempfile
 from abc import abstractmethod
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from reranker.engines import onnx_export
+from reranker.engine import EngineError
+from reranker.engines import onnx_store
 from reranker.engines.base import BatchingEngine
 from reranker.engines.batching import Pairs
 from reranker.settings import Settings
 
 log = logging.getLogger("reranker.engines.onnx")
 
-FILES = {"fp32": onnx_export.FP32_NAME, "int8": onnx_export.INT8_NAME}
+# What a tokenizer gives for a pair; a graph takes some of them (not token_type_ids, for the
+# RoBERTa kin, DistilBERT and ModernBERT).
+FEED_NAMES = ("input_ids", "attention_mask", "token_type_ids")
+FILES = {"fp32": onnx_store.FP32_NAME, "int8": onnx_store.INT8_NAME}
 
 
-def onnx_file(model_dir: Path, variant: str) -> Path:
-    """The .onnx file for `variant`, exported first when missing or made from other weights.
+def onnx_file(model_dir: Path, variant: str, cache_dir: Path | None = None) -> Path:
+    """The .onnx file for `variant`: the model directory's own when current, else the export
+    cache's, else exported into the cache now (needs torch). Nothing is written into
+    `model_dir`: it may be a read-only mount, and it is the user's."""
+    from reranker.engines.onnx_export import ExportError, export
 
-    A file in MODEL_DIR/onnx is used when its stamp matches the weights beside it (or when no
-    weights are there, as in the image); otherwise the model is exported again, into
-    MODEL_DIR/onnx or, if that is read-only, a cache directory keyed by the weights.
-    """
     name = FILES[variant]
-    shipped = model_dir / "onnx" / name
-    source = onnx_export.source_fingerprint(model_dir)  # hashes the weights: once
-    if shipped.exists() and onnx_export.is_current(shipped.parent, source):
-        return shipped
-    key = hashlib.sha256(f"{model_dir.resolve()}|{source}".encode()).hexdigest()[:16]
-    cached = Path(tempfile.gettempdir()) / "reranker-onnx" / key / name
-    if cached.exists():
-        return cached
-    target = model_dir / "onnx" if os.access(model_dir, os.W_OK) else cached.parent
-    log.info("no current %s in %s: exporting it to %s (needs torch)", name, model_dir, target)
+    cache_dir = Path(cache_dir) if cache_dir else onnx_store.default_cache_dir()
+    shipped = onnx_store.shipped_dir(model_dir)
+    source = onnx_store.source_fingerprint(model_dir)  # hashes the weights: once
+    if (shipped / name).is_file() and onnx_store.is_current(shipped, source):
+        return shipped / name
+    if source is None:
+        raise EngineError(f"{model_dir} has neither torch weights nor onnx/{name}")
+    cached = onnx_store.cached_dir(cache_dir, source)
+    if (cached / name).is_file() and onnx_store.is_current(cached, source):
+        log.info("using the export cached in %s", cached)
+        return cached / name
+    missing = [m for m in ("torch", "transformers", "onnx")
+               if importlib.util.find_spec(m) is None]
+    if missing and (shipped / name).is_file():
+        log.info("using %s, the model repository's own export (%s is not installed to make "
+                 "one of ours)", shipped / name, missing[0])
+        return shipped / name
+    if missing:
+        raise EngineError(f"{model_dir} has no current onnx/{name}, and exporting it needs "
+                          f"{missing[0]!r}: pip install 'reranker[export]' (or run python -m "
+                          "reranker.engines.onnx_export MODEL_DIR where it is installed)")
+    log.info("no current %s in %s: exporting it into the cache %s (needs torch; once)", name,
+             model_dir, cached)
     try:
-        onnx_export.export(model_dir, target, int8=variant == "int8")
-    except ModuleNotFoundError as exc:
-        raise RuntimeError(
-            f"{model_dir} has no onnx/{name}, and writing it needs {exc.name!r}: "
-            "pip install 'reranker[export]' (or run python -m reranker.engines.onnx_export "
-            "MODEL_DIR where it is installed)") from exc
-    return target / name
+        onnx_store.publish(cache_dir, source,
+                           lambda scratch: export(model_dir, scratch, int8=variant == "int8"))
+    except ExportError as exc:
+        raise EngineError(str(exc)) from None
+    return cached / name
+
+
+def pad_id(config: dict[str, Any], tokenizer) -> int:
+    """The padding token: the config's, else the tokenizer's (XLM-RoBERTa pads with 1)."""
+    if isinstance(config.get("pad_token_id"), int):
+        return config["pad_token_id"]
+    padding = tokenizer.padding or {}
+    return int(padding.get("pad_id", 0))
 
 
 class OnnxFileEngine(BatchingEngine):
-    """An engine over the model's exported `onnx/model.onnx`: the `tokenizers` tokenizer and
-    the (ids, mask, types) feed; a subclass loads a runtime for the file and runs it."""
+    """An engine over the model's ONNX export: the model's own `tokenizers` tokenizer and a
+    feed of exactly the graph's inputs; a subclass loads a runtime for the file and runs it."""
 
     variant = "fp32"
 
@@ -80,13 +103,25 @@ class OnnxFileEngine(BatchingEngine):
         self._tokenizer = Tokenizer.from_file(str(tokenizer))
         self._tokenizer.no_padding()
         self._tokenizer.enable_truncation(self.max_length, strategy="longest_first")
-        self._pad_id = int(self._config.get("pad_token_id") or 0)
-        self._load_runtime(onnx_file(self.model_dir, self.variant),
-                           threads=len(os.sched_getaffinity(0)))
+        self._pad_id = pad_id(self._config, self._tokenizer)
+        path = onnx_file(self.model_dir, self.variant, settings.export_cache_dir)
+        from reranker.engines.onnx_export import describe
+
+        self.graph_path = path
+        self.graph = describe(path.parent)  # which graph, for the start log
+        self._load_runtime(path, threads=len(os.sched_getaffinity(0)))
 
     @abstractmethod
     def _load_runtime(self, path: Path, *, threads: int) -> None:
         """Load `path` into the runtime, to run on `threads` threads."""
+
+    def _checked_inputs(self, names: list[str], path: Path) -> list[str]:
+        """The graph's input names, if the feed has each of them."""
+        unknown = sorted(set(names) - set(FEED_NAMES))
+        if unknown:
+            raise EngineError(f"{path} takes inputs that no tokenizer gives: {unknown} (the "
+                              f"engines feed {', '.join(FEED_NAMES)}); re-export the model")
+        return names
 
     @abstractmethod
     def _run(self, feed: dict[str, np.ndarray]) -> np.ndarray:
@@ -101,18 +136,21 @@ class OnnxFileEngine(BatchingEngine):
 
     def _feed(self, encodings, multiple: int = 1) -> dict[str, np.ndarray]:
         """The inputs of one micro-batch, padded to its longest pair (rounded up to
-        `multiple`: fewer distinct shapes for a runtime that prepares each one)."""
+        `multiple`: fewer distinct shapes for a runtime that prepares each one); the runtime
+        takes exactly the inputs its graph declares (`_inputs`)."""
         width = -(-max(len(e.ids) for e in encodings) // multiple) * multiple
         shape = (len(encodings), width)
-        ids = np.full(shape, self._pad_id, dtype=np.int64)
-        mask = np.zeros(shape, dtype=np.int64)
-        types = np.zeros(shape, dtype=np.int64)
+        arrays = {"input_ids": np.full(shape, self._pad_id, dtype=np.int64),
+                  "attention_mask": np.zeros(shape, dtype=np.int64)}
+        if "token_type_ids" in self._inputs:
+            arrays["token_type_ids"] = np.zeros(shape, dtype=np.int64)
         for row, enc in enumerate(encodings):
             n = len(enc.ids)
-            ids[row, :n] = enc.ids
-            mask[row, :n] = 1
-            types[row, :n] = enc.type_ids
-        return {"input_ids": ids, "attention_mask": mask, "token_type_ids": types}
+            arrays["input_ids"][row, :n] = enc.ids
+            arrays["attention_mask"][row, :n] = 1
+            if "token_type_ids" in arrays:
+                arrays["token_type_ids"][row, :n] = enc.type_ids
+        return {name: arrays[name] for name in self._inputs}
 
 
 class OnnxEngine(OnnxFileEngine):
@@ -136,12 +174,11 @@ class OnnxEngine(OnnxFileEngine):
         options.enable_cpu_mem_arena = False
         self._session = ort.InferenceSession(str(path), options,
                                              providers=["CPUExecutionProvider"])
-        self._inputs = {i.name for i in self._session.get_inputs()}
-        log.info("onnx engine: %s, %d threads", path, threads)
+        self._inputs = self._checked_inputs([i.name for i in self._session.get_inputs()], path)
+        log.info("onnx engine: %s (%s), %d threads", path, self.graph, threads)
 
     def _run(self, feed: dict[str, np.ndarray]) -> np.ndarray:
-        [logits] = self._session.run(["logits"], {k: v for k, v in feed.items()
-                                                  if k in self._inputs})
+        [logits] = self._session.run(["logits"], feed)
         return logits
 
 

@@ -1,204 +1,119 @@
 """Export a Hugging Face cross-encoder to ONNX (fp32, and an int8 dynamically quantized copy).
 
 Needs torch and transformers, so it runs where they are: at image build time (a build stage)
-or on a developer machine. The ONNX engines then need only onnxruntime and tokenizers.
+or on a developer machine. The ONNX engines then need only a runtime and tokenizers.
 
     python -m reranker.engines.onnx_export MODEL_DIR [--output MODEL_DIR/onnx]
     python -m reranker.engines.onnx_export MODEL_DIR --engine onnx [--is-current]
 
-writes ``model.onnx`` (fp32, BERT ops fused by ONNX Runtime's optimizer, the last layer run
-for the first token only: `reranker.engines.first_token`) and ``model_int8.onnx`` (int8
-weights, dynamic activations) into the output directory. Inputs: input_ids, attention_mask,
-token_type_ids (int64, [batch, sequence]); output: logits [batch, num_labels] before any
-activation. The fp32 file is checked against the untouched torch model on padded pairs of
-several lengths (|diff| <= 1e-4); if the first-token rewrite misses that, the full model is
-exported instead. With ``--engine`` (the image build) MODEL_DIR/onnx is made to hold exactly
-the file that engine runs: a current export is kept as it is (no torch needed), otherwise the
-model is exported; ``--is-current`` only answers whether an export is needed (exit 0: no).
+writes ``model.onnx`` (fp32, the model's own inputs, BERT-family ops fused by ONNX Runtime's
+optimizer, the last layer run for the first token only where the family allows:
+`reranker.engines.first_token`; ``model.onnx_data`` beside it over 2 GB), ``model_int8.onnx``
+(int8 weights, dynamic activations) and the stamp ``export.json`` (which graph, from which
+weights) into the output directory: see `onnx_graph` and `onnx_store`. The fp32 file is checked
+against the untouched torch model on padded pairs of several lengths (|diff| <= 1e-4); if the
+first-token rewrite misses that, the whole graph is exported, and unfused if need be. With
+``--engine`` (the image build) MODEL_DIR/onnx is made to hold exactly the file that engine
+runs: a current export is kept as it is (no torch needed), otherwise the model is exported;
+``--is-current`` only answers whether an export is needed (exit 0: no). A model no ONNX engine
+can run (remote code, an architecture transformers does not know, an export that fails or
+does not match) is refused with one line naming the architecture and ENGINE=torch.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
+import importlib.util
 import sys
 from pathlib import Path
 
+from reranker import architecture
+from reranker.engine import EngineError
 from reranker.engine_table import ONNX_FILES
+from reranker.engines.onnx_store import (
+    FP32_NAME,
+    INT8_NAME,
+    is_current,
+    read_stamp,
+    shipped_dir,
+    source_fingerprint,
+    write_stamp,
+)
 
-FP32_NAME = "model.onnx"
-INT8_NAME = "model_int8.onnx"
-OPSET = 17
 TOLERANCE = 1e-4
-# Bump when the exported graph changes, so old files are redone (2: the first-token last
-# layer; 3: int8 weights in 7 bits, the same scores on every x86 CPU).
-RECIPE = 3
-STAMP = "export.json"
-WEIGHT_SUFFIXES = (".safetensors", ".bin")
 # The file each engine of an ONNX export runs (the engine table's `onnx_file`).
 ENGINE_FILES = ONNX_FILES
-CHECK_PAIRS = [("a query", "a document"), ("who wrote dune", "frank herbert wrote dune " * 12),
-               ("q", ""), ("a longer query with more words", "dogs")]
+
+
+class ExportError(EngineError):
+    """The model cannot be run by an ONNX engine; the message is one line saying so."""
 
 
 def default_output(model_dir: Path) -> Path:
-    return Path(model_dir) / "onnx"
+    return shipped_dir(model_dir)
 
 
-def source_fingerprint(model_dir: Path) -> str | None:
-    """A hash of the recipe, config.json and the weight files; None when the weights are absent.
-
-    (An image ships the .onnx file without the torch weights: then there is nothing to compare.)
-    """
-    import hashlib
-
-    model_dir = Path(model_dir)
-    weights = sorted(p for p in model_dir.iterdir()
-                     if p.is_file() and p.name.endswith(WEIGHT_SUFFIXES))
-    if not weights:
-        return None
-    digest = hashlib.sha256(f"recipe {RECIPE}\n".encode())
-    for path in [model_dir / "config.json", *weights]:
-        digest.update(path.name.encode())
-        with path.open("rb") as handle:
-            for block in iter(lambda: handle.read(1 << 20), b""):
-                digest.update(block)
-    return digest.hexdigest()
+def refusal(config: dict, reason: str) -> ExportError:
+    return ExportError(f"{architecture.name(config)} cannot run on the ONNX engines: {reason}; "
+                       "serve it with ENGINE=torch (the CrossEncoder)")
 
 
-def is_current(onnx_dir: Path, source: str | None) -> bool:
-    """Whether the files in `onnx_dir` were exported, by this recipe, from the weights whose
-    `source_fingerprint` is `source` (None: no weights to compare with, as in the image)."""
-    if source is None:
-        return True
-    try:
-        stamp = json.loads((Path(onnx_dir) / STAMP).read_text())
-    except (OSError, ValueError):
-        return False
-    return stamp.get("source") == source
-
-
-def load_model(model_dir: Path):
-    from transformers import AutoModelForSequenceClassification
-
-    # Eager attention exports the plain BERT pattern that ONNX Runtime fuses into one op.
-    return AutoModelForSequenceClassification.from_pretrained(
-        str(model_dir), attn_implementation="eager").eval()
-
-
-def export_fp32(model_dir: Path, output: Path, *, first_token: bool = True) -> Path:
-    """Trace the model once on a small pair and save it with dynamic batch/sequence axes."""
-    import torch
-    from transformers import AutoTokenizer
-
-    from reranker.engines.first_token import first_token_only
-
-    tokenizer = AutoTokenizer.from_pretrained(str(model_dir))
-    model = load_model(model_dir)
-    if first_token:
-        first_token_only(model)
-    sample = tokenizer(["a query", "another query"], ["a document", "a longer document here"],
-                       padding=True, return_tensors="pt")
-    names = ["input_ids", "attention_mask", "token_type_ids"]
-    args = tuple(sample[name] for name in names)
-    axes = {name: {0: "batch", 1: "sequence"} for name in names}
-    axes["logits"] = {0: "batch"}
-    output.mkdir(parents=True, exist_ok=True)
-    target = output / FP32_NAME
-
-    class Logits(torch.nn.Module):  # plain tensors in, the logits tensor out
-        def __init__(self, inner) -> None:
-            super().__init__()
-            self.inner = inner
-
-        def forward(self, input_ids, attention_mask, token_type_ids):
-            return self.inner(input_ids=input_ids, attention_mask=attention_mask,
-                              token_type_ids=token_type_ids).logits
-
-    with torch.inference_mode():
-        torch.onnx.export(Logits(model), args, str(target), input_names=names,
-                          output_names=["logits"], dynamic_axes=axes, opset_version=OPSET,
-                          do_constant_folding=True, dynamo=False)
-    return target
-
-
-def fuse(model_dir: Path, fp32: Path) -> bool:
-    """Rewrite `fp32` in place with ONNX Runtime's BERT fusions (Attention, SkipLayerNorm, Gelu).
-
-    Returns False (file untouched) for models the BERT optimizer does not know.
-    """
-    from onnxruntime.transformers.optimizer import optimize_model
-
-    config = json.loads((Path(model_dir) / "config.json").read_text())
-    if config.get("model_type") not in ("bert", "roberta", "xlm-roberta", "distilbert"):
-        return False
-    model_type = "bert" if config["model_type"] != "distilbert" else "distilbert"
-    optimized = optimize_model(str(fp32), model_type=model_type,
-                               num_heads=int(config["num_attention_heads"]),
-                               hidden_size=int(config["hidden_size"]), opt_level=0)
-    optimized.save_model_to_file(str(fp32))
-    return True
-
-
-def quantize_int8(fp32: Path, output: Path) -> Path:
-    """Dynamic int8 quantization: weights per channel, activations at run time (VNNI on x86).
-
-    Only the weight products (MatMul, fused Attention projections) are quantized; the
-    embeddings stay fp32 (a lookup: quantizing it saves bytes, not time, and costs accuracy).
-    Weights use 7 of their 8 bits (`reduce_range`): x86 CPUs without VNNI (AVX2, AVX-512 before
-    Cascade Lake, AMD before Zen 4) multiply u8 activations by s8 weights with vpmaddubsw,
-    which adds two products into a saturating int16 (255 * 127 * 2 > 32767): with full-range
-    weights such a CPU returned different, badly ranked scores (correlation 0.10 with the
-    reference on the test model, 0.86 on a VNNI CPU). In 7 bits no sum can saturate, and every
-    CPU computes the same integers (see reranker/tests/test_int8_cpus.py).
-    """
-    import onnx
-    from onnxruntime.quantization import QuantType, quantize_dynamic
-
-    target = output / INT8_NAME
-    quantize_dynamic(str(fp32), str(target), weight_type=QuantType.QInt8, per_channel=True,
-                     reduce_range=True, op_types_to_quantize=["MatMul", "Attention"],
-                     extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT})
-    return target
-
-
-def max_diff_to_torch(model_dir: Path, onnx_path: Path) -> float:
-    """Largest |logit difference| between the .onnx file and the torch model on CHECK_PAIRS."""
-    import numpy as np
-    import onnxruntime as ort
-    import torch
-    from transformers import AutoTokenizer
-
-    tokenizer = AutoTokenizer.from_pretrained(str(model_dir))
-    batch = tokenizer([q for q, _ in CHECK_PAIRS], [d for _, d in CHECK_PAIRS], padding=True,
-                      truncation=True, return_tensors="pt")
-    with torch.inference_mode():
-        expected = load_model(model_dir)(**batch).logits.numpy()
-    session = ort.InferenceSession(str(onnx_path), providers=["CPUExecutionProvider"])
-    names = {i.name for i in session.get_inputs()}
-    [logits] = session.run(["logits"], {k: v.numpy() for k, v in batch.items() if k in names})
-    return float(np.max(np.abs(logits - expected)))
+def check_exportable(model_dir: Path) -> dict:
+    """config.json, if an export can be tried; EngineError (one line) if it cannot."""
+    config = architecture.read_config(model_dir)
+    architecture.require_known(config)
+    return config
 
 
 def export(model_dir: Path, output: Path | None = None, *, int8: bool = True) -> Path:
     """Write the ONNX model(s) for `model_dir`; returns the output directory."""
+    from reranker.engines import onnx_graph
+
     model_dir = Path(model_dir)
     output = Path(output) if output else default_output(model_dir)
-    for first_token in (True, False):
-        fp32 = export_fp32(model_dir, output, first_token=first_token)
-        fuse(model_dir, fp32)
-        diff = max_diff_to_torch(model_dir, fp32)
+    config = check_exportable(model_dir)
+    misses = []
+    for first_token, fused in ((True, True), (False, True), (False, False)):
+        try:
+            # A family without the first-token rewrite gets the whole graph at once.
+            fp32, rewritten = onnx_graph.export_fp32(model_dir, output, first_token=first_token)
+            fused = fused and onnx_graph.fuse(model_dir, fp32)
+            diff = onnx_graph.max_diff_to_torch(model_dir, fp32)
+        except Exception as exc:  # noqa: BLE001 - any failure of the tools is reported in one line
+            detail = (str(exc).strip().splitlines() or [""])[0][:200]
+            raise refusal(config, f"its ONNX export failed ({type(exc).__name__}: "
+                                  f"{detail})") from exc
         if diff <= TOLERANCE:
             break
-        print(f"onnx export (first-token last layer: {first_token}) differs from the torch "
-              f"model by {diff:.2e} > {TOLERANCE}", file=sys.stderr)
+        misses.append(f"{diff:.1e}")
+        print(f"onnx export (first-token last layer: {rewritten}, fused: {fused}) differs "
+              f"from the torch model by {diff:.2e} > {TOLERANCE}", file=sys.stderr)
     else:
-        raise RuntimeError(f"the ONNX export of {model_dir} does not match the torch model")
+        raise refusal(config, f"its ONNX export does not match the torch model (max |diff| "
+                              f"{', '.join(misses)} > {TOLERANCE})")
     if int8:
-        quantize_int8(fp32, output)
-    stamp = {"recipe": RECIPE, "source": source_fingerprint(model_dir), "first_token": first_token}
-    (output / STAMP).write_text(json.dumps(stamp) + "\n")
+        onnx_graph.quantize_int8(fp32, output)
+    else:
+        onnx_graph.remove(output, INT8_NAME)
+    data = [name for name in (FP32_NAME, INT8_NAME)
+            if (output / (name + "_data")).is_file()]
+    write_stamp(output, {"source": source_fingerprint(model_dir),
+                         "model_type": config.get("model_type"),
+                         "architecture": architecture.name(config),
+                         "inputs": onnx_graph.graph_inputs(fp32), "first_token": rewritten,
+                         "fused": fused, "max_diff": diff, "external_data": data})
     return output
+
+
+def describe(onnx_dir: Path) -> str:
+    """What the stamp says of a graph, for the start log: its family, layer and inputs."""
+    stamp = read_stamp(onnx_dir)
+    if not stamp:
+        return "an export without our stamp (the model repository's own)"
+    layer = ("the last layer for the first token only" if stamp.get("first_token")
+             else "the whole graph")
+    inputs = ", ".join(stamp.get("inputs") or []) or "inputs not recorded"
+    return f"{stamp.get('model_type') or 'a model'}: {layer}; inputs {inputs}"
 
 
 def is_current_file(model_dir: Path, name: str) -> bool:
@@ -214,18 +129,20 @@ def prepare_for_engine(model_dir: Path, engine: str) -> Path:
     no weights) is used without torch; where ONNX Runtime is installed its BERT operators are
     fused first (OpenVINO fuses by itself).
     """
-    import importlib.util
+    from reranker.engines import onnx_graph
 
     name = ENGINE_FILES[engine]
     onnx_dir = default_output(model_dir)
     if not is_current_file(model_dir, name):
         export(model_dir, onnx_dir, int8=name == INT8_NAME)
-    elif (name == FP32_NAME and not (onnx_dir / STAMP).exists()
-          and importlib.util.find_spec("onnxruntime") and fuse(model_dir, onnx_dir / name)):
-        stamp = {"recipe": RECIPE, "source": None, "first_token": False, "origin": "repository"}
-        (onnx_dir / STAMP).write_text(json.dumps(stamp) + "\n")
+    elif (name == FP32_NAME and read_stamp(onnx_dir) is None
+          and importlib.util.find_spec("onnxruntime") and onnx_graph.fuse(model_dir,
+                                                                          onnx_dir / name)):
+        write_stamp(onnx_dir, {"source": None, "first_token": False, "fused": True,
+                               "origin": "repository", "inputs": onnx_graph.graph_inputs(
+                                   onnx_dir / name)})
     for other in set(ENGINE_FILES.values()) - {name}:
-        (onnx_dir / other).unlink(missing_ok=True)
+        onnx_graph.remove(onnx_dir, other)
     return onnx_dir / name
 
 
@@ -245,10 +162,15 @@ def main(argv=None) -> int:
         if not args.engine:
             parser.error("--is-current needs --engine")
         return 0 if is_current_file(args.model_dir, ENGINE_FILES[args.engine]) else 1
-    if args.engine:
-        print(prepare_for_engine(args.model_dir, args.engine))
-        return 0
-    print(export(args.model_dir, args.output, int8=not args.no_int8))
+    try:
+        if args.engine:
+            path = prepare_for_engine(args.model_dir, args.engine)
+            print(f"{path}: {describe(path.parent)}")
+        else:
+            print(export(args.model_dir, args.output, int8=not args.no_int8))
+    except EngineError as exc:
+        print(f"onnx export: {exc}", file=sys.stderr)
+        return 1
     return 0
 
 

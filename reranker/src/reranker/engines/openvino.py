@@ -47,10 +47,11 @@ class OpenVinoEngine(OnnxFileEngine):
         chosen = compiled.get_property("INFERENCE_PRECISION_HINT").get_type_name()
         self.precision = PRECISIONS.get(chosen, chosen)
         self._queue = ov.AsyncInferQueue(compiled, streams)
-        self._inputs = [port.get_any_name() for port in compiled.inputs]
+        self._inputs = self._checked_inputs([port.get_any_name() for port in compiled.inputs],
+                                            path)
         self._output = compiled.output("logits")
-        log.info("openvino engine: %s, %s, %d threads, %d streams", path, self.precision,
-                 threads, streams)
+        log.info("openvino engine: %s (%s), %s, %d threads, %d streams", path, self.graph,
+                 self.precision, threads, streams)
 
     def _run(self, feed: dict[str, np.ndarray]) -> np.ndarray:
         [logits] = self._forward_feeds([feed])
@@ -68,7 +69,7 @@ class OpenVinoEngine(OnnxFileEngine):
 
         self._queue.set_callback(done)
         for index, feed in enumerate(feeds):
-            self._queue.start_async({name: feed[name] for name in self._inputs}, index)
+            self._queue.start_async(feed, index)
         self._queue.wait_all()
         return results
 

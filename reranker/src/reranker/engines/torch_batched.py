@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from reranker import architecture
 from reranker.engines.base import BatchingEngine
 from reranker.engines.batching import Pairs
 from reranker.engines.first_token import first_token_only
@@ -32,6 +33,7 @@ class TorchBatchedEngine(BatchingEngine):
         from transformers.utils import logging as transformers_logging
 
         transformers_logging.disable_progress_bar()
+        architecture.require_known(self._config)  # one clear line, not transformers' traceback
         self._torch = torch
         self._device = settings.device
         self._tokenizer = AutoTokenizer.from_pretrained(str(self.model_dir))
