@@ -14,6 +14,8 @@ from weaviate_dev import cli, compose, docker_engine, ports
 from weaviate_dev.commands import restart
 from weaviate_dev.services import Service
 
+REAL_RUN, REAL_POPEN = subprocess.run, subprocess.Popen  # for the real host export test
+
 
 def tree(root):
     return sorted((str(p.relative_to(root)), p.is_symlink()) for p in root.rglob("*"))
@@ -244,6 +246,47 @@ def test_a_model_dir_that_is_no_model_is_refused_before_anything_is_built(
     assert f"WEAVIATE_DEV_MODEL_DIR={tmp_path} is not a model directory" in \
         capsys.readouterr().err
     assert verbs(docker.events) == ["engine"]
+
+
+def test_a_model_that_needs_its_own_code_is_refused_in_one_line_before_a_build(
+        workspace, docker, monkeypatch, capsys, tmp_path):
+    import json
+
+    (tmp_path / "config.json").write_text(json.dumps({
+        "architectures": ["NewModelForSequenceClassification"], "model_type": "new",
+        "auto_map": {"AutoModelForSequenceClassification": "modeling.NewModel"}}))
+    monkeypatch.setenv("WEAVIATE_DEV_MODEL_DIR", str(tmp_path))
+    docker.image_present = False
+    assert cli.main(["restart", "--reranker", "--workspace", str(workspace)]) == 1
+    [line] = capsys.readouterr().err.strip().splitlines()
+    assert "NewModelForSequenceClassification (model_type 'new')" in line
+    assert "ENGINE=torch" in line and "Traceback" not in line
+    assert verbs(docker.events) == ["engine"]
+
+
+def test_an_export_that_fails_on_the_host_is_one_line_naming_the_architecture(
+        workspace, docker, monkeypatch, capsys, tmp_path):
+    """The host export (where torch is) fails as the image build's would: its one line is
+    what the user reads, not the export's warnings or a traceback."""
+    import json
+
+    from weaviate_dev import images
+
+    (tmp_path / "config.json").write_text(json.dumps({
+        "architectures": ["NonesuchForSequenceClassification"], "model_type": "nonesuch"}))
+    monkeypatch.setenv("WEAVIATE_DEV_MODEL_DIR", str(tmp_path))
+    monkeypatch.setattr(images.docker_engine, "build",
+                        lambda *a, **k: pytest.fail("the image build started"))
+    monkeypatch.setattr(subprocess, "run", REAL_RUN)  # the real export, on this host's torch
+    monkeypatch.setattr(subprocess, "Popen", REAL_POPEN)
+    docker.image_present = False
+    assert cli.main(["restart", "--reranker", "--workspace", str(workspace)]) == 1
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert "Traceback" not in "\n".join(lines)
+    error = lines[-1]
+    assert error.startswith("weaviate-dev restart: error: ")
+    assert "NonesuchForSequenceClassification (model_type 'nonesuch')" in error
+    assert "ENGINE=torch" in error
 
 
 def test_a_present_image_needs_no_model(workspace, docker, monkeypatch):

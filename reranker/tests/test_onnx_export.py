@@ -216,6 +216,14 @@ def test_a_model_no_engine_runs_is_refused_in_one_line(model, tmp_path, make, na
     assert export.returncode == 1
     line = one_line(export.stderr)
     assert all(name in line for name in names), line
+    # The image build asks first, before it installs torch for an export: 2 = cannot be made
+    # (remote code is known from config.json alone), 1 = an export is needed.
+    first = subprocess.run([sys.executable, "-m", "reranker.engines.onnx_export", str(model),
+                            "--engine", "openvino", "--is-current"], capture_output=True, text=True)
+    if make is remote_code_model:
+        assert first.returncode == 2 and one_line(first.stderr) == line
+    else:
+        assert first.returncode == 1 and not first.stderr
     for engine in ("openvino", "torch"):
         check = subprocess.run([sys.executable, "-m", "reranker", "--check", "--model-dir",
                                 str(model), "--engine", engine], capture_output=True, text=True)

@@ -40,6 +40,14 @@ def test_an_onnx_engine_takes_the_repositorys_onnx_export_instead_of_the_weights
     assert "model.safetensors" in wanted_files(repo[:2] + repo[5:], onnx=True)
 
 
+def test_a_repositorys_export_over_2_gb_comes_with_its_data_file():
+    repo = ["config.json", "model.safetensors", "onnx/model.onnx", "onnx/model.onnx_data",
+            "onnx/model_fp16.onnx", "sentencepiece.bpe.model", "tokenizer.json"]
+    assert wanted_files(repo, onnx=True) == ["config.json", "onnx/model.onnx",
+                                             "onnx/model.onnx_data", "sentencepiece.bpe.model",
+                                             "tokenizer.json"]
+
+
 def test_download_falls_back_to_bin_weights():
     assert "pytorch_model.bin" in wanted_files(["config.json", "pytorch_model.bin"])
 

@@ -18,7 +18,7 @@ import tempfile
 from pathlib import Path
 
 from weaviate_dev import docker_engine, process, weaviate_build
-from weaviate_dev.errors import DevError
+from weaviate_dev.errors import CommandFailed, DevError
 from weaviate_dev.progress import say
 from weaviate_dev.settings import (
     DEFAULT_BASE_IMAGE,
@@ -193,7 +193,14 @@ def export_here(model_dir: Path, engine: str, staging: Path) -> Path:
     copy = staging / "model"
     shutil.copytree(model_dir, copy)
     say(f"exporting {model_dir} to ONNX for ENGINE={engine} here (the image needs no torch)")
-    process.run([sys.executable, "-m", "reranker.engines.onnx_export", copy, "--engine", engine],
-                capture=True)
+    try:
+        process.run([sys.executable, "-m", "reranker.engines.onnx_export", copy, "--engine",
+                     engine], capture=True)
+    except CommandFailed as exc:  # the export says why in its last line (never a traceback)
+        lines = [line for line in exc.output.splitlines() if line.strip()]
+        reason = next((line.removeprefix("onnx export: ") for line in reversed(lines)
+                       if line.startswith("onnx export: ")), lines[-1] if lines else str(exc))
+        raise DevError(f"{model_dir} cannot be baked into an ENGINE={engine} image: "
+                       f"{reason}") from None
     return copy
 

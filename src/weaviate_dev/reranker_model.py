@@ -9,6 +9,7 @@ line naming the model, what was tried and the two fixes.
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -32,6 +33,7 @@ def require_model(settings: Settings) -> str:
             raise DevError(f"WEAVIATE_DEV_MODEL_DIR={settings.model_dir} is not a model "
                            "directory (no config.json): give a cross-encoder saved with "
                            "save_pretrained")
+        refuse_remote_code(settings.model_dir)
         return f"local directory {settings.model_dir}"
     url = hub_url(settings)
     try:
@@ -46,6 +48,23 @@ def require_model(settings: Settings) -> str:
                    f"be had: {problem}. Fix: WEAVIATE_DEV_MODEL_DIR=/path/to/model (a "
                    "cross-encoder saved with save_pretrained), or network access to the hub "
                    "(HF_ENDPOINT for a mirror)")
+
+
+def refuse_remote_code(model_dir: Path) -> None:
+    """A model that needs its repository's own code cannot be served by the image (neither
+    the official one nor ours): say so before a build starts."""
+    try:
+        config = json.loads((model_dir / "config.json").read_text())
+    except (OSError, ValueError) as exc:
+        raise DevError(f"WEAVIATE_DEV_MODEL_DIR={model_dir}: config.json cannot be read "
+                       f"({exc})") from None
+    if isinstance(config, dict) and config.get("auto_map"):
+        name = (config.get("architectures") or ["an unnamed architecture"])[0]
+        raise DevError(f"WEAVIATE_DEV_MODEL_DIR={model_dir}: {name} (model_type "
+                       f"{config.get('model_type')!r}) needs its repository's own code "
+                       "(auto_map in config.json), which the reranker image does not run "
+                       "with any engine, ENGINE=torch included (trust_remote_code is off, as "
+                       "in the official image)")
 
 
 def _verify(ca_bundle: Path | None) -> str | bool:

@@ -4,8 +4,9 @@ Runs as a plain script too (`python download.py ...`): the Dockerfile copies onl
 so that the model layer does not depend on the rest of the source. It downloads only what
 the engine needs: config and tokenizer, and one set of torch weights (not the OpenVINO/TF/Flax
 variants many model repositories also carry) or, with `--onnx` (an engine of an ONNX export),
-the repository's own `onnx/model.onnx` instead of the weights when it publishes one, so that
-the build needs no torch to export. The image build then runs
+the repository's own `onnx/model.onnx` (with `onnx/model.onnx_data`, where its weights pass
+2 GB) instead of the weights when it publishes one, so that the build needs no torch to
+export; the graph may take any of the model's inputs (XLM-RoBERTa's: no token_type_ids). The image build then runs
 `python -m reranker --check`, which loads the result with the image's engine and scores one
 pair, so a broken model fails the build instead of the container.
 
@@ -26,6 +27,7 @@ from pathlib import Path
 WANTED_SUFFIXES = (".json", ".txt", ".model", ".py")
 SKIPPED = {"README.md", ".gitattributes"}
 ONNX_EXPORT = "onnx/model.onnx"  # where model repositories publish their fp32 ONNX export
+ONNX_DATA = ONNX_EXPORT + "_data"  # its weights, beside it, when they pass 2 GB
 
 
 def wanted_files(names: list[str], *, onnx: bool = False) -> list[str]:
@@ -33,8 +35,9 @@ def wanted_files(names: list[str], *, onnx: bool = False) -> list[str]:
     own ONNX export instead of the torch weights when there is one."""
     top = [n for n in names if "/" not in n and n not in SKIPPED]
     if onnx and ONNX_EXPORT in names:
+        export = {ONNX_EXPORT} | ({ONNX_DATA} & set(names))
         return sorted({n for n in top if n.endswith(WANTED_SUFFIXES)
-                       and not n.endswith(".index.json")} | {ONNX_EXPORT})
+                       and not n.endswith(".index.json")} | export)
     weights: list[str] = []
     if "model.safetensors" in top or "model.safetensors.index.json" in top:
         weights = [n for n in top if n.endswith(".safetensors") or n.endswith(".safetensors.index.json")]

@@ -15,7 +15,8 @@ against the untouched torch model on padded pairs of several lengths (|diff| <= 
 first-token rewrite misses that, the whole graph is exported, and unfused if need be. With
 ``--engine`` (the image build) MODEL_DIR/onnx is made to hold exactly the file that engine
 runs: a current export is kept as it is (no torch needed), otherwise the model is exported;
-``--is-current`` only answers whether an export is needed (exit 0: no). A model no ONNX engine
+``--is-current`` only answers whether an export is needed (exit 0: no; 1: yes; 2: it cannot
+be made, the reason in one line: checked before the build installs torch for it). A model no ONNX engine
 can run (remote code, an architecture transformers does not know, an export that fails or
 does not match) is refused with one line naming the architecture and ENGINE=torch.
 """
@@ -161,7 +162,14 @@ def main(argv=None) -> int:
     if args.is_current:
         if not args.engine:
             parser.error("--is-current needs --engine")
-        return 0 if is_current_file(args.model_dir, ENGINE_FILES[args.engine]) else 1
+        if is_current_file(args.model_dir, ENGINE_FILES[args.engine]):
+            return 0
+        try:
+            architecture.refuse_remote_code(architecture.read_config(args.model_dir))
+        except EngineError as exc:
+            print(f"onnx export: {exc}", file=sys.stderr)
+            return 2
+        return 1
     try:
         if args.engine:
             path = prepare_for_engine(args.model_dir, args.engine)
