@@ -33,10 +33,10 @@ def image_reference(reranker_model_dir):
 
 
 @contextlib.contextmanager
-def running(image: str, docker_engine):
+def running(image: str, docker_engine, volumes=None):
     container = docker_engine.containers.run(
         image, detach=True, name=f"weaviate-dev-reranker-test-{uuid.uuid4().hex[:8]}",
-        ports={"8080/tcp": ("127.0.0.1", None)})
+        ports={"8080/tcp": ("127.0.0.1", None)}, volumes=volumes)
     try:
         yield container
     finally:
@@ -170,3 +170,51 @@ def test_the_other_engines_images_score_like_the_crossencoder(engine, weaviate_d
             code, output = container.exec_run(["python", "-c", "import sentence_transformers"])
             assert code == 0, output
             assert b"safetensors" in listing and b"model.onnx" not in listing
+
+
+def test_a_repositorys_export_without_token_type_ids_serves_also_from_a_read_only_mount(
+        weaviate_dev_settings, docker_engine, reranker_image, reranker_image_tag, tmp_path):
+    """What the image build gets from a hub repository that publishes its own ONNX export
+    (XLM-RoBERTa's: input_ids and attention_mask only, no weights beside it) becomes an image
+    of the default engine that scores like the CrossEncoder; and the default image serves
+    such a model directory from a read-only volume (`:ro`), writing nothing into it."""
+    import os
+    import shutil
+    import tempfile
+    from pathlib import Path
+
+    from sentence_transformers import CrossEncoder
+
+    from reranker.engines.onnx_graph import export_fp32
+    from reranker.testing import make_tiny_cross_encoder
+
+    xlmr = make_tiny_cross_encoder(tmp_path / "xlmr", family="xlm-roberta")
+    # Readable by the image's user (10001): pytest's own tmp_path is root's alone.
+    hub = Path(tempfile.mkdtemp(prefix="weaviate-dev-hub-model-")) / "model"
+    try:
+        shutil.copytree(xlmr, hub, ignore=shutil.ignore_patterns("*.safetensors"))
+        export_fp32(xlmr, hub / "onnx", first_token=False)
+        for path in [hub.parent, *hub.rglob("*"), hub]:
+            os.chmod(path, 0o755 if path.is_dir() else 0o644)
+        docs = ["Frank Herbert a écrit Dune.", "", "東京は日本の首都です。", "cats " * 40,
+                "Dune is a novel about a desert planet."]
+        expected = CrossEncoder(str(xlmr)).predict([["qui a écrit dune", d] for d in docs])
+        image = engine_image(weaviate_dev_settings, "openvino", reranker_image_tag + "-xlmr",
+                             hub)
+        mounts = {str(hub): {"bind": "/app/models/model", "mode": "ro"}}
+        for run_image, volumes in ((image, None), (reranker_image, mounts)):
+            with running(run_image, docker_engine, volumes) as container:
+                url = wait_ready(container)
+                body = json.dumps({"query": "qui a écrit dune", "documents": docs}).encode()
+                response = requests.post(f"{url}/rerank", data=body, timeout=30)
+                assert response.status_code == 200, response.text
+                scores = [s["score"] for s in response.json()["scores"]]
+                assert all(0 < s < 1 for s in scores)  # sigmoid: no activation configured
+                assert_scores_match(scores, expected, precision_of(container))
+                logs = container.logs().decode(errors="replace")
+                assert "inputs input_ids, attention_mask" in logs or \
+                    "the model repository's own" in logs, logs[-2000:]
+        assert sorted(p.name for p in (hub / "onnx").iterdir()) == ["model.onnx"]  # untouched
+    finally:
+        shutil.rmtree(hub.parent, ignore_errors=True)
+
