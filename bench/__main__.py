@@ -5,6 +5,7 @@
     python -m bench soak --engine onnx       # 500 x 32 documents at 8 concurrent
     python -m bench parity --engine onnx-int8   # scores vs the CrossEncoder, bench set
     python -m bench model                    # build (or find) the bench model, print its dir
+    python -m bench run --shape bge-m3       # the same against a bge-reranker-v2-m3-shaped model
     python -m bench texts                    # show the corpus figures and a sample
 
 Every server is measured in the same run, interleaved by concurrency level; the first server
@@ -21,7 +22,7 @@ from pathlib import Path
 
 from bench import report
 from bench.load import Client, check_loopback, run_queries
-from bench.model import default_cache_dir, ensure_model
+from bench import bge_model, model
 from bench.rss import PeakSampler, pid_listening_on
 from bench.texts import build_corpus
 from reranker.engine_table import DEFAULT_ENGINE
@@ -67,7 +68,7 @@ def _start_servers(stack: ExitStack, args, model_dir: Path) -> list[tuple[str, s
 
 def cmd_run(args) -> int:
     corpus = build_corpus()
-    model_dir = args.model_dir or ensure_model(corpus, default_cache_dir())
+    model_dir = bench_model(args, corpus)
     print(report.header(corpus, model_dir), flush=True)
     queries = corpus.queries
     warm, measured = queries[-2:], queries[:-2]
@@ -119,7 +120,7 @@ def cmd_soak(args) -> int:
     from bench.soak import soak
 
     corpus = build_corpus()
-    model_dir = args.model_dir or ensure_model(corpus, default_cache_dir())
+    model_dir = bench_model(args, corpus)
     with ExitStack() as stack:
         servers = _start_servers(stack, args, model_dir)
         code = 0
@@ -137,7 +138,7 @@ def cmd_parity(args) -> int:
     from bench.parity import compare, format_parity
 
     corpus = build_corpus()
-    model_dir = args.model_dir or ensure_model(corpus, default_cache_dir())
+    model_dir = bench_model(args, corpus)
     code = 0
     for engine in args.engine or ["torch"]:
         result = compare(engine, model_dir, corpus)
@@ -151,8 +152,18 @@ def cmd_parity(args) -> int:
 
 def cmd_model(args) -> int:
     corpus = build_corpus()
-    print(ensure_model(corpus, args.model_dir or default_cache_dir()))
+    builder = SHAPES[args.shape]
+    print(builder.ensure_model(corpus, args.model_dir or builder.default_cache_dir()))
     return 0
+
+
+SHAPES = {"minilm": model, "bge-m3": bge_model}  # the shape -> the module that builds it
+
+
+def bench_model(args, corpus) -> Path:
+    """--model-dir as it is, else the bench model of --shape (built on first use)."""
+    builder = SHAPES[args.shape]
+    return args.model_dir or builder.ensure_model(corpus, builder.default_cache_dir())
 
 
 def cmd_texts(args) -> int:
@@ -166,7 +177,13 @@ def build_parser() -> argparse.ArgumentParser:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     verbs = parser.add_subparsers(dest="verb", required=True)
 
+    def shape(p) -> None:
+        p.add_argument("--shape", choices=sorted(SHAPES), default="minilm",
+                       help="the bench model: minilm (ms-marco-MiniLM-L-6-v2's shape, the "
+                            "default) or bge-m3 (bge-reranker-v2-m3's: 568 M parameters)")
+
     def servers(p) -> None:
+        shape(p)
         p.add_argument("--engine", action="append", default=[],
                        help="start our reranker with this ENGINE (repeatable); default: $ENGINE "
                             f"or {DEFAULT_ENGINE}, unless --server is given")
@@ -197,11 +214,13 @@ def build_parser() -> argparse.ArgumentParser:
     parity = verbs.add_parser("parity", help="engines vs the CrossEncoder on the bench set")
     parity.add_argument("--engine", action="append", default=[])
     parity.add_argument("--model-dir", type=Path, default=None)
+    shape(parity)
     parity.set_defaults(handler=cmd_parity)
 
-    model = verbs.add_parser("model", help="build or find the bench model; print its directory")
-    model.add_argument("--model-dir", type=Path, default=None)
-    model.set_defaults(handler=cmd_model)
+    model_p = verbs.add_parser("model", help="build or find the bench model; print its directory")
+    model_p.add_argument("--model-dir", type=Path, default=None)
+    shape(model_p)
+    model_p.set_defaults(handler=cmd_model)
 
     texts = verbs.add_parser("texts", help="corpus figures and a sample")
     texts.set_defaults(handler=cmd_texts)

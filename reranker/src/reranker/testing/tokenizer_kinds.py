@@ -29,14 +29,16 @@ def wordpiece_vocabulary() -> list[str]:
     return vocab
 
 
-def unigram_pieces(vocab_size: int = 320) -> list[tuple[str, float]]:
-    """A SentencePiece Unigram model's pieces and log-probabilities, without its control
-    symbols (each family puts its own special tokens around them), unknown piece first."""
+def unigram_pieces(vocab_size: int = 320, text: list[str] | None = None
+                   ) -> list[tuple[str, float]]:
+    """A SentencePiece Unigram model's pieces and log-probabilities, trained on `text` (default
+    `corpus.lines()`), without its control symbols (each family puts its own special tokens
+    around them), unknown piece first."""
     import sentencepiece
 
     model = io.BytesIO()
     sentencepiece.SentencePieceTrainer.train(
-        sentence_iterator=iter(lines()), model_writer=model, model_type="unigram",
+        sentence_iterator=iter(text or lines()), model_writer=model, model_type="unigram",
         vocab_size=vocab_size, character_coverage=1.0, num_threads=1, unk_id=0, bos_id=-1,
         eos_id=-1, pad_id=-1, minloglevel=2, seed_sentencepiece_size=100_000)
     processor = sentencepiece.SentencePieceProcessor(model_proto=model.getvalue())
