@@ -218,3 +218,63 @@ def test_a_repositorys_export_without_token_type_ids_serves_also_from_a_read_onl
     finally:
         shutil.rmtree(hub.parent, ignore_errors=True)
 
+
+
+@pytest.mark.parametrize("family", ["bert", "xlm-roberta"])
+def test_an_image_from_the_hub_takes_the_repositorys_own_export(
+        family, weaviate_dev_settings, docker_engine, reranker_image_tag, tmp_path, monkeypatch):
+    """WEAVIATE_DEV_MODEL_NAME=<a repository> through a hub (here a fake one, on the Docker
+    bridge, serving tiny models of the official matrix's two architectures): the build
+    downloads config, tokenizer and the repository's own onnx/model.onnx — XLM-RoBERTa's
+    without token_type_ids and with its weights in onnx/model.onnx_data, as a model over 2 GB
+    keeps them — never the torch weights; the image scores like the CrossEncoder."""
+    import shutil
+
+    from sentence_transformers import CrossEncoder
+
+    from reranker.engines import onnx_graph
+    from reranker.testing import make_tiny_cross_encoder
+    from reranker.testing.fake_hub import FakeHub
+    from weaviate_dev import images, reranker_model
+
+    model = make_tiny_cross_encoder(tmp_path / "model", family=family)
+    repository = tmp_path / "repository"
+    shutil.copytree(model, repository)
+    if family == "xlm-roberta":
+        monkeypatch.setattr(onnx_graph, "EXTERNAL_DATA_BYTES", 0)
+    onnx_graph.export_fp32(model, repository / "onnx", first_token=False)
+    if family == "xlm-roberta":
+        assert (repository / "onnx" / "model.onnx_data").is_file()
+    gateway = bridge_gateway(docker_engine)
+    settings = dataclasses.replace(weaviate_dev_settings, model_name=f"org/{family}",
+                                   model_dir=None, reranker_engine="openvino")
+    with FakeHub({f"org/{family}": repository}, host=gateway) as hub:
+        settings = dataclasses.replace(settings, hf_endpoint=hub.url)
+        assert reranker_model.require_model(settings) == f"org/{family} from {hub.url}"
+        image = images.build_reranker_image(settings, tag=f"{reranker_image_tag}-hub-{family}")
+    fetched = {path.split("/resolve/main/")[1] for method, path, _ in hub.log
+               if method == "GET" and "/resolve/main/" in path}
+    assert "onnx/model.onnx" in fetched and "model.safetensors" not in fetched
+    docs = ["frank herbert wrote dune", "", "Qui a écrit Dune ?", "cats " * 40]
+    expected = CrossEncoder(str(model)).predict([["who wrote dune", d] for d in docs])
+    try:
+        with running(image, docker_engine) as container:
+            url = wait_ready(container)
+            body = json.dumps({"query": "who wrote dune", "documents": docs}).encode()
+            response = requests.post(f"{url}/rerank", data=body, timeout=30)
+            assert response.status_code == 200, response.text
+            assert_scores_match([s["score"] for s in response.json()["scores"]], expected,
+                                precision_of(container))
+            listing = container.exec_run(["sh", "-c", "ls -R /app/models/model"]).output
+            assert b"model.onnx" in listing and b"safetensors" not in listing
+            assert (b"model.onnx_data" in listing) is (family == "xlm-roberta")
+    finally:
+        docker_engine.images.remove(image, force=True)
+
+
+def bridge_gateway(docker_engine) -> str:
+    """The host's address on Docker's default bridge: where a build's RUN reaches the host."""
+    import ipaddress
+
+    [config] = docker_engine.networks.get("bridge").attrs["IPAM"]["Config"]
+    return config.get("Gateway") or str(ipaddress.ip_network(config["Subnet"])[1])
