@@ -14,7 +14,7 @@ export UV_PYTHON_DOWNLOADS ?= never
 export TESTCONTAINERS_RYUK_DISABLED ?= true
 export TESTCONTAINERS_CONNECTION_MODE ?= docker_host
 
-.PHONY: help toolkit install setup dev test unit integration bench lock clean
+.PHONY: help toolkit install setup dev test unit integration test-arm64 bench lock clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -46,6 +46,10 @@ unit: install  ## the tests that need no Docker
 
 integration: setup  ## only the Docker/Weaviate tests
 	$(BIN)/pytest -m docker
+
+test-arm64: setup  ## build + probe the default image for linux/arm64 (sets up BuildKit, qemu: minutes)
+	$(BIN)/weaviate-dev setup cross
+	$(BIN)/pytest reranker/tests/test_image_arm64.py
 
 bench: $(UV)  ## the Weaviate-pattern reranker benchmark (prints figures; not a test)
 	$(SYNC) --inexact --extra bench --group reranker

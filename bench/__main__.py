@@ -135,10 +135,14 @@ def cmd_soak(args) -> int:
 
 
 def cmd_parity(args) -> int:
+    import dataclasses
+
     from bench.parity import compare, format_parity
 
     corpus = build_corpus()
     model_dir = bench_model(args, corpus)
+    if args.queries:  # a subset (a large model, an emulated CPU): its own reference cache
+        corpus = dataclasses.replace(corpus, queries=corpus.queries[:args.queries])
     code = 0
     for engine in args.engine or ["torch"]:
         result = compare(engine, model_dir, corpus)
@@ -214,6 +218,8 @@ def build_parser() -> argparse.ArgumentParser:
     parity = verbs.add_parser("parity", help="engines vs the CrossEncoder on the bench set")
     parity.add_argument("--engine", action="append", default=[])
     parity.add_argument("--model-dir", type=Path, default=None)
+    parity.add_argument("--queries", type=int, default=None,
+                        help="only the first N queries (96 pairs each; default all 64)")
     shape(parity)
     parity.set_defaults(handler=cmd_parity)
 

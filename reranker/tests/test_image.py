@@ -11,15 +11,15 @@ removed. Scores are compared with the CrossEncoder at the precision the engine r
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import json
 import time
-import uuid
 
 import numpy as np
 import pytest
 import requests
+from image_helpers import (assert_scores_match, bridge_gateway, engine_image, host_url,
+                           precision_of, running, wait_ready)
 
 pytestmark = pytest.mark.docker
 
@@ -32,65 +32,10 @@ def image_reference(reranker_model_dir):
     return CrossEncoder(str(reranker_model_dir))
 
 
-@contextlib.contextmanager
-def running(image: str, docker_engine, volumes=None):
-    container = docker_engine.containers.run(
-        image, detach=True, name=f"weaviate-dev-reranker-test-{uuid.uuid4().hex[:8]}",
-        ports={"8080/tcp": ("127.0.0.1", None)}, volumes=volumes)
-    try:
-        yield container
-    finally:
-        container.remove(force=True)
-
-
 @pytest.fixture
 def container(reranker_image: str, docker_engine):
     with running(reranker_image, docker_engine) as container:
         yield container
-
-
-def engine_image(settings, engine: str, tag: str, model_dir) -> str:
-    from weaviate_dev import images
-
-    settings = dataclasses.replace(settings, reranker_engine=engine)
-    return images.build_reranker_image(settings, tag=f"{tag}-{engine}", model_dir=model_dir)
-
-
-def precision_of(container) -> str:
-    """What the engine in the container computes in, from its start line."""
-    logs = container.logs().decode(errors="replace")
-    for precision in ("bf16", "int8", "fp16"):
-        if f", {precision}, " in logs:
-            return precision
-    return "fp32"
-
-
-def assert_scores_match(scores, expected, precision: str) -> None:
-    """fp32: the CrossEncoder's scores within 1e-4. Reduced precision (bf16 where the CPU has
-    it): the same ranking in substance (correlation >= 0.98), no score off by more than a
-    fifth of the range (the tiny model's wide random weights are harsh on bf16: ~0.1 here)."""
-    scores, expected = np.asarray(scores), np.asarray(expected)
-    if precision == "fp32":
-        np.testing.assert_allclose(scores, expected, atol=1e-4)
-        return
-    assert np.corrcoef(scores, expected)[0, 1] >= 0.98, (scores, expected)
-    assert np.abs(scores - expected).max() <= 0.2 * np.ptp(expected), (scores, expected)
-
-
-def wait_ready(container) -> str:
-    from weaviate_dev.waiting import http_probe, wait_until
-
-    url = host_url(container)
-    wait_until(http_probe(f"{url}/.well-known/ready", expect=lambda s: s == 204),
-               what="reranker container ready", timeout=180,
-               logs=lambda: container.logs(tail=50).decode(errors="replace"))
-    return url
-
-
-def host_url(container) -> str:
-    container.reload()
-    binding = container.attrs["NetworkSettings"]["Ports"]["8080/tcp"][0]
-    return f"http://127.0.0.1:{binding['HostPort']}"
 
 
 def test_image_serves_the_protocol(container, image_reference):
@@ -271,10 +216,3 @@ def test_an_image_from_the_hub_takes_the_repositorys_own_export(
     finally:
         docker_engine.images.remove(image, force=True)
 
-
-def bridge_gateway(docker_engine) -> str:
-    """The host's address on Docker's default bridge: where a build's RUN reaches the host."""
-    import ipaddress
-
-    [config] = docker_engine.networks.get("bridge").attrs["IPAM"]["Config"]
-    return config.get("Gateway") or str(ipaddress.ip_network(config["Subnet"])[1])

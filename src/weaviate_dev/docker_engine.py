@@ -61,6 +61,13 @@ def version() -> str:
     return str(client().version().get("Version", "?"))
 
 
+def native_platform() -> str:
+    """The engine's own platform, as Docker names it: "linux/amd64", "linux/arm64"."""
+    info = client().version()
+    arch = {"x86_64": "amd64", "aarch64": "arm64"}.get(info.get("Arch", ""), info.get("Arch"))
+    return f"{info.get('Os', 'linux')}/{arch}"
+
+
 # --- images -----------------------------------------------------------------------------
 
 
@@ -72,11 +79,21 @@ def image_present(ref: str) -> bool:
     return True
 
 
-def pull(ref: str) -> bool:
-    """Pull ref; False (quietly) when the registry cannot be reached or lacks it."""
-    say(f"pulling {ref}")
+def image_platform(ref: str) -> str | None:
+    """"os/arch" of a local image; None when there is no such image."""
     try:
-        client().images.pull(ref)
+        attrs = client().images.get(ref).attrs
+    except docker.errors.ImageNotFound:
+        return None
+    return f"{attrs.get('Os', 'linux')}/{attrs.get('Architecture', '?')}"
+
+
+def pull(ref: str, platform: str | None = None) -> bool:
+    """Pull ref (for `platform`); False (quietly) when the registry cannot be reached or lacks
+    it."""
+    say(f"pulling {ref}" + (f" for {platform}" if platform else ""))
+    try:
+        client().images.pull(ref, platform=platform)
     except docker.errors.APIError as exc:
         say(f"cannot pull {ref}: {exc.explanation or exc}")
         return False
@@ -102,6 +119,25 @@ def build(context: io.BytesIO, *, tag: str, buildargs: dict[str, str],
     if not log.image_id:
         raise DevError(f"building {tag}: the engine did not say which image it built")
     client().images.get(log.image_id).tag(*split_tag(tag))
+    return tag
+
+
+def build_for(context: io.BytesIO, *, tag: str, buildargs: dict[str, str],
+              platform: str) -> str:
+    """A BuildKit build (`docker buildx build`) of a context tarball for `platform`, loaded
+    into the engine as `tag`. The classic builder cannot build another architecture's image
+    (a COPY after a RUN fails with "failed to get destination image"), and the SDK drives
+    only that builder: this runs the buildx plugin, its progress on the terminal; the image is
+    tagged only when the whole build succeeded."""
+    argv = ["docker", "buildx", "build", "--platform", platform, "--load", "--progress",
+            "plain", "-t", tag]
+    for name, value in sorted(buildargs.items()):
+        argv += ["--build-arg", f"{name}={value}"]
+    say(f"building {tag} for {platform} with BuildKit")
+    code = process.run_with_stdin([*argv, "-"], context.getvalue())
+    if code != 0:
+        raise DevError(f"building {tag} for {platform} failed (docker buildx exit code {code}; "
+                       "its output is above)")
     return tag
 
 

@@ -17,7 +17,7 @@ import tarfile
 import tempfile
 from pathlib import Path
 
-from weaviate_dev import docker_engine, process, weaviate_build
+from weaviate_dev import cross_build, docker_engine, process, weaviate_build
 from weaviate_dev.errors import CommandFailed, DevError
 from weaviate_dev.progress import say
 from weaviate_dev.settings import (
@@ -33,15 +33,30 @@ BASE_PACKAGES = "python3,python3-venv,python3-pip,ca-certificates"
 _RERANKER_EXCLUDES = {"tests", "__pycache__", ".pytest_cache", "models", "certs"}
 
 
-def ensure_image(ref: str, fallback: str, build) -> str:
-    """ref if present or pullable; else `fallback`, built with `build()` if it is missing."""
-    if docker_engine.image_present(ref) or (ref != fallback and docker_engine.pull(ref)):
+def ensure_image(ref: str, fallback: str, build, platform: str | None = None) -> str:
+    """ref if present or pullable (for `platform`, when given); else `fallback`, built with
+    `build()` if it is missing."""
+    if usable(ref, platform) or (ref != fallback and docker_engine.pull(ref, platform)
+                                 and usable(ref, platform)):
         return ref
     if ref != fallback:
         say(f"using the local stand-in {fallback} for {ref}")
-    if not docker_engine.image_present(fallback):
+    if not usable(fallback, platform):
         build()
     return fallback
+
+
+def usable(ref: str, platform: str | None) -> bool:
+    """The image is here, and of `platform`'s architecture when one is asked for (an amd64
+    python:3.11-slim must not become the base of an arm64 build)."""
+    found = docker_engine.image_platform(ref)
+    return found is not None and (platform is None
+                                  or cross_build.arch(found) == cross_build.arch(platform))
+
+
+def foreign_platform(settings: Settings) -> str | None:
+    """settings.platform when it is not the engine's own (then builds go through BuildKit)."""
+    return settings.platform if cross_build.is_foreign(settings.platform) else None
 
 
 # --- base image -------------------------------------------------------------------------
@@ -63,24 +78,52 @@ def debian_mirror(settings: Settings) -> str:
     return "http://deb.debian.org/debian"
 
 
-def build_base_image(settings: Settings, tag: str) -> str:
-    """A minimal Debian bookworm with Python 3.11 (at /usr/bin/python3), via debootstrap."""
+BASE_CHANGES = ("ENV LANG=C.UTF-8", 'CMD ["/bin/bash"]')
+
+
+def build_base_image(settings: Settings, tag: str, platform: str | None = None) -> str:
+    """A minimal Debian bookworm with Python 3.11 (at /usr/bin/python3), via debootstrap; for
+    another platform's architecture (through its emulator: a few minutes) when given."""
     mirror = debian_mirror(settings)
-    say(f"building base image {tag} with debootstrap from {mirror} (about a minute)")
+    arch = ["--arch", cross_build.DEBIAN[cross_build.arch(platform)]] if platform else []
+    say(f"building base image {tag} with debootstrap from {mirror}"
+        + (f" for {platform} (emulated: minutes)" if platform else " (about a minute)"))
     with tempfile.TemporaryDirectory(prefix="weaviate-dev-rootfs-") as tmp:
         rootfs, tarball = Path(tmp) / "rootfs", Path(tmp) / "rootfs.tar"
-        process.run(["debootstrap", "--variant=minbase", f"--include={BASE_PACKAGES}",
+        process.run(["debootstrap", *arch, "--variant=minbase", f"--include={BASE_PACKAGES}",
                      "bookworm", rootfs, mirror], capture=True)
         process.run(["tar", "-C", rootfs, "-cf", tarball, "."], capture=True)
-        return docker_engine.import_rootfs(tarball, tag,
-                                           changes=["ENV LANG=C.UTF-8", 'CMD ["/bin/bash"]'])
+        if not platform:
+            return docker_engine.import_rootfs(tarball, tag, changes=list(BASE_CHANGES))
+        # `docker import` would label it with the engine's own architecture: a build from
+        # scratch under --platform labels it right.
+        context = io.BytesIO()
+        with tarfile.open(fileobj=context, mode="w") as tar:
+            dockerfile = "FROM scratch\nADD rootfs.tar /\n" + "\n".join(BASE_CHANGES) + "\n"
+            _add_bytes(tar, "Dockerfile", dockerfile.encode())
+            tar.add(str(tarball), arcname="rootfs.tar")
+        return docker_engine.build_for(context, tag=tag, buildargs={}, platform=platform)
 
 
 def ensure_base_image(settings: Settings) -> str:
-    """The base image for our builds: the configured one, or a local Debian stand-in."""
+    """The base image for our builds: the configured one, or a local Debian stand-in (of
+    settings.platform's architecture when that is not the engine's own)."""
+    platform = foreign_platform(settings)
     wanted = settings.base_image
-    fallback = LOCAL_BASE_IMAGE if wanted in (DEFAULT_BASE_IMAGE, LOCAL_BASE_IMAGE) else wanted
-    return ensure_image(wanted, fallback, lambda: build_base_image(settings, fallback))
+    local = LOCAL_BASE_IMAGE + (f"-{cross_build.arch(platform)}" if platform else "")
+    fallback = local if wanted in (DEFAULT_BASE_IMAGE, LOCAL_BASE_IMAGE) else wanted
+    if platform:
+        require_cross_build(platform)
+    return ensure_image(wanted, fallback, lambda: build_base_image(settings, fallback, platform),
+                        platform)
+
+
+def require_cross_build(platform: str) -> None:
+    missing = cross_build.missing(platform)
+    if missing:
+        raise DevError(f"WEAVIATE_DEV_PLATFORM={platform}: building for it needs "
+                       f"{' and '.join(missing)}; `weaviate-dev setup cross` installs them "
+                       "(Debian/Ubuntu, root; Docker Desktop has both)")
 
 
 # --- builds from a context tarball ------------------------------------------------------
@@ -182,6 +225,9 @@ def build_reranker_image(settings: Settings, *, tag: str | None = None,
         context, buildargs = reranker_context(settings, model_dir)
     buildargs["BASE_IMAGE"] = ensure_base_image(settings)
     say(f"building {tag} ({json.dumps(buildargs)})")
+    platform = foreign_platform(settings)
+    if platform:
+        return docker_engine.build_for(context, tag=tag, buildargs=buildargs, platform=platform)
     return docker_engine.build(context, tag=tag, buildargs=buildargs)
 
 

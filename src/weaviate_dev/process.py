@@ -85,6 +85,18 @@ def run(
     return result
 
 
+def run_with_stdin(argv: Sequence[str], data: bytes, *, env: Mapping[str, str] | None = None
+                   ) -> int:
+    """Run argv with `data` on its stdin, its output on ours; its exit code. DevError when the
+    program does not exist."""
+    argv = _resolve(argv)
+    log.debug("run: %s < %d bytes", format_argv(argv), len(data))
+    try:
+        return subprocess.run(argv, input=data, env=child_env(env)).returncode
+    except FileNotFoundError as exc:
+        raise DevError(f"program not found: {argv[0]}") from exc
+
+
 def spawn(
     argv: Sequence[str],
     *,

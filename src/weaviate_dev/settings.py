@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -62,6 +63,19 @@ class RerankerEngines:
         return DEFAULT_RERANKER_IMAGE.rsplit(":", 1)[0] + f":{engine}"
 
 
+PLATFORM = re.compile(r"^[a-z0-9]+/[a-z0-9_]+(/[a-z0-9]+)?$")
+
+
+def parse_platform(value: str | None) -> str | None:
+    """A Docker platform ("linux/arm64"), checked; None when unset."""
+    if value is None:
+        return None
+    if not PLATFORM.match(value):
+        raise UsageError(f"WEAVIATE_DEV_PLATFORM={value!r}: give a Docker platform such as "
+                         "linux/arm64 or linux/amd64")
+    return value
+
+
 @dataclass(frozen=True)
 class Settings:
     """Resolved configuration. Build with `Settings.from_env()`; pass it down, never re-read."""
@@ -81,6 +95,7 @@ class Settings:
     weaviate_bin: Path | None = None  # a prebuilt weaviate-server binary
     debian_mirror: str | None = None  # for building the local base image
     bind_address: str = "127.0.0.1"  # host interface for published ports
+    platform: str | None = None  # build our images for this platform ("linux/arm64")
     cache_dir: Path = Path.home() / ".cache" / "weaviate-dev"  # builds kept between runs
     ci: bool = False
 
@@ -118,6 +133,7 @@ class Settings:
             weaviate_bin=path("WEAVIATE_DEV_WEAVIATE_BIN"),
             debian_mirror=get("WEAVIATE_DEV_DEBIAN_MIRROR"),
             bind_address=get("WEAVIATE_DEV_BIND_ADDRESS") or "127.0.0.1",
+            platform=parse_platform(get("WEAVIATE_DEV_PLATFORM")),
             cache_dir=(path("XDG_CACHE_HOME") or Path.home() / ".cache") / "weaviate-dev",
             ci=(get("CI") or "").lower() in ("1", "true", "yes"),
         )

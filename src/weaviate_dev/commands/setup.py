@@ -1,8 +1,10 @@
 """`weaviate-dev setup [STEP ...]`: everything the environment and the tests need, idempotently.
 
-Steps, in this order (default: all): `engine` (the Docker engine, installed and started if
-none answers), `base` (the base image of our images), `weaviate-binary` (the server from its Go
-module), `weaviate-image` (an image around it when the real image cannot be pulled). Each step
+Steps, in this order (default: all, `cross` only with WEAVIATE_DEV_PLATFORM set): `engine`
+(the Docker engine, installed and started if none answers), `cross` (BuildKit and an emulator,
+to build images for another platform: `cross_build`), `base` (the base image of our images, for
+WEAVIATE_DEV_PLATFORM when set), `weaviate-binary` (the server from its Go module),
+`weaviate-image` (an image around it when the real image cannot be pulled). Each step
 prints what it does and how long it took; a step that already happened takes a moment.
 """
 
@@ -11,13 +13,14 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable
 
-from weaviate_dev import environment, images, weaviate_build
+from weaviate_dev import cross_build, environment, images, weaviate_build
 from weaviate_dev.errors import UsageError
 from weaviate_dev.progress import say
 from weaviate_dev.settings import Settings
 
 STEPS: dict[str, Callable[[Settings], object]] = {
     "engine": lambda settings: environment.ensure_engine(),
+    "cross": cross_build.ensure,
     "base": images.ensure_base_image,
     "weaviate-binary": weaviate_build.ensure_binary,
     "weaviate-image": images.ensure_weaviate_image,
@@ -39,7 +42,8 @@ def handle(args, settings) -> int:
     unknown = [name for name in args.steps if name not in STEPS]
     if unknown:
         raise UsageError(f"unknown step(s) {', '.join(unknown)}; the steps: {', '.join(STEPS)}")
-    names = [name for name in STEPS if name in args.steps] if args.steps else list(STEPS)
+    names = ([name for name in STEPS if name in args.steps] if args.steps else
+             [name for name in STEPS if name != "cross" or settings.platform])
     if args.skip_weaviate:
         names = [name for name in names if not name.startswith("weaviate-")]
     run_steps(settings, names)
