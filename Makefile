@@ -17,7 +17,7 @@ export TESTCONTAINERS_CONNECTION_MODE ?= docker_host
 .PHONY: help toolkit install setup dev test unit integration test-arm64 bench lock clean
 
 help:  ## list the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
+	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
 
 # The one install that is not `uv sync`: uv itself, pinned with hashes (exported from the lock
 # beside the image's locked files); after this, `uv sync` keeps it at the locked version.
