@@ -44,6 +44,14 @@ def _bool(text: str) -> bool:
     raise ValueError(f"must be one of {sorted(TRUE_WORDS | FALSE_WORDS)}")
 
 
+def _one_of(*words: str) -> Callable[[str], str]:
+    def parse(text: str) -> str:
+        if text.lower() not in words:
+            raise ValueError(f"must be one of {', '.join(words)}")
+        return text.lower()
+    return parse
+
+
 def _nonempty(text: str) -> str:
     if not text:
         raise ValueError("must not be empty")
@@ -86,6 +94,9 @@ OPTIONS: tuple[Option, ...] = (
     Option("onnx_cache_dir", "ONNX_CACHE_DIR", None, lambda s: Path(_nonempty(s)),
            "where the ONNX engines keep an export they make at start (never in MODEL_DIR); "
            "unset = $XDG_CACHE_HOME/reranker/onnx, else ~/.cache/reranker/onnx"),
+    Option("reduced_precision", "REDUCED_PRECISION", "check", _one_of("check", "on", "off"),
+           "the openvino engine's bf16 (x86) / fp16 (ARM): check (the default: kept when it ranks "
+           "like fp32 on probe pairs at start, else fp32), on (kept unchecked), off (fp32)"),
     Option("max_documents", "MAX_DOCUMENTS", 1000, _positive_int,
            "most documents accepted in one POST /rerank (more answers 413)"),
     Option("max_body_bytes", "MAX_BODY_BYTES", 10 * 1024 * 1024, _positive_int,
@@ -116,6 +127,7 @@ class Settings:
     max_seq_length: int | None = None
     max_batch_tokens: int | None = None  # None: the engine's own
     onnx_cache_dir: Path | None = None  # None: the XDG cache (export_cache_dir)
+    reduced_precision: str = "check"
     max_documents: int = 1000
     max_body_bytes: int = 10 * 1024 * 1024
     enable_cuda: bool = False

@@ -107,6 +107,7 @@ class OnnxFileEngine(BatchingEngine):
         path = onnx_file(self.model_dir, self.variant, settings.export_cache_dir)
         from reranker.engines.onnx_export import describe
 
+        self.reduced_precision = settings.reduced_precision
         self.graph_path = path
         self.graph = describe(path.parent)  # which graph, for the start log
         self._load_runtime(path, threads=len(os.sched_getaffinity(0)))

@@ -3,10 +3,10 @@
 They run the same `onnx/model.onnx` as the `onnx` engine (OpenVINO reads ONNX Runtime's fused
 BERT operators), with its tokenizer and feed (`onnx.OnnxFileEngine`), on OpenVINO's CPU plugin:
 the micro-batches of a pass (the Coalescer's single worker) go through a queue of two
-requests on two streams, padded to a multiple of 16 tokens. `openvino` takes the plugin's own precision for this CPU: bf16 where the CPU has
-AVX512_BF16 or AMX (about twice the fp32 speed, within the reduced-precision parity bar of
-docs/bench.md), fp32 elsewhere; `openvino-fp32` always computes in fp32. `precision` says
-which one this CPU got. Needs only openvino, tokenizers and numpy: no torch, no onnxruntime.
+requests on two streams, padded to a multiple of 16 tokens. `openvino` takes the plugin's own precision for this CPU — bf16 where the CPU has AVX512_BF16
+or AMX (about twice the fp32 speed), fp16 on ARM, fp32 elsewhere — when it ranks like fp32 on
+this model (`precision_check`, at start), fp32 otherwise; `openvino-fp32` always computes in
+fp32. `precision` says which one the engine runs. Needs only openvino, tokenizers and numpy: no torch, no onnxruntime.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
+from reranker.engines import precision_check
 from reranker.engines.onnx import OnnxFileEngine
 
 log = logging.getLogger("reranker.engines.openvino")
@@ -41,17 +42,44 @@ class OpenVinoEngine(OnnxFileEngine):
         streams = min(2, threads)
         config = {"INFERENCE_NUM_THREADS": threads, "NUM_STREAMS": streams,
                   "PERFORMANCE_HINT": "THROUGHPUT" if streams > 1 else "LATENCY"}
-        if self.precision_hint:
-            config["INFERENCE_PRECISION_HINT"] = self.precision_hint
-        compiled = core.compile_model(core.read_model(str(path)), "CPU", config)
-        chosen = compiled.get_property("INFERENCE_PRECISION_HINT").get_type_name()
-        self.precision = PRECISIONS.get(chosen, chosen)
-        self._queue = ov.AsyncInferQueue(compiled, streams)
+        if self.precision_hint or self.reduced_precision == "off":
+            config["INFERENCE_PRECISION_HINT"] = self.precision_hint or "f32"
+        model = core.read_model(str(path))
+        compiled = core.compile_model(model, "CPU", config)
         self._inputs = self._checked_inputs([port.get_any_name() for port in compiled.inputs],
                                             path)
         self._output = compiled.output("logits")
+        chosen = compiled.get_property("INFERENCE_PRECISION_HINT").get_type_name()
+        self.precision = PRECISIONS.get(chosen, chosen)
+        if self.precision != "fp32" and self.reduced_precision == "check":
+            fp32 = core.compile_model(model, "CPU", {**config, "INFERENCE_PRECISION_HINT": "f32"})
+            verdict = precision_check.check(self._probe_scorer(compiled),
+                                            self._probe_scorer(fp32))
+            if verdict.ranks_alike:
+                log.info("%s ranks like fp32 on this model (%s): computing in %s",
+                         self.precision, verdict.summary(), self.precision)
+            else:
+                log.warning("%s does not rank like fp32 on this model (%s): computing in fp32",
+                            self.precision, verdict.summary())
+                compiled, self.precision = fp32, "fp32"
+            del fp32
+        self._queue = ov.AsyncInferQueue(compiled, streams)
         log.info("openvino engine: %s (%s), %s, %d threads, %d streams", path, self.graph,
                  self.precision, threads, streams)
+
+    def _probe_scorer(self, compiled):
+        """One query's pairs -> their logits, on `compiled`, one micro-batch at a time."""
+        request, output = compiled.create_infer_request(), compiled.output("logits")
+
+        def score(pairs) -> np.ndarray:
+            encodings = self._tokenizer.encode_batch(pairs)
+            logits = []
+            for start in range(0, len(encodings), self.batch_size):
+                feed = self._feed(encodings[start:start + self.batch_size], self.pad_multiple)
+                logits.extend(request.infer(feed)[output][:, 0])
+            return np.asarray(logits, dtype=np.float64)
+
+        return score
 
     def _run(self, feed: dict[str, np.ndarray]) -> np.ndarray:
         [logits] = self._forward_feeds([feed])
