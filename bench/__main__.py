@@ -47,7 +47,8 @@ def _pids(values: list[str]) -> dict[str, int]:
     return pids
 
 
-def _start_servers(stack: ExitStack, args, model_dir: Path) -> list[tuple[str, str, int]]:
+def _start_servers(stack: ExitStack, args, model_dir: Path
+                   ) -> list[tuple[str, str, int, str]]:
     from bench.server import local_reranker
 
     servers = []
@@ -55,14 +56,15 @@ def _start_servers(stack: ExitStack, args, model_dir: Path) -> list[tuple[str, s
                               else [os.environ.get("ENGINE") or DEFAULT_ENGINE])
     for engine in engines:
         print(f"starting our reranker with ENGINE={engine} ...", flush=True)
-        url, pid = stack.enter_context(local_reranker(model_dir, engine))
-        servers.append((f"ours:{engine}", url, pid))
+        url, pid, precision = stack.enter_context(local_reranker(model_dir, engine))
+        print(f"ours:{engine} computes in {precision}", flush=True)
+        servers.append((f"ours:{engine}", url, pid, precision))
     given_pids = _pids(args.pid)
     for label, url in _server_specs(args.server):
         pid = given_pids.get(label) or pid_listening_on(check_loopback(url)[1])
         if pid is None:
             raise SystemExit(f"no process listens on {url}; is the server up? (or pass --pid)")
-        servers.append((label, url, pid))
+        servers.append((label, url, pid, "fp32"))  # another server: fp32, as the official app
     return servers
 
 
@@ -76,16 +78,16 @@ def cmd_run(args) -> int:
     bounds = measure_bounds(model_dir, corpus)
     with ExitStack() as stack:
         servers = _start_servers(stack, args, model_dir)
-        clients = {label: Client(url) for label, url, _ in servers}
-        for label, _, _ in servers:  # warm-up: first requests pay for lazy init
+        clients = {label: Client(url) for label, url, _, _ in servers}
+        for label, _, _, _ in servers:  # warm-up: first requests pay for lazy init
             run_queries(clients[label], warm, concurrency=1, max_queries=2, max_seconds=120)
         for concurrency in args.concurrency:
-            for label, _, pid in servers:
+            for label, _, pid, precision in servers:
                 with PeakSampler(pid) as sampler:
                     result = run_queries(clients[label], measured, concurrency=concurrency,
                                          max_queries=args.queries, max_seconds=args.max_seconds)
                 rows.append(report.Row(label, result, sampler.peak,
-                                       bounds.get(precision_of(label))))
+                                       bounds.get(precision)))
                 print(report.format_row(rows[-1]), flush=True)
     print()
     print(report.table(rows))
@@ -109,13 +111,6 @@ def measure_bounds(model_dir: Path, corpus) -> dict[str, float]:
     return {precision: b.pairs_per_second for precision, b in bounds.items()}
 
 
-def precision_of(label: str) -> str:
-    """ours:ENGINE -> what that engine computes in here; any other server: fp32."""
-    from bench.bound import engine_precision
-
-    return engine_precision(label.split(":", 1)[1]) if label.startswith("ours:") else "fp32"
-
-
 def cmd_soak(args) -> int:
     from bench.soak import soak
 
@@ -124,7 +119,7 @@ def cmd_soak(args) -> int:
     with ExitStack() as stack:
         servers = _start_servers(stack, args, model_dir)
         code = 0
-        for label, url, pid in servers:
+        for label, url, pid, _ in servers:
             result = soak(Client(url), corpus, pid, requests=args.requests,
                           concurrency=args.concurrency)
             print(report.soak_lines(label, result))

@@ -93,16 +93,6 @@ def measure(shape: Shape, precisions=("fp32", "bf16")) -> dict[str, Bound]:
     return result
 
 
-def engine_precision(engine: str) -> str:
-    """What our engine `engine` computes in on this machine (the official app: fp32)."""
-    if engine == "openvino":
-        import openvino as ov
-
-        capabilities = ov.Core().get_property("CPU", "OPTIMIZATION_CAPABILITIES")
-        return "bf16" if "BF16" in capabilities else "fp32"
-    return {"torch-bf16": "bf16", "onnx-int8": "int8"}.get(engine, "fp32")
-
-
 def mean_tokens(model_dir, corpus) -> float:
     """Mean tokens per (query, document) pair of the corpus, as the engines truncate them."""
     from tokenizers import Tokenizer

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -23,11 +24,23 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+# The start line of an engine that reports its arithmetic (engines/openvino.py, onnx.py).
+PRECISION_LINE = re.compile(r"(?:openvino|onnx) engine: .*?, (bf16|fp16|fp32|int8), ")
+
+
+def precision_in(log: str) -> str:
+    """What the engine computes in, as its start line says (fp32 when it says nothing)."""
+    found = PRECISION_LINE.search(log)
+    return found[1] if found else "fp32"
+
+
 @contextmanager
 def local_reranker(model_dir: Path, engine: str, extra_env: dict[str, str] | None = None):
-    """Run our reranker with ENGINE=`engine`; yields (url, pid); stops it on exit."""
+    """Run our reranker with ENGINE=`engine`; yields (url, pid, precision); stops it on exit.
+    The precision is the engine's own report (the openvino engine falls back to fp32 where
+    the CPU's reduced precision does not rank like fp32 on the model)."""
     port = free_port()
-    env = dict(os.environ, ENGINE=engine, HF_HUB_OFFLINE="1", LOG_LEVEL="warning",
+    env = dict(os.environ, ENGINE=engine, HF_HUB_OFFLINE="1", LOG_LEVEL="info",
                **(extra_env or {}))
     log = tempfile.NamedTemporaryFile(prefix=f"bench-{engine}-", suffix=".log", delete=False)
     argv = [sys.executable, "-m", "reranker", "--model-dir", str(model_dir),
@@ -37,7 +50,7 @@ def local_reranker(model_dir: Path, engine: str, extra_env: dict[str, str] | Non
     try:
         wait_until(http_probe(f"{url}/.well-known/ready"), what=f"reranker ENGINE={engine}",
                    timeout=READY_TIMEOUT, logs=lambda: Path(log.name).read_text()[-3000:])
-        yield url, proc.pid
+        yield url, proc.pid, precision_in(Path(log.name).read_text(errors="replace"))
     finally:
         stop_group(proc, timeout=30)
         log.close()
