@@ -18,11 +18,10 @@ Saved to ~/.cache/weaviate-dev/bench-model-bge-m3 ($BENCH_BGE_MODEL_DIR), never 
 from __future__ import annotations
 
 import json
-import os
 import shutil
 from pathlib import Path
 
-from bench.model import _cosines, _pairs, _spearman, encoder_dir
+from bench.model import STAMP, _cosines, _pairs, cache_dir, encoder_dir, ensure_built, fit_head
 from bench.texts import Corpus
 
 SHAPE = {"vocab_size": 250002, "hidden_size": 1024, "num_hidden_layers": 24,
@@ -33,26 +32,15 @@ MAX_LENGTH = 8192  # bge-reranker-v2-m3's tokenizer
 FIT_QUERIES = 6
 RIDGE = 1.0
 TARGET_SCALE, TARGET_SHIFT = 12.0, -4.0  # cosine ~0..0.6 -> logits ~-4..+3
-STAMP = "bench-model.json"
 RECIPE_VERSION = 1
 
 
 def default_cache_dir() -> Path:
-    if os.environ.get("BENCH_BGE_MODEL_DIR"):
-        return Path(os.environ["BENCH_BGE_MODEL_DIR"])
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "weaviate-dev" / "bench-model-bge-m3"
+    return cache_dir("BENCH_BGE_MODEL_DIR", "bench-model-bge-m3")
 
 
-def ensure_model(corpus: Corpus, cache_dir: Path | None = None, log=print) -> Path:
-    target = cache_dir or default_cache_dir()
-    stamp = target / STAMP
-    if stamp.exists():
-        info = json.loads(stamp.read_text())
-        if info.get("corpus") == corpus.fingerprint and info.get("recipe") == RECIPE_VERSION:
-            return target
-    build_model(corpus, target, log)
-    return target
+def ensure_model(corpus: Corpus, target: Path | None = None, log=print) -> Path:
+    return ensure_built(corpus, target or default_cache_dir(), RECIPE_VERSION, build_model, log)
 
 
 def tokenizer_for(corpus: Corpus):
@@ -99,17 +87,7 @@ def build_model(corpus: Corpus, target: Path, log=print) -> None:
     x, hx = _features(model, tokenizer, fit_q, fit_d), _features(model, tokenizer, held_q, held_d)
     y = TARGET_SCALE * _cosines(bi_encoder, fit_q, fit_d) + TARGET_SHIFT
     hy = TARGET_SCALE * _cosines(bi_encoder, held_q, held_d) + TARGET_SHIFT
-    ones = lambda t: torch.cat([t, torch.ones(len(t), 1, dtype=t.dtype)], dim=1)  # noqa: E731
-    x1, hx1 = ones(x), ones(hx)
-    reg = RIDGE * torch.eye(x1.shape[1], dtype=x.dtype)
-    reg[-1, -1] = 0
-    w = torch.linalg.solve(x1.T @ x1 + reg, x1.T @ y)
-    scale = float(y.std() / (x1 @ w).std())
-    w = w * scale
-    w[-1] += float(y.mean() - (x1 @ w).mean())
-    log(f"head: spearman vs bi-encoder fit {_spearman(x1 @ w, y):.3f}, held-out "
-        f"{_spearman(hx1 @ w, hy):.3f}; logits {float((x1 @ w).min()):.1f}.."
-        f"{float((x1 @ w).max()):.1f}")
+    w = fit_head(x, y, hx, hy, RIDGE, log)
     with torch.no_grad():
         model.classifier.out_proj.weight.copy_(w[:-1].float().unsqueeze(0))
         model.classifier.out_proj.bias.copy_(w[-1:].float())

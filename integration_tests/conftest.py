@@ -143,6 +143,28 @@ class Cli:
             self.proc.wait()
 
 
+def dev_environment(settings, cwd: Path, ports, **variables: str) -> dict:
+    """The environment of a `weaviate-dev dev` started as a user starts it: a Weaviate binary
+    at hand (else the suite is unavailable), `ports` and the default compose project free,
+    `variables` set, no data path, bind address, hostname or engine inherited."""
+    from weaviate_dev import weaviate_source
+    from weaviate_dev.errors import DevError
+    from weaviate_dev.pytest_plugin import unavailable
+
+    try:
+        weaviate_source.locate(settings, cwd=cwd)
+    except DevError as exc:
+        unavailable(settings, f"no Weaviate binary for `weaviate-dev run`: {exc}")
+    busy = [port for port in ports if not port_is_free(port)]
+    assert not busy, f"taken before the test (another suite?): {busy}"
+    assert leftovers("weaviate-dev") == [], "the default compose project is in use"
+    env = dict(os.environ, **variables)
+    for key in ("PERSISTENCE_DATA_PATH", "WEAVIATE_DEV_BIND_ADDRESS", "CLUSTER_HOSTNAME",
+                "WEAVIATE_DEV_RERANKER_ENGINE"):
+        env.pop(key, None)
+    return env
+
+
 def leftovers(project: str) -> list[str]:
     """Containers and networks of a compose project."""
     return docker_engine.project_leftovers(project)

@@ -18,11 +18,9 @@ import time
 import pytest
 import requests
 
-from integration_tests.conftest import (Cli, book_vector, graphql, leftovers, port_is_free,
-                                        reranker_scores)
-from weaviate_dev import raft, weaviate_source
-from weaviate_dev.errors import DevError
-from weaviate_dev.pytest_plugin import unavailable
+from integration_tests.conftest import (Cli, book_vector, dev_environment, graphql, leftovers,
+                                        port_is_free, reranker_scores)
+from weaviate_dev import raft
 
 pytestmark = [pytest.mark.docker, pytest.mark.weaviate]
 
@@ -43,16 +41,8 @@ REJOIN_TIMEOUT = 180
 def cluster(cli_reranker_image, weaviate_dev_settings, tmp_path_factory):
     """`weaviate-dev dev --nodes 3`, ready; what is left is killed and taken down at the end."""
     home = tmp_path_factory.mktemp("cluster")
-    try:
-        weaviate_source.locate(weaviate_dev_settings, cwd=home)
-    except DevError as exc:
-        unavailable(weaviate_dev_settings, f"no Weaviate binary for `weaviate-dev run`: {exc}")
-    busy = [port for port in PORTS if not port_is_free(port)]
-    assert not busy, f"taken before the test (another suite?): {busy}"
-    assert leftovers("weaviate-dev") == [], "the default compose project is in use"
-    env = dict(os.environ, WEAVIATE_DEV_RERANKER_IMAGE=cli_reranker_image)
-    for key in ("PERSISTENCE_DATA_PATH", "WEAVIATE_DEV_BIND_ADDRESS", "CLUSTER_HOSTNAME"):
-        env.pop(key, None)
+    env = dev_environment(weaviate_dev_settings, home, PORTS,
+                          WEAVIATE_DEV_RERANKER_IMAGE=cli_reranker_image)
     (home / "ws").mkdir()
     data = home / "data"
     started = time.monotonic()

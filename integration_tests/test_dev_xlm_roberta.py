@@ -11,17 +11,15 @@ Ctrl-C leaves nothing behind.
 from __future__ import annotations
 
 import hashlib
-import os
 import uuid
 
 import numpy as np
 import pytest
 import requests
 
-from integration_tests.conftest import Cli, book_vector, graphql, leftovers, port_is_free
-from weaviate_dev import docker_engine, weaviate_source
-from weaviate_dev.errors import DevError
-from weaviate_dev.pytest_plugin import unavailable
+from integration_tests.conftest import (Cli, book_vector, dev_environment, graphql, leftovers,
+                                        port_is_free)
+from weaviate_dev import docker_engine
 
 pytestmark = [pytest.mark.docker, pytest.mark.weaviate]
 
@@ -51,20 +49,10 @@ def xlmr_model(tmp_path):
 
 @pytest.fixture
 def dev_env(weaviate_dev_settings, tmp_path, xlmr_model):
-    try:
-        weaviate_source.locate(weaviate_dev_settings, cwd=tmp_path)
-    except DevError as exc:
-        unavailable(weaviate_dev_settings, f"no Weaviate binary for `weaviate-dev run`: {exc}")
-    busy = [port for port in PORTS if not port_is_free(port)]
-    assert not busy, f"taken before the test (another suite?): {busy}"
-    assert leftovers("weaviate-dev") == [], "the default compose project is in use"
     tag = f"weaviate-dev/reranker-transformers:test-xlmr-{uuid.uuid4().hex[:8]}"
-    env = dict(os.environ, WEAVIATE_DEV_MODEL_DIR=str(xlmr_model),
-               WEAVIATE_DEV_RERANKER_IMAGE=tag)
-    for key in ("PERSISTENCE_DATA_PATH", "WEAVIATE_DEV_BIND_ADDRESS", "CLUSTER_HOSTNAME",
-                "WEAVIATE_DEV_RERANKER_ENGINE"):
-        env.pop(key, None)
-    yield env
+    yield dev_environment(weaviate_dev_settings, tmp_path, PORTS,
+                          WEAVIATE_DEV_MODEL_DIR=str(xlmr_model),
+                          WEAVIATE_DEV_RERANKER_IMAGE=tag)
     if docker_engine.image_present(tag):
         docker_engine.client().images.remove(tag, force=True)
 
