@@ -1,12 +1,12 @@
-"""Root conftest: enables the toolkit's pytest plugin and points it at a tiny test model.
+"""Root conftest: points the toolkit's pytest plugin at a tiny test model.
 
-Our suites never download a model: the reranker image is built with a small random
-cross-encoder that `reranker.testing` creates (same code path as a real model).
+The plugin itself (`weaviate_dev.testing.pytest_plugin`) comes in through its pytest11 entry
+point, as it does for any project that installs the package. Our suites never download a
+model: the reranker image is built with a small random cross-encoder that `reranker.testing`
+creates (same code path as a real model).
 """
 
 import pytest
-
-pytest_plugins = ["weaviate_dev.pytest_plugin"]
 
 TEST_RERANKER_TAG = "weaviate-dev/reranker-transformers:test-tiny"
 

@@ -11,8 +11,8 @@ import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 
-from weaviate_dev.process import spawn, stop_group
-from weaviate_dev.waiting import http_probe, wait_until
+from weaviate_dev.core.process import spawn, stop_group
+from weaviate_dev.core.waiting import http_probe, wait_until
 
 READY_TIMEOUT = 300.0
 

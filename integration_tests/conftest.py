@@ -1,6 +1,6 @@
 """Fixtures for the end-to-end suites: a `Book` collection in the session's Weaviate.
 
-The containers come from `weaviate_dev.pytest_plugin` (enabled in the root conftest). Every
+The containers come from `weaviate_dev.testing.pytest_plugin` (enabled in the root conftest). Every
 test here talks to a real Weaviate whose reranker-transformers module calls our reranker.
 """
 
@@ -10,21 +10,17 @@ import json
 import math
 import os
 import random
-import signal
 import subprocess
 import sys
-import time
-import uuid
 from pathlib import Path
 
 import pytest
 import requests
 
-from weaviate_dev import docker_engine, ports
+from weaviate_dev.services import docker_engine, ports
+from weaviate_dev.testing.cli_process import CliProcess
 
 DATA = Path(__file__).parent / "data" / "books.jsonl"
-STAGE_TIMEOUT = 600  # e.g. a stage that first builds the base image
-STOP_TIMEOUT = 120
 COLLECTION = "Book"
 VECTOR_DIMENSIONS = 16
 
@@ -105,51 +101,18 @@ def cli_reranker_image(request) -> str:
             or request.getfixturevalue("reranker_image"))
 
 
-class Cli:
+def Cli(*args: str, env: dict, cwd: Path) -> CliProcess:  # noqa: N802 - reads as a class
     """`python -m weaviate_dev ARGS` in its own process group, output in a log file."""
-
-    def __init__(self, *args: str, env: dict, cwd: Path) -> None:
-        self.log = cwd / f"cli-{uuid.uuid4().hex[:6]}.log"
-        with self.log.open("w") as out:
-            self.proc = subprocess.Popen(
-                [sys.executable, "-m", "weaviate_dev", *args], env=env, cwd=cwd, stdout=out,
-                stderr=subprocess.STDOUT, start_new_session=True,
-                preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
-
-    def output(self) -> str:
-        return self.log.read_text(errors="replace")
-
-    def wait_for(self, text: str, timeout: float = STAGE_TIMEOUT) -> None:
-        started = time.monotonic()
-        while text not in self.output():
-            if self.proc.poll() is not None:
-                pytest.fail(f"exited with {self.proc.returncode} before {text!r}:\n"
-                            + self.output()[-4000:])
-            if time.monotonic() - started > timeout:
-                pytest.fail(f"no {text!r} after {timeout}s:\n" + self.output()[-4000:])
-            time.sleep(0.1)
-
-    def ctrl_c(self) -> int:
-        """SIGINT to the whole group, as a terminal sends it; the exit code."""
-        os.killpg(self.proc.pid, signal.SIGINT)
-        try:
-            return self.proc.wait(timeout=STOP_TIMEOUT)
-        except subprocess.TimeoutExpired:
-            pytest.fail("still running 120 s after Ctrl-C:\n" + self.output()[-4000:])
-
-    def kill(self) -> None:
-        if self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-            self.proc.wait()
+    return CliProcess.weaviate_dev(*args, env=env, cwd=cwd)
 
 
 def dev_environment(settings, cwd: Path, ports, **variables: str) -> dict:
     """The environment of a `weaviate-dev dev` started as a user starts it: a Weaviate binary
     at hand (else the suite is unavailable), `ports` and the default compose project free,
     `variables` set, no data path, bind address, hostname or engine inherited."""
-    from weaviate_dev import weaviate_source
-    from weaviate_dev.errors import DevError
-    from weaviate_dev.pytest_plugin import unavailable
+    from weaviate_dev.core.errors import DevError
+    from weaviate_dev.testing.pytest_plugin import unavailable
+    from weaviate_dev.weaviate import source as weaviate_source
 
     try:
         weaviate_source.locate(settings, cwd=cwd)

@@ -20,7 +20,7 @@ import requests
 
 from integration_tests.conftest import (Cli, book_vector, dev_environment, graphql, leftovers,
                                         port_is_free, reranker_scores)
-from weaviate_dev import raft
+from weaviate_dev.weaviate import raft
 
 pytestmark = [pytest.mark.docker, pytest.mark.weaviate]
 
@@ -98,7 +98,7 @@ def whole(timeout: float) -> float:
 
 
 def raft_wait(probe, timeout: float) -> float:
-    from weaviate_dev.waiting import wait_until
+    from weaviate_dev.core.waiting import wait_until
 
     return wait_until(probe, what="the 3-node cluster", timeout=timeout, interval=0.2,
                       progress=lambda line: None)

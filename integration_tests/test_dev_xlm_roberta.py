@@ -19,7 +19,7 @@ import requests
 
 from integration_tests.conftest import (Cli, book_vector, dev_environment, graphql, leftovers,
                                         port_is_free)
-from weaviate_dev import docker_engine
+from weaviate_dev.services import docker_engine
 
 pytestmark = [pytest.mark.docker, pytest.mark.weaviate]
 

@@ -16,9 +16,10 @@ from pathlib import Path
 import pytest
 
 from integration_tests.conftest import Cli, leftovers, port_is_free, weaviate_dev_cli
-from weaviate_dev import docker_engine, weaviate_source
-from weaviate_dev.errors import DevError
-from weaviate_dev.pytest_plugin import unavailable
+from weaviate_dev.core.errors import DevError
+from weaviate_dev.services import docker_engine
+from weaviate_dev.testing.pytest_plugin import unavailable
+from weaviate_dev.weaviate import source as weaviate_source
 
 pytestmark = pytest.mark.docker
 

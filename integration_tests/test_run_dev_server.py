@@ -23,9 +23,9 @@ import pytest
 import requests
 
 from integration_tests.conftest import port_is_free, weaviate_dev_cli
-from weaviate_dev import weaviate_build, weaviate_source
-from weaviate_dev.errors import DevError
-from weaviate_dev.pytest_plugin import unavailable
+from weaviate_dev.core.errors import DevError
+from weaviate_dev.testing.pytest_plugin import unavailable
+from weaviate_dev.weaviate import build as weaviate_build, source as weaviate_source
 
 pytestmark = [pytest.mark.docker, pytest.mark.weaviate]
 

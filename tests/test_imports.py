@@ -1,5 +1,5 @@
 """The toolkit's modules import each other without cycles, counting imports inside functions
-(a function-level import is how a cycle hides; `weaviate_dev.progress` and `docker_engine`
+(a function-level import is how a cycle hides; `weaviate_dev.core.progress` and `docker_engine`
 exist so that none is needed)."""
 
 from __future__ import annotations
@@ -50,8 +50,49 @@ def cycles(edges: dict[str, set[str]]) -> list[list[str]]:
     return found
 
 
+# room -> the rooms its modules may import (their own included)
+ALLOWED = {
+    "core": {"core"},
+    "services": {"core", "services"},
+    "weaviate": {"core", "services", "weaviate"},
+    "testing": {"core", "services", "weaviate", "testing"},
+    "cli": {"core", "services", "weaviate", "cli"},
+}
+
+
+def room(module: str) -> str | None:
+    """weaviate_dev.services.images -> services (None: the package's own __init__/__main__)."""
+    parts = module.split(".")
+    return parts[1] if len(parts) > 2 or parts[-1] in ALLOWED else None
+
+
+def wrong_way(edges: dict[str, set[str]]) -> list[str]:
+    return sorted(f"{module} -> {other}" for module, others in edges.items() for other in others
+                  if room(module) and room(other) not in ALLOWED[room(module)] | {None})
+
+
+def test_every_module_lives_in_a_room():
+    loose = [m for m in graph() if room(m) is None
+             and m not in ("weaviate_dev", "weaviate_dev.__main__")]
+    assert loose == [] and set(map(room, graph())) - {None} == set(ALLOWED)
+
+
+def test_rooms_depend_one_way():
+    assert wrong_way(graph()) == []
+
+
+def test_a_wrong_way_import_would_be_found():
+    edges = {"weaviate_dev.core.settings": {"weaviate_dev.services.images"},
+             "weaviate_dev.services.images": {"weaviate_dev.weaviate.build"},
+             "weaviate_dev.cli.main": {"weaviate_dev.testing.containers"},
+             "weaviate_dev.weaviate.image": {"weaviate_dev.services.images"}}
+    assert wrong_way(edges) == ["weaviate_dev.cli.main -> weaviate_dev.testing.containers",
+                                "weaviate_dev.core.settings -> weaviate_dev.services.images",
+                                "weaviate_dev.services.images -> weaviate_dev.weaviate.build"]
+
+
 def test_the_graph_sees_function_level_imports():
-    assert "weaviate_dev.images" in graph()["weaviate_dev.commands.restart"]  # inside a function
+    assert "weaviate_dev.services.images" in graph()["weaviate_dev.cli.commands.restart"]  # inside a function
 
 
 def test_no_import_cycles():

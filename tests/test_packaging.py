@@ -1,5 +1,7 @@
 """A non-editable install of the toolkit works on its own: the wheel carries compose/ and the
-reranker's image sources, and every command finds them (weaviate_dev.tree)."""
+reranker's image sources, and every command finds them (weaviate_dev.core.tree); its pytest
+plugin registers itself (a `pytest11` entry point): an outside project's tests get the fixtures
+with nothing but the package installed."""
 
 from __future__ import annotations
 
@@ -23,13 +25,15 @@ def uv(*args: str, cwd: Path = ROOT) -> str:
 
 @pytest.fixture(scope="module")
 def installed(tmp_path_factory) -> Path:
-    """A venv with the built wheel (not editable) and the toolkit's locked dependencies."""
+    """A venv with the built wheel (not editable) and the toolkit's locked dependencies, its
+    `test` extra included (pytest, testcontainers, weaviate-client)."""
     work = tmp_path_factory.mktemp("wheel")
     uv("build", "--wheel", "--out-dir", str(work / "dist"))
     [wheel] = (work / "dist").glob("weaviate_dev-*.whl")
     requirements = work / "requirements.txt"
     requirements.write_text(uv("export", "--frozen", "--quiet", "--no-default-groups",
-                               "--no-emit-workspace", "--format", "requirements-txt"))
+                               "--extra", "test", "--no-emit-workspace", "--format",
+                               "requirements-txt"))
     venv = work / "venv"
     uv("venv", "--quiet", "--python", sys.executable, str(venv))
     python = venv / "bin" / "python"
@@ -57,7 +61,8 @@ def test_run_profiles_and_the_reranker_build_context_come_from_the_wheel(install
     result = run(installed, "run", "local-reranker-transformers", "--print-env", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert "RERANKER_INFERENCE_API=http://localhost:8009" in result.stdout.splitlines()
-    probe = ("from weaviate_dev import images, settings, tree; "
+    probe = ("from weaviate_dev.core import settings, tree; "
+             "from weaviate_dev.services import images; "
              "context, _ = images.reranker_context(settings.Settings.from_env(), None); "
              "import tarfile; context.seek(0); "
              "names = tarfile.open(fileobj=context).getnames(); "
@@ -68,3 +73,23 @@ def test_run_profiles_and_the_reranker_build_context_come_from_the_wheel(install
     assert checked.returncode == 0, checked.stderr
     root, found = checked.stdout.splitlines()
     assert root.endswith("site-packages/weaviate_dev/assets") and found == "True True"
+
+
+def test_an_outside_project_gets_the_fixtures_without_a_conftest_line(installed, tmp_path):
+    """pip install is enough: the plugin comes in through its pytest11 entry point."""
+    project = tmp_path / "outside"
+    project.mkdir()
+    (project / "test_uses_fixtures.py").write_text(
+        "def test_settings_come_from_the_plugin(weaviate_dev_settings):\n"
+        "    assert weaviate_dev_settings.weaviate_version\n")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("WEAVIATE_DEV_", "PYTEST"))}
+    argv = [str(installed / "bin" / "python"), "-m", "pytest", "-q", "-p", "no:cacheprovider"]
+    used = subprocess.run([*argv, str(project)], cwd=project, env=env, capture_output=True,
+                          text=True, timeout=300)
+    assert used.returncode == 0, used.stdout[-3000:] + used.stderr[-3000:]
+    assert "1 passed" in used.stdout
+    listed = subprocess.run([*argv, "--fixtures", str(project)], cwd=project, env=env,
+                            capture_output=True, text=True, timeout=300)
+    assert "weaviate_container" in listed.stdout and "reranker_container" in listed.stdout
+    assert "weaviate_dev/testing/pytest_plugin.py" in listed.stdout  # from the wheel
+    assert not list(project.glob("conftest.py"))

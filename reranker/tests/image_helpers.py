@@ -23,7 +23,7 @@ def running(image: str, docker_engine, volumes=None, platform=None):
 
 
 def engine_image(settings, engine: str, tag: str, model_dir) -> str:
-    from weaviate_dev import images
+    from weaviate_dev.services import images
 
     settings = dataclasses.replace(settings, reranker_engine=engine)
     return images.build_reranker_image(settings, tag=f"{tag}-{engine}", model_dir=model_dir)
@@ -51,7 +51,7 @@ def assert_scores_match(scores, expected, precision: str) -> None:
 
 
 def wait_ready(container, timeout: float = 180) -> str:
-    from weaviate_dev.waiting import http_probe, wait_until
+    from weaviate_dev.core.waiting import http_probe, wait_until
 
     url = host_url(container)
     wait_until(http_probe(f"{url}/.well-known/ready", expect=lambda s: s == 204),

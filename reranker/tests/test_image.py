@@ -1,6 +1,6 @@
 """The images, built with the tiny model, probed over HTTP on 127.0.0.1.
 
-The default image is the toolkit's session fixture `reranker_image` (weaviate_dev.pytest_plugin,
+The default image is the toolkit's session fixture `reranker_image` (weaviate_dev.testing.pytest_plugin,
 enabled in the root conftest): reranker/ built through `build_reranker_image` with the tiny
 model of `reranker_model_dir` and the default engine (openvino), on the configured base image
 (or its local Debian stand-in). `build_reranker_image` exports the model to ONNX here, where
@@ -39,7 +39,7 @@ def container(reranker_image: str, docker_engine):
 
 
 def test_image_serves_the_protocol(container, image_reference):
-    from weaviate_dev.waiting import http_probe, wait_until
+    from weaviate_dev.core.waiting import http_probe, wait_until
 
     started = time.monotonic()
     url = host_url(container)
@@ -180,7 +180,7 @@ def test_an_image_from_the_hub_takes_the_repositorys_own_export(
     from reranker.engines import onnx_graph
     from reranker.testing import make_tiny_cross_encoder
     from reranker.testing.fake_hub import FakeHub
-    from weaviate_dev import images, reranker_model
+    from weaviate_dev.services import images, reranker_model
 
     model = make_tiny_cross_encoder(tmp_path / "model", family=family)
     repository = tmp_path / "repository"

@@ -1,7 +1,7 @@
 """The default image on linux/arm64 (Apple Silicon's Docker, Graviton), built and probed here.
 
 `build_reranker_image` with `platform=linux/arm64` builds through BuildKit for that platform
-(on an x86 machine under qemu emulation: `weaviate_dev.cross_build`), from an arm64 base; the
+(on an x86 machine under qemu emulation: `weaviate_dev.services.cross_build`), from an arm64 base; the
 container serves the protocol, and OpenVINO's CPU plugin computes in its ARM precision
 (fp16), scores held to the reduced-precision bar of the tiny model. Where this machine cannot
 build for arm64 (no buildx, no registered emulator) the test skips with the reason;
@@ -29,7 +29,7 @@ def test_the_default_image_builds_and_serves_on_arm64(weaviate_dev_settings, doc
                                                       reranker_model_dir, reranker_image_tag):
     from sentence_transformers import CrossEncoder
 
-    from weaviate_dev import cross_build, docker_engine as engine, images
+    from weaviate_dev.services import cross_build, docker_engine as engine, images
 
     missing = cross_build.missing(PLATFORM)
     if missing:

@@ -10,7 +10,7 @@ can run on CUDA.
 `default` is the fastest engine that passes the parity bar (docs/bench.md): the image's ENGINE
 build arg and the toolkit's default. `ENGINE` unset in `python -m reranker` takes the first
 engine of `preference` whose extra is installed (`installed_default`).
-The toolkit (`weaviate_dev.settings`) reads the same file as data. This module is also a script
+The toolkit (`weaviate_dev.core.settings`) reads the same file as data. This module is also a script
 for the image build, which has only it and the table at that point:
 
     python3 engine_table.py --extra-of onnx-int8   # prints the extra's name: onnx

@@ -1,0 +1,274 @@
+"""`weaviate-dev restart [FLAGS]`: the services a Weaviate dev server needs, from a clean slate.
+
+Steps, in this order: resolve a plan (flags -> services, state paths, compose command lines);
+with --dry-run print it and stop. Otherwise check everything (compose files, compose command,
+Docker engine, every host port free) before acting; then build the reranker image if it is
+missing, `down --remove-orphans`, delete the local state, `up -d` the chosen services and wait
+for each to be ready (per-service timeout; on timeout its last 50 log lines and exit 1);
+with --keycloak create the demo user. See docs/restart.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from weaviate_dev.core import state
+from weaviate_dev.core.errors import DevError
+from weaviate_dev.core.process import format_argv
+from weaviate_dev.core.progress import say
+from weaviate_dev.core.settings import Settings
+from weaviate_dev.core.waiting import wait_until
+from weaviate_dev.services import compose as compose_mod
+from weaviate_dev.services import docker_engine, keycloak, ports, reranker_model
+from weaviate_dev.services.catalog import Service, ServiceCatalog, load_catalog, probe_host
+
+RERANKER_SERVICE = "reranker-transformers"
+KEYCLOAK_SERVICE = "keycloak"
+LOG_TAIL_LINES = 50
+
+
+def register(subparsers) -> None:
+    catalog = load_catalog()
+    parser = subparsers.add_parser(
+        "restart",
+        help="stop the dev services, delete local state, start the services chosen by flags",
+        description=__doc__.split("\n\n")[0] + " With no service flag nothing is started "
+        "(contextionary is no longer a default: pass --contextionary).",
+        allow_abbrev=False,  # --rer must not mean --reranker: flags are exact
+    )
+    add_service_flags(parser, catalog)
+    add_options(parser)
+    parser.set_defaults(handler=handle)
+
+
+def add_service_flags(parser: argparse.ArgumentParser, catalog: ServiceCatalog) -> None:
+    group = parser.add_argument_group("services (any order, any combination)")
+    for flag, services in catalog.flags().items():
+        where = ", ".join(f"{s.name} :{'/'.join(map(str, s.host_ports))}" for s in services)
+        group.add_argument(f"--{flag}", dest="flags", action="append_const", const=flag,
+                           help=f"{services[0].help} [{where}]")
+    for flag in catalog.unsupported_flags:
+        group.add_argument(f"--{flag}", dest="flags", action="append_const", const=flag,
+                           help="not supported (accepted only to explain why)")
+
+
+def add_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--dry-run", action="store_true",
+                        help="print the plan (services, ports, compose commands, state to "
+                        "delete) and change nothing")
+    parser.add_argument("--keep-data", action="store_true",
+                        help="do not delete the local state in the workspace")
+    parser.add_argument("--workspace", metavar="DIR", default=".",
+                        help="where the local state lives (default: the current directory)")
+    parser.add_argument("--also-delete", metavar="PATH", action="append", default=[],
+                        help="one more state path (glob) inside the workspace to delete")
+    parser.add_argument("-p", "--project-name", default=compose_mod.DEFAULT_PROJECT,
+                        help="compose project name (default: %(default)s)")
+    parser.add_argument("-f", "--file", metavar="COMPOSE_FILE", action="append", default=[],
+                        type=Path, help="an extra compose file (override) after ours")
+    parser.add_argument("--timeout", type=float, metavar="SECONDS",
+                        help="readiness timeout for every service (default: per service)")
+
+
+@dataclass
+class Plan:
+    """Everything restart will do, resolved before anything acts."""
+
+    services: list[Service]
+    workspace: Path
+    state_paths: list[Path]
+    keep_data: bool
+    compose: compose_mod.Compose
+    bind_address: str
+    reranker_image: str
+    timeout: float | None = None  # overrides every service's own readiness timeout
+
+    def timeout_for(self, service: Service) -> float:
+        return self.timeout if self.timeout is not None else service.timeout
+
+    def describe(self) -> list[str]:
+        lines = [f"workspace: {self.workspace}", "services:"]
+        if not self.services:
+            lines.append("  (none: no service flag given)")
+        for service in self.services:
+            published = ", ".join(f"{self.bind_address}:{p.host}->{p.container}"
+                                  for p in service.ports)
+            lines.append(f"  {service.name:26} {published}  (ready: {probe_text(service)} "
+                         f"within {self.timeout_for(service):g}s)")
+        if any(s.name == RERANKER_SERVICE for s in self.services):
+            lines.append(f"reranker image: {self.reranker_image} (built from reranker/ "
+                         "if missing)")
+        lines.append("compose commands:")
+        lines.append(f"  {format_argv(self.compose.down_argv())}")
+        if self.services:
+            lines.append(f"  {format_argv(self.compose.up_argv(self.service_names))}")
+        if self.keep_data:
+            lines.append("state: kept (--keep-data)")
+        elif not self.state_paths:
+            lines.append("state to delete: none found")
+        else:
+            lines.append("state to delete:")
+            lines += [f"  {state.display(self.workspace, p)}" for p in self.state_paths]
+        return lines
+
+    @property
+    def service_names(self) -> list[str]:
+        return [s.name for s in self.services]
+
+
+def probe_text(service: Service, where: str = "") -> str:
+    """"GET 127.0.0.1:8009/.well-known/ready" or "tcp 127.0.0.1:9999" (where is optional)."""
+    if service.probe.kind == "http":
+        return f"GET {where}{service.probe.path}"
+    return f"tcp {where}".rstrip()
+
+
+def make_plan(args, settings: Settings, catalog: ServiceCatalog,
+              compose_command: tuple[str, ...]) -> Plan:
+    services = catalog.select(args.flags or [])
+    workspace = state.resolve_workspace(args.workspace)
+    patterns = [*catalog.state_paths, *(state.check_relative(p) for p in args.also_delete)]
+    files = (compose_mod.default_compose_file(settings), *[f.resolve() for f in args.file])
+    compose_mod.check_files(files)
+    compose = compose_mod.Compose(
+        command=compose_command, files=files, project=args.project_name,
+        env=compose_mod.compose_environment(settings, workspace))
+    return Plan(
+        services=services,
+        workspace=workspace,
+        state_paths=[] if args.keep_data else state.find_state(workspace, patterns),
+        keep_data=args.keep_data,
+        compose=compose,
+        bind_address=settings.bind_address,
+        reranker_image=settings.reranker_image,
+        timeout=args.timeout,
+    )
+
+
+def handle(args, settings: Settings) -> int:
+    catalog = load_catalog()
+    catalog.select(args.flags or [])  # flags first: a bad flag fails before Docker is asked
+    try:
+        command = docker_engine.compose_command()
+    except DevError:
+        if not args.dry_run:
+            raise
+        command = docker_engine.PLUGIN  # shown in the plan; a real run would stop here
+    plan = make_plan(args, settings, catalog, command)
+    print("\n".join(plan.describe()), flush=True)
+    if args.dry_run:
+        print("dry run: nothing was checked, stopped, deleted or started")
+        return 0
+    preflight(plan, settings)
+    act(plan, settings)
+    return 0
+
+
+def preflight(plan: Plan, settings: Settings) -> None:
+    """Engine answers, the reranker's model can be had if its image must be built, every host
+    port is free (ports held by our own project are freed by `down` and so do not count).
+    Raises DevError naming every problem."""
+    docker_engine.version()  # the engine answers, or a DevError says how to start one
+    if RERANKER_SERVICE in plan.service_names:
+        check_reranker_model(settings)
+    own = docker_engine.project_containers(plan.compose.project)
+    own_ports = {port for container in own for port in container.host_ports}
+    bindings = [(plan.bind_address, p, s.name) for s in plan.services for p in s.host_ports]
+    conflicts = ports.preflight(bindings, ignore_ports=own_ports)
+    if conflicts:
+        lines = "\n".join(f"  {c.describe()}" for c in conflicts)
+        raise DevError(f"host port(s) not free:\n{lines}\nnothing was stopped, deleted or "
+                       "started; free the port(s) or stop what holds them")
+
+
+def act(plan: Plan, settings: Settings) -> None:
+    names = plan.service_names
+    if RERANKER_SERVICE in names:
+        ensure_reranker_image(settings)
+    if docker_engine.project_leftovers(plan.compose.project):
+        say(f"stopping project {plan.compose.project}")
+        plan.compose.run(plan.compose.down_argv(), capture=True)
+    else:  # compose down would only say "Network ... not found"
+        say(f"compose project {plan.compose.project}: nothing running to stop")
+    if plan.state_paths:
+        removed = state.remove_state(plan.workspace, plan.state_paths)
+        say(f"deleted {len(removed)} state path(s) in {plan.workspace}")
+    if not names:
+        say("no service flag given: nothing to start")
+        return
+    say(f"starting {', '.join(names)}")
+    started = time.monotonic()
+    try:
+        # not captured: pulling a missing image can take minutes, and its progress should show
+        plan.compose.run(plan.compose.up_argv(names))
+        for service in plan.services:
+            wait_for(plan, service, plan.timeout_for(service))
+    except KeyboardInterrupt:
+        say("interrupted: stopping what was started")
+        plan.compose.run(plan.compose.down_argv(), capture=True, check=False)
+        raise
+    say(f"all services ready after {time.monotonic() - started:.1f}s")
+    if KEYCLOAK_SERVICE in names:
+        service = next(s for s in plan.services if s.name == KEYCLOAK_SERVICE)
+        outcome = keycloak.create_user(service.url(plan.bind_address))
+        say(f"keycloak demo user johndoe/johndoe in realm weaviate: {outcome}")
+    for service in plan.services:
+        print(f"{service.name:26} {service.url(plan.bind_address)}")
+
+
+def stop_project(settings: Settings, *, workspace: str | None = None,
+                 project: str = compose_mod.DEFAULT_PROJECT) -> None:
+    """`down` for our compose project (what `weaviate-dev down` does), quietly."""
+    compose = compose_mod.for_project(settings, project=project,
+                                      workspace=state.resolve_workspace(workspace or "."))
+    say(f"stopping project {project}")
+    compose.run(compose.down_argv(), capture=True, check=False)
+
+
+# What check_reranker_model has found in this process: `dev` checks before its setup steps,
+# and the restart it runs then needs no second check (nor a second line saying so).
+_models_found: set[tuple] = set()
+
+
+def check_reranker_model(settings: Settings) -> None:
+    """Before any build: the model a missing reranker image needs can be had (seconds).
+    Without a Docker engine (not installed yet) the image counts as missing."""
+    key = (settings.reranker_image, settings.model_dir, settings.model_name,
+           settings.hf_endpoint)
+    if key in _models_found:
+        return
+    try:
+        present = docker_engine.image_present(settings.reranker_image)
+    except DevError:  # no engine (yet)
+        present = False
+    if not present:
+        say(f"image {settings.reranker_image} not found; its model: "
+            f"{reranker_model.require_model(settings)}")
+        _models_found.add(key)
+
+
+def ensure_reranker_image(settings: Settings) -> None:
+    """Build our reranker image when it is not present (it is never pulled: it is ours)."""
+    if docker_engine.image_present(settings.reranker_image):
+        return
+    from weaviate_dev.services import images
+
+    say(f"image {settings.reranker_image} not found: building it from reranker/")
+    images.build_reranker_image(settings, tag=settings.reranker_image,
+                                model_dir=settings.model_dir)
+
+
+def wait_for(plan: Plan, service: Service, timeout: float) -> float:
+    where = f"{probe_host(plan.bind_address)}:{service.ports[0].host}"
+    say(f"waiting for {service.name} on {where} (up to {timeout:g}s)")
+    took = wait_until(
+        service.readiness_probe(plan.bind_address),
+        what=f"{service.name} ({probe_text(service, where)})",
+        timeout=timeout,
+        logs=lambda: plan.compose.logs_tail(service.name, LOG_TAIL_LINES),
+    )
+    say(f"{service.name} ready in {took:.1f}s")
+    return took

@@ -1,0 +1,211 @@
+"""`weaviate-dev run [PROFILE]`: start one Weaviate dev server from a run_dev_server profile,
+or with `--all-nodes` every node of a cluster profile.
+
+Flow: parse -> resolve the profile (profiles.py) -> pick where Weaviate comes from
+(weaviate_source.py) -> print (--print-env / --dry-run) or preflight, then run in the
+foreground (single_run.py). A whole cluster: cluster.py plans it, cluster_run.py runs it.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+from weaviate_dev.core import process
+from weaviate_dev.core.errors import DevError, UsageError
+from weaviate_dev.core.progress import say
+from weaviate_dev.weaviate import cluster, single_run, source as weaviate_source
+from weaviate_dev.weaviate.profile_types import Profile
+from weaviate_dev.weaviate.profiles import ProfileCatalog
+
+DEFAULT_PROFILE = "local-development"
+# Seconds to wait for /v1/.well-known/ready: `go run` compiles first (minutes when cold).
+READY_TIMEOUT = {"source": 900.0, "binary": 180.0, "image": 180.0}
+HELPER_EXIT = 2
+
+
+def register(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "run", help="run a Weaviate dev server from a run_dev_server.sh profile",
+        description="Run Weaviate in the foreground with one of the 63 profiles of "
+                    "tools/dev/run_dev_server.sh (see docs/run.md).")
+    parser.add_argument("profile", nargs="?", default=DEFAULT_PROFILE,
+                        help=f"profile name (default {DEFAULT_PROFILE}; --list shows all)")
+    show = parser.add_mutually_exclusive_group()
+    show.add_argument("--list", action="store_true", help="list profiles and exit")
+    show.add_argument("--print-env", action="store_true",
+                      help="print the profile's environment as sorted KEY=VALUE lines")
+    show.add_argument("--dry-run", action="store_true",
+                      help="print the environment and the exact command line; start nothing")
+    parser.add_argument("--node", type=int, metavar="I",
+                        help="cluster profiles: run node I (0-based) of the cluster")
+    parser.add_argument("--nodes", type=int, metavar="N",
+                        help="cluster profiles: number of raft voters (default: the "
+                             "cluster's, 3 for most); nodes >= N join as non-voters")
+    parser.add_argument("--all-nodes", action="store_true",
+                        help="cluster profiles: start every node of the cluster (those it "
+                             "lists, or N with --nodes N), wait until raft has every voter; "
+                             "Ctrl-C or `weaviate-dev down` stops them all")
+    parser.add_argument("--vectorizer", choices=["none"],
+                        help="none: no default vectorizer and no text2vec-contextionary "
+                             "(any profile; the note says what was dropped)")
+    parser.add_argument("--contextionary", action="store_true",
+                        help="local-reranker-transformers: also enable text2vec-contextionary "
+                             "(the original profile)")
+    source = parser.add_argument_group("where Weaviate comes from (default: the checkout "
+                                       "around the current directory, else a binary)")
+    source.add_argument("--weaviate-src", metavar="DIR", help="go run in this Weaviate checkout")
+    source.add_argument("--weaviate-bin", metavar="PATH", help="run this weaviate-server binary")
+    source.add_argument("--image", nargs="?", const="", metavar="TAG",
+                        help="docker run this image (default WEAVIATE_DEV_WEAVIATE_IMAGE, or a "
+                             "local one built from the Weaviate binary when it cannot be "
+                             "pulled); give PROFILE before --image, or use --image=TAG")
+    parser.add_argument("--data-dir", metavar="DIR",
+                        help="root of the per-profile state directories "
+                             "(default $XDG_DATA_HOME/weaviate-dev, ~/.local/share/weaviate-dev)")
+    parser.add_argument("--ready-timeout", type=float, metavar="SECONDS",
+                        help="how long to wait for the ready line (default 900 for go run, "
+                             "180 otherwise); Weaviate keeps running after it")
+    parser.set_defaults(handler=handle)
+
+
+def default_data_root(environ) -> Path:
+    base = environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "weaviate-dev"
+
+
+def data_root(args, environ) -> Path:
+    """Where `run` keeps (and `down`/`status` find) the per-profile state: --data-dir, else
+    the default."""
+    if args.data_dir:
+        return Path(args.data_dir).expanduser().resolve()
+    return default_data_root(environ)
+
+
+def list_profiles(catalog: ProfileCatalog) -> str:
+    width = max(len(name) for name in catalog.names())
+    lines = []
+    for name in catalog.names():
+        profile = catalog.get(name)
+        text = profile.description
+        if profile.kind == "helper":
+            text = f"[helper] {text} -> use: {profile.replacement}"
+        lines.append(f"{name.ljust(width)}  {text}")
+    return "\n".join(lines)
+
+
+def helper_message(profile: Profile) -> str:
+    lines = [f"{profile.name} is not a Weaviate profile ({profile.description}).",
+             f"Use instead: {profile.replacement}"]
+    if profile.then:
+        lines.append("then:")
+        lines += [f"  {step}" for step in profile.then]
+    return "\n".join(lines)
+
+
+def handle(args, settings) -> int:
+    catalog = ProfileCatalog.load()
+    if args.list:
+        print(list_profiles(catalog))
+        return 0
+    if args.all_nodes:
+        if args.node is not None:
+            raise UsageError("--all-nodes starts every node; leave out --node")
+        catalog.members(args.profile, args.nodes)  # anything but a cluster profile: listed
+    profile = catalog.get(args.profile)
+    if profile.kind == "helper":
+        print(helper_message(profile), file=sys.stderr)
+        return HELPER_EXIT
+
+    environ = dict(os.environ)  # the plan step: the one place run reads the environment
+    try:
+        source = weaviate_source.locate(settings, src=args.weaviate_src,
+                                        binary=args.weaviate_bin, image=args.image)
+    except DevError:
+        if not args.print_env:
+            raise
+        source = None  # --print-env works without any Weaviate
+    checkout = source.path if source and source.kind == "source" else None
+    given = dict(data_root=data_root(args, environ), environ=environ, checkout=checkout,
+                 options=["contextionary"] if args.contextionary else [],
+                 relative_to=checkout or Path.cwd(), vectorizer=args.vectorizer)
+    if args.all_nodes:
+        return run_cluster(args, settings, catalog, source, given)
+    plan = catalog.resolve(args.profile, node=args.node, nodes=args.nodes, **given)
+    for note in plan.notes:
+        say(f"note: {note}")
+    if args.print_env:
+        print("\n".join(plan.env_lines()))
+        return 0
+    command = weaviate_source.command(source, plan)
+    if args.dry_run:
+        print("\n".join(plan.env_lines()))
+        if command.cwd is not None:
+            print(f"cd {process.format_argv([str(command.cwd)])}")
+        print(command.shell_line())
+        return 0
+    if source.kind == "image" and not args.image:
+        source = default_image(settings, source)
+        command = weaviate_source.command(source, plan)
+    timeout = args.ready_timeout or READY_TIMEOUT[source.kind]
+    return single_run.start(plan, source, command, timeout, environ)
+
+
+def default_image(settings, source):
+    """The configured Weaviate image, pulled or, where it cannot be, built locally."""
+    from dataclasses import replace
+
+    from weaviate_dev.weaviate.image import ensure_weaviate_image
+
+    tag = ensure_weaviate_image(settings)
+    return replace(source, image=tag)
+
+
+def run_cluster(args, settings, catalog: ProfileCatalog, source, given: dict) -> int:
+    """`--all-nodes`: plan every node, print or check, build once from a source tree, run."""
+    from weaviate_dev.weaviate import build as weaviate_build
+    from weaviate_dev.weaviate.cluster_run import ClusterRun
+
+    plans = cluster.plans(catalog, args.profile, nodes=args.nodes, **given)
+    for note in dict.fromkeys(note for plan in plans for note in plan.notes):
+        say(f"note: {note}")
+    if args.print_env:
+        for plan in plans:
+            print(f"# node {plan.node} ({plan.label})")
+            print("\n".join(plan.env_lines()))
+        return 0
+    if source.kind == "image" and not args.image and not args.dry_run:
+        source = default_image(settings, source)
+    whole = cluster.assemble(catalog, args.profile, plans, source)
+    if args.dry_run:
+        if source.kind == "source":
+            print(cluster.build_line(source.path, whole.home))
+        print("\n".join(cluster.dry_run_lines(whole)))
+        return 0
+    cluster.preflight(plans, whole.describe())
+    if source.kind == "source":
+        say(f"compiling Weaviate in {source.path} once for every node (go build)")
+        took = weaviate_build.go_build(source.path, cluster.built_binary(whole.home),
+                                       ldflags=weaviate_source.build_ldflags(source.path))
+        say(f"compiled in {took:.0f}s")
+    timeout = args.ready_timeout or READY_TIMEOUT["image" if source.kind == "image" else "binary"]
+    return ClusterRun(whole, given["environ"], ready_timeout=timeout,
+                      restart_hint=lambda node: restart_line(args, node, given["data_root"]))()
+
+
+def restart_line(args, node: cluster.Node, data_root: Path) -> str:
+    """The command that starts one node of a running cluster again, with its data."""
+    argv = ["weaviate-dev", "run", args.profile, "--node", str(node.index),
+            "--nodes", str(node.plan.nodes)]
+    if args.vectorizer:
+        argv += ["--vectorizer", args.vectorizer]
+    if args.contextionary:
+        argv.append("--contextionary")
+    if args.weaviate_src:
+        argv += ["--weaviate-src", str(Path(args.weaviate_src).expanduser().resolve())]
+    elif args.weaviate_bin:
+        argv += ["--weaviate-bin", str(Path(args.weaviate_bin).expanduser().resolve())]
+    elif args.image is not None:
+        argv.append(f"--image={args.image}" if args.image else "--image")
+    return process.format_argv([*argv, "--data-dir", str(data_root)])

@@ -1,0 +1,97 @@
+"""`weaviate-dev status`: what the dev environment has running — the containers of the compose
+project with their state, health and host ports, and every Weaviate that `weaviate-dev run`
+started (single nodes and whole clusters, from any terminal); `--json` for scripts. HEALTH is
+Docker's health check where the service has one ("-" otherwise); READY is our readiness probe,
+run now (for a Weaviate: /v1/.well-known/ready)."""
+
+from __future__ import annotations
+
+import json
+
+from weaviate_dev.cli.commands.down import add_data_dir_option, add_project_options, data_root_of
+from weaviate_dev.core import waiting
+from weaviate_dev.core.errors import UsageError
+from weaviate_dev.core.settings import Settings
+from weaviate_dev.services import compose as compose_mod
+from weaviate_dev.services import docker_engine
+from weaviate_dev.services.catalog import load_catalog
+from weaviate_dev.weaviate import running
+from weaviate_dev.weaviate.profile_types import weaviate_ready_url
+
+
+def register(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "status", help="show the dev services and the Weaviates `run` started",
+        description=__doc__, allow_abbrev=False)
+    parser.add_argument("--json", action="store_true", help="print JSON")
+    add_project_options(parser)
+    add_data_dir_option(parser)
+    parser.set_defaults(handler=handle)
+
+
+def collect(project: str, settings: Settings, overrides=()) -> list[dict]:
+    """One row per container of the project; READY for every service our compose file or an
+    override (--file) defines with an x-weaviate-dev block."""
+    catalog = load_catalog(overrides)
+    rows = []
+    for container in docker_engine.project_containers(project):
+        ready = "-"
+        if container.state == "running":
+            try:
+                service = catalog.service(container.service)
+            except UsageError:  # a container of an override file: no probe known
+                service = None
+            if service is not None:
+                probe = service.readiness_probe(settings.bind_address)
+                ready = "yes" if probe() is None else "no"
+        rows.append({"kind": "container", "service": container.service,
+                     "container": container.name, "state": container.state,
+                     "health": container.health, "ready": ready,
+                     "ports": list(container.ports)})
+    return rows
+
+
+def collect_runs(data_root) -> list[dict]:
+    """One row per Weaviate recorded by `run` under data_root, alive or not (a dead one is
+    what a crash left: `down` or the next `run` forgets it)."""
+    rows = []
+    for run_file in running.recorded(data_root):
+        for record in run_file.records():
+            alive = record.alive()
+            ready = "-"
+            if alive:
+                probe = waiting.http_probe(weaviate_ready_url(record.http))
+                ready = "yes" if probe() is None else "no"
+            rows.append({"kind": "run", "service": record.label,
+                         "container": record.container or f"pid {record.pid}",
+                         "state": "running" if alive else "gone", "health": "-",
+                         "ready": ready, "ports": [f"127.0.0.1:{record.http} (http)",
+                                                   f"127.0.0.1:{record.grpc} (grpc)"],
+                         "log": record.log})
+    return rows
+
+
+def handle(args, settings: Settings) -> int:
+    # status runs no compose command: the override files are only read, for their probes
+    overrides = [f.resolve() for f in args.file]
+    compose_mod.check_files(overrides)
+    rows = collect_runs(data_root_of(args))
+    engine = docker_engine.answers()
+    if engine:
+        rows = collect(args.project_name, settings, overrides) + rows
+    if args.json:
+        print(json.dumps(rows, indent=2))
+        return 0
+    if not engine:
+        print("no Docker engine answers: no compose services")
+    if not rows:
+        print(f"nothing running: no containers in compose project {args.project_name}, "
+              f"no Weaviate started by `weaviate-dev run`")
+        return 0
+    header = ("SERVICE", "STATE", "HEALTH", "READY", "WHERE")
+    table = [header] + [(r["service"], r["state"], r["health"], r["ready"],
+                         ", ".join(r["ports"]) or "-") for r in rows]
+    widths = [max(len(row[i]) for row in table) for i in range(len(header) - 1)]
+    for row in table:
+        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths)) + "  " + row[-1])
+    return 0

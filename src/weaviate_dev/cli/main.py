@@ -1,0 +1,72 @@
+"""`weaviate-dev`: one parser, one module per verb under `weaviate_dev.cli.commands`.
+
+Each verb module exposes `register(subparsers)` (adds its parser, sets `handler`) and a
+handler `(args, settings) -> int`. A `DevError` becomes one stderr line and exit 1
+(`UsageError`: exit 2); Ctrl-C exits 130; a reader that stops reading (`| head`) exits 141,
+quietly.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import os
+import signal
+import sys
+
+from weaviate_dev import __version__
+from weaviate_dev.core import progress
+from weaviate_dev.core.errors import DevError, UsageError
+from weaviate_dev.core.settings import Settings
+
+SIGPIPE_EXIT = 128 + signal.SIGPIPE
+# The order here is the order in `--help`.
+VERBS = ("dev", "setup", "restart", "down", "status", "logs", "run")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="weaviate-dev",
+        description="Bring up a local Weaviate development environment (with a reranker).",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log every command run")
+    subparsers = parser.add_subparsers(dest="verb", metavar="COMMAND", required=True)
+    for verb in VERBS:
+        importlib.import_module(f"weaviate_dev.cli.commands.{verb}").register(subparsers)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    progress.set_verb(args.verb)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+    try:
+        code = int(args.handler(args, Settings.from_env()) or 0)
+        sys.stdout.flush()  # a reader that went away shows here, not at interpreter exit
+        return code
+    except BrokenPipeError:
+        # The reader stopped reading (`weaviate-dev run --list | head`): exit quietly, with
+        # the status a tool killed by SIGPIPE has; stdout goes nowhere from now on, so the
+        # interpreter's last flush cannot fail again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return SIGPIPE_EXIT
+    except UsageError as exc:
+        parser.print_usage(sys.stderr)
+        print(f"weaviate-dev {args.verb}: error: {exc}", file=sys.stderr)
+        return 2
+    except DevError as exc:
+        print(f"weaviate-dev {args.verb}: error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,193 @@
+"""The one place that runs subprocesses: argv lists only, logged, typed errors."""
+
+from __future__ import annotations
+
+import logging
+import os
+import shlex
+import shutil
+import signal
+import subprocess
+import time
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+from weaviate_dev.core.errors import CommandFailed, DevError
+
+log = logging.getLogger(__name__)
+
+
+# Root's programs (dockerd, debootstrap) live in sbin, which a non-login PATH may lack.
+SBIN = ("/usr/local/sbin", "/usr/sbin", "/sbin")
+
+
+def which(program: str) -> str | None:
+    """The full path of program on PATH or in the sbin folders, or None."""
+    path = os.pathsep.join([os.environ.get("PATH", os.defpath), *SBIN])
+    return shutil.which(program, path=path)
+
+
+def child_env(env: Mapping[str, str] | None) -> dict[str, str]:
+    """The child's environment: env (default ours) with the sbin folders on PATH, since
+    root's programs call others by name (dockerd -> iptables, debootstrap -> chroot)."""
+    child = dict(os.environ if env is None else env)
+    parts = child.get("PATH", os.defpath).split(os.pathsep)
+    child["PATH"] = os.pathsep.join(parts + [d for d in SBIN if d not in parts])
+    return child
+
+
+def _resolve(argv: Sequence) -> list[str]:
+    argv = [str(a) for a in argv]
+    if argv and os.sep not in argv[0]:
+        argv[0] = which(argv[0]) or argv[0]
+    return argv
+
+
+def format_argv(argv: Sequence[str]) -> str:
+    """A shell-quoted rendering of argv, for logs and --dry-run output."""
+    return shlex.join(str(a) for a in argv)
+
+
+def run(
+    argv: Sequence[str],
+    *,
+    check: bool = True,
+    capture: bool = False,
+    cwd: str | Path | None = None,
+    env: Mapping[str, str] | None = None,
+    timeout: float | None = None,
+    input: str | None = None,
+) -> subprocess.CompletedProcess:
+    """Run argv and wait. With capture, stdout and stderr are merged into `.stdout` (text).
+
+    Raises CommandFailed (with the output) on a non-zero exit when check is true, and
+    DevError when the program does not exist or the timeout passes.
+    """
+    argv = _resolve(argv)
+    log.debug("run: %s", format_argv(argv))
+    try:
+        result = subprocess.run(
+            argv,
+            cwd=cwd,
+            env=child_env(env),
+            timeout=timeout,
+            input=input,
+            text=True,
+            stdout=subprocess.PIPE if capture else None,
+            stderr=subprocess.STDOUT if capture else None,
+        )
+    except FileNotFoundError as exc:
+        raise DevError(f"program not found: {argv[0]}") from exc
+    except subprocess.TimeoutExpired as exc:
+        raise DevError(f"timed out after {timeout}s: {format_argv(argv)}") from exc
+    if check and result.returncode != 0:
+        raise CommandFailed(argv, result.returncode, result.stdout or "")
+    return result
+
+
+def spawn(
+    argv: Sequence[str],
+    *,
+    cwd: str | Path | None = None,
+    env: Mapping[str, str] | None = None,
+    **popen_kwargs,
+) -> subprocess.Popen:
+    """Start argv without waiting (long-running servers). The caller owns the process."""
+    argv = _resolve(argv)
+    log.debug("spawn: %s", format_argv(argv))
+    try:
+        return subprocess.Popen(
+            argv, cwd=cwd, env=child_env(env), **popen_kwargs
+        )
+    except FileNotFoundError as exc:
+        raise DevError(f"program not found: {argv[0]}") from exc
+
+
+def run_with_stdin(argv: Sequence[str], data: bytes, *, env: Mapping[str, str] | None = None
+                   ) -> int:
+    """Run argv with `data` on its stdin, its output on ours; its exit code. DevError when the
+    program does not exist."""
+    proc = spawn(argv, env=env, stdin=subprocess.PIPE)
+    proc.communicate(data)
+    return proc.returncode
+
+
+def run_foreground(
+    argv: Sequence[str],
+    *,
+    cwd: str | Path | None = None,
+    env: Mapping[str, str] | None = None,
+    on_start=None,
+    on_signal=None,
+    drain_timeout: float = 30.0,
+) -> int:
+    """Run argv in its own process group and wait; relay Ctrl-C/SIGTERM to that whole group.
+
+    The first SIGINT or SIGTERM we receive is sent to the group as SIGINT (what `go run` lets
+    through to the server and `docker run` proxies), the second as SIGTERM, any further as
+    SIGKILL. After the process exits we wait up to `drain_timeout` seconds for the rest of its
+    group (the server behind a wrapper). `on_start(popen)` runs once the process exists;
+    `on_signal(received, sent)` after each relay (signal.Signals both), to tell the user.
+    Returns the exit code, or 128+N when killed by signal N. Call from the main thread.
+    """
+    proc = spawn(argv, cwd=cwd, env=env, start_new_session=True)
+    escalation = [signal.SIGINT, signal.SIGTERM]
+    received = []
+
+    def relay(signum, _frame):
+        sent = escalation[len(received)] if len(received) < len(escalation) else signal.SIGKILL
+        received.append(signum)
+        log.debug("got signal %s; sending %s to process group %s", signum, sent, proc.pid)
+        signal_group(proc.pid, sent)
+        if on_signal is not None:
+            on_signal(signal.Signals(signum), signal.Signals(sent))
+
+    handled = (signal.SIGINT, signal.SIGTERM)
+    previous = {sig: signal.signal(sig, relay) for sig in handled}
+    try:
+        if on_start is not None:
+            on_start(proc)
+        code = proc.wait()
+        _drain_group(proc.pid, drain_timeout)
+    except BaseException:
+        stop_group(proc, drain_timeout)
+        raise
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    return 128 - code if code < 0 else code
+
+
+def stop_group(proc: subprocess.Popen, timeout: float = 30.0) -> None:
+    """Stop `proc`, started in its own process group (`start_new_session=True`), with its group:
+    SIGTERM to the group, SIGKILL when `proc` has not exited `timeout` seconds later.
+    Nothing when it has exited already."""
+    if proc.poll() is not None:
+        return
+    signal_group(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        signal_group(proc.pid, signal.SIGKILL)
+        proc.wait()
+
+
+def signal_group(pgid: int, sig: int) -> bool:
+    """Send sig to process group pgid; False when no such group (or not ours to signal)."""
+    try:
+        os.killpg(pgid, sig)
+        return True
+    except (ProcessLookupError, PermissionError):
+        return False
+
+
+def _drain_group(pgid: int, timeout: float) -> None:
+    """Wait until no process of group pgid is left; SIGKILL the rest after timeout."""
+    deadline = time.monotonic() + timeout
+    while signal_group(pgid, 0):
+        if time.monotonic() >= deadline:
+            log.warning("processes of group %s still running after %ss; killing them",
+                        pgid, timeout)
+            signal_group(pgid, signal.SIGKILL)
+            return
+        time.sleep(0.1)

@@ -1,0 +1,154 @@
+"""The toolkit's settings: read once from the environment into one frozen object.
+
+Every switch that a machine without a registry or model hub needs (base image, pip index,
+CA bundle, local model directory, image names) lives here, with a default that just works on
+a laptop with internet. Nothing else in the toolkit reads the environment for these.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from weaviate_dev.core import tree
+from weaviate_dev.core.errors import UsageError
+
+WEAVIATE_VERSION = "1.39.0"
+DEFAULT_WEAVIATE_IMAGE = f"cr.weaviate.io/semitechnologies/weaviate:{WEAVIATE_VERSION}"
+DEFAULT_BASE_IMAGE = "python:3.11-slim"
+DEFAULT_MODEL_NAME = "cross-encoder/ms-marco-MiniLM-L-6-v2"
+DEFAULT_HF_ENDPOINT = "https://huggingface.co"
+# Names of images we build ourselves when the real ones cannot be pulled.
+LOCAL_BASE_IMAGE = "weaviate-dev/debian-base:bookworm"
+LOCAL_WEAVIATE_IMAGE = f"weaviate-dev/weaviate:{WEAVIATE_VERSION}"
+DEFAULT_RERANKER_IMAGE = "weaviate-dev/reranker-transformers:latest"
+# The reranker's engine table (names, factories, extras, the default; docs/reranker.md), below
+# the project root. Read as data: the toolkit's own venv does not have the reranker package.
+RERANKER_ENGINE_TABLE = Path("reranker", "src", "reranker", "engine_table.json")
+
+
+@dataclass(frozen=True)
+class RerankerEngines:
+    """The values of the reranker image's ENGINE build argument, and the default one."""
+
+    names: tuple[str, ...]
+    default: str
+    onnx_engines: frozenset[str] = frozenset()  # the engines that run the model's ONNX export
+
+    @classmethod
+    def read(cls, project_root: Path) -> "RerankerEngines":
+        """The engine table of the reranker that `project_root` builds.
+
+        A root without a reranker/ (a scratch root) takes the table of the checkout this
+        package runs from, so that settings for other commands can still be built there.
+        """
+        for root in dict.fromkeys((project_root, tree.project_root())):
+            path = root / RERANKER_ENGINE_TABLE
+            if path.is_file():
+                table = json.loads(path.read_text())
+                onnx = frozenset(name for name, row in table["engines"].items()
+                                 if row.get("onnx_file"))
+                return cls(tuple(table["engines"]), table["default"], onnx)
+        raise UsageError(f"no reranker engine table at {project_root / RERANKER_ENGINE_TABLE}: "
+                         "WEAVIATE_DEV_ROOT must be a weaviate-dev checkout")
+
+    def image(self, engine: str) -> str:
+        """The tag for an engine: `latest` for the default one, the engine's name otherwise."""
+        if engine == self.default:
+            return DEFAULT_RERANKER_IMAGE
+        return DEFAULT_RERANKER_IMAGE.rsplit(":", 1)[0] + f":{engine}"
+
+
+PLATFORM = re.compile(r"^[a-z0-9]+/[a-z0-9_]+(/[a-z0-9]+)?$")
+
+
+def parse_platform(value: str | None) -> str | None:
+    """A Docker platform ("linux/arm64"), checked; None when unset."""
+    if value is None:
+        return None
+    if not PLATFORM.match(value):
+        raise UsageError(f"WEAVIATE_DEV_PLATFORM={value!r}: give a Docker platform such as "
+                         "linux/arm64 or linux/amd64")
+    return value
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Resolved configuration. Build with `Settings.from_env()`; pass it down, never re-read."""
+
+    project_root: Path
+    reranker_engine: str  # the engine baked into the reranker image (RerankerEngines)
+    weaviate_version: str = WEAVIATE_VERSION
+    weaviate_image: str = DEFAULT_WEAVIATE_IMAGE
+    reranker_image: str = DEFAULT_RERANKER_IMAGE
+    base_image: str = DEFAULT_BASE_IMAGE
+    model_name: str = DEFAULT_MODEL_NAME
+    model_dir: Path | None = None  # a local model directory baked in instead of MODEL_NAME
+    hf_endpoint: str = DEFAULT_HF_ENDPOINT  # the hub MODEL_NAME comes from (HF_ENDPOINT: a mirror)
+    ca_bundle: Path | None = None  # extra CA certificates trusted by builds (proxies)
+    pip_index_url: str | None = None
+    pip_extra_index_url: str | None = None
+    weaviate_bin: Path | None = None  # a prebuilt weaviate-server binary
+    debian_mirror: str | None = None  # for building the local base image
+    bind_address: str = "127.0.0.1"  # host interface for published ports
+    platform: str | None = None  # build our images for this platform ("linux/arm64")
+    cache_dir: Path = Path.home() / ".cache" / "weaviate-dev"  # builds kept between runs
+    ci: bool = False
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> "Settings":
+        env = os.environ if environ is None else environ
+
+        def get(name: str) -> str | None:
+            value = env.get(name, "").strip()
+            return value or None
+
+        def path(name: str) -> Path | None:
+            value = get(name)
+            return Path(value).expanduser().resolve() if value else None
+
+        root = path("WEAVIATE_DEV_ROOT") or tree.project_root()
+        engines = RerankerEngines.read(root)
+        engine = get("WEAVIATE_DEV_RERANKER_ENGINE") or engines.default
+        if engine not in engines.names:
+            raise UsageError(f"WEAVIATE_DEV_RERANKER_ENGINE={engine!r}: choose one of "
+                             f"{', '.join(engines.names)}")
+        return cls(
+            project_root=root,
+            weaviate_image=get("WEAVIATE_DEV_WEAVIATE_IMAGE") or DEFAULT_WEAVIATE_IMAGE,
+            reranker_image=get("WEAVIATE_DEV_RERANKER_IMAGE") or engines.image(engine),
+            reranker_engine=engine,
+            base_image=get("WEAVIATE_DEV_BASE_IMAGE") or DEFAULT_BASE_IMAGE,
+            model_name=get("WEAVIATE_DEV_MODEL_NAME") or DEFAULT_MODEL_NAME,
+            model_dir=path("WEAVIATE_DEV_MODEL_DIR"),
+            hf_endpoint=get("HF_ENDPOINT") or DEFAULT_HF_ENDPOINT,
+            # Builds trust what the host's pip trusts unless told otherwise (proxies).
+            ca_bundle=path("WEAVIATE_DEV_CA_BUNDLE") or path("PIP_CERT"),
+            pip_index_url=get("WEAVIATE_DEV_PIP_INDEX_URL"),
+            pip_extra_index_url=get("WEAVIATE_DEV_PIP_EXTRA_INDEX_URL"),
+            weaviate_bin=path("WEAVIATE_DEV_WEAVIATE_BIN"),
+            debian_mirror=get("WEAVIATE_DEV_DEBIAN_MIRROR"),
+            bind_address=get("WEAVIATE_DEV_BIND_ADDRESS") or "127.0.0.1",
+            platform=parse_platform(get("WEAVIATE_DEV_PLATFORM")),
+            cache_dir=(path("XDG_CACHE_HOME") or Path.home() / ".cache") / "weaviate-dev",
+            ci=(get("CI") or "").lower() in ("1", "true", "yes"),
+        )
+
+    @property
+    def reranker_engines(self) -> RerankerEngines:
+        """The engine table of the reranker this project builds."""
+        return RerankerEngines.read(self.project_root)
+
+    def download_sources(self) -> dict[str, str]:
+        """The reranker image's download-source build arguments that are set (package indexes,
+        a hub mirror), by build-arg name (compose/docker-compose.yml reads each as
+        WEAVIATE_DEV_<name>)."""
+        indexes = {"PIP_INDEX_URL": self.pip_index_url,
+                   "PIP_EXTRA_INDEX_URL": self.pip_extra_index_url,
+                   "HF_ENDPOINT": None if self.hf_endpoint == DEFAULT_HF_ENDPOINT
+                   else self.hf_endpoint}
+        return {name: url for name, url in indexes.items() if url}

@@ -1,0 +1,101 @@
+"""Docker Compose command lines for our project, and the variables our compose file reads.
+
+Works with the Compose v2 plugin (`docker compose`) and with the standalone `docker-compose`
+(v1.29 on Debian); `docker_engine.compose_command` finds which. Every command names the project
+(`-p`, fixed so that down/status/logs find what restart started) and the compose files (`-f`).
+Commands run through weaviate_dev.core.process.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from weaviate_dev.core import process, tree
+from weaviate_dev.core.errors import DevError
+from weaviate_dev.core.settings import Settings
+from weaviate_dev.services import docker_engine
+
+DEFAULT_PROJECT = "weaviate-dev"
+
+
+def default_compose_file(settings: Settings) -> Path:
+    return tree.compose_file(settings.project_root)
+
+
+def compose_environment(settings: Settings, workspace: Path) -> dict[str, str]:
+    """The variables compose/docker-compose.yml interpolates, from our settings."""
+    env = {
+        "WEAVIATE_DEV_BIND_ADDRESS": settings.bind_address,
+        "WEAVIATE_DEV_WORKSPACE": str(workspace),
+        "WEAVIATE_DEV_RERANKER_IMAGE": settings.reranker_image,
+        "WEAVIATE_DEV_BASE_IMAGE": settings.base_image,
+        "WEAVIATE_DEV_MODEL_NAME": settings.model_name,
+        "WEAVIATE_DEV_RERANKER_ENGINE": settings.reranker_engine,
+    }
+    env.update({f"WEAVIATE_DEV_{name}": url for name, url in settings.download_sources().items()})
+    return env
+
+
+@dataclass(frozen=True)
+class Compose:
+    """Command lines for one compose project; `run` executes them through process.run."""
+
+    command: tuple[str, ...]
+    files: tuple[Path, ...]
+    project: str = DEFAULT_PROJECT
+    env: Mapping[str, str] = field(default_factory=dict)  # added to the caller's environment
+
+    def argv(self, *args: str) -> list[str]:
+        argv = [*self.command, "-p", self.project]
+        for path in self.files:
+            argv += ["-f", str(path)]
+        return argv + list(args)
+
+    def down_argv(self) -> list[str]:
+        return self.argv("down", "--remove-orphans")
+
+    def up_argv(self, services: Sequence[str]) -> list[str]:
+        # --no-build: images we build are built before `up` (weaviate_dev.services.images); compose
+        # must never start a build of its own.
+        return self.argv("up", "-d", "--no-build", *services)
+
+    def logs_argv(self, services: Sequence[str], *, tail: int | None = None,
+                  follow: bool = False) -> list[str]:
+        args = ["logs", "--no-color"]
+        if tail is not None:
+            args += ["--tail", str(tail)]
+        if follow:
+            args.append("-f")
+        return self.argv(*args, *services)
+
+    def run(self, argv: Sequence[str], **kwargs):
+        """Run one of our command lines with the compose variables set."""
+        return process.run(argv, env={**os.environ, **self.env}, **kwargs)
+
+    def logs_tail(self, service: str, lines: int = 50) -> str:
+        """The last `lines` log lines of a service (evidence for a failed wait)."""
+        result = self.run(self.logs_argv([service], tail=lines), check=False, capture=True,
+                          timeout=60)
+        return (result.stdout or "").rstrip() or "(no log output)"
+
+
+def check_files(files: Sequence[Path]) -> None:
+    """Every compose file must exist (checked before anything acts)."""
+    missing = [str(f) for f in files if not Path(f).is_file()]
+    if missing:
+        raise DevError(f"compose file(s) not found: {', '.join(missing)}")
+
+
+# --- what the engine knows about our project ------------------------------------------------
+
+
+def for_project(settings: Settings, *, workspace: Path, project: str = DEFAULT_PROJECT,
+                overrides: Sequence[Path] = ()) -> Compose:
+    """The Compose of a project over our compose file (and override files after it)."""
+    files = (default_compose_file(settings), *overrides)
+    check_files(files)
+    return Compose(command=docker_engine.compose_command(), files=files, project=project,
+                   env=compose_environment(settings, workspace))

@@ -1,0 +1,66 @@
+"""Keycloak's admin REST API, for the demo user of `restart --keycloak`.
+
+The compose keycloak service imports realm "weaviate" (client "demo") at start; after it is
+ready we log in to the master realm as admin and create user johndoe/johndoe in that realm.
+Creating a user that exists already counts as success, so `restart` may run again.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import requests
+
+from weaviate_dev.core.errors import DevError
+
+
+@dataclass(frozen=True)
+class DemoUser:
+    username: str = "johndoe"
+    password: str = "johndoe"
+    email: str = "john@doe.com"
+
+
+def admin_token(session: requests.Session, base_url: str, *, username: str = "admin",
+                password: str = "admin", timeout: float = 10) -> str:
+    """An access token of the master realm's admin (password grant, client admin-cli)."""
+    url = f"{base_url}/auth/realms/master/protocol/openid-connect/token"
+    try:
+        response = session.post(url, data={"grant_type": "password", "client_id": "admin-cli",
+                                            "username": username, "password": password},
+                                timeout=timeout)
+    except requests.RequestException as exc:
+        raise DevError(f"keycloak admin login at {url} failed: {exc}") from exc
+    if response.status_code != 200:
+        raise DevError(f"keycloak admin login at {url} answered HTTP {response.status_code}: "
+                       f"{response.text[:300]}")
+    try:
+        return response.json()["access_token"]
+    except (ValueError, KeyError) as exc:
+        raise DevError(f"keycloak admin login at {url} returned no access_token") from exc
+
+
+def create_user(base_url: str, *, realm: str = "weaviate", user: DemoUser = DemoUser(),
+                session: requests.Session | None = None, timeout: float = 10) -> str:
+    """Create `user` in `realm`; return "created" or "exists". DevError on any other answer."""
+    session = session or requests.Session()
+    token = admin_token(session, base_url, timeout=timeout)
+    url = f"{base_url}/auth/admin/realms/{realm}/users"
+    body = {
+        "username": user.username,
+        "enabled": True,
+        "email": user.email,
+        "emailVerified": True,
+        "credentials": [{"type": "password", "value": user.password, "temporary": False}],
+    }
+    try:
+        response = session.post(url, json=body, timeout=timeout,
+                                headers={"Authorization": f"Bearer {token}"})
+    except requests.RequestException as exc:
+        raise DevError(f"creating keycloak user {user.username} at {url} failed: {exc}") from exc
+    if response.status_code == 201:
+        return "created"
+    if response.status_code == 409:
+        return "exists"
+    raise DevError(f"creating keycloak user {user.username} at {url} answered HTTP "
+                   f"{response.status_code}: {response.text[:300]}")

@@ -1,0 +1,67 @@
+"""A command started as a user starts one in a terminal, for tests that watch and Ctrl-C it.
+
+`CliProcess(argv, env=..., cwd=...)` runs argv in its own process group with SIGINT at its
+default (a non-interactive shell's `cmd &` would start it with SIGINT ignored, and a Ctrl-C test
+would prove nothing), its output in a log file under `cwd`. `CliProcess.weaviate_dev(*args)`
+runs `python -m weaviate_dev ARGS`. `wait_for` a line, `ctrl_c` the whole group as a terminal
+does, `kill` what is left.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Sequence
+from pathlib import Path
+
+STAGE_TIMEOUT = 600  # e.g. a stage that first builds the base image
+STOP_TIMEOUT = 120
+
+
+class CliProcess:
+    """argv in its own process group, output in a log file."""
+
+    def __init__(self, argv: Sequence[str], *, env: dict, cwd: Path) -> None:
+        self.log = Path(cwd) / f"cli-{uuid.uuid4().hex[:6]}.log"
+        with self.log.open("w") as out:
+            self.proc = subprocess.Popen(
+                list(argv), env=env, cwd=cwd, stdout=out, stderr=subprocess.STDOUT,
+                start_new_session=True,
+                preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+
+    @classmethod
+    def weaviate_dev(cls, *args: str, env: dict, cwd: Path) -> "CliProcess":
+        """`python -m weaviate_dev ARGS`, as the console script runs it."""
+        return cls([sys.executable, "-m", "weaviate_dev", *args], env=env, cwd=cwd)
+
+    def output(self) -> str:
+        return self.log.read_text(errors="replace")
+
+    def wait_for(self, text: str, timeout: float = STAGE_TIMEOUT) -> None:
+        """Until `text` is in the output; AssertionError (with the output's tail) when the
+        command exits first or `timeout` seconds pass."""
+        started = time.monotonic()
+        while text not in self.output():
+            assert self.proc.poll() is None, (f"exited with {self.proc.returncode} before "
+                                              f"{text!r}:\n{self.output()[-4000:]}")
+            assert time.monotonic() - started < timeout, \
+                f"no {text!r} after {timeout}s:\n{self.output()[-4000:]}"
+            time.sleep(0.05)
+
+    def ctrl_c(self, timeout: float = STOP_TIMEOUT) -> int:
+        """SIGINT to the whole group, as a terminal sends it; the exit code."""
+        os.killpg(self.proc.pid, signal.SIGINT)
+        try:
+            return self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            raise AssertionError(f"still running {timeout}s after Ctrl-C:\n"
+                                 + self.output()[-4000:]) from None
+
+    def kill(self) -> None:
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait()

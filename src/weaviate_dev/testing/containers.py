@@ -1,0 +1,172 @@
+"""Testcontainers for a Weaviate that reranks through a reranker sidecar.
+
+`RerankerContainer` runs a reranker-transformers image (ours or the official one) as the
+compose service `reranker-transformers` is defined (its name as network alias, its container
+port); `WeaviateContainer` runs Weaviate with the reranker module pointed at it, through the
+environment that service gives Weaviate on a Docker network. Both publish their ports on 127.0.0.1 only, wait for their ready endpoint with a
+timeout, and on a failed start remove themselves and raise with the container's log tail.
+
+    with Network() as net, RerankerContainer(image).with_network(net) as reranker, \
+         WeaviateContainer(weaviate_image).with_network(net) as weaviate:
+        client = weaviate.connect()
+"""
+
+from __future__ import annotations
+
+import docker.errors
+from testcontainers.core.container import DockerContainer
+
+from weaviate_dev.core.errors import WaitTimeout
+from weaviate_dev.core.waiting import http_probe, wait_until
+from weaviate_dev.services.catalog import Service, load_catalog
+
+RERANKER_SERVICE = "reranker-transformers"
+# Weaviate's own ports inside its image.
+WEAVIATE_HTTP_PORT = 8080
+WEAVIATE_GRPC_PORT = 50051
+LOG_TAIL_LINES = 50
+
+
+class _ProbedContainer(DockerContainer):
+    """A container published on loopback and started only once its ready URL answers."""
+
+    ready_path = "/"
+    ready_timeout = 120.0
+    probe_port = 8080
+
+    def __init__(self, image: str, **kwargs) -> None:
+        super().__init__(image, **kwargs)
+        self.start_seconds: float | None = None
+
+    def publish(self, port: int) -> "_ProbedContainer":
+        """Publish a container port on a random 127.0.0.1 port."""
+        self.ports[f"{port}/tcp"] = ("127.0.0.1",)
+        return self
+
+    def host_port(self, port: int) -> int:
+        """The 127.0.0.1 port a container port is published on (new after a restart)."""
+        container = self.get_wrapped_container()
+        container.reload()
+        bindings = container.attrs["NetworkSettings"]["Ports"].get(f"{port}/tcp") or []
+        if not bindings:
+            raise WaitTimeout(f"{self.image}: port {port} is not published (is it running?)")
+        return int(bindings[0]["HostPort"])
+
+    def url_for(self, port: int) -> str:
+        # Ports are published on loopback only, so the host is always 127.0.0.1.
+        return f"http://127.0.0.1:{self.host_port(port)}"
+
+    def log_tail(self, lines: int = LOG_TAIL_LINES) -> str:
+        stdout, stderr = self.get_logs()
+        text = (stdout + stderr).decode(errors="replace")
+        return "\n".join(text.splitlines()[-lines:])
+
+    def ready_probe(self):
+        return http_probe(self.url_for(self.probe_port) + self.ready_path)
+
+    def start(self) -> "_ProbedContainer":
+        super().start()
+        try:
+            self.wait_ready()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def stop(self, force: bool = True, delete_volume: bool = True) -> None:
+        """Remove the container; safe to call twice (a failed start already removed it)."""
+        if self._container is None:
+            return
+        try:
+            super().stop(force=force, delete_volume=delete_volume)
+        except docker.errors.NotFound:
+            pass
+        finally:
+            self._container = None
+
+    def wait_ready(self, timeout: float | None = None) -> float:
+        """Wait for the ready endpoint; raise WaitTimeout with the log tail if it never answers."""
+
+        def probe() -> str | None:
+            container = self.get_wrapped_container()
+            container.reload()
+            if container.status in ("exited", "dead"):
+                raise WaitTimeout(f"{self.image} exited while starting:\n{self.log_tail()}")
+            return self.ready_probe()()
+
+        self.start_seconds = wait_until(
+            probe, what=f"{self.image} at {self.ready_path}",
+            timeout=timeout or self.ready_timeout, logs=self.log_tail)
+        return self.start_seconds
+
+
+def reranker_service() -> Service:
+    """The reranker's one definition (compose/docker-compose.yml)."""
+    return load_catalog().service(RERANKER_SERVICE)
+
+
+class RerankerContainer(_ProbedContainer):
+    """A reranker-transformers inference container, ready when /.well-known/ready is 204."""
+
+    ready_path = "/.well-known/ready"
+
+    def __init__(self, image: str, **kwargs) -> None:
+        super().__init__(image, **kwargs)
+        service = reranker_service()
+        self.port = service.ports[0].container
+        self.publish(self.port)
+        self.with_network_aliases(service.name)
+
+    def ready_probe(self):
+        return http_probe(self.url_for(self.port) + self.ready_path,
+                          expect=lambda status: status == 204)
+
+    @property
+    def url(self) -> str:
+        """Base URL from the host (changes when the container is restarted)."""
+        return self.url_for(self.port)
+
+
+class WeaviateContainer(_ProbedContainer):
+    """Weaviate with the reranker-transformers module, anonymous access and no vectorizer.
+
+    Start the reranker first: Weaviate keeps its port closed until the reranker is ready.
+    `reranker_env` overrides what the reranker service gives Weaviate on a Docker network.
+    """
+
+    ready_path = "/v1/.well-known/ready"
+    ready_timeout = 180.0  # Weaviate itself gives the reranker up to 120 s
+
+    def __init__(self, image: str, *, reranker_env: dict[str, str] | None = None,
+                 **kwargs) -> None:
+        super().__init__(image, **kwargs)
+        self.publish(WEAVIATE_HTTP_PORT)
+        self.publish(WEAVIATE_GRPC_PORT)
+        self.with_envs(**(reranker_env or reranker_service().weaviate_env(in_network=True)))
+        self.with_envs(
+            ENABLE_MODULES="reranker-transformers",
+            DEFAULT_VECTORIZER_MODULE="none",
+            AUTHENTICATION_ANONYMOUS_ACCESS_ENABLED="true",
+            PERSISTENCE_DATA_PATH="/var/lib/weaviate",
+            CLUSTER_HOSTNAME="node1",
+            DISABLE_TELEMETRY="true",
+            LOG_LEVEL="info",
+        )
+
+    @property
+    def http_url(self) -> str:
+        return self.url_for(WEAVIATE_HTTP_PORT)
+
+    @property
+    def grpc_port(self) -> int:
+        return self.host_port(WEAVIATE_GRPC_PORT)
+
+    def connect(self):
+        """A weaviate-client v4 client for this server (caller closes it)."""
+        import weaviate
+
+        return weaviate.connect_to_local(
+            host="127.0.0.1",
+            port=self.host_port(WEAVIATE_HTTP_PORT),
+            grpc_port=self.grpc_port,
+        )

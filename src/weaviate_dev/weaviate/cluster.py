@@ -1,0 +1,148 @@
+"""A whole cluster for `weaviate-dev run PROFILE --all-nodes`: what every node is.
+
+The cluster of a cluster profile has `voters` raft voters and `count` nodes
+(`ProfileCatalog.members`: every node the profile lists, or N voters with `--nodes N`); each
+node is the profile resolved for its index, with its own state directory and its log
+(`DATA/<cluster>-cluster/weaviate-I/weaviate.log`). Everything here is a plan: nothing is
+started (cluster_run.py starts, watches and stops).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from weaviate_dev.core import process
+from weaviate_dev.core.errors import DevError
+from weaviate_dev.core.progress import say
+from weaviate_dev.core.waiting import tcp_probe
+from weaviate_dev.services import ports
+from weaviate_dev.weaviate import build as weaviate_build, source as weaviate_source
+from weaviate_dev.weaviate.profile_types import Resolved
+from weaviate_dev.weaviate.profiles import ProfileCatalog
+from weaviate_dev.weaviate.source import Command, WeaviateSource
+
+LOG = "weaviate.log"
+BINARY = "weaviate-server"  # a cluster from a source tree: built once, here, for every node
+
+
+@dataclass(frozen=True)
+class Node:
+    """One node: its resolved profile, the exact command, its log file."""
+
+    plan: Resolved
+    command: Command
+    log: Path
+
+    @property
+    def index(self) -> int:
+        return self.plan.node if self.plan.node is not None else 0
+
+    @property
+    def name(self) -> str:  # the raft/memberlist name
+        return self.plan.env.get("CLUSTER_HOSTNAME", f"weaviate-{self.index}")
+
+    @property
+    def http_url(self) -> str:
+        return f"http://127.0.0.1:{self.plan.port}"
+
+    @property
+    def grpc(self) -> int:
+        return self.plan.grpc
+
+    def address_line(self) -> str:
+        return (f"node {self.index}  {self.http_url}  gRPC 127.0.0.1:{self.grpc}  "
+                f"log {self.log}")
+
+
+@dataclass(frozen=True)
+class Cluster:
+    """Every node of one cluster, and where it keeps its record and, from source, its build."""
+
+    name: str
+    profile: str
+    home: Path  # DATA/<cluster>-cluster
+    nodes: tuple[Node, ...]
+    voters: int
+
+    @property
+    def voter_names(self) -> list[str]:
+        return [n.name for n in self.nodes if n.index < self.voters]
+
+    @property
+    def other_names(self) -> list[str]:
+        return [n.name for n in self.nodes if n.index >= self.voters]
+
+    def describe(self) -> str:
+        others = len(self.nodes) - self.voters
+        return (f"the {self.name} cluster ({len(self.nodes)} nodes, {self.voters} voters"
+                + (f", {others} non-voter{'s' * (others > 1)}" if others else "") + ")")
+
+
+def plans(catalog: ProfileCatalog, profile: str, *, nodes: int | None, data_root: Path,
+          environ: Mapping[str, str], checkout: Path | None, vectorizer: str | None,
+          options=(), relative_to: Path | None = None) -> list[Resolved]:
+    """The resolved profile of every node of profile's cluster (UsageError for a profile that
+    is not a cluster one, listing those that are)."""
+    voters, count = catalog.members(profile, nodes)
+    return [catalog.resolve(profile, data_root=data_root, environ=environ, checkout=checkout,
+                            node=index, nodes=voters, options=options,
+                            relative_to=relative_to, vectorizer=vectorizer)
+            for index in range(count)]
+
+
+def assemble(catalog: ProfileCatalog, profile: str, node_plans: list[Resolved],
+             source: WeaviateSource,
+             command: Callable[[WeaviateSource, Resolved], Command] = weaviate_source.command
+             ) -> Cluster:
+    """The cluster: each node's command from `source` (a source tree: the binary built once
+    for every node, `built_binary`)."""
+    home = node_plans[0].home
+    if source.kind == "source":
+        source = WeaviateSource("binary", built_binary(home), why=f"built from {source.path}")
+    nodes = tuple(Node(plan, command(source, plan), plan.state_dir / LOG) for plan in node_plans)
+    return Cluster(name=catalog.get(profile).cluster, profile=profile, home=home, nodes=nodes,
+                   voters=node_plans[0].nodes)
+
+
+def built_binary(home: Path) -> Path:
+    return home / BINARY
+
+
+def build_line(checkout: Path, home: Path) -> str:
+    """What `--dry-run` shows for a cluster from a source tree (weaviate_build.go_build)."""
+    return f"cd {process.format_argv([str(checkout)])} && " + process.format_argv(
+        ["go", "build", "-ldflags", "...", "-o", str(built_binary(home)),
+         weaviate_build.SERVER_PACKAGE])
+
+
+def dry_run_lines(cluster: Cluster) -> list[str]:
+    """Every node's environment and exact command, as `run --dry-run` prints one node."""
+    lines = []
+    for node in cluster.nodes:
+        lines.append(f"# node {node.index} ({node.plan.label}): {node.http_url}, "
+                     f"gRPC {node.grpc}, log {node.log}")
+        lines += node.plan.env_lines()
+        if node.command.cwd is not None:
+            lines.append(f"cd {process.format_argv([str(node.command.cwd)])}")
+        lines.append(node.command.shell_line())
+    return lines
+
+
+def preflight(plans: Sequence[Resolved], what: str) -> None:
+    """Refuse before anything starts when a port of any of these Weaviate processes is taken
+    (naming the port and who holds it); warn once about each needed service that does not
+    answer. `run` checks its one node with it, `run --all-nodes` every node."""
+    several = len(plans) > 1
+    bindings = [("127.0.0.1", port, f"{f'node {plan.node} ' if several else ''}{purpose}")
+                for plan in plans for purpose, port in plan.ports.items()]
+    conflicts = ports.preflight(bindings)
+    if conflicts:
+        raise DevError(f"{what} cannot start (is another Weaviate running?); nothing was "
+                       "started:\n" + "\n".join(f"  {c.describe()}" for c in conflicts))
+    seen = set()
+    for need in plans[0].needs:
+        if need.port not in seen and tcp_probe("127.0.0.1", need.port, timeout=0.5)():
+            say(f"warning: nothing answers on localhost:{need.port}: {need.describe()}")
+        seen.add(need.port)

@@ -1,0 +1,97 @@
+"""Process groups that weaviate-dev stops: one per Weaviate node it starts.
+
+Each node runs in a session of its own, so a Ctrl-C in the terminal reaches only weaviate-dev,
+which then stops every node itself, in order. A member is a group leader known by pid *and*
+start time: by the time `weaviate-dev down` in another terminal looks, a pid may belong to
+someone else. Stopping is SIGINT (Weaviate's clean shutdown), then SIGTERM, then SIGKILL, each
+after its grace, or at once when the user asks again (a second Ctrl-C).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from weaviate_dev.core import process
+
+POLL = 0.1
+KILL_WAIT = 10.0  # after SIGKILL only the kernel is left to wait for
+
+
+def start_time(pid: int, proc: Path = Path("/proc")) -> int | None:
+    """When pid started (clock ticks after boot), or None when it is gone or a zombie."""
+    try:
+        text = (proc / str(pid) / "stat").read_text()
+    except OSError:
+        return None
+    fields = text[text.rindex(")") + 2:].split()  # after "pid (comm) ": state is field 3
+    if fields[0] in ("Z", "X"):
+        return None
+    return int(fields[19])  # field 22: starttime
+
+
+@dataclass(frozen=True)
+class Member:
+    """A group leader: our own child (popen) or a process another weaviate-dev started."""
+
+    pid: int
+    started: int | None
+    popen: subprocess.Popen | None = field(default=None, compare=False, repr=False)
+
+    @classmethod
+    def of(cls, popen: subprocess.Popen) -> "Member":
+        return cls(popen.pid, start_time(popen.pid), popen)
+
+    def alive(self) -> bool:
+        if self.popen is not None:  # our child: poll() also reaps it
+            return self.popen.poll() is None
+        return self.started is not None and start_time(self.pid) == self.started
+
+
+def signal_owner(member: Member, sig: int) -> bool:
+    """Send sig to the process itself (not its group) if it is still the one we knew."""
+    if not member.alive():
+        return False
+    try:
+        os.kill(member.pid, sig)
+    except (ProcessLookupError, PermissionError):
+        return False
+    return True
+
+
+def wait_gone(members: Iterable[Member], timeout: float,
+              requests: Callable[[], int] = lambda: 0) -> bool:
+    """Wait until no member is alive (True), timeout passes or requests() changes (False)."""
+    members = list(members)
+    asked = requests()
+    deadline = time.monotonic() + timeout
+    while any(m.alive() for m in members):
+        if time.monotonic() >= deadline or requests() != asked:
+            return False
+        time.sleep(POLL)
+    return True
+
+
+def stop(members: Iterable[Member], *, grace: float = 30.0, term_grace: float = 10.0,
+         requests: Callable[[], int] = lambda: 0) -> float:
+    """Stop every member's group: SIGINT, then SIGTERM after `grace`, then SIGKILL after
+    `term_grace` (each step at once when requests() counts a new request). Seconds taken."""
+    members = list(members)
+    started = time.monotonic()
+    for sig, seconds in ((signal.SIGINT, grace), (signal.SIGTERM, term_grace),
+                         (signal.SIGKILL, KILL_WAIT)):
+        alive = [m for m in members if m.alive()]
+        if not alive:
+            break
+        for member in alive:
+            process.signal_group(member.pid, sig)
+        wait_gone(alive, seconds, requests)
+    for member in members:
+        if member.popen is not None and member.popen.poll() is None:
+            member.popen.wait(timeout=KILL_WAIT)
+    return time.monotonic() - started

@@ -1,0 +1,133 @@
+"""What `weaviate-dev run` has running: one record per Weaviate process, kept where
+`weaviate-dev down` (in another terminal) finds it.
+
+The record lives in the profile's state directory, or for cluster nodes in the cluster's
+(`DATA/<cluster>-cluster/running.json`), so `run --all-nodes`, a node restarted with
+`run --node I` and nodes started one per terminal all land in the same file. Each record names
+the node's process group (pid and start time) and its owner, the weaviate-dev process that
+waits for it. `down` asks each owner to stop (SIGTERM, what Ctrl-C does), then stops whatever
+is left itself and removes containers left behind.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import signal
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from weaviate_dev.weaviate import groups
+
+FILE = "running.json"
+LOCK = ".running.lock"
+OWNER_EXTRA = 15.0  # an owner stops its nodes within their grace; give it this much more
+
+
+@dataclass(frozen=True)
+class Record:
+    """One running Weaviate: its process group, its owner, where it answers and logs."""
+
+    label: str
+    index: int | None
+    pid: int
+    started: int
+    owner: int
+    owner_started: int
+    http: int
+    grpc: int
+    log: str | None = None
+    container: str | None = None  # `docker run --name` of an image node
+
+    @classmethod
+    def of(cls, label: str, member: groups.Member, *, owner: groups.Member, http: int,
+           grpc: int, index: int | None = None, log: Path | None = None,
+           container: str | None = None) -> "Record":
+        return cls(label=label, index=index, pid=member.pid, started=member.started or 0,
+                   owner=owner.pid, owner_started=owner.started or 0, http=http, grpc=grpc,
+                   log=str(log) if log else None, container=container)
+
+    def member(self) -> groups.Member:
+        return groups.Member(self.pid, self.started)
+
+    def owner_member(self) -> groups.Member:
+        return groups.Member(self.owner, self.owner_started)
+
+    def alive(self) -> bool:
+        return self.member().alive()
+
+    def owner_alive(self) -> bool:
+        return self.owner_member().alive()
+
+
+class RunFile:
+    """The records of one state directory; every change under an exclusive lock."""
+
+    def __init__(self, home: Path) -> None:
+        self.home = Path(home)
+        self.path = self.home / FILE
+
+    @contextmanager
+    def _edit(self) -> Iterator[list[Record]]:
+        self.home.mkdir(parents=True, exist_ok=True)
+        with (self.home / LOCK).open("a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            records = self._read()
+            yield records
+            temporary = self.path.with_suffix(".tmp")
+            temporary.write_text(json.dumps([asdict(r) for r in records], indent=1) + "\n")
+            temporary.replace(self.path)
+
+    def _read(self) -> list[Record]:
+        try:
+            return [Record(**item) for item in json.loads(self.path.read_text())]
+        except (OSError, ValueError, TypeError):
+            return []
+
+    def records(self) -> list[Record]:
+        return self._read()
+
+    def add(self, record: Record) -> None:
+        """Record a process; it replaces an earlier record of the same node or pid."""
+        with self._edit() as records:
+            records[:] = [r for r in records if r.pid != record.pid
+                          and (record.index is None or r.index != record.index)]
+            records.append(record)
+
+    def remove(self, pid: int) -> None:
+        with self._edit() as records:
+            records[:] = [r for r in records if r.pid != pid]
+
+    def forget_dead(self) -> None:
+        with self._edit() as records:
+            records[:] = [r for r in records if r.alive()]
+
+
+def recorded(data_root: Path) -> list[RunFile]:
+    """Every state directory under data_root with a record."""
+    return [RunFile(path.parent) for path in sorted(Path(data_root).glob(f"*/{FILE}"))]
+
+
+def remove_container(name: str) -> bool:
+    from weaviate_dev.services import docker_engine
+
+    return docker_engine.answers() and docker_engine.remove_container(name)
+
+
+def stop_all(data_root: Path, *, grace: float = 30.0) -> list[Record]:
+    """Stop every Weaviate recorded under data_root; return the records that were running."""
+    files = recorded(data_root)
+    live = [record for run_file in files for record in run_file.records() if record.alive()]
+    owners = {r.owner_member() for r in live if r.owner != os.getpid()}
+    asked = [owner for owner in owners if groups.signal_owner(owner, signal.SIGTERM)]
+    groups.wait_gone(asked, grace + OWNER_EXTRA)
+    groups.stop([record.member() for record in live], grace=grace)
+    for record in live:
+        if record.container:
+            remove_container(record.container)
+    for run_file in files:
+        run_file.forget_dead()
+    return live

@@ -1,0 +1,99 @@
+"""One Weaviate in the foreground, as `weaviate-dev run PROFILE` starts it.
+
+Ports checked first (taken ones refused, missing services warned about), the state and data
+directories made, then the command runs in the foreground: Ctrl-C is forwarded to Weaviate and
+its exit code passed on, one line says when /v1/.well-known/ready answers, and the process is
+recorded in its state directory (running.py) for `weaviate-dev down` and `status`.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+
+from weaviate_dev.core import process, waiting
+from weaviate_dev.core.errors import WaitTimeout
+from weaviate_dev.core.progress import say
+from weaviate_dev.weaviate import cluster, groups
+from weaviate_dev.weaviate.profile_types import Resolved
+from weaviate_dev.weaviate.running import Record, RunFile
+
+
+def preflight(plan: Resolved) -> None:
+    """Fail early when our ports are taken; warn about services the profile needs."""
+    cluster.preflight([plan], plan.label)
+
+
+def start(plan: Resolved, source, command, timeout: float, environ) -> int:
+    """Run `command` in the foreground until it ends; its exit code."""
+    preflight(plan)
+    plan.make_dirs()
+    say(f"{plan.label} from {source.describe()}; data in {plan.data_dir}")
+    say(f"http://127.0.0.1:{plan.port} (Ctrl-C stops Weaviate)")
+    env = {**environ, **command.env}
+    watchers: list[threading.Thread] = []
+    state = RunFile(plan.home)
+    me = groups.Member(os.getpid(), groups.start_time(os.getpid()))
+
+    def started(proc) -> None:  # recorded for `weaviate-dev down` and a running cluster
+        state.add(Record.of(plan.label, groups.Member.of(proc), owner=me, http=plan.port,
+                            grpc=plan.grpc, index=plan.node,
+                            container=command.container))
+        watchers.append(watch_ready(proc, plan, timeout))
+
+    try:
+        code = process.run_foreground(command.argv, cwd=command.cwd, env=env,
+                                      on_start=started, on_signal=interrupted)
+    finally:
+        state.forget_dead()
+    for watcher in watchers:  # let its last line out before ours
+        watcher.join(timeout=2)
+    return code
+
+
+def interrupted(received, sent) -> None:
+    """The line a relayed Ctrl-C (or `weaviate-dev down`'s SIGTERM) leaves in the terminal."""
+    if sent.name == "SIGINT":  # the first relay
+        say(f"interrupted ({received.name}): stopping Weaviate (again: SIGTERM, then SIGKILL)")
+    else:
+        say(f"{received.name} again: sending {sent.name} to Weaviate")
+
+
+def watch_ready(proc, plan: Resolved, timeout: float) -> threading.Thread:
+    """In a background thread: print one line when Weaviate is ready (or why not)."""
+    http = waiting.http_probe(plan.ready_url)
+
+    def probe():
+        if proc.poll() is not None:
+            raise _Exited(proc.returncode)
+        return http()
+
+    last = [0.0]
+
+    def progress(line: str) -> None:  # a line every ~30 s, not every 5 s
+        now = time.monotonic()
+        if now - last[0] >= 30:
+            last[0] = now
+            say(line.strip())
+
+    def watch():
+        try:
+            took = waiting.wait_until(probe, what=f"Weaviate ({plan.label}) at {plan.ready_url}",
+                                      timeout=timeout, interval=0.5, progress=progress)
+        except _Exited:
+            return
+        except WaitTimeout as exc:
+            say(f"warning: {exc}")
+            return
+        say(f"Weaviate is ready: http://127.0.0.1:{plan.port}, gRPC 127.0.0.1:{plan.grpc} "
+            f"({plan.label}, {took:.0f}s)")
+
+    thread = threading.Thread(target=watch, name="weaviate-ready", daemon=True)
+    thread.start()
+    return thread
+
+
+class _Exited(Exception):
+    """The server process ended while we waited for it to become ready."""
+

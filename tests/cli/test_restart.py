@@ -1,0 +1,344 @@
+"""`weaviate-dev restart` without Docker: the plan, the order of steps, and failure paths.
+
+Docker, compose and the readiness waits are replaced by recording fakes; subprocesses are
+trapped so that a test fails if anything tries to run one.
+"""
+
+import functools
+import subprocess
+
+import pytest
+import requests
+
+from weaviate_dev.cli import main as cli
+from weaviate_dev.cli.commands import restart
+from weaviate_dev.services import compose, docker_engine, ports
+from weaviate_dev.services.catalog import Service
+
+REAL_RUN, REAL_POPEN = subprocess.run, subprocess.Popen  # for the real host export test
+
+
+def tree(root):
+    return sorted((str(p.relative_to(root)), p.is_symlink()) for p in root.rglob("*"))
+
+
+@pytest.fixture
+def workspace(tmp_path):
+    ws = tmp_path / "ws"
+    for name in ("data", "data-weaviate-7", "backups-s3", "src"):
+        (ws / name).mkdir(parents=True)
+        (ws / name / "f").write_text("x")
+    (ws / "schema_state.json").write_text("{}")
+    return ws
+
+
+@pytest.fixture
+def no_subprocess(monkeypatch):
+    def refuse(*args, **kwargs):
+        raise AssertionError(f"a subprocess was started: {args}")
+
+    monkeypatch.setattr(subprocess, "Popen", refuse)
+    monkeypatch.setattr(subprocess, "run", refuse)
+
+
+@pytest.fixture
+def docker(monkeypatch, no_subprocess):
+    """Fakes for everything restart asks Docker; `events` records the order of steps."""
+    events = []
+    fake = type("FakeDocker", (), {})()
+    fake.events = events
+    fake.image_present = True
+    fake.logs = "log line 1\nlog line 2"
+    fake.leftovers = ["weaviate-dev_default"]  # what the project still has (down removes it)
+
+    def run(self, argv, **kwargs):
+        if "logs" in argv:
+            events.append(("logs", argv))
+            return subprocess.CompletedProcess(argv, 0, stdout=fake.logs)
+        verb = "down" if "down" in argv else "up" if "up" in argv else "?"
+        events.append((verb, argv))
+        return subprocess.CompletedProcess(argv, 0, stdout="")
+
+    def wait(probe, *, what, timeout, logs=None, **kwargs):
+        events.append(("wait", what.split()[0], timeout))
+        return 0.1
+
+    monkeypatch.setattr(docker_engine, "compose_command", lambda: docker_engine.STANDALONE)
+    monkeypatch.setattr(docker_engine, "version", lambda: events.append(("engine",)) or "20.10")
+    monkeypatch.setattr(docker_engine, "project_containers", lambda project: [])
+    monkeypatch.setattr(docker_engine, "project_leftovers", lambda project: fake.leftovers)
+    monkeypatch.setattr(restart, "_models_found", set())  # each test checks the model anew
+    monkeypatch.setattr(docker_engine, "image_present", lambda ref: fake.image_present)
+    monkeypatch.setattr(compose.Compose, "run", run)
+    monkeypatch.setattr(restart, "wait_until", wait)
+    monkeypatch.setattr(restart.ports, "preflight", functools.partial(
+        ports.preflight, is_free=lambda a, p: (True, ""), containers=lambda: {}))
+    monkeypatch.setenv("WEAVIATE_DEV_RERANKER_IMAGE", "test/reranker:1")
+    monkeypatch.delenv("WEAVIATE_DEV_BIND_ADDRESS", raising=False)
+    return fake
+
+
+def verbs(events):
+    return [e[0] if e[0] != "wait" else f"wait:{e[1]}" for e in events]
+
+
+def test_dry_run_prints_the_plan_and_changes_nothing(workspace, monkeypatch, no_subprocess,
+                                                     capsys):
+    monkeypatch.setattr(docker_engine, "compose_command", lambda: docker_engine.STANDALONE)
+    before = tree(workspace)
+    code = cli.main(["restart", "--reranker", "--s3", "--dry-run", "--workspace",
+                     str(workspace)])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert tree(workspace) == before
+    assert "reranker-transformers" in out and "127.0.0.1:8009->8080" in out
+    assert "127.0.0.1:9000->9000, 127.0.0.1:9001->9001" in out
+    assert "docker-compose -p weaviate-dev -f " in out and " down --remove-orphans" in out
+    assert " up -d --no-build reranker-transformers backup-s3" in out
+    for path in ("data/", "data-weaviate-7/", "backups-s3/", "schema_state.json"):
+        assert f"  {path}\n" in out
+    assert "src/" not in out
+
+
+def test_dry_run_with_keep_data(workspace, monkeypatch, no_subprocess, capsys):
+    monkeypatch.setattr(docker_engine, "compose_command", lambda: docker_engine.PLUGIN)
+    assert cli.main(["restart", "--dry-run", "--keep-data", "--workspace",
+                     str(workspace)]) == 0
+    out = capsys.readouterr().out
+    assert "state: kept" in out and "docker compose -p weaviate-dev" in out
+    assert "(none: no service flag given)" in out
+
+
+def test_order_checks_then_down_then_state_then_up_then_waits(workspace, docker):
+    code = cli.main(["restart", "--ollama", "--reranker", "--workspace", str(workspace)])
+    assert code == 0
+    assert verbs(docker.events) == ["engine", "down", "up", "wait:reranker-transformers",
+                                    "wait:ollama"]
+    up = docker.events[2][1]
+    assert up[-4:] == ["-d", "--no-build", "reranker-transformers", "ollama"]
+    assert sorted(p.name for p in workspace.iterdir()) == ["src"]
+    assert docker.events[3][2] == 300  # the reranker's own timeout from the catalog
+
+
+def test_a_project_with_nothing_left_is_not_taken_down(workspace, docker, capsys):
+    """compose down on a project with no container or network only says 'Network ... not
+    found': restart skips it, as `down` does."""
+    docker.leftovers = []
+    assert cli.main(["restart", "--reranker", "--workspace", str(workspace)]) == 0
+    assert "down" not in verbs(docker.events) and "up" in verbs(docker.events)
+    assert "compose project weaviate-dev: nothing running to stop" in capsys.readouterr().err
+
+
+def test_state_is_deleted_only_after_down(workspace, docker, monkeypatch):
+    seen = {}
+    original = compose.Compose.run
+
+    def run(self, argv, **kwargs):
+        if "down" in argv:
+            seen["data_at_down"] = (workspace / "data").exists()
+        if "up" in argv:
+            seen["data_at_up"] = (workspace / "data").exists()
+        return original(self, argv, **kwargs)
+
+    monkeypatch.setattr(compose.Compose, "run", run)
+    assert cli.main(["restart", "--reranker", "--workspace", str(workspace)]) == 0
+    assert seen == {"data_at_down": True, "data_at_up": False}
+
+
+def test_keep_data_keeps_state(workspace, docker):
+    before = tree(workspace)
+    assert cli.main(["restart", "--reranker", "--keep-data", "--workspace",
+                     str(workspace)]) == 0
+    assert tree(workspace) == before
+
+
+def test_taken_port_stops_everything_before_it_acts(workspace, docker, monkeypatch, capsys):
+    monkeypatch.setattr(restart.ports, "preflight", functools.partial(
+        ports.preflight, is_free=lambda a, p: (p != 8009, "address already in use"),
+        containers=lambda: {8009: "Docker container someone-else"}))
+    before = tree(workspace)
+    code = cli.main(["restart", "--reranker", "--s3", "--workspace", str(workspace)])
+    err = capsys.readouterr().err
+    assert code == 1
+    assert "127.0.0.1:8009 (for reranker-transformers) is taken" in err
+    assert "someone-else" in err and "nothing was stopped, deleted or started" in err
+    assert verbs(docker.events) == ["engine"]
+    assert tree(workspace) == before
+
+
+def test_ports_held_by_our_own_project_do_not_block(workspace, docker, monkeypatch):
+    own = docker_engine.ContainerState("reranker-transformers", "weaviate-dev_r_1", "running",
+                                       "-", ("127.0.0.1:8009->8080/tcp",), (8009,))
+    monkeypatch.setattr(docker_engine, "project_containers", lambda project: [own])
+    monkeypatch.setattr(restart.ports, "preflight", functools.partial(
+        ports.preflight, is_free=lambda a, p: (p != 8009, "in use"), containers=lambda: {}))
+    assert cli.main(["restart", "--reranker", "--workspace", str(workspace)]) == 0
+
+
+def test_not_ready_in_time_shows_50_log_lines_and_fails(workspace, docker, monkeypatch,
+                                                        capsys):
+    from weaviate_dev.core.waiting import wait_until
+
+    monkeypatch.setattr(restart, "wait_until", wait_until)
+    monkeypatch.setattr(Service, "readiness_probe",
+                        lambda self, address: (lambda: "GET /.well-known/ready: HTTP 503"))
+    code = cli.main(["restart", "--reranker", "--timeout", "0.2", "--workspace",
+                     str(workspace)])
+    err = capsys.readouterr().err
+    assert code == 1
+    assert "reranker-transformers" in err and "not ready after" in err and "HTTP 503" in err
+    assert "log line 2" in err
+    logs = [e[1] for e in docker.events if e[0] == "logs"]
+    assert logs and logs[0][-3:] == ["--tail", "50", "reranker-transformers"]
+
+
+def test_missing_reranker_image_is_built_before_down(workspace, docker, monkeypatch):
+    from weaviate_dev.services import images
+
+    built = []
+
+    def build(settings, *, tag=None, model_dir=None, client=None):
+        built.append((tag, model_dir, len(docker.events)))
+        return tag
+
+    monkeypatch.setattr(images, "build_reranker_image", build)
+    monkeypatch.setattr(restart.reranker_model.requests, "get", hub_answering(200))
+    docker.image_present = False
+    assert cli.main(["restart", "--reranker", "--workspace", str(workspace)]) == 0
+    assert built == [("test/reranker:1", None, 1)]  # after the engine check, before down
+    assert "--build" not in docker.events[2][1]
+
+
+def hub_answering(status=None, error=None):
+    def get(url, **kwargs):
+        assert url == ("https://huggingface.co/api/models/cross-encoder/ms-marco-MiniLM-L-6-v2")
+        assert kwargs["timeout"] and sum(kwargs["timeout"]) <= 30
+        if error:
+            raise error
+        return type("Response", (), {"status_code": status})()
+    return get
+
+
+@pytest.mark.parametrize("hub, tried", [
+    (hub_answering(error=requests.ConnectionError(
+        "HTTPSConnectionPool(host='huggingface.co', port=443): Max retries exceeded with url: "
+        "/api/models/x (Caused by NameResolutionError(\"<urllib3.connection.HTTPSConnection "
+        "object at 0x7f>: Failed to resolve 'huggingface.co' ([Errno -2] Name or service not "
+        "known)\"))")), "failed (Name or service not known)"),
+    (hub_answering(error=requests.ConnectTimeout("timed out")), "failed (no answer within 15s)"),
+    (hub_answering(404), "answered 404"),
+])
+def test_a_model_that_cannot_be_had_stops_restart_before_anything_is_built(
+        workspace, docker, monkeypatch, capsys, hub, tried):
+    from weaviate_dev.services import images
+
+    monkeypatch.setattr(images, "build_reranker_image",
+                        lambda *a, **k: pytest.fail("an image build started"))
+    monkeypatch.setattr(restart.reranker_model.requests, "get", hub)
+    monkeypatch.delenv("WEAVIATE_DEV_MODEL_DIR", raising=False)
+    monkeypatch.delenv("HF_ENDPOINT", raising=False)
+    docker.image_present = False
+    before = tree(workspace)
+    assert cli.main(["restart", "--reranker", "--workspace", str(workspace)]) == 1
+    [line] = capsys.readouterr().err.strip().splitlines()
+    assert line.startswith("weaviate-dev restart: error: the reranker image needs the model "
+                           "cross-encoder/ms-marco-MiniLM-L-6-v2")
+    assert (f"GET https://huggingface.co/api/models/cross-encoder/ms-marco-MiniLM-L-6-v2 "
+            f"{tried}") in line
+    assert "WEAVIATE_DEV_MODEL_DIR=/path/to/model" in line and "network access" in line
+    assert verbs(docker.events) == ["engine"] and tree(workspace) == before
+
+
+def test_a_model_dir_that_is_no_model_is_refused_before_anything_is_built(
+        workspace, docker, monkeypatch, capsys, tmp_path):
+    monkeypatch.setattr(restart.reranker_model.requests, "get",
+                        lambda *a, **k: pytest.fail("the hub was asked despite a model dir"))
+    monkeypatch.setenv("WEAVIATE_DEV_MODEL_DIR", str(tmp_path))
+    docker.image_present = False
+    assert cli.main(["restart", "--reranker", "--workspace", str(workspace)]) == 1
+    assert f"WEAVIATE_DEV_MODEL_DIR={tmp_path} is not a model directory" in \
+        capsys.readouterr().err
+    assert verbs(docker.events) == ["engine"]
+
+
+def test_a_model_that_needs_its_own_code_is_refused_in_one_line_before_a_build(
+        workspace, docker, monkeypatch, capsys, tmp_path):
+    import json
+
+    (tmp_path / "config.json").write_text(json.dumps({
+        "architectures": ["NewModelForSequenceClassification"], "model_type": "new",
+        "auto_map": {"AutoModelForSequenceClassification": "modeling.NewModel"}}))
+    monkeypatch.setenv("WEAVIATE_DEV_MODEL_DIR", str(tmp_path))
+    docker.image_present = False
+    assert cli.main(["restart", "--reranker", "--workspace", str(workspace)]) == 1
+    [line] = capsys.readouterr().err.strip().splitlines()
+    assert "NewModelForSequenceClassification (model_type 'new')" in line
+    assert "ENGINE=torch" in line and "Traceback" not in line
+    assert verbs(docker.events) == ["engine"]
+
+
+def test_an_export_that_fails_on_the_host_is_one_line_naming_the_architecture(
+        workspace, docker, monkeypatch, capsys, tmp_path):
+    """The host export (where torch is) fails as the image build's would: its one line is
+    what the user reads, not the export's warnings or a traceback."""
+    import json
+
+    from weaviate_dev.services import images
+
+    (tmp_path / "config.json").write_text(json.dumps({
+        "architectures": ["NonesuchForSequenceClassification"], "model_type": "nonesuch"}))
+    monkeypatch.setenv("WEAVIATE_DEV_MODEL_DIR", str(tmp_path))
+    monkeypatch.setattr(images.docker_engine, "build",
+                        lambda *a, **k: pytest.fail("the image build started"))
+    monkeypatch.setattr(subprocess, "run", REAL_RUN)  # the real export, on this host's torch
+    monkeypatch.setattr(subprocess, "Popen", REAL_POPEN)
+    docker.image_present = False
+    assert cli.main(["restart", "--reranker", "--workspace", str(workspace)]) == 1
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert "Traceback" not in "\n".join(lines)
+    error = lines[-1]
+    assert error.startswith("weaviate-dev restart: error: ")
+    assert "NonesuchForSequenceClassification (model_type 'nonesuch')" in error
+    assert "ENGINE=torch" in error
+
+
+def test_a_present_image_needs_no_model(workspace, docker, monkeypatch):
+    monkeypatch.setattr(restart.reranker_model.requests, "get",
+                        lambda *a, **k: pytest.fail("the hub was asked for a present image"))
+    monkeypatch.delenv("WEAVIATE_DEV_MODEL_DIR", raising=False)
+    assert cli.main(["restart", "--reranker", "--workspace", str(workspace)]) == 0
+
+
+def test_keycloak_gets_its_demo_user_after_it_is_ready(workspace, docker, monkeypatch):
+    calls = []
+    monkeypatch.setattr(restart.keycloak, "create_user",
+                        lambda url: calls.append((url, verbs(docker.events))) or "created")
+    assert cli.main(["restart", "--keycloak", "--workspace", str(workspace)]) == 0
+    assert calls == [("http://127.0.0.1:9090", ["engine", "down", "up", "wait:keycloak"])]
+
+
+@pytest.mark.parametrize("argv", [["--voyagemulti"], ["--reranker", "--s3x"],
+                                  ["--workspace", "/nonexistent-dir-xyz", "--reranker"],
+                                  ["--also-delete", "../elsewhere"]])
+def test_bad_input_fails_before_docker_is_touched(argv, docker, workspace, capsys):
+    before = tree(workspace)
+    if "--workspace" not in argv:
+        argv = [*argv, "--workspace", str(workspace)]
+    try:
+        code = cli.main(["restart", *argv])
+    except SystemExit as exc:  # argparse itself rejects unknown flags
+        code = exc.code
+    assert code == 2
+    assert docker.events == []
+    assert tree(workspace) == before
+
+
+def test_bind_address_setting_reaches_plan_and_compose(workspace, docker, monkeypatch,
+                                                       capsys):
+    monkeypatch.setenv("WEAVIATE_DEV_BIND_ADDRESS", "0.0.0.0")
+    assert cli.main(["restart", "--reranker", "--dry-run", "--workspace",
+                     str(workspace)]) == 0
+    assert "0.0.0.0:8009->8080" in capsys.readouterr().out
+
+    assert compose.compose_environment(
+        restart.Settings.from_env(), workspace)["WEAVIATE_DEV_BIND_ADDRESS"] == "0.0.0.0"

@@ -1,0 +1,65 @@
+"""`weaviate-dev run --all-nodes` and `--vectorizer none` up to the point where something would
+start: errors that list the cluster profiles, the printed plan of every node, what was dropped."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.cli.test_run_cli import fake_binary, isolated, run  # noqa: F401 (isolated: autouse)
+
+
+@pytest.mark.parametrize("profile, message", [
+    ("local-single-node", "local-single-node is not a cluster profile"),
+    ("no-such-profile", "unknown profile 'no-such-profile'"),
+])
+def test_all_nodes_needs_a_cluster_profile_and_lists_them(capsys, profile, message):
+    code, _, err = run(capsys, profile, "--all-nodes", "--dry-run")
+    assert code == 2 and message in err
+    assert ("cluster profiles: local-development, local-first-rbac, first-s3, local-gcs, "
+            "local-reranker-cluster") in err
+
+
+def test_all_nodes_and_one_node_exclude_each_other(capsys):
+    code, _, err = run(capsys, "local-development", "--all-nodes", "--node", "1")
+    assert code == 2 and "--all-nodes starts every node; leave out --node" in err
+
+
+def test_dry_run_prints_every_node_and_starts_nothing(capsys, tmp_path):
+    data = tmp_path / "d"
+    code, out, err = run(capsys, "local-development", "--all-nodes", "--vectorizer", "none",
+                         "--dry-run", "--weaviate-bin", str(fake_binary(tmp_path)),
+                         "--data-dir", str(data))
+    assert code == 0
+    headers = [line for line in out.splitlines() if line.startswith("# node ")]
+    assert len(headers) == 4  # the development cluster lists four nodes; the 4th a non-voter
+    assert headers[3].startswith("# node 3 (fourth-node): http://127.0.0.1:8083, gRPC 50054, "
+                                 f"log {data / 'development-cluster' / 'weaviate-3' / 'weaviate.log'}")
+    commands = [line for line in out.splitlines() if line.startswith(str(tmp_path / "bin"))]
+    assert [c.split("--port ")[1].split()[0] for c in commands] == ["8080", "8081", "8082",
+                                                                   "8083"]
+    assert "CONTEXTIONARY_URL" not in out and out.count("ENABLE_MODULES=backup-filesystem\n") == 4
+    assert err.count("note: --vectorizer none: dropped CONTEXTIONARY_URL=localhost:9999") == 1
+    assert not data.exists()
+
+
+def test_dry_run_from_a_source_tree_shows_the_one_build(capsys, tmp_path):
+    root = tmp_path / "weaviate"
+    (root / "cmd" / "weaviate-server").mkdir(parents=True)
+    (root / "go.mod").write_text("module github.com/weaviate/weaviate\n")
+    data = tmp_path / "d"
+    code, out, _ = run(capsys, "local-reranker-cluster", "--all-nodes", "--nodes", "2",
+                       "--dry-run", "--weaviate-src", str(root), "--data-dir", str(data))
+    built = data / "reranker-cluster" / "weaviate-server"
+    lines = out.splitlines()
+    assert code == 0
+    assert lines[0] == f"cd {root} && go build -ldflags ... -o {built} ./cmd/weaviate-server"
+    assert sum(line.startswith(f"{built} --scheme http") for line in lines) == 2
+
+
+def test_print_env_of_every_node(capsys, tmp_path):
+    code, out, _ = run(capsys, "local-reranker-cluster", "--all-nodes", "--nodes", "2",
+                       "--print-env")
+    blocks = out.split("# node ")[1:]
+    assert code == 0 and len(blocks) == 2
+    assert "RAFT_JOIN=weaviate-0:8300,weaviate-1:8302" in blocks[1].splitlines()
+    assert "RERANKER_INFERENCE_API=http://localhost:8009" in blocks[0].splitlines()

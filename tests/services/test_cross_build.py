@@ -1,0 +1,49 @@
+"""Building another platform's images: the emulator check, the BuildKit command line."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+
+from weaviate_dev.core.errors import DevError
+from weaviate_dev.services import cross_build, docker_engine
+
+
+@pytest.mark.parametrize("text, ready", [
+    ("enabled\ninterpreter /usr/libexec/qemu-binfmt/aarch64-binfmt-P\nflags: PF\n", True),
+    ("enabled\ninterpreter /usr/bin/qemu-aarch64-static\nflags: OCF\n", True),
+    ("enabled\ninterpreter /usr/bin/qemu-aarch64\nflags: P\n", False),  # not usable in builds
+    ("disabled\nflags: PF\n", False),
+    (None, False),  # not registered
+])
+def test_an_emulator_is_ready_when_registered_with_the_fixed_flag(tmp_path, monkeypatch, text,
+                                                                  ready):
+    monkeypatch.setattr(cross_build, "BINFMT", tmp_path)
+    monkeypatch.setattr(cross_build, "_local_engine", lambda: True)
+    if text is not None:
+        (tmp_path / "qemu-aarch64").write_text(text)
+    assert cross_build.emulator_ready("linux/arm64") is ready
+
+
+def test_docker_desktop_emulates_in_its_own_vm(tmp_path, monkeypatch):
+    monkeypatch.setattr(cross_build, "BINFMT", tmp_path)
+    monkeypatch.setattr(cross_build, "_local_engine", lambda: False)
+    assert cross_build.emulator_ready("linux/arm64")
+
+
+def test_a_buildkit_build_sends_the_context_on_stdin_and_loads_the_tag(monkeypatch):
+    runs = []
+    monkeypatch.setattr(docker_engine.process, "run_with_stdin",
+                        lambda argv, data: runs.append((argv, data)) or 0)
+    context = io.BytesIO(b"a tarball")
+    assert docker_engine.build_for(context, tag="r:arm64", buildargs={"B": "2", "A": "1"},
+                                   platform="linux/arm64") == "r:arm64"
+    [(argv, data)] = runs
+    assert argv[:3] == ["docker", "buildx", "build"] and argv[-1] == "-" and data == b"a tarball"
+    assert argv[argv.index("--platform") + 1] == "linux/arm64" and "--load" in argv
+    assert argv[argv.index("-t") + 1] == "r:arm64"
+    assert [argv[i + 1] for i, a in enumerate(argv) if a == "--build-arg"] == ["A=1", "B=2"]
+    monkeypatch.setattr(docker_engine.process, "run_with_stdin", lambda argv, data: 1)
+    with pytest.raises(DevError, match="building r:arm64 for linux/arm64 failed"):
+        docker_engine.build_for(context, tag="r:arm64", buildargs={}, platform="linux/arm64")

@@ -1,0 +1,178 @@
+"""The Docker boundary without a real engine: compose detection, engine errors, containers."""
+
+import io
+import subprocess
+
+import docker.errors
+import pytest
+
+from weaviate_dev.core.errors import DevError
+from weaviate_dev.services import docker_engine
+
+
+def result(code):
+    return subprocess.CompletedProcess([], code, stdout="")
+
+
+def test_the_compose_plugin_is_preferred_when_it_answers():
+    calls = []
+
+    def run(argv, **kw):
+        calls.append(argv)
+        return result(0)
+
+    found = docker_engine.compose_command(run=run, which=lambda name: f"/usr/bin/{name}")
+    assert found == docker_engine.PLUGIN
+    assert calls == [["docker", "compose", "version"]]
+
+
+def test_standalone_compose_when_the_plugin_is_missing():
+    found = docker_engine.compose_command(run=lambda argv, **kw: result(1),
+                                          which=lambda name: f"/usr/bin/{name}")
+    assert found == docker_engine.STANDALONE
+
+
+def test_no_compose_at_all_is_a_clear_error():
+    with pytest.raises(DevError, match="no Docker Compose found"):
+        docker_engine.compose_command(run=lambda argv, **kw: result(1), which=lambda name: None)
+
+
+@pytest.fixture
+def no_engine(monkeypatch):
+    def refuse():
+        raise docker.errors.DockerException("Error while fetching server API version")
+
+    monkeypatch.setattr(docker_engine, "_client", None)
+    monkeypatch.setattr(docker_engine.docker, "from_env", refuse)
+
+
+def test_an_engine_that_does_not_answer_is_a_clear_error(no_engine):
+    assert docker_engine.answers() is False
+    with pytest.raises(DevError, match="no Docker engine answers.*weaviate-dev setup engine"):
+        docker_engine.version()
+    assert docker_engine.port_holders() == {}  # nothing of Docker's can hold a port
+
+
+class _Container:
+    def __init__(self, name, service, ports, project="weaviate-dev"):
+        self.name = name
+        self.labels = {docker_engine.COMPOSE_PROJECT_LABEL: project,
+                       docker_engine.COMPOSE_SERVICE_LABEL: service}
+        self.attrs = {
+            "Name": f"/{name}",
+            "Config": {"Labels": self.labels},
+            "State": {"Status": "running", "Health": {"Status": "healthy"}},
+            "NetworkSettings": {"Ports": {
+                f"{inner}/tcp": [{"HostIp": "127.0.0.1", "HostPort": str(outer)}]
+                for outer, inner in ports.items()} | {"9999/tcp": None}},
+        }
+
+
+class _Containers:
+    def __init__(self, items):
+        self.items = items
+        self.filters = []
+
+    def list(self, all=False, filters=None):
+        self.filters.append(filters)
+        return self.items
+
+
+def test_containers_and_the_ports_they_hold(monkeypatch):
+    containers = _Containers([_Container("wd-reranker-1", "reranker-transformers", {8009: 8080}),
+                              _Container("other", "web", {8080: 80, 8443: 443}, project="x")])
+    monkeypatch.setattr(docker_engine, "_client",
+                        type("Client", (), {"containers": containers})())
+    [state, _] = docker_engine.project_containers("weaviate-dev")
+    assert containers.filters[0] == {"label": "com.docker.compose.project=weaviate-dev"}
+    assert (state.service, state.name, state.state, state.health) == (
+        "reranker-transformers", "wd-reranker-1", "running", "healthy")
+    assert state.ports == ("127.0.0.1:8009->8080/tcp",) and state.host_ports == (8009,)
+    monkeypatch.setattr(docker_engine, "answers", lambda: True)
+    assert docker_engine.port_holders() == {
+        8009: "Docker container wd-reranker-1 (compose project weaviate-dev)",
+        8080: "Docker container other (compose project x)",
+        8443: "Docker container other (compose project x)"}
+
+
+def test_remove_container_forces_and_tells_whether_there_was_one(monkeypatch):
+    removed = []
+
+    class Found:
+        def remove(self, force):
+            removed.append(force)
+
+    class Containers:
+        def get(self, name):
+            if name != "weaviate-dev-run-node-0":
+                raise docker_engine.docker.errors.NotFound("no such container")
+            return Found()
+
+    monkeypatch.setattr(docker_engine, "_client",
+                        type("Client", (), {"containers": Containers()})())
+    assert docker_engine.remove_container("weaviate-dev-run-node-0") is True
+    assert docker_engine.remove_container("other") is False
+    assert removed == [True]
+
+
+class _FakeApi:
+    def __init__(self, chunks):
+        self.chunks = chunks
+        self.kwargs = {}
+
+    def build(self, **kwargs):
+        self.kwargs = kwargs
+        return iter(self.chunks)
+
+
+class _FakeClient:
+    def __init__(self, chunks):
+        self.api = _FakeApi(chunks)
+
+
+def test_a_failing_build_names_its_step_and_shows_the_steps_last_lines(monkeypatch, capsys):
+    long_run = "RUN set -eu; . /build/build.env; " + "x " * 300
+    chunks = [{"stream": "Step 1/3 : FROM base\n"}, {"stream": " ---> abc123\n"},
+              {"stream": "Step 2/3 : COPY a b\n"}, {"stream": "copied\n"},
+              {"stream": f"Step 3/3 : {long_run}\n"},
+              {"stream": " ---> Running in 5f3\n"},
+              *({"stream": f"traceback line {i}\n"} for i in range(40)),
+              {"stream": "httpx.ConnectError: [Errno -2] Name or service not known\n"},
+              {"error": f"The command '/bin/sh -c {long_run}' returned a non-zero code: 1"}]
+    monkeypatch.setattr(docker_engine, "_client", _FakeClient(chunks))
+    with pytest.raises(DevError) as raised:
+        docker_engine.build(io.BytesIO(), tag="me/x:1", buildargs={})
+    message = str(raised.value)
+    first, *tail = message.splitlines()
+    assert first.startswith("building me/x:1 failed at Step 3/3 : RUN set -eu;")
+    assert first.endswith("... (exit code 1); its last lines:") and len(first) < 160
+    assert tail[-1] == "  | httpx.ConnectError: [Errno -2] Name or service not known"
+    assert len(tail) == docker_engine.BuildLog.TAIL_LINES and "traceback line 39" in tail[-2]
+    assert "copied" not in message and "x " * 50 not in message
+    assert "Step 3/3" in capsys.readouterr().err  # progress as the steps started
+
+
+class _Image:
+    def __init__(self, tags):
+        self.tags = tags
+
+    def tag(self, repository, tag):
+        self.tags.append(f"{repository}:{tag}")
+
+
+def test_a_build_is_tagged_only_once_it_succeeded(monkeypatch):
+    tags: list[str] = []
+    images = type("Images", (), {"get": lambda self, ref: (ref == "4fe1", _Image(tags))[1]})()
+    chunks = [{"stream": "Step 1/1 : FROM base\n"}, {"stream": "Successfully built 4fe1\n"}]
+    client = _FakeClient(chunks)
+    client.images = images
+    monkeypatch.setattr(docker_engine, "_client", client)
+    assert docker_engine.build(io.BytesIO(), tag="me/x:1", buildargs={}) == "me/x:1"
+    assert tags == ["me/x:1"] and "tag" not in client.api.kwargs  # the build itself: untagged
+
+
+@pytest.mark.parametrize("ref, expected", [("me/x:1", ("me/x", "1")), ("me/x", ("me/x", "latest")),
+                                           ("host:5000/me/x", ("host:5000/me/x", "latest")),
+                                           ("host:5000/me/x:2", ("host:5000/me/x", "2"))])
+def test_split_tag(ref, expected):
+    assert docker_engine.split_tag(ref) == expected

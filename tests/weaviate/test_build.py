@@ -1,0 +1,96 @@
+"""weaviate_build.py with a fake `go`: the module source copied once and writable, the binary
+built from that copy (so `run --weaviate-src` on it shares Go's build cache), build info."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from weaviate_dev.core.errors import DevError
+from weaviate_dev.core.settings import Settings
+from weaviate_dev.weaviate import build as weaviate_build
+
+FAKE_GO = textwrap.dedent("""\
+    #!{python}
+    import json, os, sys
+    log = os.environ["FAKE_GO_LOG"]
+    with open(log, "a") as f:
+        f.write(json.dumps({{"argv": sys.argv[1:], "cwd": os.getcwd()}}) + "\\n")
+    if sys.argv[1:3] == ["mod", "download"]:
+        print("go: downloading github.com/weaviate/weaviate v1.39.0", file=sys.stderr)
+        print(json.dumps({{"Path": "github.com/weaviate/weaviate", "Version": "v1.39.0",
+                          "Dir": os.environ["FAKE_MODULE_DIR"]}}, indent="\\t"))
+    elif sys.argv[1] == "build":
+        out = sys.argv[sys.argv.index("-o") + 1]
+        open(out, "w").write("#!/bin/sh\\n")
+        os.chmod(out, 0o755)
+""")
+
+
+@pytest.fixture
+def fake_go(tmp_path, monkeypatch, executable):
+    bin_dir = executable(tmp_path / "bin" / "go", FAKE_GO.format(python=sys.executable)).parent
+    module = tmp_path / "gomod" / "github.com" / "weaviate" / "weaviate@v1.39.0"
+    (module / "cmd" / "weaviate-server").mkdir(parents=True)
+    (module / "go.mod").write_text("module github.com/weaviate/weaviate\n\ngo 1.24\n")
+    (module / "cmd" / "weaviate-server" / "main.go").write_text("package main\n")
+    for path in [module / "go.mod", module / "cmd" / "weaviate-server" / "main.go",
+                 module / "cmd" / "weaviate-server", module / "cmd", module]:
+        path.chmod(stat.S_IMODE(path.stat().st_mode) & ~0o222)  # like Go's module cache
+    log = tmp_path / "go.log"
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+    monkeypatch.setenv("FAKE_GO_LOG", str(log))
+    monkeypatch.setenv("FAKE_MODULE_DIR", str(module))
+    yield log
+    for root, dirs, _ in os.walk(tmp_path / "gomod"):
+        for name in dirs:
+            os.chmod(os.path.join(root, name), 0o755)
+
+
+def calls(log: Path) -> list[dict]:
+    return [json.loads(line) for line in log.read_text().splitlines()]
+
+
+def settings(tmp_path) -> Settings:
+    return Settings.from_env({"XDG_CACHE_HOME": str(tmp_path / "cache")})
+
+
+def test_the_binary_is_built_from_a_writable_copy_of_the_module(fake_go, tmp_path):
+    s = settings(tmp_path)
+    path = weaviate_build.ensure_binary(s)
+    source = tmp_path / "cache" / "weaviate-dev" / "weaviate-1.39.0" / "src"
+    assert path == source.parent / "weaviate-server" and path.is_file()
+    download, build = calls(fake_go)
+    assert download["argv"] == ["mod", "download", "-json", "github.com/weaviate/weaviate@v1.39.0"]
+    assert build["cwd"] == str(source)
+    argv = build["argv"]
+    assert argv[0] == "build" and argv[-3:] == ["-o", str(path), "./cmd/weaviate-server"]
+    (source / "cmd" / "weaviate-server" / "main.go").write_text("package main // edited\n")
+    assert not (source.parent / "src.partial").exists()
+    # a second call changes nothing
+    assert weaviate_build.ensure_binary(s) == path and len(calls(fake_go)) == 2
+
+
+def test_the_source_is_copied_once(fake_go, tmp_path):
+    s = settings(tmp_path)
+    first = weaviate_build.ensure_source(s)
+    assert weaviate_build.ensure_source(s) == first
+    assert [c["argv"][0] for c in calls(fake_go)] == ["mod"]
+
+
+def test_a_module_go_cannot_find_is_a_clear_error(fake_go, tmp_path, monkeypatch):
+    monkeypatch.setenv("FAKE_MODULE_DIR", "")
+    with pytest.raises(DevError, match="go mod download github.com/weaviate/weaviate@v1.39.0"):
+        weaviate_build.ensure_source(settings(tmp_path))
+
+
+def test_without_go_the_error_says_what_to_do(tmp_path, monkeypatch):
+    monkeypatch.setenv("PATH", str(tmp_path))
+    with pytest.raises(DevError, match="WEAVIATE_DEV_WEAVIATE_BIN"):
+        weaviate_build.ensure_binary(settings(tmp_path))

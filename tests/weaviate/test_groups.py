@@ -1,0 +1,95 @@
+"""groups.py with real processes: liveness by pid and start time, stopping with escalation."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+
+import pytest
+
+from weaviate_dev.weaviate import groups
+
+# Exits 0 on SIGINT; with "stubborn" ignores SIGINT and SIGTERM (only SIGKILL stops it).
+SERVER = textwrap.dedent("""
+    import signal, sys, time
+    stubborn = len(sys.argv) > 1
+    handler = signal.SIG_IGN if stubborn else (lambda *a: sys.exit(0))
+    signal.signal(signal.SIGINT, handler)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN if stubborn else (lambda *a: sys.exit(3)))
+    print("up", flush=True)
+    time.sleep(120)
+""")
+
+
+def start(*args) -> subprocess.Popen:
+    proc = subprocess.Popen([sys.executable, "-c", SERVER, *args], stdout=subprocess.PIPE,
+                            text=True, start_new_session=True)
+    assert proc.stdout.readline().strip() == "up"
+    return proc
+
+
+@pytest.fixture
+def started(spawned):
+    return spawned
+
+
+def test_a_process_is_known_by_pid_and_start_time(started):
+    proc = start()
+    started.append(proc)
+    when = groups.start_time(proc.pid)
+    assert when is not None
+    assert groups.Member(proc.pid, when).alive()
+    assert not groups.Member(proc.pid, when + 1).alive()  # a reused pid is someone else
+    os.kill(proc.pid, signal.SIGKILL)
+    time.sleep(0.2)  # a zombie (not reaped yet) counts as gone
+    assert groups.start_time(proc.pid) is None
+    proc.wait()
+    assert groups.start_time(proc.pid) is None
+
+
+def test_stop_sends_sigint_and_waits(started):
+    procs = [start(), start()]
+    started.extend(procs)
+    members = [groups.Member.of(p) for p in procs]
+    took = groups.stop(members, grace=10)
+    assert [p.returncode for p in procs] == [0, 0] and took < 5
+
+
+def test_stop_escalates_to_sigkill_after_the_grace(started):
+    procs = [start(), start("stubborn")]
+    started.extend(procs)
+    took = groups.stop([groups.Member.of(p) for p in procs], grace=1, term_grace=1)
+    assert procs[0].returncode == 0 and procs[1].returncode == -signal.SIGKILL
+    assert 2 <= took < 6
+
+
+def test_a_new_request_skips_the_rest_of_the_grace(started):
+    proc = start("stubborn")
+    started.append(proc)
+    asked = iter([0, 0, 1, 1, 2, 2, 2, 2])
+    took = groups.stop([groups.Member.of(proc)], grace=60, term_grace=60,
+                       requests=lambda: next(asked, 2))
+    assert proc.returncode == -signal.SIGKILL and took < 5
+
+
+def test_members_of_others_are_stopped_by_pid(started):
+    proc = start()
+    started.append(proc)
+    member = groups.Member(proc.pid, groups.start_time(proc.pid))
+    groups.signal_owner(member, signal.SIGINT)
+    assert proc.wait(timeout=10) == 0
+    assert not member.alive()
+    assert groups.signal_owner(member, signal.SIGINT) is False  # gone: nothing is signalled
+
+
+def test_wait_gone(started):
+    proc = start()
+    started.append(proc)
+    member = groups.Member.of(proc)
+    assert groups.wait_gone([member], timeout=0.3) is False
+    proc.send_signal(signal.SIGINT)
+    assert groups.wait_gone([member], timeout=10) is True
