@@ -72,6 +72,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     if check_only:
         return check(settings)
+    if settings.workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        # Before prometheus-client is imported: each worker counts in files of this directory,
+        # and /metrics sums them (reranker.metrics).
+        import tempfile
+
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="reranker-metrics-")
     from reranker.serve import run  # gunicorn only when actually serving
 
     run(settings)

@@ -10,16 +10,17 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 import uuid
 from collections.abc import Callable
 
 from flask import Flask, Response, g, jsonify, request
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
-from reranker import protocol
+from reranker import metrics, protocol
 from reranker.drain import discard_unread_body
 from reranker.engine import Engine
-from reranker.loader import EngineLoader
+from reranker.loader import EngineLoader, describe
 from reranker.settings import Settings
 
 log = logging.getLogger("reranker.app")
@@ -58,19 +59,27 @@ def create_app(settings: Settings, engine: Engine | None = None, *,
     # limit, so a body of limit+1 bytes is how we learn that it was longer (checked below).
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes + 1
     app.json.sort_keys = False  # type: ignore[attr-defined]  # keep the official key order
+    metrics.configure(settings.metrics)
     loader = EngineLoader(engine)
     if engine is None:
         loader.start(settings, on_failure=on_load_failure)
+    else:
+        describe(engine, settings)
     app.extensions["reranker.loader"] = loader
 
     @app.before_request
     def assign_request_id() -> None:
+        g.started = time.perf_counter()
         given = request.headers.get("X-Request-Id", "")
         g.request_id = given if _REQUEST_ID.match(given) else uuid.uuid4().hex[:16]
 
     @app.after_request
     def tag_response(response: Response) -> Response:
         response.headers["X-Request-Id"] = g.get("request_id", "-")
+        # The route's rule, not the path: an unknown path must not become a new series.
+        endpoint = request.url_rule.rule if request.url_rule else "other"
+        metrics.request_done(endpoint, response.status_code,
+                             time.perf_counter() - g.get("started", time.perf_counter()))
         # Before the answer goes out: an unread body would end in a reset, not this answer.
         discard_unread_body(request.environ)
         return response
@@ -121,6 +130,13 @@ def create_app(settings: Settings, engine: Engine | None = None, *,
     def meta() -> Response:
         return jsonify({"model": ready_engine().meta()})
 
+    @app.get("/metrics")
+    def prometheus_metrics() -> Response:
+        if not metrics.enabled():
+            return _error("metrics are off (METRICS=off)", 404)
+        body, content_type = metrics.exposition(request.headers.get("Accept", ""))
+        return Response(body, content_type=content_type)
+
     @app.post("/rerank")
     def rerank() -> Response:
         # Weaviate sends no Content-Type: parse the raw body, whatever the header says.
@@ -129,6 +145,7 @@ def create_app(settings: Settings, engine: Engine | None = None, *,
             raise protocol.BadRequest(_too_large(settings.max_body_bytes), status=413)
         parsed = protocol.parse_rerank_request(body, max_documents=settings.max_documents)
         engine = ready_engine()
+        metrics.documents(1 if parsed.documents is None else len(parsed.documents))
         if parsed.documents is None:
             assert parsed.property is not None  # guaranteed by the parser
             [score] = engine.score(parsed.query, [parsed.property])

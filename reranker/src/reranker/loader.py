@@ -13,10 +13,17 @@ import threading
 import time
 from collections.abc import Callable
 
+from reranker import metrics
 from reranker.engine import Engine, EngineError, load_engine
 from reranker.settings import Settings
 
 log = logging.getLogger("reranker.loader")
+
+
+def describe(engine: Engine, settings: Settings) -> None:
+    """The engine_info metric: which engine serves which model, in what precision."""
+    metrics.engine_loaded(settings.engine, getattr(engine, "precision", "fp32"),
+                          str(settings.model_dir), str(engine.meta().get("model_type", "?")))
 
 
 class EngineLoader:
@@ -62,6 +69,7 @@ class EngineLoader:
                     on_failure(exc)
                 return
             self._engine = engine
+            describe(engine, settings)
             self._ready.set()
             log.info("model loaded in %.1f s", time.monotonic() - started)
 

@@ -110,6 +110,8 @@ OPTIONS: tuple[Option, ...] = (
     Option("threads", "THREADS", 64, _positive_int,
            "request threads per process; scoring is serialised, so the extra threads keep the "
            "health endpoints answering while requests queue for the model"),
+    Option("metrics", "METRICS", True, _bool,
+           "serve Prometheus metrics on GET /metrics (off: record nothing, /metrics is 404)"),
     Option("log_level", "LOG_LEVEL", "info", lambda s: _nonempty(s).lower(),
            "debug, info, warning or error"),
 )
@@ -134,6 +136,7 @@ class Settings:
     cuda_core: str = "cuda:0"
     workers: int = 1
     threads: int = 64
+    metrics: bool = True
     log_level: str = "info"
 
     @classmethod

@@ -26,6 +26,8 @@ DEFAULT_HF_ENDPOINT = "https://huggingface.co"
 LOCAL_BASE_IMAGE = "weaviate-dev/debian-base:bookworm"
 LOCAL_WEAVIATE_IMAGE = f"weaviate-dev/weaviate:{WEAVIATE_VERSION}"
 DEFAULT_RERANKER_IMAGE = "weaviate-dev/reranker-transformers:latest"
+DEFAULT_PROMETHEUS_IMAGE = "prom/prometheus:v2.46.0"
+LOCAL_PROMETHEUS_IMAGE = "weaviate-dev/prometheus:debian"
 # The reranker's engine table (names, factories, extras, the default; docs/reranker.md), below
 # the project root. Read as data: the toolkit's own venv does not have the reranker package.
 RERANKER_ENGINE_TABLE = Path("reranker", "src", "reranker", "engine_table.json")
@@ -86,6 +88,7 @@ class Settings:
     weaviate_image: str = DEFAULT_WEAVIATE_IMAGE
     reranker_image: str = DEFAULT_RERANKER_IMAGE
     base_image: str = DEFAULT_BASE_IMAGE
+    prometheus_image: str = DEFAULT_PROMETHEUS_IMAGE
     model_name: str = DEFAULT_MODEL_NAME
     model_dir: Path | None = None  # a local model directory baked in instead of MODEL_NAME
     hf_endpoint: str = DEFAULT_HF_ENDPOINT  # the hub MODEL_NAME comes from (HF_ENDPOINT: a mirror)
@@ -123,6 +126,7 @@ class Settings:
             reranker_image=get("WEAVIATE_DEV_RERANKER_IMAGE") or engines.image(engine),
             reranker_engine=engine,
             base_image=get("WEAVIATE_DEV_BASE_IMAGE") or DEFAULT_BASE_IMAGE,
+            prometheus_image=get("WEAVIATE_DEV_PROMETHEUS_IMAGE") or DEFAULT_PROMETHEUS_IMAGE,
             model_name=get("WEAVIATE_DEV_MODEL_NAME") or DEFAULT_MODEL_NAME,
             model_dir=path("WEAVIATE_DEV_MODEL_DIR"),
             hf_endpoint=get("HF_ENDPOINT") or DEFAULT_HF_ENDPOINT,

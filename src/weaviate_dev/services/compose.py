@@ -32,6 +32,7 @@ def compose_environment(settings: Settings, workspace: Path) -> dict[str, str]:
         "WEAVIATE_DEV_WORKSPACE": str(workspace),
         "WEAVIATE_DEV_RERANKER_IMAGE": settings.reranker_image,
         "WEAVIATE_DEV_BASE_IMAGE": settings.base_image,
+        "WEAVIATE_DEV_PROMETHEUS_IMAGE": settings.prometheus_image,
         "WEAVIATE_DEV_MODEL_NAME": settings.model_name,
         "WEAVIATE_DEV_RERANKER_ENGINE": settings.reranker_engine,
     }

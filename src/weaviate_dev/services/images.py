@@ -22,7 +22,9 @@ from weaviate_dev.core.errors import CommandFailed, DevError
 from weaviate_dev.core.progress import say
 from weaviate_dev.core.settings import (
     DEFAULT_BASE_IMAGE,
+    DEFAULT_PROMETHEUS_IMAGE,
     LOCAL_BASE_IMAGE,
+    LOCAL_PROMETHEUS_IMAGE,
     Settings,
 )
 from weaviate_dev.services import cross_build, docker_engine
@@ -123,6 +125,37 @@ def require_cross_build(platform: str) -> None:
         raise DevError(f"WEAVIATE_DEV_PLATFORM={platform}: building for it needs "
                        f"{' and '.join(missing)}; `weaviate-dev setup cross` installs them "
                        "(Debian/Ubuntu, root; Docker Desktop has both)")
+
+
+# --- Prometheus ---------------------------------------------------------------------------
+
+PROMETHEUS_DOCKERFILE = """\
+ARG BASE_IMAGE
+FROM ${BASE_IMAGE}
+RUN set -eu; apt-get update -qq; \\
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus; \\
+    rm -rf /var/lib/apt/lists/*; mkdir -p /prometheus
+EXPOSE 9090
+ENTRYPOINT ["/usr/bin/prometheus"]
+"""
+
+
+def ensure_prometheus_image(settings: Settings) -> str:
+    """The Prometheus image: the configured one if present or pullable, else a stand-in around
+    Debian's prometheus package on our base image (no registry here)."""
+    wanted = settings.prometheus_image
+    fallback = (LOCAL_PROMETHEUS_IMAGE
+                if wanted in (DEFAULT_PROMETHEUS_IMAGE, LOCAL_PROMETHEUS_IMAGE) else wanted)
+
+    def build() -> str:
+        base = ensure_base_image(settings)
+        say(f"building {fallback}: Debian's prometheus package on {base}")
+        context = io.BytesIO()
+        with tarfile.open(fileobj=context, mode="w") as tar:
+            add_bytes(tar, "Dockerfile", PROMETHEUS_DOCKERFILE.encode())
+        return docker_engine.build(context, tag=fallback, buildargs={"BASE_IMAGE": base})
+
+    return ensure_image(wanted, fallback, build)
 
 
 # --- builds from a context tarball ------------------------------------------------------

@@ -9,6 +9,8 @@ timeout, and on a failed start remove themselves and raise with the container's 
     with Network() as net, RerankerContainer(image).with_network(net) as reranker, \
          WeaviateContainer(weaviate_image).with_network(net) as weaviate:
         client = weaviate.connect()
+
+`PrometheusContainer` scrapes given targets (the reranker's GET /metrics) on such a network.
 """
 
 from __future__ import annotations
@@ -170,3 +172,50 @@ class WeaviateContainer(_ProbedContainer):
             port=self.host_port(WEAVIATE_HTTP_PORT),
             grpc_port=self.grpc_port,
         )
+
+
+class PrometheusContainer(_ProbedContainer):
+    """A Prometheus scraping `targets` ("host:port" on the container's networks) every
+    `interval`, as job `job`; ready when /-/ready answers. Its configuration is written to a
+    directory of its own, mounted read-only."""
+
+    ready_path = "/-/ready"
+    probe_port = 9090
+
+    def __init__(self, image: str, targets: list[str], *, job: str = "reranker",
+                 interval: str = "1s", **kwargs) -> None:
+        import json
+        import tempfile
+
+        super().__init__(image, **kwargs)
+        self.config_dir = tempfile.mkdtemp(prefix="weaviate-dev-prometheus-")
+        config = {"global": {"scrape_interval": interval, "evaluation_interval": interval},
+                  "scrape_configs": [{"job_name": job,
+                                      "static_configs": [{"targets": targets}]}]}
+        with open(f"{self.config_dir}/prometheus.yml", "w") as handle:
+            json.dump(config, handle)  # YAML reads JSON
+        self.with_volume_mapping(self.config_dir, "/etc/prometheus", "ro")
+        self.with_command(["--config.file=/etc/prometheus/prometheus.yml",
+                           "--storage.tsdb.path=/prometheus"])
+        self.publish(self.probe_port)
+
+    @property
+    def url(self) -> str:
+        return self.url_for(self.probe_port)
+
+    def query(self, expression: str) -> list[dict]:
+        """The instant vector of a PromQL expression (Prometheus' HTTP API)."""
+        import requests
+
+        response = requests.get(f"{self.url}/api/v1/query", params={"query": expression},
+                                timeout=10)
+        response.raise_for_status()
+        return response.json()["data"]["result"]
+
+    def stop(self, force: bool = True, delete_volume: bool = True) -> None:
+        import shutil
+
+        try:
+            super().stop(force=force, delete_volume=delete_volume)
+        finally:
+            shutil.rmtree(self.config_dir, ignore_errors=True)

@@ -14,6 +14,8 @@ or `pytest -p weaviate_dev.testing.pytest_plugin`. Session-scoped fixtures, in s
     reranker_container      RerankerContainer, ready (alias `reranker-transformers`)
     weaviate_container      WeaviateContainer pointed at it, ready
     weaviate_client         a weaviate-client v4 client
+    prometheus_container    a Prometheus scraping the reranker's /metrics every second (its
+                            image, or a stand-in around Debian's prometheus package)
 
 When Docker or Weaviate cannot be had these fixtures skip with the reason, except under
 CI=true, where they fail: a CI run must never pass by skipping its integration suite.
@@ -28,7 +30,8 @@ from weaviate_dev.core.errors import DevError
 from weaviate_dev.core.settings import Settings
 from weaviate_dev.services import docker_engine as docker_engine_module
 from weaviate_dev.services import images
-from weaviate_dev.testing.containers import RerankerContainer, WeaviateContainer
+from weaviate_dev.testing.containers import (RERANKER_SERVICE, PrometheusContainer,
+                                             RerankerContainer, WeaviateContainer)
 from weaviate_dev.weaviate import image
 
 
@@ -110,3 +113,14 @@ def weaviate_client(weaviate_container):
         yield client
     finally:
         client.close()
+
+
+@pytest.fixture(scope="session")
+def prometheus_container(weaviate_dev_settings, reranker_container, weaviate_network):
+    try:
+        prometheus = images.ensure_prometheus_image(weaviate_dev_settings)
+    except DevError as exc:
+        unavailable(weaviate_dev_settings, f"cannot get a Prometheus image: {exc}")
+    target = f"{RERANKER_SERVICE}:{reranker_container.port}"  # its network alias
+    with PrometheusContainer(prometheus, [target]).with_network(weaviate_network) as container:
+        yield container

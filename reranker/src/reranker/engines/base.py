@@ -20,6 +20,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from reranker import metrics
 from reranker.engines.batching import Coalescer, Pairs
 from reranker.settings import Settings
 
@@ -118,6 +119,7 @@ class BatchingEngine(ABC):
     def _score_pairs(self, pairs: Pairs) -> np.ndarray:
         encoded, lengths = self._tokenize(pairs)
         parts = micro_batches(lengths, self.batch_size, self.batch_tokens)
+        metrics.pass_shape(lengths, self.max_length, map(len, parts))
         scores = np.empty(len(pairs), dtype=np.float64)
         for part, logits in zip(parts, self._forward_all([[encoded[i] for i in part]
                                                            for part in parts])):

@@ -23,6 +23,8 @@ from collections import deque
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 
+from reranker import metrics
+
 Pairs = list[tuple[str, str]]
 ScorePairs = Callable[[Pairs], Sequence[float]]
 
@@ -46,6 +48,7 @@ class Coalescer:
         if not documents:
             return []
         future: Future = Future()
+        future.queued_at = time.perf_counter()  # type: ignore[attr-defined]  # queue wait
         self._queue.put(([(query, d) for d in documents], future))
         return future.result()
 
@@ -98,8 +101,12 @@ class Coalescer:
             if stop:
                 return
             pairs = [pair for item_pairs, _ in batch for pair in item_pairs]
+            started = time.perf_counter()
+            for _, future in batch:
+                metrics.queue_wait(started - getattr(future, "queued_at", started))
             try:
-                scores = list(self._score_pairs(pairs))
+                with metrics.inference():
+                    scores = list(self._score_pairs(pairs))
                 if len(scores) != len(pairs):
                     raise RuntimeError(f"engine gave {len(scores)} scores for {len(pairs)} pairs")
             except BaseException as exc:  # noqa: BLE001 - every waiting request gets the error

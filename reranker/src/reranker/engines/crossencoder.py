@@ -12,7 +12,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from reranker import architecture
+from reranker import architecture, metrics
 from reranker.settings import Settings
 
 
@@ -53,9 +53,10 @@ class CrossEncoderEngine:
         if not documents:
             return []
         pairs = [[query, document] for document in documents]
-        with self._lock:
+        with self._lock, metrics.inference():
             scores = self._model.predict(pairs, batch_size=self.batch_size,
                                          show_progress_bar=False, convert_to_numpy=True)
+        metrics.pairs_scored(len(pairs))
         if scores.ndim != 1:
             raise ValueError(f"the model gives {scores.shape[1:]} scores per pair; "
                              "a reranker needs a single-label model (num_labels=1)")

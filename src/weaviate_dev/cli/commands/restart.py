@@ -27,6 +27,7 @@ from weaviate_dev.services.catalog import Service, ServiceCatalog, load_catalog,
 
 RERANKER_SERVICE = "reranker-transformers"
 KEYCLOAK_SERVICE = "keycloak"
+PROMETHEUS_SERVICE = "prometheus"
 LOG_TAIL_LINES = 50
 
 
@@ -188,6 +189,10 @@ def act(plan: Plan, settings: Settings) -> None:
     names = plan.service_names
     if RERANKER_SERVICE in names:
         ensure_reranker_image(settings)
+    if PROMETHEUS_SERVICE in names:
+        from weaviate_dev.services import images
+
+        images.ensure_prometheus_image(settings)
     if docker_engine.project_leftovers(plan.compose.project):
         say(f"stopping project {plan.compose.project}")
         plan.compose.run(plan.compose.down_argv(), capture=True)
