@@ -92,8 +92,16 @@ def cmd_run(args) -> int:
     print()
     print(report.table(rows))
     print(report.ratios(rows))
-    bounds = measure_bounds(model_dir, corpus)  # again after the load: the machine may drift
+    after = measure_bounds(model_dir, corpus)  # again after the load: the machine may drift
     print(report.load_line())
+    if args.report:
+        from bench import plots
+
+        notes = [f"bound ({precision}) before / after the load: {bounds[precision]:.1f} / "
+                 f"{after[precision]:.1f} pairs/s" for precision in bounds]
+        written = plots.write(Path(args.report), rows, report.header(corpus, model_dir),
+                              [*notes, report.load_line()])
+        print(f"report: {written}/report.md and its plots")
     return 1 if any(row.result.errors for row in rows) else 0
 
 
@@ -201,6 +209,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--queries", type=int, default=12, help="queries per level (default 12)")
     run.add_argument("--max-seconds", type=float, default=120.0,
                      help="time budget per server and level (default 120)")
+    run.add_argument("--report", default="bench-report",
+                     help="directory for report.md and the PNG plots (default ./bench-report; "
+                          "'' for none)")
     run.set_defaults(handler=cmd_run)
 
     soak_p = verbs.add_parser("soak", help="500 x 32 documents at 8 concurrent; RSS growth")
