@@ -49,23 +49,38 @@ def _pids(values: list[str]) -> dict[str, int]:
 
 def _start_servers(stack: ExitStack, args, model_dir: Path
                    ) -> list[tuple[str, str, int, str]]:
-    from bench.server import local_reranker
+    from bench.server import engine_spec, local_reranker
 
     servers = []
     engines = args.engine or ([] if args.server
                               else [os.environ.get("ENGINE") or DEFAULT_ENGINE])
-    for engine in engines:
-        print(f"starting our reranker with ENGINE={engine} ...", flush=True)
-        url, pid, precision = stack.enter_context(local_reranker(model_dir, engine))
-        print(f"ours:{engine} computes in {precision}", flush=True)
-        servers.append((f"ours:{engine}", url, pid, precision))
+    for spec in engines:
+        engine, extra = engine_spec(spec)
+        print(f"starting our reranker with ENGINE={spec.replace(',', ' ')} ...", flush=True)
+        url, pid, precision = stack.enter_context(local_reranker(model_dir, engine, extra))
+        print(f"ours:{spec} computes in {precision}", flush=True)
+        servers.append((f"ours:{spec}", url, pid, precision))
     given_pids = _pids(args.pid)
     for label, url in _server_specs(args.server):
         pid = given_pids.get(label) or pid_listening_on(check_loopback(url)[1])
         if pid is None:
             raise SystemExit(f"no process listens on {url}; is the server up? (or pass --pid)")
-        servers.append((label, url, pid, "fp32"))  # another server: fp32, as the official app
+        servers.append((label, url, pid, external_precision(url)))
     return servers
+
+
+def external_precision(url: str) -> str:
+    """A running server's precision: ours says it on /metrics; fp32 otherwise (the official
+    app computes in fp32)."""
+    import requests
+
+    from bench.server import precision_of_metrics
+
+    try:
+        answer = requests.get(url.rstrip("/") + "/metrics", timeout=5)
+    except requests.RequestException:
+        return "fp32"
+    return (answer.ok and precision_of_metrics(answer.text)) or "fp32"
 
 
 def cmd_run(args) -> int:
@@ -192,8 +207,9 @@ def build_parser() -> argparse.ArgumentParser:
     def servers(p) -> None:
         shape(p)
         p.add_argument("--engine", action="append", default=[],
-                       help="start our reranker with this ENGINE (repeatable); default: $ENGINE "
-                            f"or {DEFAULT_ENGINE}, unless --server is given")
+                       help="start our reranker with this ENGINE (repeatable), optionally with "
+                            "settings: ENGINE,KEY=VALUE,... (e.g. openvino,METRICS=off); "
+                            f"default: $ENGINE or {DEFAULT_ENGINE}, unless --server is given")
         p.add_argument("--server", action="append", default=[], metavar="LABEL=URL",
                        help="an already running server on 127.0.0.1 (repeatable)")
         p.add_argument("--pid", action="append", default=[], metavar="LABEL=PID",

@@ -54,6 +54,8 @@ def plot_throughput(rows: list[report.Row], path: Path) -> None:
     ax.set_xticks(sorted({r.result.concurrency for r in rows}))
     if _spread(r.result.pairs_per_second for r in rows) > 20:
         ax.set_yscale("log")
+    else:
+        ax.set_ylim(bottom=0)  # a linear axis from zero: heights compare as ratios
     ax.grid(True, alpha=0.3)
     ax.legend()
     fig.tight_layout()
@@ -67,7 +69,7 @@ def plot_latency(rows: list[report.Row], path: Path) -> None:
     measured = [r for r in rows if r.result.query_seconds]
     ax.boxplot([r.result.query_seconds for r in measured], whis=(5, 95), showfliers=False)
     ax.set_xticks(range(1, len(measured) + 1),
-                  [f"{r.label}\n{r.result.concurrency} at once" for r in measured], fontsize=8)
+                  [_tick(r) for r in measured], fontsize=8)
     ax.set(ylabel="seconds per query (first chunk sent to last answer)",
            title="Query latency (box: quartiles; whiskers: 5th-95th percentile)")
     if _spread(v for r in measured for v in r.result.query_seconds) > 20:
@@ -85,7 +87,7 @@ def plot_of_bound(rows: list[report.Row], path: Path) -> None:
     ax.bar(range(len(bounded)), [r.result.pairs_per_second / r.bound for r in bounded],
            color=["C%d" % servers(rows).index(r.label) for r in bounded])
     ax.set_xticks(range(len(bounded)),
-                  [f"{r.label}\n{r.result.concurrency} at once" for r in bounded], fontsize=8)
+                  [_tick(r) for r in bounded], fontsize=8)
     ax.axhline(1.0, color="grey", linestyle="--", linewidth=1)
     ax.set(ylabel="fraction of the bound (GEMM throughput of the server's precision)",
            title="How close to this machine's bound", ylim=(0, 1.05))
@@ -93,6 +95,11 @@ def plot_of_bound(rows: list[report.Row], path: Path) -> None:
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
+
+
+def _tick(row: report.Row) -> str:
+    """A box's or bar's label: the server (its settings on lines of their own), the level."""
+    return f"{row.label.replace(',', chr(10))}\n{row.result.concurrency} at once"
 
 
 def _spread(values) -> float:

@@ -28,6 +28,29 @@ def free_port() -> int:
 PRECISION_LINE = re.compile(r"(?:openvino|onnx) engine: .*?, (bf16|fp16|fp32|int8), ")
 
 
+ENGINE_INFO = re.compile(r'^reranker_engine_info\{[^}]*precision="([a-z0-9]+)"', re.M)
+
+
+def engine_spec(spec: str) -> tuple[str, dict[str, str]]:
+    """`ENGINE[,KEY=VALUE...]` (e.g. `openvino,METRICS=off`): the engine and the extra
+    environment our reranker starts with."""
+    engine, *pairs = spec.split(",")
+    extra = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise SystemExit(f"--engine {spec}: give ENGINE[,KEY=VALUE...], not {pair!r}")
+        extra[key] = value
+    return engine, extra
+
+
+def precision_of_metrics(text: str) -> str | None:
+    """What a running reranker computes in, from its GET /metrics engine info (ours); None
+    when the text has none (another server, or ours with METRICS=off)."""
+    found = ENGINE_INFO.search(text)
+    return found[1] if found else None
+
+
 def precision_in(log: str) -> str:
     """What the engine computes in, as its start line says (fp32 when it says nothing)."""
     found = PRECISION_LINE.search(log)
