@@ -4,134 +4,35 @@ The reranker comes up with `weaviate-dev restart --reranker` (image: the session
 `reranker_image`, or WEAVIATE_DEV_TEST_RERANKER_IMAGE for quick local runs) on 127.0.0.1:8009;
 Weaviate is the weaviate-server binary that `weaviate-dev run` finds by itself (see
 docs/run.md: WEAVIATE_DEV_WEAVIATE_BIN, the binary `weaviate-dev setup` builds,
-~/go/bin/weaviate-server, PATH), or `go run` in a real Weaviate source tree: the pinned
-module's source, copied out of Go's module cache (`weaviate_build.ensure_source`, the copy
-`weaviate-dev setup` builds its binary from, so the compile is cached and `go run` only links). Then a GraphQL query must carry the reranker's own scores,
-and Ctrl-C (SIGINT) must stop Weaviate cleanly with exit code 0.
+~/go/bin/weaviate-server, PATH), or a real Weaviate source tree `run` compiles first: the
+pinned module's source (run_support.source_tree). Then a GraphQL query must carry the
+reranker's own scores, and Ctrl-C (SIGINT) must stop Weaviate cleanly with exit code 0.
 """
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import pytest
 import requests
 
-from integration_tests.conftest import port_is_free, weaviate_dev_cli
-from weaviate_dev.core.errors import DevError
-from weaviate_dev.testing.pytest_plugin import unavailable
-from weaviate_dev.weaviate import build as weaviate_build, source as weaviate_source
+from integration_tests.run_support import (  # noqa: F401 (cli_env, reranker: fixtures)
+    DOCUMENTS, READY_TIMEOUT, STOP_TIMEOUT, WEAVIATE, cli_env, fill_collection, graphql_rerank,
+    reranker, reranker_scores, source_tree, wait_for_line)
+from integration_tests.conftest import port_is_free
 
 pytestmark = [pytest.mark.docker, pytest.mark.weaviate]
 
-PROJECT = "weaviate-dev-run-itest"
-WEAVIATE = "http://127.0.0.1:8080"
-RERANKER = "http://127.0.0.1:8009"
-COLLECTION = "RunDevDoc"
-QUERY = "Who wrote the novel Dune?"
-DOCUMENTS = [
-    "Dune is a science fiction novel written by Frank Herbert and published in 1965.",
-    "Bread is made from flour, water, yeast and a pinch of salt.",
-    "Frank Herbert also wrote Dune Messiah and Children of Dune.",
-    "The Hobbit is a fantasy novel by J. R. R. Tolkien.",
-    "A desert planet called Arrakis is the only source of the spice melange.",
-]
-# A binary compiles nothing, but loads modules only once the reranker is ready; `go run`
-# links first (~20 s after the binary build; minutes where Go's build cache is cold).
-READY_TIMEOUT = {"binary": 240, "source": 900}
-CLEAN_EXIT = {"binary": 0, "source": 1}
-STOP_TIMEOUT = 60
-
-
-@pytest.fixture
-def cli_env(cli_reranker_image, weaviate_dev_settings, tmp_path) -> dict:
-    image = cli_reranker_image
-    try:
-        weaviate_source.locate(weaviate_dev_settings, cwd=tmp_path)
-    except DevError as exc:
-        unavailable(weaviate_dev_settings, f"no Weaviate binary for `weaviate-dev run`: {exc}")
-    env = dict(os.environ, WEAVIATE_DEV_RERANKER_IMAGE=image)
-    for key in ("PERSISTENCE_DATA_PATH", "WEAVIATE_DEV_BIND_ADDRESS"):
-        env.pop(key, None)
-    return env
-
-
-@pytest.fixture
-def reranker(cli_env, tmp_path):
-    """`weaviate-dev restart --reranker` in our own compose project; `down` afterwards."""
-    for port in (8009, 8080, 50051):
-        assert port_is_free(port), f"127.0.0.1:{port} is taken before the test (another suite?)"
-    workspace = tmp_path / "workspace"
-    workspace.mkdir()
-    try:
-        up = weaviate_dev_cli("restart", "--reranker", "-p", PROJECT,
-                              "--workspace", str(workspace), env=cli_env, cwd=tmp_path)
-        assert up.returncode == 0, up.stdout + up.stderr
-        yield RERANKER
-    finally:
-        down = weaviate_dev_cli("down", "-p", PROJECT, env=cli_env, cwd=tmp_path, timeout=300)
-        assert down.returncode == 0, down.stdout + down.stderr
-
-
-def wait_for_line(log: Path, text: str, proc: subprocess.Popen, timeout: float) -> float:
-    started = time.monotonic()
-    while text not in log.read_text(errors="replace"):
-        if proc.poll() is not None:
-            pytest.fail(f"weaviate-dev run exited with {proc.returncode} before '{text}':\n"
-                        + log.read_text(errors="replace")[-4000:])
-        if time.monotonic() - started > timeout:
-            pytest.fail(f"no '{text}' after {timeout}s:\n" + log.read_text(errors="replace")[-4000:])
-        time.sleep(0.25)
-    return time.monotonic() - started
-
-
-def reranker_scores(documents: list[str]) -> list[float]:
-    response = requests.post(f"{RERANKER}/rerank", timeout=60,
-                             json={"query": QUERY, "documents": documents, "property": ""})
-    response.raise_for_status()
-    return [item["score"] for item in response.json()["scores"]]
-
-
-def fill_collection() -> None:
-    schema = {"class": COLLECTION, "vectorizer": "none",
-              "moduleConfig": {"reranker-transformers": {}},
-              "properties": [{"name": "text", "dataType": ["text"]}]}
-    response = requests.post(f"{WEAVIATE}/v1/schema", json=schema, timeout=30)
-    assert response.status_code == 200, response.text
-    objects = [{"class": COLLECTION, "properties": {"text": d}} for d in DOCUMENTS]
-    response = requests.post(f"{WEAVIATE}/v1/batch/objects", json={"objects": objects},
-                             timeout=60)
-    assert response.status_code == 200, response.text
-    assert all("errors" not in (o.get("result") or {}) for o in response.json()), response.text
-
-
-def graphql_rerank() -> list[tuple[str, float]]:
-    query = (f'{{ Get {{ {COLLECTION}(limit: 20) {{ text _additional {{ '
-             f'rerank(property: "text", query: "{QUERY}") {{ score }} }} }} }} }}')
-    response = requests.post(f"{WEAVIATE}/v1/graphql", json={"query": query}, timeout=120)
-    response.raise_for_status()
-    body = response.json()
-    assert "errors" not in body, body
-    rows = body["data"]["Get"][COLLECTION]
-    return [(row["text"], row["_additional"]["rerank"][0]["score"]) for row in rows]
-
 
 @pytest.fixture(params=["binary", "source"])
-def weaviate_from(request, weaviate_dev_settings) -> tuple[str, list[str]]:
-    """How `run` gets Weaviate: the binary it finds, or --weaviate-src on the module's source."""
+def weaviate_from(request) -> tuple[str, list[str]]:
+    """How `run` gets Weaviate: the binary it finds, or --weaviate-src on a source tree."""
     if request.param == "binary":
         return "binary", []
-    try:
-        source = weaviate_build.ensure_source(weaviate_dev_settings)
-    except DevError as exc:
-        unavailable(weaviate_dev_settings, f"no Weaviate source tree for go run: {exc}")
-    assert not (source / ".git").exists()  # a module copy: build info must cope without git
-    return "source", ["--weaviate-src", str(source)]
+    return "source", ["--weaviate-src", str(request.getfixturevalue("source_tree"))]
 
 
 def test_run_local_reranker_transformers_reranks_and_stops_cleanly(reranker, cli_env, tmp_path,
@@ -174,11 +75,10 @@ def test_run_local_reranker_transformers_reranks_and_stops_cleanly(reranker, cli
         stop_seconds = time.monotonic() - stop_started
         text = log.read_text(errors="replace")
         shutdown = log.read_bytes()[before_stop:].decode(errors="replace")
-        # `go run` exits 1 when it was interrupted, whatever its child's exit code (go's own
-        # behaviour, docs/run.md); Weaviate's clean shutdown then shows in its log instead. Its
-        # goroutines log concurrently while it stops, so which line comes last varies.
-        assert code == CLEAN_EXIT[kind], text[-4000:]
-        assert kind == "binary" or "closing raft-rpc server" in shutdown, shutdown[-2000:]
+        # a source tree runs compiled: it exits as a binary does. Weaviate's goroutines log
+        # concurrently while it stops, so which line comes last varies.
+        assert code == 0, text[-4000:]
+        assert "closing raft-rpc server" in shutdown, shutdown[-2000:]
         assert "level=fatal" not in shutdown and "panic:" not in shutdown, shutdown[-2000:]
         assert port_is_free(8080) and port_is_free(50051)
     finally:

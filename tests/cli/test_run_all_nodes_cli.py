@@ -49,10 +49,10 @@ def test_dry_run_from_a_source_tree_shows_the_one_build(capsys, tmp_path):
     data = tmp_path / "d"
     code, out, _ = run(capsys, "local-reranker-cluster", "--all-nodes", "--nodes", "2",
                        "--dry-run", "--weaviate-src", str(root), "--data-dir", str(data))
-    built = data / "reranker-cluster" / "weaviate-server"
     lines = out.splitlines()
-    assert code == 0
-    assert lines[0] == f"cd {root} && go build -ldflags ... -o {built} ./cmd/weaviate-server"
+    assert code == 0 and lines[0].startswith(f"cd {root} && go build -ldflags ... -o ")
+    built = lines[0].split(" -o ")[1].split()[0]
+    assert built.endswith("/release/weaviate-server") and "/builds/weaviate-" in built
     assert sum(line.startswith(f"{built} --scheme http") for line in lines) == 2
 
 

@@ -118,7 +118,8 @@ def test_dry_run_image(capsys, tmp_path):
     assert "--network host" in last and " wv:test --scheme http" in last
 
 
-def test_dry_run_source_checkout_uses_go_run_with_build_info(capsys, tmp_path, monkeypatch):
+def test_dry_run_source_checkout_is_compiled_with_build_info_then_run(capsys, tmp_path,
+                                                                       monkeypatch):
     root = tmp_path / "weaviate"
     (root / "cmd" / "weaviate-server").mkdir(parents=True)
     (root / "go.mod").write_text("module github.com/weaviate/weaviate\n")
@@ -126,11 +127,39 @@ def test_dry_run_source_checkout_uses_go_run_with_build_info(capsys, tmp_path, m
     code, out, _ = run(capsys, "local-single-node", "--dry-run")
     lines = out.strip().splitlines()
     assert code == 0 and lines[-2] == f"cd {root}"
-    assert lines[-1].startswith("go run -ldflags '-X github.com/weaviate/weaviate/usecases/"
-                                "build.Branch=")
-    assert lines[-1].endswith("./cmd/weaviate-server --scheme http --host 127.0.0.1 --port 8080"
-                              " --read-timeout=600s --write-timeout=600s")
+    build = lines[-3]
+    assert build.startswith(f"cd {root} && go build -ldflags ... -o ")
+    binary = build.split(" -o ")[1].split()[0]
+    assert binary.endswith("/release/weaviate-server") and "/builds/weaviate-" in binary
+    assert lines[-1] == (f"{binary} --scheme http --host 127.0.0.1 --port 8080"
+                         " --read-timeout=600s --write-timeout=600s")
     assert f"RUNTIME_OVERRIDES_PATH={root}/tools/dev/config.runtime-overrides.yaml" in lines
+
+
+def test_dry_run_debug_is_a_debug_build_under_delve_headless(capsys, tmp_path, monkeypatch):
+    root = tmp_path / "weaviate"
+    (root / "cmd" / "weaviate-server").mkdir(parents=True)
+    (root / "go.mod").write_text("module github.com/weaviate/weaviate\n")
+    code, out, _ = run(capsys, "local-reranker-transformers", "--dry-run", "--debug",
+                       "--debug-port", "2399", "--weaviate-src", str(root))
+    lines = out.strip().splitlines()
+    assert code == 0 and " -gcflags 'all=-N -l' " in lines[-3]
+    binary = lines[-3].split(" -o ")[1].split()[0]
+    assert binary.endswith("/debug/weaviate-server")
+    dlv, rest = lines[-1].split(" exec ", 1)
+    assert dlv.endswith("/delve-v1.27.2/dlv")
+    assert rest.startswith(f"{binary} --headless --listen 127.0.0.1:2399 --accept-multiclient "
+                           "--continue --api-version 2 -- --scheme http --host 127.0.0.1")
+
+
+@pytest.mark.parametrize("flag", ["--debug", "--watch"])
+def test_the_loop_flags_need_a_source_tree(capsys, tmp_path, flag):
+    code, _, err = run(capsys, "local-single-node", "--dry-run", flag,
+                       "--weaviate-bin", str(fake_binary(tmp_path)))
+    assert code == 2 and f"{flag} builds Weaviate from source" in err
+    code, _, err = run(capsys, "debug", "--dry-run", flag,
+                       "--weaviate-bin", str(fake_binary(tmp_path)))
+    assert code == 2 and "runs `dlv debug` itself" in err
 
 
 def test_without_checkout_checkout_files_are_left_out_with_a_note(capsys, tmp_path):

@@ -26,6 +26,11 @@ FAKE_GO = textwrap.dedent("""\
         print("go: downloading github.com/weaviate/weaviate v1.39.0", file=sys.stderr)
         print(json.dumps({{"Path": "github.com/weaviate/weaviate", "Version": "v1.39.0",
                           "Dir": os.environ["FAKE_MODULE_DIR"]}}, indent="\\t"))
+    elif sys.argv[1] == "build" and os.environ.get("FAKE_GO_FAIL"):
+        print("# github.com/weaviate/weaviate/modules/reranker-transformers/clients")
+        print("modules/reranker-transformers/clients/ranker.go:104:2: syntax error: "
+              "unexpected name x", file=sys.stderr)
+        sys.exit(1)
     elif sys.argv[1] == "build":
         out = sys.argv[sys.argv.index("-o") + 1]
         open(out, "w").write("#!/bin/sh\\n")
@@ -70,7 +75,8 @@ def test_the_binary_is_built_from_a_writable_copy_of_the_module(fake_go, tmp_pat
     assert download["argv"] == ["mod", "download", "-json", "github.com/weaviate/weaviate@v1.39.0"]
     assert build["cwd"] == str(source)
     argv = build["argv"]
-    assert argv[0] == "build" and argv[-3:] == ["-o", str(path), "./cmd/weaviate-server"]
+    # written beside it, then renamed into place: a running binary is never half-written
+    assert argv[0] == "build" and argv[-3:] == ["-o", f"{path}.partial", "./cmd/weaviate-server"]
     (source / "cmd" / "weaviate-server" / "main.go").write_text("package main // edited\n")
     assert not (source.parent / "src.partial").exists()
     # a second call changes nothing
@@ -94,3 +100,36 @@ def test_without_go_the_error_says_what_to_do(tmp_path, monkeypatch):
     monkeypatch.setenv("PATH", str(tmp_path))
     with pytest.raises(DevError, match="WEAVIATE_DEV_WEAVIATE_BIN"):
         weaviate_build.ensure_binary(settings(tmp_path))
+
+
+def test_a_tree_compiles_into_its_own_cache_folder_release_or_debug(fake_go, tmp_path):
+    s = settings(tmp_path)
+    tree = tmp_path / "weaviate"
+    (tree / "cmd" / "weaviate-server").mkdir(parents=True)
+    release = weaviate_build.compile_checkout(s, tree, ldflags="-X a=b")
+    debug = weaviate_build.compile_checkout(s, tree, debug=True)
+    assert release.is_file() and debug.is_file() and release != debug
+    assert release.parent.parent == debug.parent.parent  # one folder per tree
+    other = weaviate_build.checkout_binary(s, tmp_path / "other" / "weaviate")
+    assert other.parent.parent != release.parent.parent  # keyed by the tree's path
+    first, second = calls(fake_go)
+    assert first["cwd"] == str(tree) and "-gcflags" not in first["argv"]
+    assert first["argv"][first["argv"].index("-ldflags") + 1] == "-X a=b"
+    assert second["argv"][1:3] == ["-gcflags", "all=-N -l"]  # Delve's: no optimisation, inlining
+
+
+def test_a_compile_error_names_file_and_line_and_keeps_the_previous_binary(
+        fake_go, tmp_path, monkeypatch):
+    s = settings(tmp_path)
+    tree = tmp_path / "weaviate"
+    (tree / "cmd" / "weaviate-server").mkdir(parents=True)
+    built = weaviate_build.compile_checkout(s, tree)
+    built.write_text("the previous build")
+    monkeypatch.setenv("FAKE_GO_FAIL", "1")
+    with pytest.raises(weaviate_build.CompileError) as failed:
+        weaviate_build.compile_checkout(s, tree)
+    assert failed.value.lines == ["modules/reranker-transformers/clients/ranker.go:104:2: "
+                                  "syntax error: unexpected name x"]
+    assert "ranker.go:104:2" in str(failed.value)
+    assert built.read_text() == "the previous build"
+    assert not built.with_name(built.name + ".partial").exists()

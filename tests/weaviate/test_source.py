@@ -10,6 +10,7 @@ import pytest
 from weaviate_dev.core.errors import DevError, UsageError
 from weaviate_dev.core.settings import Settings
 from weaviate_dev.weaviate import source as weaviate_source
+from weaviate_dev.weaviate.delve import Debugger
 from weaviate_dev.weaviate.profiles import ProfileCatalog
 
 
@@ -122,9 +123,17 @@ def test_commands_for_each_source(tmp_path):
     args = list(plan.server_args)
 
     src = weaviate_source.WeaviateSource("source", root)
-    cmd = weaviate_source.command(src, plan, ldflags=lambda _: "-X a=b")
-    assert cmd.argv == ("go", "run", "-ldflags", "-X a=b", "./cmd/weaviate-server", *args)
+    built = tmp_path / "cache" / "weaviate-server"
+    cmd = weaviate_source.command(src, plan, built=built)
+    assert cmd.argv == (str(built), *args)  # compiled first, run in the tree
     assert cmd.cwd == root and cmd.env == plan.env
+    with pytest.raises(DevError, match="compile it first"):
+        weaviate_source.command(src, plan)
+    debugger = Debugger(Path("/c/dlv"), 2399)
+    cmd = weaviate_source.command(src, plan, built=built, debugger=debugger)
+    assert cmd.argv == ("/c/dlv", "exec", str(built), "--headless", "--listen", "127.0.0.1:2399",
+                        "--accept-multiclient", "--continue", "--api-version", "2", "--", *args)
+    assert cmd.cwd == root and cmd.env == plan.env  # the profile's environment, unchanged
 
     binary = weaviate_source.WeaviateSource("binary", Path("/opt/weaviate-server"))
     cmd = weaviate_source.command(binary, plan)

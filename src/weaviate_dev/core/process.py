@@ -148,7 +148,7 @@ def run_foreground(
         if on_start is not None:
             on_start(proc)
         code = proc.wait()
-        _drain_group(proc.pid, drain_timeout)
+        drain_group(proc.pid, drain_timeout)
     except BaseException:
         stop_group(proc, drain_timeout)
         raise
@@ -181,7 +181,7 @@ def signal_group(pgid: int, sig: int) -> bool:
         return False
 
 
-def _drain_group(pgid: int, timeout: float) -> None:
+def drain_group(pgid: int, timeout: float) -> None:
     """Wait until no process of group pgid is left; SIGKILL the rest after timeout."""
     deadline = time.monotonic() + timeout
     while signal_group(pgid, 0):

@@ -6,12 +6,19 @@ user's cache (`.../weaviate-X.Y.Z/src`, a Weaviate source tree without .git), an
 `go build ./cmd/weaviate-server` there makes the binary. `weaviate-dev run --weaviate-src`
 on that same copy then finds every package in Go's build cache and only links (Go keys the
 cache of a main module's packages by their directory). An existing binary is not rebuilt.
+
+Any source tree `run` starts from is compiled the same way, once, into a per-checkout folder
+of the cache (`checkout_binary`): a release build, or a debug one for Delve (optimisations
+and inlining off); Go's build cache makes the next compile incremental. A compile error is a
+CompileError carrying the compiler's `file:line: message` lines.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import re
 import shutil
 import time
 from pathlib import Path
@@ -23,6 +30,19 @@ from weaviate_dev.core.settings import Settings
 
 MODULE = "github.com/weaviate/weaviate"
 SERVER_PACKAGE = "./cmd/weaviate-server"
+# Delve's recommended flags: every package without optimisations and inlining
+DEBUG_GCFLAGS = "all=-N -l"
+COMPILER_LINE = re.compile(r"^\S+\.go:\d+(?::\d+)?: ")
+
+
+class CompileError(DevError):
+    """`go build` failed; `lines` are the compiler's `file:line: message` lines."""
+
+    def __init__(self, checkout: Path, output: str):
+        self.output = output
+        self.lines = [line for line in output.splitlines() if COMPILER_LINE.match(line)]
+        shown = self.lines or output.strip().splitlines()[-20:]
+        super().__init__(f"go build failed in {checkout}:\n" + "\n".join(shown[:20]))
 
 
 def binary_dir(settings: Settings) -> Path:
@@ -78,16 +98,49 @@ def ensure_source(settings: Settings) -> Path:
     return target
 
 
-def go_build(checkout: Path, output: Path, *, ldflags: str = "") -> float:
+def checkout_binary(settings: Settings, checkout: Path, *, debug: bool = False) -> Path:
+    """Where `run` keeps the server compiled from `checkout` (one folder per tree)."""
+    tree = checkout.resolve()
+    key = hashlib.sha256(str(tree).encode()).hexdigest()[:12]
+    flavour = "debug" if debug else "release"
+    return settings.cache_dir / "builds" / f"{tree.name}-{key}" / flavour / "weaviate-server"
+
+
+def build_argv(output: Path, *, ldflags: str = "", debug: bool = False) -> list[str]:
+    """The `go build` command line (run in the source tree)."""
+    return ["go", "build", *(["-gcflags", DEBUG_GCFLAGS] if debug else []), "-ldflags", ldflags,
+            "-o", str(output), SERVER_PACKAGE]
+
+
+def go_build(checkout: Path, output: Path, *, ldflags: str = "", debug: bool = False) -> float:
     """`go build` the server of a checkout into output (with -ldflags, e.g. the original's
-    build info: weaviate_source.build_ldflags); seconds taken."""
+    build info: weaviate_source.build_ldflags; `debug`: for Delve); seconds taken. The new
+    binary replaces output only when the build succeeded (a running one is left alone);
+    CompileError when it did not."""
     started = time.monotonic()
     output.parent.mkdir(parents=True, exist_ok=True)
-    process.run([go(), "build", "-ldflags", ldflags, "-o", str(output), SERVER_PACKAGE],
-                cwd=checkout)
-    if not output.is_file():
-        raise DevError(f"go build finished but {output} is missing")
+    partial = output.with_name(output.name + ".partial")
+    argv = build_argv(partial, ldflags=ldflags, debug=debug)
+    result = process.run([go(), *argv[1:]], cwd=checkout, capture=True, check=False)
+    if result.returncode:
+        partial.unlink(missing_ok=True)
+        raise CompileError(checkout, result.stdout)
+    if not partial.is_file():
+        raise DevError(f"go build finished but {partial} is missing")
+    os.replace(partial, output)
     return time.monotonic() - started
+
+
+def compile_checkout(settings: Settings, checkout: Path, *, ldflags: str = "",
+                     debug: bool = False) -> Path:
+    """Compile `checkout` into its cache folder, saying so and how long it took; the binary."""
+    output = checkout_binary(settings, checkout, debug=debug)
+    what = "a debug build (-gcflags 'all=-N -l') of " if debug else ""
+    say(f"compiling {what}Weaviate in {checkout} (go build; minutes the first time, "
+        "seconds once Go's build cache has it)")
+    took = go_build(checkout, output, ldflags=ldflags, debug=debug)
+    say(f"compiled in {took:.1f}s: {output}")
+    return output
 
 
 def ensure_binary(settings: Settings) -> Path:

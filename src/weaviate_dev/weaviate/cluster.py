@@ -24,7 +24,6 @@ from weaviate_dev.weaviate.profiles import ProfileCatalog
 from weaviate_dev.weaviate.source import Command, WeaviateSource
 
 LOG = "weaviate.log"
-BINARY = "weaviate-server"  # a cluster from a source tree: built once, here, for every node
 
 
 @dataclass(frozen=True)
@@ -93,28 +92,19 @@ def plans(catalog: ProfileCatalog, profile: str, *, nodes: int | None, data_root
 
 
 def assemble(catalog: ProfileCatalog, profile: str, node_plans: list[Resolved],
-             source: WeaviateSource,
+             source: WeaviateSource, *, built: Path | None = None,
              command: Callable[[WeaviateSource, Resolved], Command] = weaviate_source.command
              ) -> Cluster:
-    """The cluster: each node's command from `source` (a source tree: the binary built once
-    for every node, `built_binary`)."""
+    """The cluster: each node's command from `source` (a source tree: `built`, the binary
+    compiled once for every node)."""
     home = node_plans[0].home
     if source.kind == "source":
-        source = WeaviateSource("binary", built_binary(home), why=f"built from {source.path}")
+        if built is None:
+            raise ValueError("a cluster from a source tree needs its compiled binary")
+        source = WeaviateSource("binary", built, why=f"built from {source.path}")
     nodes = tuple(Node(plan, command(source, plan), plan.state_dir / LOG) for plan in node_plans)
     return Cluster(name=catalog.get(profile).cluster, profile=profile, home=home, nodes=nodes,
                    voters=node_plans[0].nodes)
-
-
-def built_binary(home: Path) -> Path:
-    return home / BINARY
-
-
-def build_line(checkout: Path, home: Path) -> str:
-    """What `--dry-run` shows for a cluster from a source tree (weaviate_build.go_build)."""
-    return f"cd {process.format_argv([str(checkout)])} && " + process.format_argv(
-        ["go", "build", "-ldflags", "...", "-o", str(built_binary(home)),
-         weaviate_build.SERVER_PACKAGE])
 
 
 def dry_run_lines(cluster: Cluster) -> list[str]:
@@ -128,6 +118,14 @@ def dry_run_lines(cluster: Cluster) -> list[str]:
             lines.append(f"cd {process.format_argv([str(node.command.cwd)])}")
         lines.append(node.command.shell_line())
     return lines
+
+
+def preflight_port(port: int, purpose: str) -> None:
+    """Refuse when a port of ours beside Weaviate's (e.g. Delve's) is taken."""
+    conflicts = ports.preflight([("127.0.0.1", port, purpose)])
+    if conflicts:
+        raise DevError("cannot start; nothing was started:\n"
+                       + "\n".join(f"  {c.describe()}" for c in conflicts))
 
 
 def preflight(plans: Sequence[Resolved], what: str) -> None:

@@ -1,7 +1,7 @@
 """One Weaviate in the foreground, as `weaviate-dev run PROFILE` starts it.
 
-Ports checked first (taken ones refused, missing services warned about), the state and data
-directories made, then the command runs in the foreground: Ctrl-C is forwarded to Weaviate and
+Ports checked first by the caller (taken ones refused, missing services warned about), the
+state and data directories made, then the command runs in the foreground: Ctrl-C is forwarded to Weaviate and
 its exit code passed on, one line says when /v1/.well-known/ready answers, and the process is
 recorded in its state directory (running.py) for `weaviate-dev down` and `status`.
 """
@@ -26,8 +26,8 @@ def preflight(plan: Resolved) -> None:
 
 
 def start(plan: Resolved, source, command, timeout: float, environ) -> int:
-    """Run `command` in the foreground until it ends; its exit code."""
-    preflight(plan)
+    """Run `command` in the foreground until it ends; its exit code. The caller checked the
+    ports first (`preflight`)."""
     plan.make_dirs()
     say(f"{plan.label} from {source.describe()}; data in {plan.data_dir}")
     say(f"http://127.0.0.1:{plan.port} (Ctrl-C stops Weaviate)")

@@ -1,7 +1,7 @@
 """Where Weaviate comes from for `weaviate-dev run`: a source checkout, a binary, or an image.
 
 Order (first match wins):
-  1. --weaviate-src DIR                      go run in that checkout
+  1. --weaviate-src DIR                      that checkout, compiled (go build) and run
   2. --weaviate-bin PATH                     that binary
   3. --image [TAG]                           docker run TAG (default Settings.weaviate_image)
   4. a Weaviate checkout containing the current directory (auto-detected)
@@ -9,7 +9,8 @@ Order (first match wins):
   6. the binary `weaviate-dev setup` builds (weaviate_build.binary_path)
   7. ~/go/bin/weaviate-server, then weaviate-server on PATH
 Then `command()` turns a resolved profile into the exact argv, working directory and
-environment. A checkout runs `go run` with the build-info -ldflags of the original script.
+environment. A checkout is compiled once into the cache with the build-info -ldflags of the
+original script (build.compile_checkout), then its binary runs in the checkout.
 """
 
 from __future__ import annotations
@@ -168,17 +169,23 @@ def command(
     source: WeaviateSource,
     plan: Resolved,
     *,
-    ldflags: Callable[[Path], str] = build_ldflags,
+    built: Path | None = None,
+    debugger=None,
     uid_gid: tuple[int, int] | None = None,
 ) -> Command:
-    """The exact command that runs `plan` from `source`."""
+    """The exact command that runs `plan` from `source`. A source tree runs `built`, its
+    compiled server (weaviate_build.compile_checkout), in the tree; under `debugger`
+    (delve.Debugger) when given. The original's `debug` profile runs `dlv debug` there."""
     args = list(plan.server_args)
     if source.kind == "source":
         if plan.runner == "dlv":
             argv = ["dlv", "debug", weaviate_build.SERVER_PACKAGE, "--", *args]
+        elif built is None:
+            raise DevError(f"{source.path}: a source tree runs compiled; compile it first")
+        elif debugger is not None:
+            argv = debugger.argv(built, args)
         else:
-            argv = ["go", "run", "-ldflags", ldflags(source.path),
-                    weaviate_build.SERVER_PACKAGE, *args]
+            argv = [str(built), *args]
         return Command(tuple(argv), source.path, plan.env)
     if source.kind == "binary":
         if plan.runner == "dlv":

@@ -15,13 +15,15 @@ from pathlib import Path
 from weaviate_dev.core import process
 from weaviate_dev.core.errors import DevError, UsageError
 from weaviate_dev.core.progress import say
-from weaviate_dev.weaviate import cluster, single_run, source as weaviate_source
+from weaviate_dev.weaviate import build as weaviate_build
+from weaviate_dev.weaviate import cluster, delve, single_run, source as weaviate_source
 from weaviate_dev.weaviate.profile_types import Profile
 from weaviate_dev.weaviate.profiles import ProfileCatalog
 
 DEFAULT_PROFILE = "local-development"
-# Seconds to wait for /v1/.well-known/ready: `go run` compiles first (minutes when cold).
-READY_TIMEOUT = {"source": 900.0, "binary": 180.0, "image": 180.0}
+# Seconds to wait for /v1/.well-known/ready once Weaviate starts (a source tree is compiled
+# before, with its own line).
+READY_TIMEOUT = {"source": 180.0, "binary": 180.0, "image": 180.0}
 HELPER_EXIT = 2
 
 
@@ -55,7 +57,8 @@ def register(subparsers) -> None:
                              "(the original profile)")
     source = parser.add_argument_group("where Weaviate comes from (default: the checkout "
                                        "around the current directory, else a binary)")
-    source.add_argument("--weaviate-src", metavar="DIR", help="go run in this Weaviate checkout")
+    source.add_argument("--weaviate-src", metavar="DIR",
+                        help="compile this Weaviate checkout (go build, cached) and run it")
     source.add_argument("--weaviate-bin", metavar="PATH", help="run this weaviate-server binary")
     source.add_argument("--image", nargs="?", const="", metavar="TAG",
                         help="docker run this image (default WEAVIATE_DEV_WEAVIATE_IMAGE, or a "
@@ -65,8 +68,17 @@ def register(subparsers) -> None:
                         help="root of the per-profile state directories "
                              "(default $XDG_DATA_HOME/weaviate-dev, ~/.local/share/weaviate-dev)")
     parser.add_argument("--ready-timeout", type=float, metavar="SECONDS",
-                        help="how long to wait for the ready line (default 900 for go run, "
-                             "180 otherwise); Weaviate keeps running after it")
+                        help="how long to wait for the ready line once Weaviate started "
+                             "(default 180); Weaviate keeps running after it")
+    loop = parser.add_argument_group("the contributor's loop (a source tree; docs/run.md)")
+    loop.add_argument("--debug", action="store_true",
+                      help="a debug build under Delve, headless on 127.0.0.1 (--debug-port), "
+                           "continuing at start: attach with `dlv connect` or an IDE")
+    loop.add_argument("--debug-port", type=int, default=delve.DEFAULT_PORT, metavar="PORT",
+                      help=f"Delve's port with --debug (default {delve.DEFAULT_PORT})")
+    loop.add_argument("--watch", action="store_true",
+                      help="rebuild and restart Weaviate when a .go file of the tree changes "
+                           "(same data; a compile error keeps the running server)")
     parser.set_defaults(handler=handle)
 
 
@@ -138,18 +150,74 @@ def handle(args, settings) -> int:
     if args.print_env:
         print("\n".join(plan.env_lines()))
         return 0
-    command = weaviate_source.command(source, plan)
+    check_loop_flags(args, source, plan)
     if args.dry_run:
+        command = source_command(args, settings, source, plan, compiled=False)
         print("\n".join(plan.env_lines()))
+        if compiles(source, plan):
+            print(build_line(settings, source.path, debug=args.debug))
         if command.cwd is not None:
             print(f"cd {process.format_argv([str(command.cwd)])}")
         print(command.shell_line())
         return 0
     if source.kind == "image" and not args.image:
         source = default_image(settings, source)
-        command = weaviate_source.command(source, plan)
     timeout = args.ready_timeout or READY_TIMEOUT[source.kind]
+    single_run.preflight(plan)  # before minutes of compiling
+    if args.debug:
+        cluster.preflight_port(args.debug_port, "Delve (--debug-port)")
+    if args.watch:
+        from weaviate_dev.weaviate.watch import SourceWatch
+
+        rebuild = lambda: source_command(args, settings, source, plan, compiled=True)  # noqa: E731
+        return SourceWatch(plan, source, rebuild, timeout, environ)()
+    command = source_command(args, settings, source, plan, compiled=True)
     return single_run.start(plan, source, command, timeout, environ)
+
+
+def compiles(source, plan) -> bool:
+    """Whether `run` compiles this source first (a tree, but not the original `debug`
+    profile's `dlv debug`)."""
+    return source.kind == "source" and plan.runner != "dlv"
+
+
+def check_loop_flags(args, source, plan) -> None:
+    """--debug and --watch need a source tree `run` compiles; refuse anything else."""
+    for flag, wanted in (("--debug", args.debug), ("--watch", args.watch)):
+        if not wanted:
+            continue
+        if plan.runner == "dlv":
+            raise UsageError(f"{flag}: the {plan.profile} profile runs `dlv debug` itself")
+        if source.kind != "source":
+            raise UsageError(f"{flag} builds Weaviate from source: run inside a Weaviate "
+                             "checkout or pass --weaviate-src DIR (not a binary or an image)")
+
+
+def source_command(args, settings, source, plan, *, compiled: bool):
+    """The command that runs the plan; a source tree compiled first (when `compiled`, else
+    only named: --dry-run) and under Delve with --debug."""
+    if not compiles(source, plan):
+        return weaviate_source.command(source, plan)
+    debugger = None
+    if args.debug:
+        dlv = delve.ensure_delve(settings) if compiled else delve.dlv_path(settings)
+        debugger = delve.Debugger(dlv, args.debug_port)
+    if compiled:
+        built = weaviate_build.compile_checkout(
+            settings, source.path, ldflags=weaviate_source.build_ldflags(source.path),
+            debug=args.debug)
+    else:
+        built = weaviate_build.checkout_binary(settings, source.path, debug=args.debug)
+    if debugger is not None and compiled:
+        say(debugger.attach_line())
+    return weaviate_source.command(source, plan, built=built, debugger=debugger)
+
+
+def build_line(settings, checkout: Path, *, debug: bool = False) -> str:
+    """What --dry-run shows for the compile a source tree gets first."""
+    output = weaviate_build.checkout_binary(settings, checkout, debug=debug)
+    return f"cd {process.format_argv([str(checkout)])} && " + process.format_argv(
+        weaviate_build.build_argv(output, ldflags="...", debug=debug))
 
 
 def default_image(settings, source):
@@ -164,7 +232,6 @@ def default_image(settings, source):
 
 def run_cluster(args, settings, catalog: ProfileCatalog, source, given: dict) -> int:
     """`--all-nodes`: plan every node, print or check, build once from a source tree, run."""
-    from weaviate_dev.weaviate import build as weaviate_build
     from weaviate_dev.weaviate.cluster_run import ClusterRun
 
     plans = cluster.plans(catalog, args.profile, nodes=args.nodes, **given)
@@ -177,18 +244,21 @@ def run_cluster(args, settings, catalog: ProfileCatalog, source, given: dict) ->
         return 0
     if source.kind == "image" and not args.image and not args.dry_run:
         source = default_image(settings, source)
-    whole = cluster.assemble(catalog, args.profile, plans, source)
+    if args.debug or args.watch:
+        raise UsageError("--debug and --watch run one node: start the node to work on with "
+                         "--node I (the others with --all-nodes is not yet possible)")
+    built = (weaviate_build.checkout_binary(settings, source.path)
+             if source.kind == "source" else None)
+    whole = cluster.assemble(catalog, args.profile, plans, source, built=built)
     if args.dry_run:
         if source.kind == "source":
-            print(cluster.build_line(source.path, whole.home))
+            print(build_line(settings, source.path))
         print("\n".join(cluster.dry_run_lines(whole)))
         return 0
     cluster.preflight(plans, whole.describe())
-    if source.kind == "source":
-        say(f"compiling Weaviate in {source.path} once for every node (go build)")
-        took = weaviate_build.go_build(source.path, cluster.built_binary(whole.home),
-                                       ldflags=weaviate_source.build_ldflags(source.path))
-        say(f"compiled in {took:.0f}s")
+    if source.kind == "source":  # one compile for every node
+        weaviate_build.compile_checkout(settings, source.path,
+                                        ldflags=weaviate_source.build_ldflags(source.path))
     timeout = args.ready_timeout or READY_TIMEOUT["image" if source.kind == "image" else "binary"]
     return ClusterRun(whole, given["environ"], ready_timeout=timeout,
                       restart_hint=lambda node: restart_line(args, node, given["data_root"]))()

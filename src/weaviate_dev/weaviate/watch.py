@@ -1,0 +1,137 @@
+"""`weaviate-dev run --watch`: rebuild and restart Weaviate when its Go sources change.
+
+The tree is watched with watchfiles (inotify, debounced): a change to a `.go` file that goes
+into the server (not `_test.go`, not under vendor/, testdata/ or the run's own data) is
+compiled into the same cached binary (build.go_build replaces it only when the compile
+succeeded). A good build stops the running Weaviate (SIGINT, as Ctrl-C) and starts the new
+one on the same data directory; a compile error is printed (the compiler's file:line lines)
+and the running server stays up. Ctrl-C, SIGTERM or `weaviate-dev down` stop both.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from watchfiles import DefaultFilter, watch
+
+from weaviate_dev.core import process
+from weaviate_dev.core.progress import say
+from weaviate_dev.weaviate import groups, single_run
+from weaviate_dev.weaviate.build import CompileError
+from weaviate_dev.weaviate.profile_types import Resolved
+from weaviate_dev.weaviate.running import Record, RunFile
+
+DEBOUNCE_MS = 800  # changes within this much of each other are one rebuild (an editor's save)
+STOP_GRACE = 30.0  # seconds Weaviate gets to shut down before SIGTERM, then SIGKILL
+
+
+class GoSources(DefaultFilter):
+    """The files whose change rebuilds the server."""
+
+    def __init__(self, ignore_paths=()):
+        super().__init__(ignore_dirs=(*DefaultFilter.ignore_dirs, "vendor", "testdata"),
+                         ignore_paths=tuple(str(p) for p in ignore_paths))
+
+    def __call__(self, change, path: str) -> bool:
+        return (path.endswith(".go") and not path.endswith("_test.go")
+                and super().__call__(change, path))
+
+
+def describe(changes, root: Path, shown: int = 3) -> str:
+    """`a.go, b/c.go (+2 more)`: the changed files, relative to the tree."""
+    names = sorted({os.path.relpath(path, root) for _, path in changes})
+    more = len(names) - shown
+    return ", ".join(names[:shown]) + (f" (+{more} more)" if more > 0 else "")
+
+
+class SourceWatch:
+    """One Weaviate from a source tree, rebuilt and restarted on every saved change."""
+
+    def __init__(self, plan: Resolved, source, rebuild: Callable, timeout: float, environ):
+        self.plan, self.source, self.rebuild = plan, source, rebuild
+        self.timeout, self.environ = timeout, environ
+        self.state = RunFile(plan.home)
+        self.me = groups.Member(os.getpid(), groups.start_time(os.getpid()))
+        self.stopping = threading.Event()
+        self.signals = 0
+
+    def __call__(self) -> int:
+        command = self.rebuild()  # the first compile: an error ends the run
+        self.plan.make_dirs()
+        root = self.source.path
+        say(f"{self.plan.label} from {self.source.describe()}; data in {self.plan.data_dir}")
+        say(f"http://127.0.0.1:{self.plan.port}; watching {root} for .go changes "
+            "(Ctrl-C stops Weaviate and the watch)")
+        previous = {sig: signal.signal(sig, self._on_signal)
+                    for sig in (signal.SIGINT, signal.SIGTERM)}
+        proc = self._start(command)
+        told_exit = False
+        try:
+            ignored = {self.plan.home, self.plan.data_dir}
+            for changes in watch(root, watch_filter=GoSources(ignored), debounce=DEBOUNCE_MS,
+                                 stop_event=self.stopping, yield_on_timeout=True,
+                                 rust_timeout=1000, raise_interrupt=False):
+                if self.stopping.is_set():
+                    break
+                if proc.poll() is not None and not told_exit:
+                    told_exit = True
+                    say(f"Weaviate exited with code {proc.returncode}; the next change "
+                        "rebuilds and starts it (Ctrl-C quits)")
+                if not changes:
+                    continue
+                say(f"changed: {describe(changes, root)}; rebuilding")
+                started = time.monotonic()
+                try:
+                    command = self.rebuild()
+                except CompileError as exc:
+                    say("compile failed; the running Weaviate stays up:")
+                    for line in exc.lines or str(exc).splitlines()[1:]:
+                        say(f"  {line}")
+                    continue
+                self._stop(proc)
+                say(f"restarting Weaviate with the same data ({time.monotonic() - started:.1f}s "
+                    "since the change)")
+                proc = self._start(command)
+                told_exit = False
+        finally:
+            code = self._stop(proc)
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+            self.state.forget_dead()
+        return code
+
+    def _on_signal(self, signum, _frame) -> None:
+        self.signals += 1
+        if self.signals == 1:
+            say(f"interrupted ({signal.Signals(signum).name}): stopping Weaviate and the watch")
+        self.stopping.set()
+
+    def _start(self, command) -> subprocess.Popen:
+        proc = process.spawn(command.argv, cwd=command.cwd, env={**self.environ, **command.env},
+                             start_new_session=True)
+        self.state.add(Record.of(self.plan.label, groups.Member.of(proc), owner=self.me,
+                                 http=self.plan.port, grpc=self.plan.grpc, index=self.plan.node,
+                                 container=command.container))
+        single_run.watch_ready(proc, self.plan, self.timeout)
+        return proc
+
+    def _stop(self, proc: subprocess.Popen) -> int:
+        """Stop Weaviate as Ctrl-C does (SIGINT to its group), harder when it lingers; its
+        exit code (128+N when a signal ended it)."""
+        if proc.poll() is None:
+            process.signal_group(proc.pid, signal.SIGINT)
+            try:
+                proc.wait(timeout=STOP_GRACE)
+            except subprocess.TimeoutExpired:
+                say(f"Weaviate still running {STOP_GRACE:.0f}s after SIGINT: stopping it harder")
+                process.stop_group(proc, timeout=10)
+        process.drain_group(proc.pid, timeout=10)
+        self.state.forget_dead()
+        code = proc.returncode
+        return 128 - code if code < 0 else code
