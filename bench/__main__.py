@@ -1,4 +1,4 @@
-"""`python -m bench`: run | soak | parity | model | texts.
+"""`python -m bench`: run | soak | parity | model | texts | report.
 
     python -m bench [run]                    # start our reranker (default engine), measure it
     python -m bench run --engine onnx --engine torch --server official=http://127.0.0.1:8091
@@ -7,6 +7,7 @@
     python -m bench model                    # build (or find) the bench model, print its dir
     python -m bench run --shape bge-m3       # the same against a bge-reranker-v2-m3-shaped model
     python -m bench texts                    # show the corpus figures and a sample
+    python -m bench report bench-report      # draw a run's report again from its results.json
 
 Every server is measured in the same run, interleaved by concurrency level; the first server
 is the one the others are compared with (ratios printed). Traffic goes to 127.0.0.1 only.
@@ -134,6 +135,14 @@ def measure_bounds(model_dir: Path, corpus) -> dict[str, float]:
     return {precision: b.pairs_per_second for precision, b in bounds.items()}
 
 
+def cmd_report(args) -> int:
+    from bench import plots
+
+    written = plots.redraw(Path(args.directory))
+    print(f"report: {written / 'report.md'} and its plots, drawn again")
+    return 0
+
+
 def cmd_soak(args) -> int:
     from bench.soak import soak
 
@@ -249,6 +258,11 @@ def build_parser() -> argparse.ArgumentParser:
     model_p.add_argument("--model-dir", type=Path, default=None)
     shape(model_p)
     model_p.set_defaults(handler=cmd_model)
+
+    redraw = verbs.add_parser("report", help="draw a run's report directory again from its "
+                                             "results.json (no measuring)")
+    redraw.add_argument("directory", help="a directory `run --report` wrote")
+    redraw.set_defaults(handler=cmd_report)
 
     texts = verbs.add_parser("texts", help="corpus figures and a sample")
     texts.set_defaults(handler=cmd_texts)

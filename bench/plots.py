@@ -1,6 +1,8 @@
 """A run's report directory: the Markdown tables and three PNG plots a reader takes in at a glance.
 
     report.md             the header, the table, the ratios against the baseline, the bounds
+    results.json          the measurements themselves: `python -m bench report DIR` redraws
+                          report.md and the plots from it, without measuring again
     pairs_per_second.png  throughput against simultaneous queries, one line per server
     latency.png           each server's query latencies (box: quartiles, whiskers: 5th-95th)
     of_bound.png          each measurement as a fraction of the machine's bound for its precision
@@ -10,14 +12,21 @@ matplotlib (the bench extra) draws them off-screen (the Agg backend: no display 
 
 from __future__ import annotations
 
+import json
+from dataclasses import asdict
 from pathlib import Path
 
 from bench import report
+from bench.load import LoadResult
+
+RESULTS = "results.json"
 
 
 def write(directory: Path, rows: list[report.Row], header: str, notes: list[str]) -> Path:
     """Write the report of `rows` into `directory` (created); returns it."""
     directory.mkdir(parents=True, exist_ok=True)
+    saved = {"header": header, "notes": notes, "rows": [asdict(row) for row in rows]}
+    (directory / RESULTS).write_text(json.dumps(saved, indent=1) + "\n")
     text = [f"# Bench run\n\n```\n{header}\n```\n", report.table(rows), "",
             report.ratios(rows), "", *notes, "",
             "![pairs/s](pairs_per_second.png)", "![latency](latency.png)",
@@ -27,6 +36,13 @@ def write(directory: Path, rows: list[report.Row], header: str, notes: list[str]
     plot_latency(rows, directory / "latency.png")
     plot_of_bound(rows, directory / "of_bound.png")
     return directory
+
+
+def redraw(directory: Path) -> Path:
+    """The report of a run written before (its results.json), drawn again."""
+    saved = json.loads((directory / RESULTS).read_text())
+    rows = [report.Row(**{**row, "result": LoadResult(**row["result"])}) for row in saved["rows"]]
+    return write(directory, rows, saved["header"], saved["notes"])
 
 
 def _pyplot():
@@ -89,7 +105,7 @@ def plot_of_bound(rows: list[report.Row], path: Path) -> None:
     ax.set_xticks(range(len(bounded)),
                   [_tick(r) for r in bounded], fontsize=8)
     ax.axhline(1.0, color="grey", linestyle="--", linewidth=1)
-    ax.set(ylabel="fraction of the bound (GEMM throughput of the server's precision)",
+    ax.set(ylabel="fraction of the bound\n(GEMM speed in the server's precision)",
            title="How close to this machine's bound", ylim=(0, 1.05))
     ax.grid(True, axis="y", alpha=0.3)
     fig.tight_layout()

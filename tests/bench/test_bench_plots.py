@@ -25,3 +25,15 @@ def test_a_run_becomes_a_report_with_its_plots(tmp_path):
         data = (out / name).read_bytes()
         assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 10_000, name
         assert f"]({name})" in text
+
+
+def test_a_report_is_drawn_again_from_its_results(tmp_path):
+    rows = [row("ours:openvino,METRICS=off", 1, 300, [0.3, 0.31], 600),
+            row("official", 1, 35, [2.6, 2.7], 134)]
+    out = plots.write(tmp_path / "report", rows, "bench: header", ["a note"])
+    first = (out / "report.md").read_text()
+    for name in ("report.md", "latency.png"):
+        (out / name).unlink()
+    plots.redraw(out)
+    assert (out / "report.md").read_text() == first  # the same measurements, the same report
+    assert (out / "latency.png").read_bytes()[:4] == b"\x89PNG"

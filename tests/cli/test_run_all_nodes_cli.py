@@ -63,3 +63,31 @@ def test_print_env_of_every_node(capsys, tmp_path):
     assert code == 0 and len(blocks) == 2
     assert "RAFT_JOIN=weaviate-0:8300,weaviate-1:8302" in blocks[1].splitlines()
     assert "RERANKER_INFERENCE_API=http://localhost:8009" in blocks[0].splitlines()
+
+
+def test_dry_run_a_cluster_with_one_node_under_delve(capsys, tmp_path):
+    root = tmp_path / "weaviate"
+    (root / "cmd" / "weaviate-server").mkdir(parents=True)
+    (root / "go.mod").write_text("module github.com/weaviate/weaviate\n")
+    code, out, _ = run(capsys, "local-reranker-cluster", "--all-nodes", "--nodes", "3",
+                       "--debug", "--debug-node", "1", "--dry-run", "--weaviate-src", str(root))
+    lines = out.splitlines()
+    assert code == 0 and "-gcflags" not in lines[0] and " -gcflags 'all=-N -l' " in lines[1]
+    release = lines[0].split(" -o ")[1].split()[0]
+    debug = lines[1].split(" -o ")[1].split()[0]
+    commands = [line for line in lines if line.split(" ", 1)[0].endswith(("weaviate-server",
+                                                                          "/dlv"))]
+    assert [c.split(" ", 1)[0].rsplit("/", 1)[1] for c in commands] == [
+        "weaviate-server", "dlv", "weaviate-server"]
+    assert commands[0].startswith(f"{release} --scheme http") and commands[2].startswith(release)
+    assert f" exec {debug} --headless --listen 127.0.0.1:2345 " in commands[1]
+    assert "--port 8081" in commands[1]  # node 1's own flags, unchanged
+
+
+def test_debug_node_outside_the_cluster_is_refused(capsys, tmp_path):
+    root = tmp_path / "weaviate"
+    (root / "cmd" / "weaviate-server").mkdir(parents=True)
+    (root / "go.mod").write_text("module github.com/weaviate/weaviate\n")
+    code, _, err = run(capsys, "local-reranker-cluster", "--all-nodes", "--nodes", "2",
+                       "--debug", "--debug-node", "5", "--dry-run", "--weaviate-src", str(root))
+    assert code == 2 and "--debug-node 5: the cluster has nodes 0-1" in err

@@ -10,7 +10,7 @@ started (cluster_run.py starts, watches and stops).
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from weaviate_dev.core import process
@@ -18,7 +18,7 @@ from weaviate_dev.core.errors import DevError
 from weaviate_dev.core.progress import say
 from weaviate_dev.core.waiting import tcp_probe
 from weaviate_dev.services import ports
-from weaviate_dev.weaviate import build as weaviate_build, source as weaviate_source
+from weaviate_dev.weaviate import source as weaviate_source
 from weaviate_dev.weaviate.profile_types import Resolved
 from weaviate_dev.weaviate.profiles import ProfileCatalog
 from weaviate_dev.weaviate.source import Command, WeaviateSource
@@ -105,6 +105,16 @@ def assemble(catalog: ProfileCatalog, profile: str, node_plans: list[Resolved],
     nodes = tuple(Node(plan, command(source, plan), plan.state_dir / LOG) for plan in node_plans)
     return Cluster(name=catalog.get(profile).cluster, profile=profile, home=home, nodes=nodes,
                    voters=node_plans[0].nodes)
+
+
+def under_debugger(whole: Cluster, index: int, debugger, debug_binary: Path) -> Cluster:
+    """The cluster with node `index` running `debug_binary` under `debugger` (delve.Debugger),
+    in the same directory with the same environment; the other nodes unchanged."""
+    nodes = list(whole.nodes)
+    node = nodes[index]
+    argv = debugger.argv(debug_binary, node.plan.server_args)
+    nodes[index] = replace(node, command=replace(node.command, argv=tuple(argv)))
+    return replace(whole, nodes=tuple(nodes))
 
 
 def dry_run_lines(cluster: Cluster) -> list[str]:

@@ -76,6 +76,8 @@ def register(subparsers) -> None:
                            "continuing at start: attach with `dlv connect` or an IDE")
     loop.add_argument("--debug-port", type=int, default=delve.DEFAULT_PORT, metavar="PORT",
                       help=f"Delve's port with --debug (default {delve.DEFAULT_PORT})")
+    loop.add_argument("--debug-node", type=int, metavar="I",
+                      help="with --all-nodes --debug: the node under Delve (default 0)")
     loop.add_argument("--watch", action="store_true",
                       help="rebuild and restart Weaviate when a .go file of the tree changes "
                            "(same data; a compile error keeps the running server)")
@@ -244,21 +246,39 @@ def run_cluster(args, settings, catalog: ProfileCatalog, source, given: dict) ->
         return 0
     if source.kind == "image" and not args.image and not args.dry_run:
         source = default_image(settings, source)
-    if args.debug or args.watch:
-        raise UsageError("--debug and --watch run one node: start the node to work on with "
-                         "--node I (the others with --all-nodes is not yet possible)")
+    if args.watch:
+        raise UsageError("--watch runs one node: start the node to work on with --node I")
+    check_loop_flags(args, source, plans[0])
+    if args.debug_node is not None and not args.debug:
+        raise UsageError("--debug-node goes with --debug")
+    debug_node = (args.debug_node or 0) if args.debug else None
+    if debug_node is not None and not 0 <= debug_node < len(plans):
+        raise UsageError(f"--debug-node {debug_node}: the cluster has nodes 0-{len(plans) - 1}")
     built = (weaviate_build.checkout_binary(settings, source.path)
              if source.kind == "source" else None)
     whole = cluster.assemble(catalog, args.profile, plans, source, built=built)
+    if debug_node is not None:  # that node under Delve, the others as they are
+        dlv = delve.dlv_path(settings) if args.dry_run else delve.ensure_delve(settings)
+        whole = cluster.under_debugger(
+            whole, debug_node, delve.Debugger(dlv, args.debug_port),
+            weaviate_build.checkout_binary(settings, source.path, debug=True))
     if args.dry_run:
         if source.kind == "source":
             print(build_line(settings, source.path))
+        if debug_node is not None:
+            print(build_line(settings, source.path, debug=True))
         print("\n".join(cluster.dry_run_lines(whole)))
         return 0
     cluster.preflight(plans, whole.describe())
-    if source.kind == "source":  # one compile for every node
-        weaviate_build.compile_checkout(settings, source.path,
-                                        ldflags=weaviate_source.build_ldflags(source.path))
+    if debug_node is not None:
+        cluster.preflight_port(args.debug_port, "Delve (--debug-port)")
+    if source.kind == "source":  # one compile for every node (and one more for the debugged)
+        ldflags = weaviate_source.build_ldflags(source.path)
+        weaviate_build.compile_checkout(settings, source.path, ldflags=ldflags)
+        if debug_node is not None:
+            weaviate_build.compile_checkout(settings, source.path, ldflags=ldflags, debug=True)
+            say(f"node {debug_node}: " + delve.Debugger(delve.dlv_path(settings),
+                                                        args.debug_port).attach_line())
     timeout = args.ready_timeout or READY_TIMEOUT["image" if source.kind == "image" else "binary"]
     return ClusterRun(whole, given["environ"], ready_timeout=timeout,
                       restart_hint=lambda node: restart_line(args, node, given["data_root"]))()
