@@ -6,6 +6,7 @@ compile of it finds Go's build cache warm), and waiting for a line of the CLI's 
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import time
 from pathlib import Path
@@ -80,6 +81,17 @@ def wait_for_line(log: Path, text: str, proc: subprocess.Popen, timeout: float,
                         + log.read_text(errors="replace")[-4000:])
         time.sleep(0.25)
     return time.monotonic() - started
+
+
+def stop_leftover(proc: subprocess.Popen) -> None:
+    """After a test, whatever happened: the CLI stopped (SIGTERM, then SIGKILL)."""
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=STOP_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
 
 
 def reranker_scores(documents: list[str]) -> list[float]:

@@ -23,7 +23,7 @@ from integration_tests.conftest import port_is_free
 from integration_tests.delve_rpc import Delve
 from integration_tests.run_support import (  # noqa: F401 (cli_env, reranker: fixtures)
     DOCUMENTS, READY_TIMEOUT, STOP_TIMEOUT, cli_env, fill_collection, graphql_rerank, reranker,
-    reranker_scores, source_tree, wait_for_line)
+    reranker_scores, source_tree, stop_leftover, wait_for_line)
 
 pytestmark = [pytest.mark.docker, pytest.mark.weaviate]
 
@@ -92,13 +92,7 @@ def test_a_breakpoint_in_the_reranker_client_is_hit_by_a_graphql_rerank(
     finally:
         if delve is not None:
             threading.Thread(target=delve.close, daemon=True).start()
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(timeout=STOP_TIMEOUT)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+        stop_leftover(proc)
     with capsys.disabled():
         print(f"\n[weaviate-dev run --debug] ready after {ready_seconds:.1f}s (debug build "
               f"included), stopped {stop_seconds:.1f}s after SIGINT")

@@ -21,7 +21,7 @@ import requests
 
 from integration_tests.run_support import (  # noqa: F401 (cli_env, reranker: fixtures)
     DOCUMENTS, READY_TIMEOUT, STOP_TIMEOUT, WEAVIATE, cli_env, fill_collection, graphql_rerank,
-    reranker, reranker_scores, source_tree, wait_for_line)
+    reranker, reranker_scores, source_tree, stop_leftover, wait_for_line)
 from integration_tests.conftest import port_is_free
 
 pytestmark = [pytest.mark.docker, pytest.mark.weaviate]
@@ -82,13 +82,7 @@ def test_run_local_reranker_transformers_reranks_and_stops_cleanly(reranker, cli
         assert "level=fatal" not in shutdown and "panic:" not in shutdown, shutdown[-2000:]
         assert port_is_free(8080) and port_is_free(50051)
     finally:
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(timeout=STOP_TIMEOUT)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+        stop_leftover(proc)
     with capsys.disabled():
         print(f"\n[weaviate-dev run, {kind}] ready after {ready_seconds:.1f}s, "
               f"stopped {stop_seconds:.1f}s after SIGINT with exit code {code}")

@@ -19,7 +19,7 @@ import pytest
 from integration_tests.conftest import port_is_free
 from integration_tests.run_support import (  # noqa: F401 (cli_env, reranker: fixtures)
     DOCUMENTS, READY_TIMEOUT, STOP_TIMEOUT, cli_env, fill_collection, graphql_rerank, reranker,
-    reranker_scores, source_tree, wait_for_line)
+    reranker_scores, source_tree, stop_leftover, wait_for_line)
 
 pytestmark = [pytest.mark.docker, pytest.mark.weaviate]
 
@@ -88,13 +88,7 @@ def test_an_edit_is_live_after_the_rebuild_and_a_typo_keeps_the_server(
         assert code == 0, log.read_text(errors="replace")[-3000:]
         assert port_is_free(8080) and port_is_free(50051)
     finally:
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(timeout=STOP_TIMEOUT)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+        stop_leftover(proc)
     with capsys.disabled():
         print(f"\n[weaviate-dev run --watch] an edit was live {live_seconds:.1f}s after the save "
               "(rebuild + restart + ready)")

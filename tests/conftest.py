@@ -33,3 +33,13 @@ def executable():
         return path
 
     return write
+
+
+@pytest.fixture
+def weaviate_tree(tmp_path) -> Path:
+    """The smallest tree `run` takes for a Weaviate source tree: go.mod naming the module and
+    cmd/weaviate-server (tmp_path/weaviate)."""
+    root = tmp_path / "weaviate"
+    (root / "cmd" / "weaviate-server").mkdir(parents=True)
+    (root / "go.mod").write_text("module github.com/weaviate/weaviate\n")
+    return root

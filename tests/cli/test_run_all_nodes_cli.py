@@ -42,10 +42,8 @@ def test_dry_run_prints_every_node_and_starts_nothing(capsys, tmp_path):
     assert not data.exists()
 
 
-def test_dry_run_from_a_source_tree_shows_the_one_build(capsys, tmp_path):
-    root = tmp_path / "weaviate"
-    (root / "cmd" / "weaviate-server").mkdir(parents=True)
-    (root / "go.mod").write_text("module github.com/weaviate/weaviate\n")
+def test_dry_run_from_a_source_tree_shows_the_one_build(capsys, tmp_path, weaviate_tree):
+    root = weaviate_tree
     data = tmp_path / "d"
     code, out, _ = run(capsys, "local-reranker-cluster", "--all-nodes", "--nodes", "2",
                        "--dry-run", "--weaviate-src", str(root), "--data-dir", str(data))
@@ -65,10 +63,8 @@ def test_print_env_of_every_node(capsys, tmp_path):
     assert "RERANKER_INFERENCE_API=http://localhost:8009" in blocks[0].splitlines()
 
 
-def test_dry_run_a_cluster_with_one_node_under_delve(capsys, tmp_path):
-    root = tmp_path / "weaviate"
-    (root / "cmd" / "weaviate-server").mkdir(parents=True)
-    (root / "go.mod").write_text("module github.com/weaviate/weaviate\n")
+def test_dry_run_a_cluster_with_one_node_under_delve(capsys, weaviate_tree):
+    root = weaviate_tree
     code, out, _ = run(capsys, "local-reranker-cluster", "--all-nodes", "--nodes", "3",
                        "--debug", "--debug-node", "1", "--dry-run", "--weaviate-src", str(root))
     lines = out.splitlines()
@@ -84,10 +80,8 @@ def test_dry_run_a_cluster_with_one_node_under_delve(capsys, tmp_path):
     assert "--port 8081" in commands[1]  # node 1's own flags, unchanged
 
 
-def test_debug_node_outside_the_cluster_is_refused(capsys, tmp_path):
-    root = tmp_path / "weaviate"
-    (root / "cmd" / "weaviate-server").mkdir(parents=True)
-    (root / "go.mod").write_text("module github.com/weaviate/weaviate\n")
+def test_debug_node_outside_the_cluster_is_refused(capsys, weaviate_tree):
+    root = weaviate_tree
     code, _, err = run(capsys, "local-reranker-cluster", "--all-nodes", "--nodes", "2",
                        "--debug", "--debug-node", "5", "--dry-run", "--weaviate-src", str(root))
     assert code == 2 and "--debug-node 5: the cluster has nodes 0-1" in err

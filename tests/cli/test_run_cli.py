@@ -118,11 +118,9 @@ def test_dry_run_image(capsys, tmp_path):
     assert "--network host" in last and " wv:test --scheme http" in last
 
 
-def test_dry_run_source_checkout_is_compiled_with_build_info_then_run(capsys, tmp_path,
-                                                                       monkeypatch):
-    root = tmp_path / "weaviate"
-    (root / "cmd" / "weaviate-server").mkdir(parents=True)
-    (root / "go.mod").write_text("module github.com/weaviate/weaviate\n")
+def test_dry_run_source_checkout_is_compiled_with_build_info_then_run(capsys, monkeypatch,
+                                                                       weaviate_tree):
+    root = weaviate_tree
     monkeypatch.chdir(root / "cmd")
     code, out, _ = run(capsys, "local-single-node", "--dry-run")
     lines = out.strip().splitlines()
@@ -136,10 +134,8 @@ def test_dry_run_source_checkout_is_compiled_with_build_info_then_run(capsys, tm
     assert f"RUNTIME_OVERRIDES_PATH={root}/tools/dev/config.runtime-overrides.yaml" in lines
 
 
-def test_dry_run_debug_is_a_debug_build_under_delve_headless(capsys, tmp_path, monkeypatch):
-    root = tmp_path / "weaviate"
-    (root / "cmd" / "weaviate-server").mkdir(parents=True)
-    (root / "go.mod").write_text("module github.com/weaviate/weaviate\n")
+def test_dry_run_debug_is_a_debug_build_under_delve_headless(capsys, weaviate_tree):
+    root = weaviate_tree
     code, out, _ = run(capsys, "local-reranker-transformers", "--dry-run", "--debug",
                        "--debug-port", "2399", "--weaviate-src", str(root))
     lines = out.strip().splitlines()

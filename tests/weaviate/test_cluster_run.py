@@ -257,10 +257,8 @@ FAKE_GO = textwrap.dedent("""\
 
 
 def test_from_a_source_tree_weaviate_is_compiled_once_for_every_node(fake, tmp_path,
-                                                                    executable):
-    checkout = tmp_path / "weaviate"
-    (checkout / "cmd" / "weaviate-server").mkdir(parents=True)
-    (checkout / "go.mod").write_text("module github.com/weaviate/weaviate\n")
+                                                                    executable, weaviate_tree):
+    checkout = weaviate_tree
     bin_dir = executable(tmp_path / "gobin" / "go", FAKE_GO).parent
     log = tmp_path / "go.log"
     extra = {"PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}", "FAKE_GO_LOG": str(log),
