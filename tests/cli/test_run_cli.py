@@ -201,3 +201,12 @@ def test_python_m_entry_point(tmp_path):
                             capture_output=True, text=True, timeout=60,
                             env={**os.environ, "PYTHONPATH": str(ROOT / "src")})
     assert result.returncode == 0 and "--print-env" in result.stdout
+
+
+@pytest.mark.parametrize("port", ["0", "70000", "x"])
+def test_a_debug_port_must_be_a_tcp_port(capsys, weaviate_tree, port):
+    with pytest.raises(SystemExit) as exited:
+        main(["run", "local-single-node", "--dry-run", "--debug", "--debug-port", port,
+              "--weaviate-src", str(weaviate_tree)])
+    assert exited.value.code == 2
+    assert "is not a TCP port (1-65535)" in capsys.readouterr().err

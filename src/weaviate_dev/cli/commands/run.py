@@ -74,7 +74,7 @@ def register(subparsers) -> None:
     loop.add_argument("--debug", action="store_true",
                       help="a debug build under Delve, headless on 127.0.0.1 (--debug-port), "
                            "continuing at start: attach with `dlv connect` or an IDE")
-    loop.add_argument("--debug-port", type=int, default=delve.DEFAULT_PORT, metavar="PORT",
+    loop.add_argument("--debug-port", type=tcp_port, default=delve.DEFAULT_PORT, metavar="PORT",
                       help=f"Delve's port with --debug (default {delve.DEFAULT_PORT})")
     loop.add_argument("--debug-node", type=int, metavar="I",
                       help="with --all-nodes --debug: the node under Delve (default 0)")
@@ -82,6 +82,19 @@ def register(subparsers) -> None:
                       help="rebuild and restart Weaviate when a .go file of the tree changes "
                            "(same data; a compile error keeps the running server)")
     parser.set_defaults(handler=handle)
+
+
+def tcp_port(text: str) -> int:
+    """argparse type: a TCP port number (1-65535)."""
+    import argparse
+
+    try:
+        port = int(text)
+    except ValueError:
+        port = 0
+    if not 1 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a TCP port (1-65535)")
+    return port
 
 
 def default_data_root(environ) -> Path:
