@@ -90,6 +90,8 @@ class SourceWatch:
                 try:
                     command = self.rebuild()
                 except CompileError as exc:
+                    if self.stopping.is_set():  # Ctrl-C reached `go build` too
+                        break
                     say("compile failed; the running Weaviate stays up:")
                     for line in exc.lines or str(exc).splitlines()[1:]:
                         say(f"  {line}")
