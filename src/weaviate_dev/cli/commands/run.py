@@ -16,7 +16,8 @@ from weaviate_dev.core import process
 from weaviate_dev.core.errors import DevError, UsageError
 from weaviate_dev.core.progress import say
 from weaviate_dev.weaviate import build as weaviate_build
-from weaviate_dev.weaviate import cluster, delve, single_run, source as weaviate_source
+from weaviate_dev.weaviate import cluster, delve, single_run, source_run
+from weaviate_dev.weaviate import source as weaviate_source
 from weaviate_dev.weaviate.profile_types import Profile
 from weaviate_dev.weaviate.profiles import ProfileCatalog
 
@@ -165,12 +166,13 @@ def handle(args, settings) -> int:
     if args.print_env:
         print("\n".join(plan.env_lines()))
         return 0
-    check_loop_flags(args, source, plan)
+    source_run.check_loop_flags(source, plan, debug=args.debug, watch=args.watch)
+    loop = dict(debug=args.debug, debug_port=args.debug_port)
     if args.dry_run:
-        command = source_command(args, settings, source, plan, compiled=False)
+        command = source_run.command(settings, source, plan, compiled=False, **loop)
         print("\n".join(plan.env_lines()))
-        if compiles(source, plan):
-            print(build_line(settings, source.path, debug=args.debug))
+        if source_run.compiles(source, plan):
+            print(source_run.build_line(settings, source.path, debug=args.debug))
         if command.cwd is not None:
             print(f"cd {process.format_argv([str(command.cwd)])}")
         print(command.shell_line())
@@ -184,55 +186,12 @@ def handle(args, settings) -> int:
     if args.watch:
         from weaviate_dev.weaviate.watch import SourceWatch
 
-        rebuild = lambda: source_command(args, settings, source, plan, compiled=True)  # noqa: E731
+        def rebuild():
+            return source_run.command(settings, source, plan, compiled=True, **loop)
+
         return SourceWatch(plan, source, rebuild, timeout, environ)()
-    command = source_command(args, settings, source, plan, compiled=True)
+    command = source_run.command(settings, source, plan, compiled=True, **loop)
     return single_run.start(plan, source, command, timeout, environ)
-
-
-def compiles(source, plan) -> bool:
-    """Whether `run` compiles this source first (a tree, but not the original `debug`
-    profile's `dlv debug`)."""
-    return source.kind == "source" and plan.runner != "dlv"
-
-
-def check_loop_flags(args, source, plan) -> None:
-    """--debug and --watch need a source tree `run` compiles; refuse anything else."""
-    for flag, wanted in (("--debug", args.debug), ("--watch", args.watch)):
-        if not wanted:
-            continue
-        if plan.runner == "dlv":
-            raise UsageError(f"{flag}: the {plan.profile} profile runs `dlv debug` itself")
-        if source.kind != "source":
-            raise UsageError(f"{flag} builds Weaviate from source: run inside a Weaviate "
-                             "checkout or pass --weaviate-src DIR (not a binary or an image)")
-
-
-def source_command(args, settings, source, plan, *, compiled: bool):
-    """The command that runs the plan; a source tree compiled first (when `compiled`, else
-    only named: --dry-run) and under Delve with --debug."""
-    if not compiles(source, plan):
-        return weaviate_source.command(source, plan)
-    debugger = None
-    if args.debug:
-        dlv = delve.ensure_delve(settings) if compiled else delve.dlv_path(settings)
-        debugger = delve.Debugger(dlv, args.debug_port)
-    if compiled:
-        built = weaviate_build.compile_checkout(
-            settings, source.path, ldflags=weaviate_source.build_ldflags(source.path),
-            debug=args.debug)
-    else:
-        built = weaviate_build.checkout_binary(settings, source.path, debug=args.debug)
-    if debugger is not None and compiled:
-        say(debugger.attach_line())
-    return weaviate_source.command(source, plan, built=built, debugger=debugger)
-
-
-def build_line(settings, checkout: Path, *, debug: bool = False) -> str:
-    """What --dry-run shows for the compile a source tree gets first."""
-    output = weaviate_build.checkout_binary(settings, checkout, debug=debug)
-    return f"cd {process.format_argv([str(checkout)])} && " + process.format_argv(
-        weaviate_build.build_argv(output, ldflags="...", debug=debug))
 
 
 def default_image(settings, source):
@@ -261,7 +220,7 @@ def run_cluster(args, settings, catalog: ProfileCatalog, source, given: dict) ->
         source = default_image(settings, source)
     if args.watch:
         raise UsageError("--watch runs one node: start the node to work on with --node I")
-    check_loop_flags(args, source, plans[0])
+    source_run.check_loop_flags(source, plans[0], debug=args.debug, watch=False)
     if args.debug_node is not None and not args.debug:
         raise UsageError("--debug-node goes with --debug")
     debug_node = (args.debug_node or 0) if args.debug else None
@@ -277,9 +236,9 @@ def run_cluster(args, settings, catalog: ProfileCatalog, source, given: dict) ->
             weaviate_build.checkout_binary(settings, source.path, debug=True))
     if args.dry_run:
         if source.kind == "source":
-            print(build_line(settings, source.path))
+            print(source_run.build_line(settings, source.path))
         if debug_node is not None:
-            print(build_line(settings, source.path, debug=True))
+            print(source_run.build_line(settings, source.path, debug=True))
         print("\n".join(cluster.dry_run_lines(whole)))
         return 0
     cluster.preflight(plans, whole.describe())

@@ -1,0 +1,62 @@
+"""A source tree as `weaviate-dev run` starts it: compiled first into the build cache (release,
+or debug for Delve), then its binary run in the tree, under Delve with --debug; and the lines
+--dry-run shows for it. The original `debug` profile keeps its own `dlv debug`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from weaviate_dev.core import process
+from weaviate_dev.core.errors import UsageError
+from weaviate_dev.core.progress import say
+from weaviate_dev.core.settings import Settings
+from weaviate_dev.weaviate import build as weaviate_build, delve, source as weaviate_source
+from weaviate_dev.weaviate.profile_types import Resolved
+from weaviate_dev.weaviate.source import Command, WeaviateSource
+
+
+def compiles(source: WeaviateSource, plan: Resolved) -> bool:
+    """Whether `run` compiles this source first (a tree, but not the original `debug`
+    profile's `dlv debug`)."""
+    return source.kind == "source" and plan.runner != "dlv"
+
+
+def check_loop_flags(source: WeaviateSource, plan: Resolved, *, debug: bool,
+                     watch: bool) -> None:
+    """--debug and --watch need a source tree `run` compiles; UsageError for anything else."""
+    for flag, wanted in (("--debug", debug), ("--watch", watch)):
+        if not wanted:
+            continue
+        if plan.runner == "dlv":
+            raise UsageError(f"{flag}: the {plan.profile} profile runs `dlv debug` itself")
+        if source.kind != "source":
+            raise UsageError(f"{flag} builds Weaviate from source: run inside a Weaviate "
+                             "checkout or pass --weaviate-src DIR (not a binary or an image)")
+
+
+def command(settings: Settings, source: WeaviateSource, plan: Resolved, *, compiled: bool,
+            debug: bool = False, debug_port: int = delve.DEFAULT_PORT) -> Command:
+    """The command that runs the plan; a source tree compiled first (when `compiled`; else
+    only named, for --dry-run), under Delve with `debug`."""
+    if not compiles(source, plan):
+        return weaviate_source.command(source, plan)
+    debugger = None
+    if debug:
+        dlv = delve.ensure_delve(settings) if compiled else delve.dlv_path(settings)
+        debugger = delve.Debugger(dlv, debug_port)
+    if compiled:
+        built = weaviate_build.compile_checkout(
+            settings, source.path, ldflags=weaviate_source.build_ldflags(source.path),
+            debug=debug)
+        if debugger is not None:
+            say(debugger.attach_line())
+    else:
+        built = weaviate_build.checkout_binary(settings, source.path, debug=debug)
+    return weaviate_source.command(source, plan, built=built, debugger=debugger)
+
+
+def build_line(settings: Settings, checkout: Path, *, debug: bool = False) -> str:
+    """What --dry-run shows for the compile a source tree gets first."""
+    output = weaviate_build.checkout_binary(settings, checkout, debug=debug)
+    return f"cd {process.format_argv([str(checkout)])} && " + process.format_argv(
+        weaviate_build.build_argv(output, ldflags="...", debug=debug))
