@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from integration_tests.conftest import port_is_free, weaviate_dev_cli
+from integration_tests.conftest import busy_ports, weaviate_dev_cli
 from weaviate_dev.core.errors import DevError
 from weaviate_dev.testing.pytest_plugin import unavailable
 from weaviate_dev.weaviate import build as weaviate_build, source as weaviate_source
@@ -54,8 +54,8 @@ def cli_env(cli_reranker_image, weaviate_dev_settings, tmp_path) -> dict:
 @pytest.fixture
 def reranker(cli_env, tmp_path):
     """`weaviate-dev restart --reranker` in our own compose project; `down` afterwards."""
-    for port in (8009, 8080, 50051):
-        assert port_is_free(port), f"127.0.0.1:{port} is taken before the test (another suite?)"
+    busy = busy_ports((8009, 8080, 50051))
+    assert not busy, busy
     workspace = tmp_path / "workspace"
     workspace.mkdir()
     try:
