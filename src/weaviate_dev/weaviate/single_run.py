@@ -36,10 +36,8 @@ def start(plan: Resolved, source, command, timeout: float, environ) -> int:
     state = RunFile(plan.home)
     me = groups.Member(os.getpid(), groups.start_time(os.getpid()))
 
-    def started(proc) -> None:  # recorded for `weaviate-dev down` and a running cluster
-        state.add(Record.of(plan.label, groups.Member.of(proc), owner=me, http=plan.port,
-                            grpc=plan.grpc, index=plan.node,
-                            container=command.container))
+    def started(proc) -> None:
+        record(state, plan, proc, me, command)
         watchers.append(watch_ready(proc, plan, timeout))
 
     try:
@@ -50,6 +48,13 @@ def start(plan: Resolved, source, command, timeout: float, environ) -> int:
     for watcher in watchers:  # let its last line out before ours
         watcher.join(timeout=2)
     return code
+
+
+def record(state: RunFile, plan: Resolved, proc, owner: groups.Member, command) -> None:
+    """Note the started Weaviate in its state directory, for `weaviate-dev down` and
+    `status` (its process group, who waits for it, where it answers)."""
+    state.add(Record.of(plan.label, groups.Member.of(proc), owner=owner, http=plan.port,
+                        grpc=plan.grpc, index=plan.node, container=command.container))
 
 
 def interrupted(received, sent) -> None:

@@ -25,7 +25,7 @@ from weaviate_dev.core.progress import say
 from weaviate_dev.weaviate import groups, single_run
 from weaviate_dev.weaviate.build import CompileError
 from weaviate_dev.weaviate.profile_types import Resolved
-from weaviate_dev.weaviate.running import Record, RunFile
+from weaviate_dev.weaviate.running import RunFile
 
 DEBOUNCE_MS = 800  # changes within this much of each other are one rebuild (an editor's save)
 STOP_GRACE = 30.0  # seconds Weaviate gets to shut down before SIGTERM, then SIGKILL
@@ -117,9 +117,7 @@ class SourceWatch:
     def _start(self, command) -> subprocess.Popen:
         proc = process.spawn(command.argv, cwd=command.cwd, env={**self.environ, **command.env},
                              start_new_session=True)
-        self.state.add(Record.of(self.plan.label, groups.Member.of(proc), owner=self.me,
-                                 http=self.plan.port, grpc=self.plan.grpc, index=self.plan.node,
-                                 container=command.container))
+        single_run.record(self.state, self.plan, proc, self.me, command)
         single_run.watch_ready(proc, self.plan, self.timeout)
         return proc
 

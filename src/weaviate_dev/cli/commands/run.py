@@ -229,10 +229,12 @@ def run_cluster(args, settings, catalog: ProfileCatalog, source, given: dict) ->
     built = (weaviate_build.checkout_binary(settings, source.path)
              if source.kind == "source" else None)
     whole = cluster.assemble(catalog, args.profile, plans, source, built=built)
+    debugger = None
     if debug_node is not None:  # that node under Delve, the others as they are
         dlv = delve.dlv_path(settings) if args.dry_run else delve.ensure_delve(settings)
+        debugger = delve.Debugger(dlv, args.debug_port)
         whole = cluster.under_debugger(
-            whole, debug_node, delve.Debugger(dlv, args.debug_port),
+            whole, debug_node, debugger,
             weaviate_build.checkout_binary(settings, source.path, debug=True))
     if args.dry_run:
         if source.kind == "source":
@@ -242,15 +244,14 @@ def run_cluster(args, settings, catalog: ProfileCatalog, source, given: dict) ->
         print("\n".join(cluster.dry_run_lines(whole)))
         return 0
     cluster.preflight(plans, whole.describe())
-    if debug_node is not None:
-        cluster.preflight_port(args.debug_port, "Delve (--debug-port)")
+    if debugger is not None:
+        cluster.preflight_port(debugger.port, "Delve (--debug-port)")
     if source.kind == "source":  # one compile for every node (and one more for the debugged)
         ldflags = weaviate_source.build_ldflags(source.path)
         weaviate_build.compile_checkout(settings, source.path, ldflags=ldflags)
-        if debug_node is not None:
+        if debugger is not None:
             weaviate_build.compile_checkout(settings, source.path, ldflags=ldflags, debug=True)
-            say(f"node {debug_node}: " + delve.Debugger(delve.dlv_path(settings),
-                                                        args.debug_port).attach_line())
+            say(f"node {debug_node}: {debugger.attach_line()}")
     timeout = args.ready_timeout or READY_TIMEOUT["image" if source.kind == "image" else "binary"]
     return ClusterRun(whole, given["environ"], ready_timeout=timeout,
                       restart_hint=lambda node: restart_line(args, node, given["data_root"]))()
