@@ -22,11 +22,13 @@ from pathlib import Path
 
 import numpy as np
 
+from reranker.engines import precision_check
+from reranker.engines.precision_check import SPEARMAN_MEAN, SPEARMAN_MIN, TIE_SLACK
+
+# The Spearman lines and the tie slack are the ones the openvino engine checks its reduced
+# precision against at start (reranker/engines/precision_check.py): one bar, one place.
 FP32_MAX_DIFF = 1e-4
 NDCG_RETAINED = 0.995
-SPEARMAN_MEAN = 0.995
-SPEARMAN_MIN = 0.98
-TIE_SLACK = 0.01  # of the query's reference score range
 TOP = 10
 
 
@@ -72,15 +74,9 @@ class Parity:
         return not self.failures(fp32)
 
 
-def _ranks(x: np.ndarray) -> np.ndarray:
-    return np.argsort(np.argsort(x)).astype(np.float64)
-
-
 def spearman(a, b) -> float:
-    ra, rb = _ranks(np.asarray(a)), _ranks(np.asarray(b))
-    ra -= ra.mean()
-    rb -= rb.mean()
-    return float((ra * rb).sum() / np.sqrt((ra * ra).sum() * (rb * rb).sum()))
+    """Spearman's rank correlation: the engine's start-time precision check's own."""
+    return precision_check.spearman(a, b)
 
 
 def ndcg_at(scores, grades: Sequence[int], k: int = TOP) -> float:
@@ -97,12 +93,9 @@ def ndcg_at(scores, grades: Sequence[int], k: int = TOP) -> float:
 
 def top10_holds(scores, reference, k: int = TOP, slack: float = TIE_SLACK) -> bool:
     """Every document of the engine's top-k scores, by the reference, at least the reference's
-    k-th score minus `slack` of the reference's score range for this query."""
-    reference = np.asarray(reference)
-    kth = np.sort(reference)[::-1][k - 1]
-    floor = kth - slack * float(reference.max() - reference.min())
-    chosen = np.argsort(-np.asarray(scores), kind="stable")[:k]
-    return bool((reference[chosen] >= floor).all())
+    k-th score minus `slack` of the reference's score range for this query (the precision
+    check's rule, at this bar's k)."""
+    return precision_check.top_holds(scores, reference, k, slack)
 
 
 def measure(engine: str, scores: Sequence[np.ndarray], reference: Sequence[np.ndarray],

@@ -83,12 +83,16 @@ def check(score_reduced: Callable[[list], np.ndarray],
 
 
 def spearman(a, b) -> float:
-    ra, rb = (np.argsort(np.argsort(x)).astype(np.float64) for x in (a, b))
+    """Spearman's rank correlation of two score lists (the bench's parity uses it too)."""
+    ra, rb = (np.argsort(np.argsort(np.asarray(x))).astype(np.float64) for x in (a, b))
     ra, rb = ra - ra.mean(), rb - rb.mean()
     return float((ra * rb).sum() / np.sqrt((ra * ra).sum() * (rb * rb).sum()))
 
 
-def top_holds(scores, reference) -> bool:
+def top_holds(scores, reference, k: int = TOP, slack: float = TIE_SLACK) -> bool:
+    """Every document of the top-k by `scores` scores, by `reference`, at least the
+    reference's k-th score minus `slack` of its score range (a near-tie may swap, a real miss
+    may not)."""
     reference = np.asarray(reference)
-    floor = np.sort(reference)[::-1][TOP - 1] - TIE_SLACK * float(np.ptp(reference))
-    return bool((reference[np.argsort(-np.asarray(scores), kind="stable")[:TOP]] >= floor).all())
+    floor = np.sort(reference)[::-1][k - 1] - slack * float(np.ptp(reference))
+    return bool((reference[np.argsort(-np.asarray(scores), kind="stable")[:k]] >= floor).all())
