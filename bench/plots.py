@@ -13,6 +13,7 @@ matplotlib (the bench extra) draws them off-screen (the Agg backend: no display 
 from __future__ import annotations
 
 import json
+from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
 
@@ -32,9 +33,9 @@ def write(directory: Path, rows: list[report.Row], header: str, notes: list[str]
             "![pairs/s](pairs_per_second.png)", "![latency](latency.png)",
             "![of bound](of_bound.png)", ""]
     (directory / "report.md").write_text("\n".join(text))
-    plot_throughput(rows, directory / "pairs_per_second.png")
-    plot_latency(rows, directory / "latency.png")
-    plot_of_bound(rows, directory / "of_bound.png")
+    for name, draw in PLOTS:
+        with _axes(directory / name) as ax:
+            draw(ax, rows)
     return directory
 
 
@@ -58,9 +59,20 @@ def servers(rows: list[report.Row]) -> list[str]:
     return list(dict.fromkeys(row.label for row in rows))
 
 
-def plot_throughput(rows: list[report.Row], path: Path) -> None:
+@contextmanager
+def _axes(path: Path):
+    """One figure's axes, the same size for every plot; saved to `path` and closed after."""
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(7, 4.5))
+    try:
+        yield ax
+        fig.tight_layout()
+        fig.savefig(path, dpi=110)
+    finally:
+        plt.close(fig)
+
+
+def draw_throughput(ax, rows: list[report.Row]) -> None:
     for label in servers(rows):
         mine = sorted((r for r in rows if r.label == label), key=lambda r: r.result.concurrency)
         ax.plot([r.result.concurrency for r in mine],
@@ -74,14 +86,9 @@ def plot_throughput(rows: list[report.Row], path: Path) -> None:
         ax.set_ylim(bottom=0)  # a linear axis from zero: heights compare as ratios
     ax.grid(True, alpha=0.3)
     ax.legend()
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
 
 
-def plot_latency(rows: list[report.Row], path: Path) -> None:
-    plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(7, 4.5))
+def draw_latency(ax, rows: list[report.Row]) -> None:
     measured = [r for r in rows if r.result.query_seconds]
     ax.boxplot([r.result.query_seconds for r in measured], whis=(5, 95), showfliers=False)
     ax.set_xticks(range(1, len(measured) + 1),
@@ -91,14 +98,9 @@ def plot_latency(rows: list[report.Row], path: Path) -> None:
     if _spread(v for r in measured for v in r.result.query_seconds) > 20:
         ax.set_yscale("log")
     ax.grid(True, axis="y", alpha=0.3)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
 
 
-def plot_of_bound(rows: list[report.Row], path: Path) -> None:
-    plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(7, 4.5))
+def draw_of_bound(ax, rows: list[report.Row]) -> None:
     bounded = [r for r in rows if r.bound]
     ax.bar(range(len(bounded)), [r.result.pairs_per_second / r.bound for r in bounded],
            color=["C%d" % servers(rows).index(r.label) for r in bounded])
@@ -108,9 +110,10 @@ def plot_of_bound(rows: list[report.Row], path: Path) -> None:
     ax.set(ylabel="fraction of the bound\n(GEMM speed in the server's precision)",
            title="How close to this machine's bound", ylim=(0, 1.05))
     ax.grid(True, axis="y", alpha=0.3)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+
+
+PLOTS = (("pairs_per_second.png", draw_throughput), ("latency.png", draw_latency),
+         ("of_bound.png", draw_of_bound))
 
 
 def _tick(row: report.Row) -> str:
