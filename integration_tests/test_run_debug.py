@@ -16,6 +16,7 @@ import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import pytest
 
@@ -30,6 +31,20 @@ pytestmark = [pytest.mark.docker, pytest.mark.weaviate]
 CLIENT = "modules/reranker-transformers/clients/ranker.go"
 FUNCTION = ("github.com/weaviate/weaviate/modules/reranker-transformers/clients."
             "(*client).performRank")
+
+
+def processes_running(fragment: str) -> list[str]:
+    """Command lines of the processes whose command line contains `fragment` (from /proc:
+    no pgrep needed)."""
+    found = []
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            line = cmdline.read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:  # gone meanwhile
+            continue
+        if fragment in line:
+            found.append(line)
+    return found
 
 
 def free_port() -> int:
@@ -86,9 +101,8 @@ def test_a_breakpoint_in_the_reranker_client_is_hit_by_a_graphql_rerank(
         stop_seconds = time.monotonic() - stop_started
         assert code == 0, log.read_text(errors="replace")[-3000:]
         assert port_is_free(8080) and port_is_free(50051) and port_is_free(port)
-        leftovers = subprocess.run(["pgrep", "-f", "debug/weaviate-server"], capture_output=True,
-                                   text=True).stdout
-        assert not leftovers.strip(), leftovers
+        leftovers = processes_running("debug/weaviate-server") + processes_running("/dlv exec ")
+        assert not leftovers, leftovers
     finally:
         if delve is not None:
             threading.Thread(target=delve.close, daemon=True).start()
