@@ -80,6 +80,31 @@ def test_the_engine_says_what_it_is(tiny_model_dir):
     assert values[info] == 1
 
 
+def test_the_start_line_and_engine_info_name_the_model_the_image_says(tiny_model_dir, tmp_path,
+                                                                        caplog):
+    """MODEL_INFO (the image build writes it) names the model in the start line and in the
+    engine_info metric: the hub id and commit here, as a hub model's image has it."""
+    import logging
+
+    from reranker.loader import EngineLoader
+
+    info = tmp_path / "model-info.json"
+    info.write_text(json.dumps({"model": "org/tiny", "revision": "c0ffee" * 6 + "abcd",
+                                "description": "org/tiny@c0ffeec0ffee"}))
+    settings = Settings(model_dir=tiny_model_dir, engine="onnx", model_info=info)
+    loader = EngineLoader()
+    with caplog.at_level(logging.INFO, logger="reranker.loader"):
+        loader.start(settings).join(60)
+    assert loader.engine is not None
+    assert "serving org/tiny@c0ffeec0ffee: engine onnx, fp32, loaded in" in caplog.text
+    values = samples(create_app(settings, engine=loader.engine).test_client())
+    assert values[("reranker_engine_info", ("engine", "onnx"), ("model", "org/tiny@c0ffeec0ffee"),
+                   ("model_type", "bert"), ("precision", "fp32"))] == 1
+    info.write_text("not json")  # a broken file costs only the nicer name
+    assert Settings(model_dir=tiny_model_dir, model_info=info).model_description == \
+        str(tiny_model_dir)
+
+
 def test_metrics_off_records_nothing_and_serves_no_metrics(tiny_model_dir, engine):
     client = create_app(Settings(model_dir=tiny_model_dir, metrics=False),
                         engine=engine).test_client()

@@ -44,10 +44,13 @@ def files(directory: Path) -> list[str]:
                   if p.is_file())
 
 
-def run_download(hub_url: str, output: Path, *args: str, repo: str = "org/model"):
+def run_download(hub_url: str, output: Path, *args: str, repo: str = "org/model",
+                 token: str | None = None):
     # Without HF_HUB_OFFLINE / TRANSFORMERS_OFFLINE: either makes the client refuse.
     env = {k: v for k, v in os.environ.items() if not k.startswith(("HF_", "TRANSFORMERS_"))}
     env.update(HF_ENDPOINT=hub_url, HF_HOME=str(output.parent / "hf-home"))
+    if token:
+        env["HF_TOKEN"] = token
     return subprocess.run([sys.executable, str(DOWNLOAD), "--model-name", repo, "--output",
                            str(output), *args], env=env, capture_output=True, text=True,
                           timeout=300)
@@ -70,3 +73,73 @@ def test_a_missing_repository_fails_with_the_clients_error(repository, tmp_path)
     with FakeHub({"org/model": repository}) as hub:
         result = run_download(hub.url, tmp_path / "out", repo="org/missing")
     assert result.returncode != 0 and "RepositoryNotFoundError" in result.stderr
+
+
+def read_info(path: Path) -> dict:
+    import json
+
+    return json.loads(path.read_text())
+
+
+def test_every_file_comes_from_the_commit_resolved_at_the_start(repository, tmp_path):
+    """A push between two files (the hub's main moves on mid-download) mixes nothing: every
+    file is the first commit's, and --info names that commit."""
+    pushed = tmp_path / "pushed"
+    shutil.copytree(repository, pushed)
+    (pushed / "config.json").write_text('{"pushed": true}')
+    (pushed / "model.safetensors").write_bytes(b"new weights")
+    with FakeHub({"org/model": repository}) as hub:
+        first = hub.commit("org/model")
+        moved = []
+
+        def push_once(name: str) -> None:
+            if not moved:
+                moved.append(hub.push("org/model", pushed))
+
+        hub.on_file = push_once
+        result = run_download(hub.url, tmp_path / "out", "--info", str(tmp_path / "info.json"))
+        assert result.returncode == 0, result.stderr
+        assert moved and moved[0] != first and hub.commit("org/model") == moved[0]
+    for name in download.wanted_files(files(repository)):
+        assert filecmp.cmp(repository / name, tmp_path / "out" / name, shallow=False), name
+    info = read_info(tmp_path / "info.json")
+    assert (info["model"], info["revision"]) == ("org/model", first)
+
+
+def test_a_named_revision_is_downloaded_after_main_moved_on(repository, tmp_path):
+    pushed = tmp_path / "pushed"
+    shutil.copytree(repository, pushed)
+    (pushed / "config.json").write_text('{"pushed": true}')
+    with FakeHub({"org/model": repository}) as hub:
+        old = hub.commit("org/model")
+        hub.push("org/model", pushed)
+        result = run_download(hub.url, tmp_path / "out", "--revision", old)
+        unknown = run_download(hub.url, tmp_path / "other", "--revision", "f" * 40)
+    assert result.returncode == 0, result.stderr
+    assert filecmp.cmp(repository / "config.json", tmp_path / "out" / "config.json",
+                       shallow=False)
+    assert unknown.returncode != 0
+    [line] = [line for line in unknown.stderr.splitlines() if line.strip()]
+    assert "RevisionNotFoundError" in line
+
+
+def test_a_gated_model_needs_hf_token(repository, tmp_path):
+    with FakeHub({"org/gated": repository}, gated={"org/gated": "hf_secret"}) as hub:
+        refused = run_download(hub.url, tmp_path / "refused", repo="org/gated")
+        env_token = run_download(hub.url, tmp_path / "out", repo="org/gated", token="hf_secret")
+    assert refused.returncode != 0
+    [line] = [line for line in refused.stderr.splitlines() if line.strip()]
+    assert "GatedRepoError" in line and "HF_TOKEN" in line
+    assert env_token.returncode == 0, env_token.stderr
+    assert files(tmp_path / "out") == download.wanted_files(files(repository))
+
+
+def test_a_local_model_is_described_by_a_digest_of_its_files(tiny_model_dir, tmp_path):
+    info_path = tmp_path / "info.json"
+    assert download.main(["--local-dir", str(tiny_model_dir), "--output", str(tmp_path / "m"),
+                          "--info", str(info_path)]) == 0
+    info = read_info(info_path)
+    assert info["sha256"] == download.tree_digest(tiny_model_dir)
+    assert info["description"] == f"directory {tiny_model_dir} (sha256 {info['sha256'][:12]})"
+    (tmp_path / "m" / "config.json").write_text("{}")
+    assert download.tree_digest(tmp_path / "m") != info["sha256"]

@@ -23,7 +23,8 @@ log = logging.getLogger("reranker.loader")
 def describe(engine: Engine, settings: Settings) -> None:
     """The engine_info metric: which engine serves which model, in what precision."""
     metrics.engine_loaded(settings.engine, getattr(engine, "precision", "fp32"),
-                          str(settings.model_dir), str(engine.meta().get("model_type", "?")))
+                          settings.model_description,
+                          str(engine.meta().get("model_type", "?")))
 
 
 class EngineLoader:
@@ -71,7 +72,9 @@ class EngineLoader:
             self._engine = engine
             describe(engine, settings)
             self._ready.set()
-            log.info("model loaded in %.1f s", time.monotonic() - started)
+            log.info("serving %s: engine %s, %s, loaded in %.1f s", settings.model_description,
+                     settings.engine, getattr(engine, "precision", "fp32"),
+                     time.monotonic() - started)
 
         thread = threading.Thread(target=load, name="engine-loader", daemon=True)
         thread.start()

@@ -76,6 +76,10 @@ class Option:
 OPTIONS: tuple[Option, ...] = (
     Option("model_dir", "MODEL_DIR", Path("/app/models/model"), lambda s: Path(_nonempty(s)),
            "directory of the cross-encoder (config.json, weights, tokenizer)"),
+    Option("model_info", "MODEL_INFO", None, lambda s: Path(_nonempty(s)),
+           "a JSON file naming the model (the image build writes it: the hub id and commit, "
+           "or the directory and a digest of its files), for the start line and /metrics; "
+           "unset = the model directory's path"),
     Option("host", "HOST", "127.0.0.1", _nonempty,
            "interface to listen on (the image sets 0.0.0.0)"),
     Option("port", "PORT", 8080, _positive_int, "TCP port to listen on"),
@@ -122,6 +126,7 @@ class Settings:
     """Resolved configuration. Build with `Settings.from_env()`, then pass it down."""
 
     model_dir: Path = Path("/app/models/model")
+    model_info: Path | None = None  # None: the model is named by its directory
     host: str = "127.0.0.1"
     port: int = 8080
     engine: str = DEFAULT_ENGINE
@@ -166,6 +171,21 @@ class Settings:
     def export_cache_dir(self) -> Path:
         """Where serve-time ONNX exports go: the setting, else the user's XDG cache."""
         return self.onnx_cache_dir or default_cache_dir()
+
+    @property
+    def model_description(self) -> str:
+        """What serves, in a few words: "org/name@<commit>", "directory D (sha256 ...)" from
+        MODEL_INFO, else the model directory's path."""
+        import json
+
+        if self.model_info is not None:
+            try:
+                info = json.loads(self.model_info.read_text())
+                if isinstance(info, dict) and info.get("description"):
+                    return str(info["description"])
+            except (OSError, ValueError):
+                pass  # a missing or broken file only costs the nicer name
+        return str(self.model_dir)
 
     @property
     def device(self) -> str:

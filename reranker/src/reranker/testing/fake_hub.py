@@ -7,8 +7,10 @@ path (`reranker.download`: huggingface_hub's list_repo_files and hf_hub_download
         subprocess.run([...], env={**os.environ, "HF_ENDPOINT": hub.url, "HF_HUB_DISABLE_XET": "1"})
 
 Every file under a directory (recursively; `.git/`, `.cache/` excepted) is a repository file at
-revision "main", whose commit id hashes the files' paths and hashes. What huggingface_hub 2.x
-calls:
+revision "main", whose commit id hashes the files' paths and hashes. `hub.push(repo, directory)`
+makes a new commit the head of "main"; earlier commits stay reachable by their id, as on the
+real hub. A repository listed in `gated` (repo -> token) answers 401 (X-Error-Code GatedRepo)
+to every request without `Authorization: Bearer <token>`. What huggingface_hub 2.x calls:
 - GET /api/models/{repo}[/revision/{rev}]: model_info (siblings: the files).
 - GET /api/models/{repo}/tree/{rev}[/{dir}]?recursive=: list_repo_tree/list_repo_files;
   entries {"type": "file"|"directory", "path", "oid", "size", "lfs"}, `page_size` per page,
@@ -85,21 +87,26 @@ class _Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         hub, url = self.server.hub, urlsplit(self.path)
         hub.log.append((self.command, self.path, self.headers.get("Range")))
+        hub.authorizations.append(self.headers.get("Authorization"))
         api = url.path.startswith("/api/models/")
         rest = url.path[len("/api/models/") if api else 1:]
         repo_id = next((r for r in sorted(hub.repos, key=len, reverse=True)
                         if (rest + "/").startswith(r + "/")), None)
         if repo_id is None:
             return self._error(404, "RepoNotFound", "Repository not found")
-        repo, rest = hub.repos[repo_id], rest[len(repo_id) + 1:]
-        files = repo.files()
-        commit = repo.commit(files)
+        token = hub.gated.get(repo_id)
+        if token and self.headers.get("Authorization") != f"Bearer {token}":
+            return self._error(401, "GatedRepo", f"Access to model {repo_id} is restricted. "
+                               "You must have access to it and be authenticated to access it.")
+        history, rest = hub.repos[repo_id], rest[len(repo_id) + 1:]
         m = re.fullmatch(r"(?:(tree|revision)/([^/]+)/?(.*))?" if api
                          else r"resolve/([^/]+)/(.+)", rest)
         if m is None:
-            return self._error(404, "EntryNotFound", "Not found", commit)
-        if unquote(m.group(2 if api else 1) or "main") not in ("main", commit):
-            return self._error(404, "RevisionNotFound", "Invalid rev id", commit)
+            return self._error(404, "EntryNotFound", "Not found")
+        found = history.at(unquote(m.group(2 if api else 1) or "main"))
+        if found is None:
+            return self._error(404, "RevisionNotFound", "Invalid rev id")
+        repo, files, commit = found
         if not api:
             return self._file(repo, unquote(m.group(2)), files, commit)
         if m.group(1) != "tree":
@@ -134,6 +141,8 @@ class _Handler(BaseHTTPRequestHandler):
     def _file(self, repo: _Repo, name: str, files: list[str], commit: str) -> None:
         if name not in files:  # also refuses "../" escapes
             return self._error(404, "EntryNotFound", "Entry not found", commit)
+        if self.server.hub.on_file and self.command == "GET":
+            self.server.hub.on_file(name)  # a test's hook: e.g. a push between two files
         meta = repo.meta(name)
         size, start, end, status = meta["size"], 0, meta["size"] - 1, 200
         headers = {"X-Repo-Commit": commit, "ETag": f'"{meta["etag"]}"',
@@ -180,23 +189,51 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.write(body)
 
 
+class _History:
+    """A repository's commits, newest first: "main" is the newest, any commit by its id."""
+
+    def __init__(self, root: Path) -> None:
+        self.commits: list[tuple[_Repo, list[str], str]] = []
+        self.push(root)
+
+    def push(self, root: Path) -> str:
+        repo = _Repo(root)
+        files = repo.files()  # hashed now, so that no request waits for 2 GB of sha256
+        commit = repo.commit(files)
+        self.commits.insert(0, (repo, files, commit))
+        return commit
+
+    def at(self, revision: str) -> tuple[_Repo, list[str], str] | None:
+        if revision == "main":
+            return self.commits[0]
+        return next((c for c in self.commits if c[2] == revision), None)
+
+
 class FakeHub:
     """Serves {"org/name": directory} on host:port (port 0: a free one) from a thread while
-    entered."""
+    entered; `gated` repositories (repo -> token) only to that token."""
 
     def __init__(self, repos: dict[str, Path], host: str = "127.0.0.1", port: int = 0,
-                 page_size: int = 1000):
-        self.repos = {repo_id: _Repo(path) for repo_id, path in repos.items()}
-        for repo in self.repos.values():  # hash now, so that no request waits for 2 GB of sha256
-            repo.commit(repo.files())
+                 page_size: int = 1000, gated: dict[str, str] | None = None):
+        self.repos = {repo_id: _History(path) for repo_id, path in repos.items()}
+        self.gated = dict(gated or {})
         self.page_size = page_size
         self.log: list[tuple] = []  # (method, path?query, Range header) of every request
+        self.authorizations: list[str | None] = []  # each request's Authorization header
+        self.on_file = None  # called with a file's name before it is served (GET)
         self._server = ThreadingHTTPServer((host, port), _Handler)
         self._server.daemon_threads, self._server.hub = True, self
         self.host, self.port = host, self._server.server_address[1]
         self.url = f"http://{'127.0.0.1' if host in ('', '0.0.0.0') else host}:{self.port}"
         self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,),
                                         daemon=True)
+
+    def push(self, repo_id: str, root: Path) -> str:
+        """A new commit of `repo_id` holding the files of `root`; its id."""
+        return self.repos[repo_id].push(root)
+
+    def commit(self, repo_id: str, revision: str = "main") -> str:
+        return self.repos[repo_id].at(revision)[2]
 
     def __enter__(self) -> FakeHub:
         self._thread.start()
