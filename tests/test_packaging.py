@@ -62,17 +62,17 @@ def test_run_profiles_and_the_reranker_build_context_come_from_the_wheel(install
     assert result.returncode == 0, result.stderr
     assert "RERANKER_INFERENCE_API=http://localhost:8009" in result.stdout.splitlines()
     probe = ("from weaviate_dev.core import settings, tree; "
-             "from weaviate_dev.services import images; "
-             "context, _ = images.reranker_context(settings.Settings.from_env(), None); "
-             "import tarfile; context.seek(0); "
-             "names = tarfile.open(fileobj=context).getnames(); "
+             "from weaviate_dev.services import reranker_context, reranker_source; "
+             "s = settings.Settings.from_env(); "
+             "names = [n for n, _ in reranker_context.source_files(s)]; "
              "print(tree.project_root()); "
-             "print('Dockerfile' in names, 'requirements/onnx.txt' in names)")
+             "print('Dockerfile' in names, 'requirements/onnx.txt' in names, "
+             "callable(reranker_source.module(s.project_root, 'download').wanted_files))")
     checked = subprocess.run([str(installed / "bin" / "python"), "-c", probe], cwd=tmp_path,
                              capture_output=True, text=True, timeout=60)
     assert checked.returncode == 0, checked.stderr
     root, found = checked.stdout.splitlines()
-    assert root.endswith("site-packages/weaviate_dev/assets") and found == "True True"
+    assert root.endswith("site-packages/weaviate_dev/assets") and found == "True True True"
 
 
 def test_an_outside_project_gets_the_fixtures_without_a_conftest_line(installed, tmp_path):

@@ -23,10 +23,10 @@ def running(image: str, docker_engine, volumes=None, platform=None):
 
 
 def engine_image(settings, engine: str, tag: str, model_dir) -> str:
-    from weaviate_dev.services import images
+    from weaviate_dev.services import reranker_image
 
     settings = dataclasses.replace(settings, reranker_engine=engine)
-    return images.build_reranker_image(settings, tag=f"{tag}-{engine}", model_dir=model_dir)
+    return reranker_image.ensure(settings, tag=f"{tag}-{engine}", model_dir=model_dir)
 
 
 def precision_of(container) -> str:

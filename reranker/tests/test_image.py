@@ -164,23 +164,14 @@ def test_a_repositorys_export_without_token_type_ids_serves_also_from_a_read_onl
         shutil.rmtree(hub.parent, ignore_errors=True)
 
 
-
-@pytest.mark.parametrize("family", ["bert", "xlm-roberta"])
-def test_an_image_from_the_hub_takes_the_repositorys_own_export(
-        family, weaviate_dev_settings, docker_engine, reranker_image_tag, tmp_path, monkeypatch):
-    """WEAVIATE_DEV_MODEL_NAME=<a repository> through a hub (here a fake one, on the Docker
-    bridge, serving tiny models of the official matrix's two architectures): the build
-    downloads config, tokenizer and the repository's own onnx/model.onnx — XLM-RoBERTa's
-    without token_type_ids and with its weights in onnx/model.onnx_data, as a model over 2 GB
-    keeps them — never the torch weights; the image scores like the CrossEncoder."""
+def hub_repository(tmp_path, family: str, monkeypatch):
+    """A tiny model of `family` as a hub repository holds it: torch weights and its own ONNX
+    export (XLM-RoBERTa's without token_type_ids, its weights in onnx/model.onnx_data, as a
+    model over 2 GB keeps them); and the model itself, for the reference scores."""
     import shutil
-
-    from sentence_transformers import CrossEncoder
 
     from reranker.engines import onnx_graph
     from reranker.testing import make_tiny_cross_encoder
-    from reranker.testing.fake_hub import FakeHub
-    from weaviate_dev.services import images, reranker_model
 
     model = make_tiny_cross_encoder(tmp_path / "model", family=family)
     repository = tmp_path / "repository"
@@ -190,16 +181,55 @@ def test_an_image_from_the_hub_takes_the_repositorys_own_export(
     onnx_graph.export_fp32(model, repository / "onnx", first_token=False)
     if family == "xlm-roberta":
         assert (repository / "onnx" / "model.onnx_data").is_file()
-    gateway = bridge_gateway(docker_engine)
-    settings = dataclasses.replace(weaviate_dev_settings, model_name=f"org/{family}",
-                                   model_dir=None, reranker_engine="openvino")
-    with FakeHub({f"org/{family}": repository}, host=gateway) as hub:
+    return model, repository
+
+
+def contains(chunks, needle: bytes) -> bool:
+    """Whether a stream of byte chunks holds `needle` (also across chunk boundaries)."""
+    tail = b""
+    for chunk in chunks:
+        if needle in tail + chunk:
+            return True
+        tail = (tail + chunk)[-len(needle):]
+    return False
+
+
+@pytest.mark.parametrize("family", ["bert", "xlm-roberta"])
+def test_an_image_from_the_hub_is_pinned_to_a_commit_and_takes_the_repositorys_own_export(
+        family, weaviate_dev_settings, docker_engine, reranker_image_tag, tmp_path, monkeypatch):
+    """WEAVIATE_DEV_MODEL_NAME=<a repository> through a hub (here a fake one serving tiny
+    models of the official matrix's two architectures; XLM-RoBERTa's gated, reached with
+    HF_TOKEN): resolved to its commit first, then config, tokenizer and the repository's own
+    onnx/model.onnx downloaded from that commit — never the torch weights; the image's label
+    and the server's start line carry the commit, the token is in no layer, no history entry
+    and no build argument; the image scores like the CrossEncoder."""
+    from sentence_transformers import CrossEncoder
+
+    from reranker.testing.fake_hub import FakeHub
+    from weaviate_dev.services import reranker_image, reranker_model
+
+    model, repository = hub_repository(tmp_path, family, monkeypatch)
+    token = f"hf_secret_{family.replace('-', '_')}_token" if family == "xlm-roberta" else None
+    settings = dataclasses.replace(
+        weaviate_dev_settings, model_name=f"org/{family}", model_dir=None,
+        reranker_engine="openvino", hf_token=token,
+        cache_dir=tmp_path / "cache")  # the download cache: this test's own
+    tag = f"{reranker_image_tag}-hub-{family}"
+    with FakeHub({f"org/{family}": repository},
+                 gated={f"org/{family}": token} if token else None) as hub:
         settings = dataclasses.replace(settings, hf_endpoint=hub.url)
-        assert reranker_model.require_model(settings) == f"org/{family} from {hub.url}"
-        image = images.build_reranker_image(settings, tag=f"{reranker_image_tag}-hub-{family}")
-    fetched = {path.split("/resolve/main/")[1] for method, path, _ in hub.log
-               if method == "GET" and "/resolve/main/" in path}
+        commit = hub.commit(f"org/{family}")
+        if token:
+            with pytest.raises(reranker_model.DevError, match="set HF_TOKEN"):
+                reranker_model.resolve(dataclasses.replace(settings, hf_token=None))
+        assert reranker_model.require_model(settings) == f"org/{family}@{commit}"
+        image = reranker_image.ensure(settings, tag=tag)
+    fetched = {path.split(f"/resolve/{commit}/")[1] for method, path, _ in hub.log
+               if method == "GET" and f"/resolve/{commit}/" in path}
+    assert not any("/resolve/main/" in path for _, path, _ in hub.log)
     assert "onnx/model.onnx" in fetched and "model.safetensors" not in fetched
+    labels = docker_engine.images.get(image).labels
+    assert labels["weaviate-dev.reranker.model"] == f"org/{family}@{commit}"
     docs = ["frank herbert wrote dune", "", "Qui a écrit Dune ?", "cats " * 40]
     expected = CrossEncoder(str(model)).predict([["who wrote dune", d] for d in docs])
     try:
@@ -210,9 +240,52 @@ def test_an_image_from_the_hub_takes_the_repositorys_own_export(
             assert response.status_code == 200, response.text
             assert_scores_match([s["score"] for s in response.json()["scores"]], expected,
                                 precision_of(container))
+            assert f"serving org/{family}@{commit}: engine openvino" in \
+                container.logs().decode(errors="replace")
             listing = container.exec_run(["sh", "-c", "ls -R /app/models/model"]).output
             assert b"model.onnx" in listing and b"safetensors" not in listing
             assert (b"model.onnx_data" in listing) is (family == "xlm-roberta")
+        if token:
+            needle = token.encode()
+            history = json.dumps(docker_engine.api.history(image)).encode()
+            inspect = json.dumps(docker_engine.api.inspect_image(image)).encode()
+            assert needle not in history and needle not in inspect
+            assert not contains(docker_engine.images.get(image).save(), needle)
+            assert any(auth == f"Bearer {token}" for auth in hub.authorizations)
     finally:
         docker_engine.images.remove(image, force=True)
 
+
+def test_the_dockerfile_alone_downloads_the_revision_it_is_given(
+        weaviate_dev_settings, docker_engine, reranker_image_tag, tmp_path, monkeypatch):
+    """`docker build --build-arg MODEL_NAME=... --build-arg MODEL_REVISION=<commit>` (plain
+    docker or compose, no toolkit): the build downloads that commit's files even after main
+    moved on, and the image names the commit. The fake hub listens on the Docker bridge, where
+    a build's RUN reaches the host."""
+    import shutil
+
+    from reranker.testing.fake_hub import FakeHub
+    from weaviate_dev.services import docker_engine as engine, images, reranker_context
+
+    model, repository = hub_repository(tmp_path, "bert", monkeypatch)
+    moved = tmp_path / "moved"
+    shutil.copytree(repository, moved)
+    (moved / "tokenizer_config.json").write_text("{broken")
+    settings = dataclasses.replace(weaviate_dev_settings, reranker_engine="openvino")
+    tag = f"{reranker_image_tag}-dockerfile-revision"
+    with FakeHub({"org/bert": repository}, host=bridge_gateway(docker_engine)) as hub:
+        commit = hub.commit("org/bert")
+        hub.push("org/bert", moved)
+        context = tmp_path / "context.tar"
+        args = reranker_context.write(context, settings)
+        args.update(BASE_IMAGE=images.ensure_base_image(settings), ENGINE="openvino",
+                    MODEL_NAME="org/bert", MODEL_REVISION=commit, HF_ENDPOINT=hub.url)
+        with context.open("rb") as stream:
+            built = engine.build(stream, tag=tag, buildargs=args)
+    try:
+        with running(built.tag, docker_engine) as container:
+            wait_ready(container)
+            assert f"serving org/bert@{commit}: engine openvino" in \
+                container.logs().decode(errors="replace")
+    finally:
+        docker_engine.images.remove(built.tag, force=True)

@@ -1,6 +1,6 @@
 """The default image on linux/arm64 (Apple Silicon's Docker, Graviton), built and probed here.
 
-`build_reranker_image` with `platform=linux/arm64` builds through BuildKit for that platform
+`reranker_image.ensure` with `platform=linux/arm64` builds through BuildKit for that platform
 (on an x86 machine under qemu emulation: `weaviate_dev.services.cross_build`), from an arm64 base; the
 container serves the protocol, and OpenVINO's CPU plugin computes in its ARM precision
 (fp16), scores held to the reduced-precision bar of the tiny model. Where this machine cannot
@@ -29,7 +29,7 @@ def test_the_default_image_builds_and_serves_on_arm64(weaviate_dev_settings, doc
                                                       reranker_model_dir, reranker_image_tag):
     from sentence_transformers import CrossEncoder
 
-    from weaviate_dev.services import cross_build, docker_engine as engine, images
+    from weaviate_dev.services import cross_build, docker_engine as engine, reranker_image
 
     missing = cross_build.missing(PLATFORM)
     if missing:
@@ -37,8 +37,8 @@ def test_the_default_image_builds_and_serves_on_arm64(weaviate_dev_settings, doc
                     "missing (`make test-arm64` sets them up and runs this test)")
     settings = dataclasses.replace(weaviate_dev_settings, platform=PLATFORM)
     started = time.monotonic()
-    image = images.build_reranker_image(settings, tag=f"{reranker_image_tag}-arm64",
-                                        model_dir=reranker_model_dir)
+    image = reranker_image.ensure(settings, tag=f"{reranker_image_tag}-arm64",
+                                  model_dir=reranker_model_dir)
     built = time.monotonic() - started
     assert engine.image_platform(image) == PLATFORM
     size = docker_engine.images.get(image).attrs["Size"]

@@ -27,12 +27,25 @@ def test_dev_steps_parse_as_real_commands():
         assert isinstance(parser.parse_args(argv), argparse.Namespace)
 
 
+def model_source():
+    from weaviate_dev.services.reranker_model import ModelSource
+
+    return ModelSource("directory", "/m", "ab" * 32, ("config.json",))
+
+
+MODEL = model_source()
+
+
 @pytest.fixture
 def recorded(monkeypatch):
     """dev's steps recorded instead of run: setup steps, restart/run, the final down."""
     from weaviate_dev.cli.commands import restart, setup
 
+    from weaviate_dev.services import reranker_model
+
     events = []
+    monkeypatch.setattr(restart, "_models_found", {})
+    monkeypatch.setattr(reranker_model, "resolve", lambda settings: MODEL)
     monkeypatch.setattr(setup, "run_steps", lambda settings, names: events.append(list(names)))
     monkeypatch.setattr(dev, "run_step", lambda argv, settings: events.append(argv[0]) or 0)
     monkeypatch.setattr(restart, "stop_project",
@@ -56,7 +69,7 @@ def test_dev_checks_the_model_before_any_setup_step_or_build(monkeypatch, record
         recorded.append("model")
         raise DevError("the reranker image needs the model m, and it cannot be had")
 
-    monkeypatch.setattr(reranker_model, "require_model", no_model)
+    monkeypatch.setattr(reranker_model, "resolve", no_model)
     with pytest.raises(DevError, match="cannot be had"):
         dev.handle(parse(), settings())
     assert recorded == ["model"]
@@ -102,7 +115,7 @@ def test_dev_passes_the_workspace_to_restart():
 
 def test_dev_nodes_is_the_reranker_cluster_with_every_node():
     restart, run = dev.steps(parse("--nodes", "3", "--data-dir", "/d", "--weaviate-bin", "/b/w"))
-    assert restart == ["restart", "--reranker"]
+    assert restart == ["restart", "--reranker", "--data-dir", "/d"]  # its data is deleted
     assert run == ["run", "local-reranker-cluster", "--all-nodes", "--nodes", "3",
                    "--data-dir", "/d", "--weaviate-bin", "/b/w"]
     _, single = dev.steps(parse("--data-dir", "/d"))
@@ -122,9 +135,9 @@ def test_dev_says_where_the_model_comes_from_once(monkeypatch, capsys):
     from weaviate_dev.cli.commands import restart, setup
     from weaviate_dev.services import docker_engine, reranker_model
 
-    monkeypatch.setattr(restart, "_models_found", set())
+    monkeypatch.setattr(restart, "_models_found", {})
     monkeypatch.setattr(docker_engine, "image_present", lambda ref: False)
-    monkeypatch.setattr(reranker_model, "require_model", lambda settings: "local directory /m")
+    monkeypatch.setattr(reranker_model, "resolve", lambda settings: MODEL)
     monkeypatch.setattr(setup, "run_steps", lambda settings, names: None)
     monkeypatch.setattr(restart, "stop_project", lambda settings, workspace=None: None)
 
@@ -135,4 +148,4 @@ def test_dev_says_where_the_model_comes_from_once(monkeypatch, capsys):
 
     monkeypatch.setattr(dev, "run_step", run_step)
     assert dev.handle(parse(), settings()) == 0
-    assert capsys.readouterr().err.count("its model: local directory /m") == 1
+    assert capsys.readouterr().err.count(f"reranker model: {MODEL.describe()}") == 1

@@ -16,6 +16,7 @@ from weaviate_dev.services import compose, docker_engine, ports
 from weaviate_dev.services.catalog import Service
 
 REAL_RUN, REAL_POPEN = subprocess.run, subprocess.Popen  # for the real host export test
+REAL_BUILD = restart.reranker_image.build
 
 
 def tree(root):
@@ -42,7 +43,19 @@ def no_subprocess(monkeypatch):
 
 
 @pytest.fixture
-def docker(monkeypatch, no_subprocess):
+def data_root(tmp_path, monkeypatch):
+    """`run`'s data root (XDG_DATA_HOME/weaviate-dev), with two profiles' data and logs."""
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
+    root = tmp_path / "xdg" / "weaviate-dev"
+    for name in ("local-reranker-transformers", "local-development-cluster/weaviate-1"):
+        (root / name / "data").mkdir(parents=True)
+        (root / name / "data" / "segment.db").write_text("x")
+        (root / name / "weaviate.log").write_text("log")
+    return root
+
+
+@pytest.fixture
+def docker(monkeypatch, no_subprocess, data_root):
     """Fakes for everything restart asks Docker; `events` records the order of steps."""
     events = []
     fake = type("FakeDocker", (), {})()
@@ -67,8 +80,15 @@ def docker(monkeypatch, no_subprocess):
     monkeypatch.setattr(docker_engine, "version", lambda: events.append(("engine",)) or "20.10")
     monkeypatch.setattr(docker_engine, "project_containers", lambda project: [])
     monkeypatch.setattr(docker_engine, "project_leftovers", lambda project: fake.leftovers)
-    monkeypatch.setattr(restart, "_models_found", set())  # each test checks the model anew
+    monkeypatch.setattr(restart, "_models_found", {})  # each test checks the model anew
     monkeypatch.setattr(docker_engine, "image_present", lambda ref: fake.image_present)
+    monkeypatch.setattr(docker_engine, "image_labels",
+                        lambda ref: {} if fake.image_present else None)
+    monkeypatch.setattr(docker_engine, "native_platform", lambda: "linux/amd64")
+    monkeypatch.setattr(restart.reranker_image, "build",
+                        lambda settings, tag, model, spec: events.append(("build", tag, model)))
+    monkeypatch.setattr(restart.reranker_serving, "describe",
+                        lambda url, image: f"what {image} holds")
     monkeypatch.setattr(compose.Compose, "run", run)
     monkeypatch.setattr(restart, "wait_until", wait)
     monkeypatch.setattr(restart.ports, "preflight", functools.partial(
@@ -192,30 +212,37 @@ def test_not_ready_in_time_shows_50_log_lines_and_fails(workspace, docker, monke
     assert logs and logs[0][-3:] == ["--tail", "50", "reranker-transformers"]
 
 
-def test_missing_reranker_image_is_built_before_down(workspace, docker, monkeypatch):
-    from weaviate_dev.services import images
-
-    built = []
-
-    def build(settings, *, tag=None, model_dir=None, client=None):
-        built.append((tag, model_dir, len(docker.events)))
-        return tag
-
-    monkeypatch.setattr(images, "build_reranker_image", build)
+def test_a_missing_reranker_image_is_built_after_down_and_before_up(workspace, docker,
+                                                                     monkeypatch, capsys):
+    """Built after `down`, so that the image it replaces is in use by nothing and can go."""
     monkeypatch.setattr(restart.reranker_model.requests, "get", hub_answering(200))
     docker.image_present = False
     assert cli.main(["restart", "--reranker", "--workspace", str(workspace)]) == 0
-    assert built == [("test/reranker:1", None, 1)]  # after the engine check, before down
-    assert "--build" not in docker.events[2][1]
+    assert verbs(docker.events)[:4] == ["engine", "down", "build", "up"]
+    [(_, tag, model)] = [e for e in docker.events if e[0] == "build"]
+    assert (tag, model.name, model.revision) == ("test/reranker:1", MINILM, COMMIT)
+    assert "--build" not in docker.events[3][1]
+    err = capsys.readouterr().err
+    assert f"reranker model: {MINILM}@{COMMIT}" in err
+    assert "reranker image: test/reranker:1: not found: building it with model " \
+        f"{MINILM}@{COMMIT}, engine openvino" in err
 
 
-def hub_answering(status=None, error=None):
+MINILM = "cross-encoder/ms-marco-MiniLM-L-6-v2"
+COMMIT = "c9745ed1d9f207416be6d2e6f8de32d1f16199bf"
+
+
+def hub_answering(status=None, error=None, code=None):
     def get(url, **kwargs):
-        assert url == ("https://huggingface.co/api/models/cross-encoder/ms-marco-MiniLM-L-6-v2")
+        assert url == f"https://huggingface.co/api/models/{MINILM}/revision/main"
         assert kwargs["timeout"] and sum(kwargs["timeout"]) <= 30
         if error:
             raise error
-        return type("Response", (), {"status_code": status})()
+        body = {"sha": COMMIT, "siblings": [{"rfilename": n} for n in (
+            "config.json", "model.safetensors", "tokenizer.json", "onnx/model.onnx",
+            "README.md")]}
+        return type("Response", (), {"status_code": status, "json": lambda self: body,
+                                     "headers": {"X-Error-Code": code} if code else {}})()
     return get
 
 
@@ -230,9 +257,7 @@ def hub_answering(status=None, error=None):
 ])
 def test_a_model_that_cannot_be_had_stops_restart_before_anything_is_built(
         workspace, docker, monkeypatch, capsys, hub, tried):
-    from weaviate_dev.services import images
-
-    monkeypatch.setattr(images, "build_reranker_image",
+    monkeypatch.setattr(restart.reranker_image, "build",
                         lambda *a, **k: pytest.fail("an image build started"))
     monkeypatch.setattr(restart.reranker_model.requests, "get", hub)
     monkeypatch.delenv("WEAVIATE_DEV_MODEL_DIR", raising=False)
@@ -243,8 +268,7 @@ def test_a_model_that_cannot_be_had_stops_restart_before_anything_is_built(
     [line] = capsys.readouterr().err.strip().splitlines()
     assert line.startswith("weaviate-dev restart: error: the reranker image needs the model "
                            "cross-encoder/ms-marco-MiniLM-L-6-v2")
-    assert (f"GET https://huggingface.co/api/models/cross-encoder/ms-marco-MiniLM-L-6-v2 "
-            f"{tried}") in line
+    assert (f"GET https://huggingface.co/api/models/{MINILM}/revision/main {tried}") in line
     assert "WEAVIATE_DEV_MODEL_DIR=/path/to/model" in line and "network access" in line
     assert verbs(docker.events) == ["engine"] and tree(workspace) == before
 
@@ -283,12 +307,19 @@ def test_an_export_that_fails_on_the_host_is_one_line_naming_the_architecture(
     what the user reads, not the export's warnings or a traceback."""
     import json
 
-    from weaviate_dev.services import images
+    from weaviate_dev.services import reranker_image
 
-    (tmp_path / "config.json").write_text(json.dumps({
+    model = tmp_path / "model"
+    model.mkdir()
+    (model / "config.json").write_text(json.dumps({
         "architectures": ["NonesuchForSequenceClassification"], "model_type": "nonesuch"}))
-    monkeypatch.setenv("WEAVIATE_DEV_MODEL_DIR", str(tmp_path))
-    monkeypatch.setattr(images.docker_engine, "build",
+    (model / "model.safetensors").write_bytes(b"weights")
+    monkeypatch.setenv("WEAVIATE_DEV_MODEL_DIR", str(model))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.setattr(reranker_image, "build", REAL_BUILD)
+    monkeypatch.setattr(reranker_image.images, "ensure_base_image",
+                        lambda settings: "base:1")
+    monkeypatch.setattr(reranker_image.docker_engine, "build",
                         lambda *a, **k: pytest.fail("the image build started"))
     monkeypatch.setattr(subprocess, "run", REAL_RUN)  # the real export, on this host's torch
     monkeypatch.setattr(subprocess, "Popen", REAL_POPEN)
@@ -342,3 +373,70 @@ def test_bind_address_setting_reaches_plan_and_compose(workspace, docker, monkey
 
     assert compose.compose_environment(
         restart.Settings.from_env(), workspace)["WEAVIATE_DEV_BIND_ADDRESS"] == "0.0.0.0"
+
+
+def test_restart_deletes_the_data_of_run_profiles_as_the_original_did(workspace, docker,
+                                                                      data_root, capsys):
+    """The original deleted the dev server's data: so does restart, for every profile `run`
+    keeps under its data root (a cluster's nodes too); logs and records stay."""
+    assert cli.main(["restart", "--reranker", "--workspace", str(workspace)]) == 0
+    assert not list(data_root.glob("**/data"))
+    assert sorted(p.name for p in data_root.rglob("weaviate.log")) == ["weaviate.log"] * 2
+    assert f"deleted the data of 2 Weaviate profile(s) under {data_root}" in \
+        capsys.readouterr().err
+
+
+def test_keep_data_keeps_the_data_of_run_profiles(workspace, docker, data_root):
+    before = tree(data_root)
+    assert cli.main(["restart", "--reranker", "--keep-data", "--workspace",
+                     str(workspace)]) == 0
+    assert tree(data_root) == before
+
+
+def test_dry_run_lists_the_run_data_it_would_delete(workspace, monkeypatch, no_subprocess,
+                                                    data_root, capsys):
+    monkeypatch.setattr(docker_engine, "compose_command", lambda: docker_engine.STANDALONE)
+    before = tree(data_root)
+    assert cli.main(["restart", "--dry-run", "--workspace", str(workspace)]) == 0
+    out = capsys.readouterr().out
+    assert f"  {data_root}/local-reranker-transformers/data/ (data of `run`)" in out
+    assert f"  {data_root}/local-development-cluster/weaviate-1/data/ (data of `run`)" in out
+    assert tree(data_root) == before
+
+
+def test_a_data_dir_is_the_root_restart_deletes_in(workspace, docker, tmp_path, data_root):
+    other = tmp_path / "elsewhere"
+    (other / "p" / "data").mkdir(parents=True)
+    before = tree(data_root)
+    assert cli.main(["restart", "--data-dir", str(other), "--workspace", str(workspace)]) == 0
+    assert not (other / "p" / "data").exists() and tree(data_root) == before
+
+
+def test_data_under_a_running_weaviate_is_never_deleted(workspace, docker, data_root,
+                                                        monkeypatch, capsys):
+    from weaviate_dev.weaviate import running
+
+    class Alive:
+        label, pid = "local-reranker-transformers", 4242
+
+        @staticmethod
+        def alive():
+            return True
+
+    monkeypatch.setattr(running.RunFile, "records", lambda self: [Alive()])
+    (data_root / "local-reranker-transformers" / running.FILE).write_text("[]")
+    before = tree(data_root)
+    assert cli.main(["restart", "--reranker", "--workspace", str(workspace)]) == 1
+    err = capsys.readouterr().err
+    assert "Weaviate local-reranker-transformers (pid 4242) is running" in err
+    assert "weaviate-dev down" in err and "--keep-data" in err
+    assert verbs(docker.events) == ["engine"] and tree(data_root) == before
+
+
+def test_a_symlinked_profile_directory_is_not_followed(workspace, docker, data_root, tmp_path):
+    outside = tmp_path / "precious"
+    (outside / "data").mkdir(parents=True)
+    (outside / "data" / "keep").write_text("x")
+    (data_root / "linked").symlink_to(outside)
+    assert cli.main(["restart", "--workspace", str(workspace)]) == 0
+    assert (outside / "data" / "keep").is_file()

@@ -35,12 +35,15 @@ def test_docker_desktop_emulates_in_its_own_vm(tmp_path, monkeypatch):
 def test_a_buildkit_build_sends_the_context_on_stdin_and_loads_the_tag(monkeypatch):
     runs = []
     monkeypatch.setattr(docker_engine.process, "run_with_stdin",
-                        lambda argv, data: runs.append((argv, data)) or 0)
+                        lambda argv, stream: runs.append((argv, stream.read())) or 0)
+    monkeypatch.setattr(docker_engine, "image_id", lambda ref: "sha256:1")
     context = io.BytesIO(b"a tarball")
-    assert docker_engine.build_for(context, tag="r:arm64", buildargs={"B": "2", "A": "1"},
-                                   platform="linux/arm64") == "r:arm64"
+    built = docker_engine.build_for(context, tag="r:arm64", buildargs={"B": "2", "A": "1"},
+                                    platform="linux/arm64", labels={"l": "v"})
+    assert (built.tag, built.image_id) == ("r:arm64", "sha256:1")
     [(argv, data)] = runs
     assert argv[:3] == ["docker", "buildx", "build"] and argv[-1] == "-" and data == b"a tarball"
+    assert argv[argv.index("--label") + 1] == "l=v"
     assert argv[argv.index("--platform") + 1] == "linux/arm64" and "--load" in argv
     assert argv[argv.index("-t") + 1] == "r:arm64"
     assert [argv[i + 1] for i, a in enumerate(argv) if a == "--build-arg"] == ["A=1", "B=2"]

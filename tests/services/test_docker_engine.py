@@ -124,6 +124,11 @@ class _FakeApi:
         self.kwargs = kwargs
         return iter(self.chunks)
 
+    layers: list = []  # the history of the built image (a test sets it)
+
+    def history(self, image_id):
+        return self.layers
+
 
 class _FakeClient:
     def __init__(self, chunks):
@@ -153,6 +158,8 @@ def test_a_failing_build_names_its_step_and_shows_the_steps_last_lines(monkeypat
 
 
 class _Image:
+    id = "sha256:4fe1" + "0" * 60
+
     def __init__(self, tags):
         self.tags = tags
 
@@ -167,8 +174,94 @@ def test_a_build_is_tagged_only_once_it_succeeded(monkeypatch):
     client = _FakeClient(chunks)
     client.images = images
     monkeypatch.setattr(docker_engine, "_client", client)
-    assert docker_engine.build(io.BytesIO(), tag="me/x:1", buildargs={}) == "me/x:1"
+    built = docker_engine.build(io.BytesIO(), tag="me/x:1", buildargs={},
+                                labels={"weaviate-dev.reranker.engine": "onnx"})
+    assert built.tag == "me/x:1" and built.image_id == _Image.id
     assert tags == ["me/x:1"] and "tag" not in client.api.kwargs  # the build itself: untagged
+    assert client.api.kwargs["labels"] == {"weaviate-dev.reranker.engine": "onnx"}
+
+
+def test_a_builds_leftovers_are_its_steps_outside_the_final_images_history(monkeypatch):
+    """A multi-stage build's other stages (the model stage, its export) leave images that
+    the final image does not build on: those are the build's leftovers, newest first."""
+    images = type("Images", (), {"get": lambda self, ref: _Image([])})()
+    steps = ["aaa111aaa111", "bbb222bbb222", "ccc333ccc333", "ddd444ddd444", "eee555eee555"]
+    chunks = [*({"stream": f"Step {i}/5 : RUN x\n ---> Running in 9f\n ---> {step}\n"}
+                for i, step in enumerate(steps, 1)),
+              {"stream": " ---> Using cache\n ---> eee555eee555\n"},
+              {"stream": "Successfully built eee555eee555\n"}]
+    client = _FakeClient(chunks)
+    client.images = images
+    client.api.layers = [{"Id": f"sha256:{steps[i]}{'f' * 52}"} for i in (4, 3, 0)] + \
+        [{"Id": "<missing>"}]
+    monkeypatch.setattr(docker_engine, "_client", client)
+    built = docker_engine.build(io.BytesIO(), tag="me/x:1", buildargs={})
+    assert built.leftovers == ("ccc333ccc333", "bbb222bbb222")
+
+
+class _RemovingApi:
+    """images: id -> (parent, size, tags); a container uses "inuse"."""
+
+    def __init__(self, images):
+        self.images_by_id = images
+        self.removed = []
+
+    def images(self, all=False):
+        return [{"Id": i, "ParentId": p, "Size": s} for i, (p, s, _) in self.images_by_id.items()]
+
+    def inspect_image(self, ref):
+        import docker.errors
+
+        found = [i for i in self.images_by_id if i.startswith(ref) or ref in i]
+        if not found:
+            raise docker.errors.NotFound("no such image")
+        return {"Id": found[0], "RepoTags": self.images_by_id[found[0]][2]}
+
+    def remove_image(self, image_id, force, noprune):
+        import docker.errors
+
+        assert (force, noprune) == (False, False)
+        if image_id == "sha256:inuse":
+            raise docker.errors.APIError("conflict", response=type(
+                "R", (), {"status_code": 409, "reason": "Conflict"})(),
+                explanation="conflict: unable to delete (must be forced) - image is being "
+                            "used by stopped container 1c2")
+        if any(p == image_id for p, _, _ in self.images_by_id.values()):
+            raise docker.errors.APIError("conflict", response=type(
+                "R", (), {"status_code": 409, "reason": "Conflict"})(),
+                explanation="conflict: unable to delete (cannot be forced) - image has "
+                            "dependent child images")
+        deleted, current = [], image_id
+        while current and current in self.images_by_id:  # untagged parents go with it
+            parent, _, tags = self.images_by_id.pop(current)
+            deleted.append({"Deleted": current})
+            children = [i for i, (p, _, _) in self.images_by_id.items() if p == parent]
+            current = parent if parent and not children and \
+                not self.images_by_id.get(parent, ("", 0, ["t"]))[2] else ""
+        self.removed.append(image_id)
+        return deleted
+
+
+def test_remove_unused_frees_leftover_chains_and_keeps_what_is_tagged_or_used(monkeypatch,
+                                                                             capsys):
+    api = _RemovingApi({
+        "sha256:base": ("", 100, ["base:1"]),
+        "sha256:builder": ("sha256:base", 300, []),  # the final image builds on it
+        "sha256:final": ("sha256:builder", 350, ["me/x:1"]),
+        "sha256:model1": ("sha256:builder", 5300, []),  # the export stage: 5 GB of torch
+        "sha256:model2": ("sha256:model1", 5310, []),
+        "sha256:old": ("sha256:builder", 340, []),  # the replaced image, untagged now
+        "sha256:inuse": ("sha256:builder", 345, []),
+    })
+    client = type("Client", (), {"api": api})()
+    monkeypatch.setattr(docker_engine, "_client", client)
+    freed = docker_engine.remove_unused(["sha256:old", None, "model2", "model1", "final",
+                                         "inuse", "gone"])
+    assert freed == (5310 - 300) + (340 - 300)
+    assert set(api.images_by_id) == {"sha256:base", "sha256:builder", "sha256:final",
+                                     "sha256:inuse"}
+    assert "kept sha256:inuse" in capsys.readouterr().err
+    assert docker_engine.remove_unused([]) == 0
 
 
 @pytest.mark.parametrize("ref, expected", [("me/x:1", ("me/x", "1")), ("me/x", ("me/x", "latest")),

@@ -1,4 +1,3 @@
-import tarfile
 
 import pytest
 
@@ -10,50 +9,6 @@ from weaviate_dev.services import images
 def settings(**overrides):
     base = Settings.from_env({})
     return Settings(**{**base.__dict__, **overrides})
-
-
-def members(context):
-    context.seek(0)
-    with tarfile.open(fileobj=context) as tar:
-        return {m.name: m for m in tar.getmembers()}
-
-
-def test_reranker_context_stages_ca_bundle_and_model(tmp_path):
-    ca = tmp_path / "corp.pem"
-    ca.write_text("-----BEGIN CERTIFICATE-----\n")
-    model = tmp_path / "model"
-    model.mkdir()
-    (model / "config.json").write_text("{}")
-    context, args = images.reranker_context(
-        settings(ca_bundle=ca, pip_index_url="https://idx/simple"), model)
-    names = members(context)
-    assert "Dockerfile" in names
-    assert "certs/ca-bundle.crt" in names and args["CA_BUNDLE"] == "certs/ca-bundle.crt"
-    assert "models/local/config.json" in names and args["LOCAL_MODEL_DIR"] == "models/local"
-    assert args["PIP_INDEX_URL"] == "https://idx/simple"
-    assert not any(n.startswith("tests") or "__pycache__" in n for n in names)
-    assert all(m.mtime == 0 for m in names.values()), "cache keys must not depend on mtimes"
-
-
-def test_reranker_context_without_extras_downloads_the_model_name():
-    context, args = images.reranker_context(settings(ca_bundle=None), None)
-    names = members(context)
-    assert "LOCAL_MODEL_DIR" not in args and "CA_BUNDLE" not in args
-    assert args["MODEL_NAME"] == "cross-encoder/ms-marco-MiniLM-L-6-v2"
-    assert args["ENGINE"] == "openvino"  # the engine table's default
-    assert not any(n.startswith("models/local") for n in names)
-
-
-def test_reranker_context_passes_the_engine_and_package_index():
-    _, args = images.reranker_context(
-        settings(ca_bundle=None, reranker_engine="onnx", pip_index_url="https://pypi.example"),
-        None)
-    assert (args["ENGINE"], args["PIP_INDEX_URL"]) == ("onnx", "https://pypi.example")
-
-
-def test_reranker_context_rejects_a_directory_without_a_model(tmp_path):
-    with pytest.raises(DevError, match="not a model directory"):
-        images.reranker_context(settings(ca_bundle=None), tmp_path)
 
 
 @pytest.mark.parametrize("text, expected", [
@@ -134,43 +89,6 @@ def test_another_platforms_image_is_never_taken_for_this_one(state):
     assert images.ensure_image("python:3.11-slim", "local:arm64", build,
                                "linux/arm64") == "python:3.11-slim"
     assert state.present["python:3.11-slim"] == "linux/arm64"
-
-
-def test_a_foreign_platform_builds_its_own_base_and_the_image_with_buildkit(state, monkeypatch,
-                                                                            tmp_path):
-    calls = []
-    monkeypatch.setattr(images.cross_build, "missing", lambda platform: [])
-    monkeypatch.setattr(images, "build_base_image",
-                        lambda settings, tag, platform=None: calls.append(("base", tag, platform))
-                        or state.present.__setitem__(tag, platform) or tag)
-    monkeypatch.setattr(images.docker_engine, "build_for",
-                        lambda context, tag, buildargs, platform:
-                        calls.append(("buildkit", tag, buildargs["BASE_IMAGE"], platform)) or tag)
-    monkeypatch.setattr(images.docker_engine, "build",
-                        lambda *a, **k: pytest.fail("the classic builder for another platform"))
-    model = tmp_path / "model"
-    model.mkdir()
-    (model / "config.json").write_text("{}")
-    arm = settings(ca_bundle=None, platform="linux/arm64", reranker_engine="torch")
-    assert images.build_reranker_image(arm, tag="r:arm64", model_dir=model) == "r:arm64"
-    assert calls == [("base", "weaviate-dev/debian-base:bookworm-arm64", "linux/arm64"),
-                     ("buildkit", "r:arm64", "weaviate-dev/debian-base:bookworm-arm64",
-                      "linux/arm64")]
-
-
-def test_the_engines_own_platform_takes_the_classic_builder(state, monkeypatch, tmp_path):
-    state.present["weaviate-dev/debian-base:bookworm"] = "linux/amd64"
-    built = []
-    monkeypatch.setattr(images.docker_engine, "build",
-                        lambda context, tag, buildargs: built.append(buildargs["BASE_IMAGE"])
-                        or tag)
-    model = tmp_path / "model"
-    model.mkdir()
-    (model / "config.json").write_text("{}")
-    native = settings(ca_bundle=None, platform="linux/amd64", reranker_engine="torch",
-                      base_image="weaviate-dev/debian-base:bookworm")
-    assert images.build_reranker_image(native, tag="r:1", model_dir=model) == "r:1"
-    assert built == ["weaviate-dev/debian-base:bookworm"]
 
 
 def test_building_for_another_platform_without_its_tools_says_how_to_get_them(state,

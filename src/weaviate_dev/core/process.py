@@ -11,6 +11,7 @@ import subprocess
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import BinaryIO
 
 from weaviate_dev.core.errors import CommandFailed, DevError
 
@@ -103,12 +104,18 @@ def spawn(
         raise DevError(f"program not found: {argv[0]}") from exc
 
 
-def run_with_stdin(argv: Sequence[str], data: bytes, *, env: Mapping[str, str] | None = None
-                   ) -> int:
-    """Run argv with `data` on its stdin, its output on ours; its exit code. DevError when the
-    program does not exist."""
-    proc = spawn(argv, env=env, stdin=subprocess.PIPE)
-    proc.communicate(data)
+def run_with_stdin(argv: Sequence[str], stdin: BinaryIO, *,
+                   env: Mapping[str, str] | None = None) -> int:
+    """Run argv reading the file `stdin` (streamed from where it is, never read whole), its
+    output on ours; its exit code. DevError when the program does not exist."""
+    try:
+        stdin.fileno()
+    except (AttributeError, OSError, ValueError):  # in memory (io.BytesIO): through a pipe
+        proc = spawn(argv, env=env, stdin=subprocess.PIPE)
+        proc.communicate(stdin.read())
+        return proc.returncode
+    proc = spawn(argv, env=env, stdin=stdin)
+    proc.wait()
     return proc.returncode
 
 

@@ -11,7 +11,7 @@ import json
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from weaviate_dev.core import tree
@@ -39,7 +39,16 @@ class RerankerEngines:
 
     names: tuple[str, ...]
     default: str
-    onnx_engines: frozenset[str] = frozenset()  # the engines that run the model's ONNX export
+    onnx_files: Mapping[str, str] = field(default_factory=dict)  # engine -> the file it runs
+
+    @property
+    def onnx_engines(self) -> frozenset[str]:
+        """The engines that run the model's ONNX export."""
+        return frozenset(self.onnx_files)
+
+    def onnx_file(self, engine: str) -> str | None:
+        """The ONNX file `engine` runs (model.onnx, model_int8.onnx); None for torch ones."""
+        return self.onnx_files.get(engine)
 
     @classmethod
     def read(cls, project_root: Path) -> "RerankerEngines":
@@ -52,8 +61,8 @@ class RerankerEngines:
             path = root / RERANKER_ENGINE_TABLE
             if path.is_file():
                 table = json.loads(path.read_text())
-                onnx = frozenset(name for name, row in table["engines"].items()
-                                 if row.get("onnx_file"))
+                onnx = {name: row["onnx_file"] for name, row in table["engines"].items()
+                        if row.get("onnx_file")}
                 return cls(tuple(table["engines"]), table["default"], onnx)
         raise UsageError(f"no reranker engine table at {project_root / RERANKER_ENGINE_TABLE}: "
                          "WEAVIATE_DEV_ROOT must be a weaviate-dev checkout")
@@ -87,11 +96,16 @@ class Settings:
     weaviate_version: str = WEAVIATE_VERSION
     weaviate_image: str = DEFAULT_WEAVIATE_IMAGE
     reranker_image: str = DEFAULT_RERANKER_IMAGE
+    # WEAVIATE_DEV_RERANKER_IMAGE was set: that image is used as given when present (a line
+    # says what it holds), never rebuilt behind the user's back
+    reranker_image_given: bool = False
     base_image: str = DEFAULT_BASE_IMAGE
     prometheus_image: str = DEFAULT_PROMETHEUS_IMAGE
     model_name: str = DEFAULT_MODEL_NAME
     model_dir: Path | None = None  # a local model directory baked in instead of MODEL_NAME
+    model_revision: str | None = None  # a branch, tag or commit of model_name (None: main)
     hf_endpoint: str = DEFAULT_HF_ENDPOINT  # the hub MODEL_NAME comes from (HF_ENDPOINT: a mirror)
+    hf_token: str | None = field(default=None, repr=False)  # HF_TOKEN: gated/private models
     ca_bundle: Path | None = None  # extra CA certificates trusted by builds (proxies)
     pip_index_url: str | None = None
     pip_extra_index_url: str | None = None
@@ -124,12 +138,15 @@ class Settings:
             project_root=root,
             weaviate_image=get("WEAVIATE_DEV_WEAVIATE_IMAGE") or DEFAULT_WEAVIATE_IMAGE,
             reranker_image=get("WEAVIATE_DEV_RERANKER_IMAGE") or engines.image(engine),
+            reranker_image_given=get("WEAVIATE_DEV_RERANKER_IMAGE") is not None,
             reranker_engine=engine,
             base_image=get("WEAVIATE_DEV_BASE_IMAGE") or DEFAULT_BASE_IMAGE,
             prometheus_image=get("WEAVIATE_DEV_PROMETHEUS_IMAGE") or DEFAULT_PROMETHEUS_IMAGE,
             model_name=get("WEAVIATE_DEV_MODEL_NAME") or DEFAULT_MODEL_NAME,
             model_dir=path("WEAVIATE_DEV_MODEL_DIR"),
+            model_revision=get("WEAVIATE_DEV_MODEL_REVISION"),
             hf_endpoint=get("HF_ENDPOINT") or DEFAULT_HF_ENDPOINT,
+            hf_token=get("HF_TOKEN"),
             # Builds trust what the host's pip trusts unless told otherwise (proxies).
             ca_bundle=path("WEAVIATE_DEV_CA_BUNDLE") or path("PIP_CERT"),
             pip_index_url=get("WEAVIATE_DEV_PIP_INDEX_URL"),

@@ -8,12 +8,12 @@ then runs. Everything raises DevError with a message a user can act on.
 
 from __future__ import annotations
 
-import io
 import re
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 import docker
 import docker.errors
@@ -72,11 +72,26 @@ def native_platform() -> str:
 
 
 def image_present(ref: str) -> bool:
+    return image_id(ref) is not None
+
+
+def image_id(ref: str | None) -> str | None:
+    """The id of a local image ("sha256:..."); None when there is none."""
+    if not ref:
+        return None
     try:
-        client().images.get(ref)
+        return client().images.get(ref).id
     except docker.errors.ImageNotFound:
-        return False
-    return True
+        return None
+
+
+def image_labels(ref: str) -> dict[str, str] | None:
+    """A local image's labels ({} when it has none); None when there is no such image."""
+    try:
+        attrs = client().images.get(ref).attrs
+    except docker.errors.ImageNotFound:
+        return None
+    return dict((attrs.get("Config") or {}).get("Labels") or {})
 
 
 def image_platform(ref: str) -> str | None:
@@ -100,10 +115,21 @@ def pull(ref: str, platform: str | None = None) -> bool:
     return True
 
 
-def build(context: io.BytesIO, *, tag: str, buildargs: dict[str, str],
-          dockerfile: str = "Dockerfile") -> str:
-    """A classic-builder build of an in-memory context tarball; progress by step; on failure
-    a DevError naming the failing step and showing its last lines.
+@dataclass(frozen=True)
+class Built:
+    """A finished build: its tag, the image's id, and the images its other stages left
+    (untagged, no longer needed once the build is done)."""
+
+    tag: str
+    image_id: str | None = None
+    leftovers: tuple[str, ...] = ()
+
+
+def build(context: BinaryIO, *, tag: str, buildargs: dict[str, str],
+          dockerfile: str = "Dockerfile", labels: dict[str, str] | None = None) -> Built:
+    """A classic-builder build of a context tarball (any binary file object: a tar file on
+    disk is streamed, never read whole); progress by step; on failure a DevError naming the
+    failing step and showing its last lines. `labels` go on the final image.
 
     The image is tagged only after the whole build succeeded here: the engine goes on with a
     build whose client went away (Ctrl-C), and must then leave an untagged image, not `tag`.
@@ -111,19 +137,24 @@ def build(context: io.BytesIO, *, tag: str, buildargs: dict[str, str],
     context.seek(0)
     log = BuildLog(tag)
     stream = client().api.build(fileobj=context, custom_context=True, rm=True, forcerm=True,
-                                buildargs=buildargs, dockerfile=dockerfile, decode=True)
+                                buildargs=buildargs, dockerfile=dockerfile, decode=True,
+                                labels=labels or None)
     for chunk in stream:
         if "error" in chunk:
             raise DevError(log.failure(chunk["error"]))
         log.add(chunk.get("stream", ""))
     if not log.image_id:
         raise DevError(f"building {tag}: the engine did not say which image it built")
-    client().images.get(log.image_id).tag(*split_tag(tag))
-    return tag
+    image = client().images.get(log.image_id)
+    image.tag(*split_tag(tag))
+    kept = {layer.get("Id") for layer in client().api.history(image.id)}
+    leftovers = tuple(step for step in reversed(log.step_images)
+                      if not any(k and k.split(":")[-1].startswith(step) for k in kept))
+    return Built(tag, image.id, leftovers)
 
 
-def build_for(context: io.BytesIO, *, tag: str, buildargs: dict[str, str],
-              platform: str) -> str:
+def build_for(context: BinaryIO, *, tag: str, buildargs: dict[str, str],
+              platform: str, labels: dict[str, str] | None = None) -> Built:
     """A BuildKit build (`docker buildx build`) of a context tarball for `platform`, loaded
     into the engine as `tag`. The classic builder cannot build another architecture's image
     (a COPY after a RUN fails with "failed to get destination image"), and the SDK drives
@@ -133,12 +164,47 @@ def build_for(context: io.BytesIO, *, tag: str, buildargs: dict[str, str],
             "plain", "-t", tag]
     for name, value in sorted(buildargs.items()):
         argv += ["--build-arg", f"{name}={value}"]
+    for name, value in sorted((labels or {}).items()):
+        argv += ["--label", f"{name}={value}"]
     say(f"building {tag} for {platform} with BuildKit")
-    code = process.run_with_stdin([*argv, "-"], context.getvalue())
+    context.seek(0)
+    code = process.run_with_stdin([*argv, "-"], context)
     if code != 0:
         raise DevError(f"building {tag} for {platform} failed (docker buildx exit code {code}; "
                        "its output is above)")
-    return tag
+    return Built(tag, image_id(tag))
+
+
+def remove_unused(ids) -> int:
+    """Remove each image of `ids` that has no tag, no child image and no container (its
+    untagged parents go with it, as `docker rmi` does); the bytes that freed. Images still
+    tagged or in use are kept, each said in one line."""
+    wanted = [i for i in dict.fromkeys(ids) if i]
+    if not wanted:
+        return 0
+    api = client().api
+    sizes = {image["Id"]: (image.get("ParentId") or "", image.get("Size") or 0)
+             for image in api.images(all=True)}
+    freed = 0
+    for ref in wanted:
+        try:
+            attrs = api.inspect_image(ref)
+        except docker.errors.NotFound:
+            continue  # gone with an earlier one
+        if attrs.get("RepoTags"):
+            continue  # tagged again (e.g. the same build twice): not ours to remove
+        try:
+            deleted = api.remove_image(attrs["Id"], force=False, noprune=False)
+        except docker.errors.APIError as exc:
+            if exc.status_code == 409 and "child" not in str(exc.explanation or ""):
+                say(f"kept {attrs['Id'][:19]}: {exc.explanation or exc}")
+            continue
+        for entry in deleted or []:
+            gone = entry.get("Deleted")
+            if gone in sizes:
+                parent, size = sizes[gone]
+                freed += size - (sizes.get(parent, ("", 0))[1] if parent else 0)
+    return freed
 
 
 def split_tag(ref: str) -> tuple[str, str]:
@@ -168,12 +234,16 @@ class BuildLog:
         self.step = ""
         self.lines: list[str] = []
         self.image_id: str | None = None  # from "Successfully built <id>"
+        self.step_images: list[str] = []  # each step's image (" ---> <id>"), in order
 
     def add(self, text: str) -> None:
         for line in text.splitlines():
             built = re.match(r"Successfully built ([0-9a-f]+)", line)
             if built:
                 self.image_id = built[1]
+            step_image = re.fullmatch(r" ---> ([0-9a-f]{12,64})\s*", line)
+            if step_image:
+                self.step_images.append(step_image[1])
             if line.startswith("Step "):
                 self.step, self.lines = self._short(line), []
                 say(f"{self.tag}: {self.step}")

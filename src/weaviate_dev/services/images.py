@@ -1,24 +1,21 @@
 """The images the environment needs, each had the cheapest way that works here.
 
 An image is used as named if it is present or can be pulled. When the registry cannot be
-reached, we build a stand-in under a local name: a Debian base image (debootstrap) and our
-reranker image from reranker/ (the Weaviate image around a binary: `weaviate.image`).
-Every function is idempotent: an image that exists is not built again.
+reached, we build a stand-in under a local name: a Debian base image (debootstrap) and a
+Prometheus around Debian's package (the Weaviate image around a binary: `weaviate.image`; our
+reranker image, which is always ours: `reranker_image`). Every function is idempotent: an
+image that exists is not built again.
 """
 
 from __future__ import annotations
 
-import importlib.util
 import io
-import json
-import shutil
-import sys
 import tarfile
 import tempfile
 from pathlib import Path
 
 from weaviate_dev.core import process
-from weaviate_dev.core.errors import CommandFailed, DevError
+from weaviate_dev.core.errors import DevError
 from weaviate_dev.core.progress import say
 from weaviate_dev.core.settings import (
     DEFAULT_BASE_IMAGE,
@@ -98,12 +95,14 @@ def build_base_image(settings: Settings, tag: str, platform: str | None = None) 
             return docker_engine.import_rootfs(tarball, tag, changes=list(BASE_CHANGES))
         # `docker import` would label it with the engine's own architecture: a build from
         # scratch under --platform labels it right.
-        context = io.BytesIO()
-        with tarfile.open(fileobj=context, mode="w") as tar:
+        context = Path(tmp) / "context.tar"
+        with tarfile.open(context, mode="w") as tar:
             dockerfile = "FROM scratch\nADD rootfs.tar /\n" + "\n".join(BASE_CHANGES) + "\n"
             add_bytes(tar, "Dockerfile", dockerfile.encode())
             tar.add(str(tarball), arcname="rootfs.tar")
-        return docker_engine.build_for(context, tag=tag, buildargs={}, platform=platform)
+        with context.open("rb") as stream:
+            return docker_engine.build_for(stream, tag=tag, buildargs={},
+                                           platform=platform).tag
 
 
 def ensure_base_image(settings: Settings) -> str:
@@ -153,7 +152,7 @@ def ensure_prometheus_image(settings: Settings) -> str:
         context = io.BytesIO()
         with tarfile.open(fileobj=context, mode="w") as tar:
             add_bytes(tar, "Dockerfile", PROMETHEUS_DOCKERFILE.encode())
-        return docker_engine.build(context, tag=fallback, buildargs={"BASE_IMAGE": base})
+        return docker_engine.build(context, tag=fallback, buildargs={"BASE_IMAGE": base}).tag
 
     return ensure_image(wanted, fallback, build)
 
@@ -166,95 +165,3 @@ def add_bytes(tar: tarfile.TarFile, name: str, data: bytes) -> None:
     info.size = len(data)
     info.mode = 0o644
     tar.addfile(info, io.BytesIO(data))
-
-
-# --- reranker ---------------------------------------------------------------------------
-
-
-def reranker_context(settings: Settings, model_dir: Path | None) -> tuple[io.BytesIO, dict]:
-    """reranker/ as a build context, with the CA bundle and a local model staged in."""
-    source = settings.project_root / "reranker"
-    if not (source / "Dockerfile").is_file():
-        raise DevError(f"no reranker Dockerfile at {source}")
-    buildargs: dict[str, str] = {"MODEL_NAME": settings.model_name,
-                                 "ENGINE": settings.reranker_engine,
-                                 **settings.download_sources()}
-    context = io.BytesIO()
-    with tarfile.open(fileobj=context, mode="w") as tar:
-        for child in sorted(source.iterdir()):
-            if child.name in _RERANKER_EXCLUDES or child.name.startswith("."):
-                continue
-            tar.add(str(child), arcname=child.name, filter=_source_file)
-        for readme in ("models/README.md", "certs/README.md"):
-            if (source / readme).is_file():
-                tar.add(str(source / readme), arcname=readme, filter=_normalised)
-        if settings.ca_bundle:
-            if not settings.ca_bundle.is_file():
-                raise DevError(f"CA bundle {settings.ca_bundle} is not a file")
-            tar.add(str(settings.ca_bundle), arcname="certs/ca-bundle.crt", filter=_normalised)
-            buildargs["CA_BUNDLE"] = "certs/ca-bundle.crt"
-        if model_dir:
-            if not (Path(model_dir) / "config.json").is_file():
-                raise DevError(f"{model_dir} is not a model directory (no config.json)")
-            tar.add(str(model_dir), arcname="models/local", filter=_normalised)
-            buildargs["LOCAL_MODEL_DIR"] = "models/local"
-    return context, buildargs
-
-
-def _source_file(info: tarfile.TarInfo) -> tarfile.TarInfo | None:
-    parts = Path(info.name).parts
-    if "__pycache__" in parts or any(p.endswith(".egg-info") for p in parts):
-        return None
-    return _normalised(info)
-
-
-def _normalised(info: tarfile.TarInfo) -> tarfile.TarInfo:
-    info.uid = info.gid = 0
-    info.uname = info.gname = ""
-    info.mtime = 0
-    return info
-
-
-def build_reranker_image(settings: Settings, *, tag: str | None = None,
-                         model_dir: Path | None = None) -> str:
-    """Build reranker/Dockerfile as `tag` (default: settings.reranker_image).
-
-    model_dir bakes a local model in (offline builds); otherwise settings.model_name is
-    downloaded during the build. The base image is settings.base_image or its local stand-in.
-    For an engine of an ONNX export, a local model is exported here first when this Python
-    has torch and the reranker package (tests, CI, a developer's full venv), so that the
-    image build downloads no torch.
-    """
-    tag = tag or settings.reranker_image
-    model_dir = model_dir or settings.model_dir
-    with tempfile.TemporaryDirectory(prefix="weaviate-dev-model-") as staging:
-        if model_dir and settings.reranker_engine in settings.reranker_engines.onnx_engines:
-            model_dir = export_here(model_dir, settings.reranker_engine, Path(staging))
-        context, buildargs = reranker_context(settings, model_dir)
-    buildargs["BASE_IMAGE"] = ensure_base_image(settings)
-    say(f"building {tag} ({json.dumps(buildargs)})")
-    platform = foreign_platform(settings)
-    if platform:
-        return docker_engine.build_for(context, tag=tag, buildargs=buildargs, platform=platform)
-    return docker_engine.build(context, tag=tag, buildargs=buildargs)
-
-
-def export_here(model_dir: Path, engine: str, staging: Path) -> Path:
-    """A copy of model_dir holding the ONNX export `engine` runs, made with this Python's
-    torch; model_dir itself when it cannot be made here (the image build exports then)."""
-    if not (importlib.util.find_spec("torch") and importlib.util.find_spec("reranker")):
-        return model_dir
-    copy = staging / "model"
-    shutil.copytree(model_dir, copy)
-    say(f"exporting {model_dir} to ONNX for ENGINE={engine} here (the image needs no torch)")
-    try:
-        process.run([sys.executable, "-m", "reranker.engines.onnx_export", copy, "--engine",
-                     engine], capture=True)
-    except CommandFailed as exc:  # the export says why in its last line (never a traceback)
-        lines = [line for line in exc.output.splitlines() if line.strip()]
-        reason = next((line.removeprefix("onnx export: ") for line in reversed(lines)
-                       if line.startswith("onnx export: ")), lines[-1] if lines else str(exc))
-        raise DevError(f"{model_dir} cannot be baked into an ENGINE={engine} image: "
-                       f"{reason}") from None
-    return copy
-

@@ -8,7 +8,8 @@ or `pytest -p weaviate_dev.testing.pytest_plugin`. Session-scoped fixtures, in s
     reranker_model_dir      a local model to bake in (default: WEAVIATE_DEV_MODEL_DIR; None
                             means the image downloads WEAVIATE_DEV_MODEL_NAME) — override it
     reranker_image_tag      the tag to build the reranker as — override it
-    reranker_image          reranker/ built as that tag (cached layers make rebuilds quick)
+    reranker_image          reranker/ built as that tag, rebuilt only when it does not hold
+                            the model, source, engine and platform configured (its labels)
     weaviate_image          the Weaviate image, or a local stand-in built from its Go module
     weaviate_network        one Docker network for both containers
     reranker_container      RerankerContainer, ready (alias `reranker-transformers`)
@@ -30,6 +31,7 @@ from weaviate_dev.core.errors import DevError
 from weaviate_dev.core.settings import Settings
 from weaviate_dev.services import docker_engine as docker_engine_module
 from weaviate_dev.services import images
+from weaviate_dev.services import reranker_image as reranker_image_module
 from weaviate_dev.testing.containers import (RERANKER_SERVICE, PrometheusContainer,
                                              RerankerContainer, WeaviateContainer)
 from weaviate_dev.weaviate import image
@@ -70,8 +72,8 @@ def reranker_image_tag(weaviate_dev_settings) -> str:
 def reranker_image(weaviate_dev_settings, docker_engine, reranker_model_dir,
                    reranker_image_tag) -> str:
     try:
-        return images.build_reranker_image(weaviate_dev_settings, tag=reranker_image_tag,
-                                           model_dir=reranker_model_dir)
+        return reranker_image_module.ensure(weaviate_dev_settings, tag=reranker_image_tag,
+                                            model_dir=reranker_model_dir)
     except DevError as exc:
         unavailable(weaviate_dev_settings, f"cannot build the reranker image: {exc}")
 

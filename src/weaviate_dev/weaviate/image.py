@@ -28,7 +28,7 @@ def build_weaviate_image(settings: Settings, tag: str) -> str:
     with tarfile.open(fileobj=context, mode="w") as tar:
         images.add_bytes(tar, "Dockerfile", DOCKERFILE.read_bytes())
         tar.add(str(binary), arcname="weaviate-server")
-    return docker_engine.build(context, tag=tag, buildargs={"BASE_IMAGE": base})
+    return docker_engine.build(context, tag=tag, buildargs={"BASE_IMAGE": base}).tag
 
 
 def ensure_weaviate_image(settings: Settings) -> str:

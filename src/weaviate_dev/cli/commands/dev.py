@@ -35,7 +35,8 @@ def register(subparsers):
         "dev", help="our reranker + a Weaviate reranking through it, ready to query",
         description=__doc__)
     parser.add_argument("--keep-data", action="store_true",
-                        help="keep local state between runs (passed to restart)")
+                        help="keep Weaviate's data (and the workspace's state) from the last "
+                             "run (passed to restart); without it every dev starts empty")
     parser.add_argument("--keep-reranker", action="store_true",
                         help="leave the reranker running when Weaviate stops")
     parser.add_argument("--workspace", metavar="DIR",
@@ -45,7 +46,9 @@ def register(subparsers):
     parser.add_argument("--nodes", type=node_count, metavar="N",
                         help=f"a cluster of N Weaviate nodes ({CLUSTER} --all-nodes), all "
                              "reranking through the one reranker")
-    parser.add_argument("--data-dir", metavar="DIR", help="passed to run")
+    parser.add_argument("--data-dir", metavar="DIR",
+                        help="where Weaviate keeps its data (passed to run, and to restart, "
+                             "which deletes it unless --keep-data)")
     parser.add_argument("--weaviate-bin", metavar="PATH", help="passed to run")
     parser.add_argument("--image", nargs="?", const="", metavar="TAG",
                         help="run Weaviate from an image (passed to run)")
@@ -64,7 +67,8 @@ def steps(args) -> list[list[str]]:
     if args.dry_run:
         restart.append("--dry-run")
         run.append("--dry-run")
-    if args.data_dir:
+    if args.data_dir:  # where run keeps the data, and so where restart deletes it
+        restart += ["--data-dir", args.data_dir]
         run += ["--data-dir", args.data_dir]
     if args.weaviate_bin:
         run += ["--weaviate-bin", args.weaviate_bin]

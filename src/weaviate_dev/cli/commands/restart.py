@@ -2,17 +2,20 @@
 
 Steps, in this order: resolve a plan (flags -> services, state paths, compose command lines);
 with --dry-run print it and stop. Otherwise check everything (compose files, compose command,
-Docker engine, every host port free) before acting; then build the reranker image if it is
-missing, `down --remove-orphans`, delete the local state, `up -d` the chosen services and wait
-for each to be ready (per-service timeout; on timeout its last 50 log lines and exit 1);
-with --keycloak create the demo user. See docs/restart.md.
+Docker engine, the reranker's model and whether its image holds it, no Weaviate of `run`
+still running on the data to delete, every host port free) before acting; then `down
+--remove-orphans`, delete the local state — the workspace's and the data of every `run`
+profile, as the original deleted the dev server's data — (re)build the reranker image when it
+does not hold what is configured, `up -d` the chosen services and wait for each to be ready
+(per-service timeout; on timeout its last 50 log lines and exit 1); with --keycloak create the
+demo user. See docs/restart.md.
 """
 
 from __future__ import annotations
 
 import argparse
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from weaviate_dev.core import state
@@ -22,7 +25,8 @@ from weaviate_dev.core.progress import say
 from weaviate_dev.core.settings import Settings
 from weaviate_dev.core.waiting import wait_until
 from weaviate_dev.services import compose as compose_mod
-from weaviate_dev.services import docker_engine, keycloak, ports, reranker_model
+from weaviate_dev.services import (docker_engine, keycloak, ports, reranker_image,
+                                   reranker_model, reranker_serving)
 from weaviate_dev.services.catalog import Service, ServiceCatalog, load_catalog, probe_host
 
 RERANKER_SERVICE = "reranker-transformers"
@@ -61,9 +65,14 @@ def add_options(parser: argparse.ArgumentParser) -> None:
                         help="print the plan (services, ports, compose commands, state to "
                         "delete) and change nothing")
     parser.add_argument("--keep-data", action="store_true",
-                        help="do not delete the local state in the workspace")
+                        help="keep the local state: the workspace's and the data of the "
+                             "Weaviates `run` starts")
     parser.add_argument("--workspace", metavar="DIR", default=".",
                         help="where the local state lives (default: the current directory)")
+    parser.add_argument("--data-dir", metavar="DIR",
+                        help="where `weaviate-dev run` keeps each profile's data, whose data/ "
+                             "directories restart deletes (as given to run; default "
+                             "$XDG_DATA_HOME/weaviate-dev)")
     parser.add_argument("--also-delete", metavar="PATH", action="append", default=[],
                         help="one more state path (glob) inside the workspace to delete")
     parser.add_argument("-p", "--project-name", default=compose_mod.DEFAULT_PROJECT,
@@ -86,6 +95,9 @@ class Plan:
     bind_address: str
     reranker_image: str
     timeout: float | None = None  # overrides every service's own readiness timeout
+    data_root: Path | None = None  # where `run` keeps each profile's state
+    run_data: list[Path] = field(default_factory=list)  # the profiles' data/ under data_root
+    image: reranker_image.ImagePlan | None = None  # decided in preflight
 
     def timeout_for(self, service: Service) -> float:
         return self.timeout if self.timeout is not None else service.timeout
@@ -99,20 +111,24 @@ class Plan:
                                   for p in service.ports)
             lines.append(f"  {service.name:26} {published}  (ready: {probe_text(service)} "
                          f"within {self.timeout_for(service):g}s)")
-        if any(s.name == RERANKER_SERVICE for s in self.services):
-            lines.append(f"reranker image: {self.reranker_image} (built from reranker/ "
-                         "if missing)")
+        if self.image is not None:
+            lines.append(self.image.describe())
+        elif any(s.name == RERANKER_SERVICE for s in self.services):
+            lines.append(f"reranker image: {self.reranker_image} (built from reranker/ when "
+                         "missing or when it does not hold the configured model, source, "
+                         "engine or platform)")
         lines.append("compose commands:")
         lines.append(f"  {format_argv(self.compose.down_argv())}")
         if self.services:
             lines.append(f"  {format_argv(self.compose.up_argv(self.service_names))}")
         if self.keep_data:
             lines.append("state: kept (--keep-data)")
-        elif not self.state_paths:
+        elif not self.state_paths and not self.run_data:
             lines.append("state to delete: none found")
         else:
             lines.append("state to delete:")
             lines += [f"  {state.display(self.workspace, p)}" for p in self.state_paths]
+            lines += [f"  {p}/ (data of `run`)" for p in self.run_data]
         return lines
 
     @property
@@ -137,6 +153,7 @@ def make_plan(args, settings: Settings, catalog: ServiceCatalog,
     compose = compose_mod.Compose(
         command=compose_command, files=files, project=args.project_name,
         env=compose_mod.compose_environment(settings, workspace))
+    data_root = run_data_root(args)
     return Plan(
         services=services,
         workspace=workspace,
@@ -146,7 +163,24 @@ def make_plan(args, settings: Settings, catalog: ServiceCatalog,
         bind_address=settings.bind_address,
         reranker_image=settings.reranker_image,
         timeout=args.timeout,
+        data_root=data_root,
+        run_data=[] if args.keep_data or not data_root.is_dir()
+        else state.find_state(data_root, RUN_DATA),
     )
+
+
+# The data directories of `run` under its data root: one per profile, one per cluster node
+# (weaviate/profiles.py resolves them so); their logs and run records stay.
+RUN_DATA = ("*/data", "*-cluster/weaviate-*/data")
+
+
+def run_data_root(args) -> Path:
+    """Where `run` keeps each profile's state (its --data-dir, else the default)."""
+    import os
+
+    from weaviate_dev.cli.commands.run import data_root
+
+    return data_root(args, os.environ)
 
 
 def handle(args, settings: Settings) -> int:
@@ -175,6 +209,9 @@ def preflight(plan: Plan, settings: Settings) -> None:
     docker_engine.version()  # the engine answers, or a DevError says how to start one
     if RERANKER_SERVICE in plan.service_names:
         check_reranker_model(settings)
+        plan.image = reranker_image.plan(settings, model=_models_found.get(model_key(settings)))
+    if plan.run_data:
+        refuse_live_data(plan)
     own = docker_engine.project_containers(plan.compose.project)
     own_ports = {port for container in own for port in container.host_ports}
     bindings = [(plan.bind_address, p, s.name) for s in plan.services for p in s.host_ports]
@@ -185,10 +222,21 @@ def preflight(plan: Plan, settings: Settings) -> None:
                        "started; free the port(s) or stop what holds them")
 
 
+def refuse_live_data(plan: Plan) -> None:
+    """restart must not delete the data under a Weaviate that `run` has running."""
+    from weaviate_dev.weaviate import running
+
+    live = [record for run_file in running.recorded(plan.data_root)
+            for record in run_file.records() if record.alive()]
+    if live:
+        names = ", ".join(f"{r.label} (pid {r.pid})" for r in live)
+        raise DevError(f"Weaviate {names} is running on the data restart would delete under "
+                       f"{plan.data_root}: stop it first (`weaviate-dev down`), or keep the "
+                       "data with --keep-data; nothing was stopped, deleted or started")
+
+
 def act(plan: Plan, settings: Settings) -> None:
     names = plan.service_names
-    if RERANKER_SERVICE in names:
-        ensure_reranker_image(settings)
     if PROMETHEUS_SERVICE in names:
         from weaviate_dev.services import images
 
@@ -201,6 +249,12 @@ def act(plan: Plan, settings: Settings) -> None:
     if plan.state_paths:
         removed = state.remove_state(plan.workspace, plan.state_paths)
         say(f"deleted {len(removed)} state path(s) in {plan.workspace}")
+    if plan.run_data:
+        removed = state.remove_state(plan.data_root, plan.run_data)
+        say(f"deleted the data of {len(removed)} Weaviate profile(s) under {plan.data_root} "
+            "(--keep-data keeps it)")
+    if plan.image is not None:  # after down: the image it replaces is no longer in use
+        plan.image.apply()
     if not names:
         say("no service flag given: nothing to start")
         return
@@ -216,6 +270,10 @@ def act(plan: Plan, settings: Settings) -> None:
         plan.compose.run(plan.compose.down_argv(), capture=True, check=False)
         raise
     say(f"all services ready after {time.monotonic() - started:.1f}s")
+    if RERANKER_SERVICE in names:
+        service = next(s for s in plan.services if s.name == RERANKER_SERVICE)
+        serving = reranker_serving.describe(service.url(plan.bind_address), plan.reranker_image)
+        say(f"{RERANKER_SERVICE} serves {serving}")
     if KEYCLOAK_SERVICE in names:
         service = next(s for s in plan.services if s.name == KEYCLOAK_SERVICE)
         outcome = keycloak.create_user(service.url(plan.bind_address))
@@ -235,35 +293,31 @@ def stop_project(settings: Settings, *, workspace: str | None = None,
 
 # What check_reranker_model has found in this process: `dev` checks before its setup steps,
 # and the restart it runs then needs no second check (nor a second line saying so).
-_models_found: set[tuple] = set()
+_models_found: dict[tuple, reranker_model.ModelSource] = {}
+
+
+def model_key(settings: Settings) -> tuple:
+    return (settings.model_dir, settings.model_name, settings.model_revision,
+            settings.hf_endpoint, settings.reranker_engine)
 
 
 def check_reranker_model(settings: Settings) -> None:
-    """Before any build: the model a missing reranker image needs can be had (seconds).
-    Without a Docker engine (not installed yet) the image counts as missing."""
-    key = (settings.reranker_image, settings.model_dir, settings.model_name,
-           settings.hf_endpoint)
+    """Before any build: the model can be had and is identified (a directory's digest, or
+    the hub's commit), in seconds. An image given by name (WEAVIATE_DEV_RERANKER_IMAGE) that
+    is present needs no model; without a Docker engine (not installed yet) it counts as
+    missing."""
+    key = model_key(settings)
     if key in _models_found:
         return
-    try:
-        present = docker_engine.image_present(settings.reranker_image)
-    except DevError:  # no engine (yet)
-        present = False
-    if not present:
-        say(f"image {settings.reranker_image} not found; its model: "
-            f"{reranker_model.require_model(settings)}")
-        _models_found.add(key)
-
-
-def ensure_reranker_image(settings: Settings) -> None:
-    """Build our reranker image when it is not present (it is never pulled: it is ours)."""
-    if docker_engine.image_present(settings.reranker_image):
-        return
-    from weaviate_dev.services import images
-
-    say(f"image {settings.reranker_image} not found: building it from reranker/")
-    images.build_reranker_image(settings, tag=settings.reranker_image,
-                                model_dir=settings.model_dir)
+    if settings.reranker_image_given:
+        try:
+            if docker_engine.image_present(settings.reranker_image):
+                return
+        except DevError:  # no engine (yet)
+            pass
+    model = reranker_model.resolve(settings)
+    say(f"reranker model: {model.describe()}")
+    _models_found[key] = model
 
 
 def wait_for(plan: Plan, service: Service, timeout: float) -> float:

@@ -1,0 +1,103 @@
+"""The reranker image's build context, written as a tar file on disk and streamed to Docker.
+
+What goes in: reranker/ (its Dockerfile, locked requirement files, source; never tests or
+caches), the CA bundle a proxy needs (certs/ca-bundle.crt) and the model's files under
+models/local/, each read from where it lies (a model directory, the download cache, an export)
+and never copied first. The tar is written once into a temporary file beside the cache, so a
+multi-GB model costs disk for one copy and a few MB of memory, however large it is.
+
+`source_digest` hashes exactly the reranker/ part of the context (names and bytes): the image
+label that says which reranker source an image was built from.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import tarfile
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+from weaviate_dev.core.errors import DevError
+from weaviate_dev.core.settings import Settings
+
+# Paths of reranker/ never sent to the image build (reranker/.dockerignore says the same).
+EXCLUDED = {"tests", "__pycache__", ".pytest_cache", "models", "certs", "build"}
+KEPT_READMES = ("models/README.md", "certs/README.md")
+MODEL_ROOT = "models/local"
+CA_NAME = "certs/ca-bundle.crt"
+
+
+def reranker_dir(settings: Settings) -> Path:
+    source = settings.project_root / "reranker"
+    if not (source / "Dockerfile").is_file():
+        raise DevError(f"no reranker Dockerfile at {source}")
+    return source
+
+
+def source_files(settings: Settings) -> list[tuple[str, Path]]:
+    """(name in the context, file) for every file of reranker/ the build gets, sorted."""
+    source = reranker_dir(settings)
+    found = []
+    for path in sorted(source.rglob("*")):
+        relative = path.relative_to(source)
+        parts = relative.parts
+        if not path.is_file() or parts[0] in EXCLUDED or parts[0].startswith("."):
+            continue
+        if "__pycache__" in parts or any(p.endswith((".egg-info", ".pyc")) for p in parts):
+            continue
+        found.append((relative.as_posix(), path))
+    found += [(name, source / name) for name in KEPT_READMES if (source / name).is_file()]
+    return sorted(found)
+
+
+def source_digest(settings: Settings) -> str:
+    """sha256 over the names and bytes of the reranker/ part of the context."""
+    digest = hashlib.sha256()
+    for name, path in source_files(settings):
+        digest.update(f"{name}\0{path.stat().st_size}\0".encode())
+        with path.open("rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+    return digest.hexdigest()
+
+
+def write(target: Path, settings: Settings,
+          model_files: Iterable[tuple[str, Path]] = ()) -> dict[str, str]:
+    """Write the context to `target` (a tar file); the build arguments that point into it.
+
+    model_files: (name under the model directory, file) pairs; symlinks are followed (a hub
+    snapshot's files may be links)."""
+    args: dict[str, str] = {}
+    with tarfile.open(target, "w", dereference=True) as tar:
+        for name, path in source_files(settings):
+            tar.add(str(path), arcname=name, recursive=False, filter=_normalised)
+        if settings.ca_bundle:
+            if not settings.ca_bundle.is_file():
+                raise DevError(f"CA bundle {settings.ca_bundle} is not a file")
+            tar.add(str(settings.ca_bundle), arcname=CA_NAME, filter=_normalised)
+            args["CA_BUNDLE"] = CA_NAME
+        staged = list(_checked(model_files))
+        for name, path in staged:
+            tar.add(str(path), arcname=f"{MODEL_ROOT}/{name}", recursive=False,
+                    filter=_normalised)
+        if staged:
+            args["LOCAL_MODEL_DIR"] = MODEL_ROOT
+    return args
+
+
+def _checked(model_files: Iterable[tuple[str, Path]]) -> Iterator[tuple[str, Path]]:
+    for name, path in model_files:
+        if Path(name).is_absolute() or ".." in Path(name).parts:
+            raise DevError(f"model file {name!r} would land outside {MODEL_ROOT}")
+        if not Path(path).is_file():
+            raise DevError(f"model file {path} is missing")
+        yield name, Path(path)
+
+
+def _normalised(info: tarfile.TarInfo) -> tarfile.TarInfo:
+    """Owner and time out of the context: the layer cache keys on contents alone."""
+    info.uid = info.gid = 0
+    info.uname = info.gname = ""
+    info.mtime = 0
+    info.mode = 0o755 if info.isdir() or info.mode & 0o111 else 0o644
+    return info

@@ -1,0 +1,36 @@
+"""The reranker's own standard-library modules, read from the reranker/ the toolkit builds.
+
+The toolkit's venv does not install the reranker package (`make dev` installs the toolkit
+alone), yet an image build must choose a model's files exactly as the image's download does
+and tell a current ONNX export exactly as the engines do. So both come from one source: the
+modules below, loaded by path from `<project root>/reranker/src/reranker/` (a checkout, or the
+copy the wheel carries). Each is standard library only by design (they run in the image's
+build stage before anything is installed).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+from types import ModuleType
+
+from weaviate_dev.core.errors import DevError
+
+SOURCE = Path("reranker", "src", "reranker")
+_SHARED = {"download": "download.py", "onnx_store": "engines/onnx_store.py"}
+_loaded: dict[Path, ModuleType] = {}
+
+
+def module(project_root: Path, name: str) -> ModuleType:
+    """The reranker module `name` (download, onnx_store) of the tree at project_root."""
+    path = (Path(project_root) / SOURCE / _SHARED[name]).resolve()
+    if path not in _loaded:
+        if not path.is_file():
+            raise DevError(f"no {path}: WEAVIATE_DEV_ROOT must be a weaviate-dev checkout")
+        spec = importlib.util.spec_from_file_location(f"_weaviate_dev_reranker_{name}", path)
+        loaded = importlib.util.module_from_spec(spec)
+        sys.modules[spec.name] = loaded  # dataclasses and friends look their module up
+        spec.loader.exec_module(loaded)
+        _loaded[path] = loaded
+    return _loaded[path]

@@ -1,0 +1,184 @@
+"""Our reranker image holds what is configured: its labels against the wanted spec, a build
+only when they differ (with the reason), a name the user gave used as given, a build streamed
+from disk and cleaned up after. Docker is faked; the model and the sources are real files."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import shutil
+
+import pytest
+
+from weaviate_dev.core.settings import Settings
+from weaviate_dev.services import docker_engine, reranker_image, reranker_model
+from weaviate_dev.services.docker_engine import Built
+
+
+@pytest.fixture
+def root(tmp_path):
+    """A project root of our own (a copy of reranker/), so that a test may edit its source."""
+    real = Settings.from_env({}).project_root
+    root = tmp_path / "root"
+    shutil.copytree(real / "reranker", root / "reranker",
+                    ignore=shutil.ignore_patterns("__pycache__", "*.egg-info", "tests"))
+    return root
+
+
+def make_model(path, weights=b"weights"):
+    path.mkdir(parents=True)
+    (path / "config.json").write_text(json.dumps({"model_type": "bert"}))
+    (path / "tokenizer.json").write_text("{}")
+    (path / "model.safetensors").write_bytes(weights)
+    return path
+
+
+@pytest.fixture
+def engine(monkeypatch):
+    """Docker faked: images by tag with their labels; builds and removals recorded."""
+    state = type("Engine", (), {})()
+    state.images, state.builds, state.removed = {}, [], []
+
+    def build(stream, *, tag, buildargs, labels=None, dockerfile="Dockerfile"):
+        import tarfile
+
+        assert stream.fileno() >= 0, "the context must stream from a file on disk"
+        with tarfile.open(fileobj=stream) as tar:
+            names = tar.getnames()
+        state.builds.append({"tag": tag, "args": buildargs, "names": names})
+        state.images[tag] = ("sha256:new", dict(labels))
+        return Built(tag, "sha256:new", ("stage1", "stage2"))
+
+    monkeypatch.setattr(docker_engine, "image_labels",
+                        lambda ref: dict(state.images[ref][1]) if ref in state.images else None)
+    monkeypatch.setattr(docker_engine, "image_id",
+                        lambda ref: state.images[ref][0] if ref in state.images else None)
+    monkeypatch.setattr(docker_engine, "native_platform", lambda: "linux/amd64")
+    monkeypatch.setattr(docker_engine, "build", build)
+    monkeypatch.setattr(docker_engine, "remove_unused",
+                        lambda ids: state.removed.append(list(ids)) or 7_000_000_000)
+    monkeypatch.setattr(reranker_image.images, "ensure_base_image", lambda s: "base:1")
+    return state
+
+
+def settings(root, tmp_path, **overrides) -> Settings:
+    base = Settings.from_env({"WEAVIATE_DEV_ROOT": str(root),
+                              "XDG_CACHE_HOME": str(tmp_path / "cache")})
+    return dataclasses.replace(base, **{"ca_bundle": None, "reranker_engine": "torch",
+                                        **overrides})
+
+
+def test_a_missing_image_is_built_labelled_with_what_it_holds(root, tmp_path, engine, capsys):
+    model = make_model(tmp_path / "bert")
+    wanted = settings(root, tmp_path, model_dir=model)
+    assert reranker_image.ensure(wanted, tag="r:1") == "r:1"
+    [build] = engine.builds
+    assert "models/local/model.safetensors" in build["names"]
+    assert "models/local/README.md" not in build["names"]
+    labels = engine.images["r:1"][1]
+    source = reranker_model.resolve(wanted)
+    assert labels["weaviate-dev.reranker.model"] == source.describe()
+    assert labels["weaviate-dev.reranker.model_key"] == source.key
+    assert labels["weaviate-dev.reranker.engine"] == "torch"
+    assert build["args"]["MODEL_DESCRIPTION"] == source.describe()
+    assert engine.removed == [[None, "stage1", "stage2"]]  # its own stages; nothing replaced
+    err = capsys.readouterr().err
+    assert "reranker image: r:1: not found: building it with model directory" in err
+    assert "7000 MB freed" in err
+
+
+def test_the_same_model_and_source_reuse_the_image(root, tmp_path, engine, capsys):
+    model = make_model(tmp_path / "bert")
+    wanted = settings(root, tmp_path, model_dir=model)
+    reranker_image.ensure(wanted, tag="r:1")
+    capsys.readouterr()
+    reranker_image.ensure(wanted, tag="r:1")
+    assert len(engine.builds) == 1
+    assert "reranker image: r:1: current: model directory" in capsys.readouterr().err
+
+
+def test_another_model_rebuilds_and_says_why(root, tmp_path, engine, capsys):
+    """Model A, then model B in one clone under one tag: B is built, the reason named, the
+    image A was removed (its id handed to the cleanup)."""
+    first = settings(root, tmp_path, model_dir=make_model(tmp_path / "a", b"A"))
+    reranker_image.ensure(first, tag="weaviate-dev/reranker-transformers:latest")
+    engine.images["weaviate-dev/reranker-transformers:latest"] = (
+        "sha256:image-a", engine.images["weaviate-dev/reranker-transformers:latest"][1])
+    capsys.readouterr()
+    second = dataclasses.replace(first, model_dir=make_model(tmp_path / "b", b"B"))
+    reranker_image.ensure(second, tag="weaviate-dev/reranker-transformers:latest")
+    assert len(engine.builds) == 2
+    err = capsys.readouterr().err
+    a, b = reranker_model.resolve(first).describe(), reranker_model.resolve(second).describe()
+    assert f"rebuilding: model {a} -> {b}" in err
+    assert engine.removed[-1] == ["sha256:image-a", "stage1", "stage2"]
+
+
+def test_an_edited_reranker_source_rebuilds(root, tmp_path, engine, capsys):
+    wanted = settings(root, tmp_path, model_dir=make_model(tmp_path / "m"))
+    reranker_image.ensure(wanted, tag="r:1")
+    app = root / "reranker" / "src" / "reranker" / "app.py"
+    app.write_text(app.read_text() + "\n# a pulled change\n")
+    capsys.readouterr()
+    reranker_image.ensure(wanted, tag="r:1")
+    assert len(engine.builds) == 2
+    assert "rebuilding: the reranker's source" in capsys.readouterr().err
+
+
+def test_another_engine_or_platform_rebuilds(root, tmp_path, engine, capsys, monkeypatch):
+    wanted = settings(root, tmp_path, model_dir=make_model(tmp_path / "m"))
+    reranker_image.ensure(wanted, tag="r:1")
+    reranker_image.ensure(dataclasses.replace(wanted, base_image="debian:other"), tag="r:1")
+    assert "rebuilding: base python:3.11-slim -> debian:other" in capsys.readouterr().err
+    other = dataclasses.replace(wanted, base_image="debian:other", reranker_engine="onnx")
+    monkeypatch.setattr(reranker_image.model_staging, "can_export_here", lambda: False)
+    reranker_image.ensure(other, tag="r:1")
+    assert "rebuilding: engine torch -> onnx" in capsys.readouterr().err
+    assert len(engine.builds) == 3
+
+
+def test_an_image_without_our_labels_is_rebuilt(root, tmp_path, engine, capsys):
+    engine.images["r:1"] = ("sha256:official", {"maintainer": "someone"})
+    reranker_image.ensure(settings(root, tmp_path, model_dir=make_model(tmp_path / "m")),
+                          tag="r:1")
+    assert "r:1: has no weaviate-dev labels: rebuilding it" in capsys.readouterr().err
+    assert engine.removed[-1][0] == "sha256:official"
+
+
+def test_an_image_the_user_named_is_used_as_given(root, tmp_path, engine, capsys, monkeypatch):
+    engine.images["mine:1"] = ("sha256:mine", reranker_image.ImageSpec(
+        "org/other@abc", "org/other@abc", "onnx", "linux/amd64", "x", "b").labels())
+    given = dataclasses.replace(settings(root, tmp_path, model_dir=make_model(tmp_path / "m")),
+                                reranker_image="mine:1", reranker_image_given=True)
+    monkeypatch.setattr(reranker_model, "resolve",
+                        lambda s: pytest.fail("a given, present image needs no model"))
+    assert reranker_image.ensure(given) == "mine:1"
+    assert engine.builds == []
+    assert ("reranker image: mine:1: used as given (WEAVIATE_DEV_RERANKER_IMAGE): it holds "
+            "model org/other@abc, engine onnx, linux/amd64") in capsys.readouterr().err
+    engine.images["official:1"] = ("sha256:o", {})
+    assert reranker_image.ensure(dataclasses.replace(given, reranker_image="official:1"))
+    assert "no weaviate-dev labels (not built by us)" in capsys.readouterr().err
+
+
+def test_an_image_the_user_named_is_built_when_missing(root, tmp_path, engine):
+    given = dataclasses.replace(settings(root, tmp_path, model_dir=make_model(tmp_path / "m")),
+                                reranker_image="mine:2", reranker_image_given=True)
+    reranker_image.ensure(given)
+    assert [b["tag"] for b in engine.builds] == ["mine:2"]
+
+
+def test_a_foreign_platform_builds_with_buildkit_from_its_own_base(root, tmp_path, engine,
+                                                                   monkeypatch):
+    calls = []
+    monkeypatch.setattr(reranker_image.images, "foreign_platform",
+                        lambda s: s.platform if s.platform != "linux/amd64" else None)
+    monkeypatch.setattr(docker_engine, "build_for",
+                        lambda stream, *, tag, buildargs, platform, labels:
+                        calls.append((tag, platform, labels["weaviate-dev.reranker.platform"]))
+                        or Built(tag))
+    arm = settings(root, tmp_path, model_dir=make_model(tmp_path / "m"), platform="linux/arm64")
+    reranker_image.ensure(arm, tag="r:arm64")
+    assert calls == [("r:arm64", "linux/arm64", "linux/arm64")] and engine.builds == []
+    reranker_image.ensure(dataclasses.replace(arm, platform="linux/amd64"), tag="r:1")
+    assert [b["tag"] for b in engine.builds] == ["r:1"]
