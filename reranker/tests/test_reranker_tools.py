@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 
 import pytest
 
@@ -57,35 +56,6 @@ def test_gunicorn_runs_threaded_workers():
     assert options["bind"] == ["[::]:9"]
     assert (options["worker_class"], options["workers"], options["threads"]) == ("gthread", 2, 5)
     assert bind_address("0.0.0.0", 8080) == "0.0.0.0:8080"
-
-
-def test_download_fetches_the_wanted_files(tmp_path, tiny_model_dir, monkeypatch):
-    import shutil
-
-    import huggingface_hub
-
-    from reranker import download
-
-    fetched = []
-    # Files only: other tests (the ONNX engine) may add a subdirectory to the shared model.
-    model_files = sorted(p.name for p in tiny_model_dir.iterdir() if p.is_file())
-
-    class FakeApi:
-        def list_repo_files(self, repo_id):
-            assert repo_id == "org/model"
-            return model_files + ["onnx/model.onnx", "README.md"]
-
-    def fake_hf_hub_download(repo_id, filename, local_dir):
-        fetched.append(filename)
-        shutil.copy(tiny_model_dir / filename, Path(local_dir) / filename)
-
-    monkeypatch.setattr(huggingface_hub, "HfApi", FakeApi)
-    monkeypatch.setattr(huggingface_hub, "hf_hub_download", fake_hf_hub_download)
-    out = tmp_path / "out"
-    assert download.main(["--model-name", "org/model", "--output", str(out)]) == 0
-    assert sorted(fetched) == model_files
-    assert (out / "model.safetensors").read_bytes() == \
-        (tiny_model_dir / "model.safetensors").read_bytes()
 
 
 def test_download_copies_a_local_model(tmp_path, tiny_model_dir):

@@ -277,6 +277,7 @@ class ContainerState:
     health: str  # healthy/unhealthy/starting from a Docker health check, else "-"
     ports: tuple[str, ...]  # "127.0.0.1:8009->8080/tcp"
     host_ports: tuple[int, ...] = ()
+    image: str = ""  # the id of the image it runs
 
 
 def _state(container) -> ContainerState:
@@ -298,6 +299,7 @@ def _state(container) -> ContainerState:
         health=(state.get("Health") or {}).get("Status", "-"),
         ports=tuple(ports),
         host_ports=tuple(sorted(set(host_ports))),
+        image=str(attrs.get("Image", "")),
     )
 
 

@@ -2,7 +2,8 @@
 project with their state, health and host ports, and every Weaviate that `weaviate-dev run`
 started (single nodes and whole clusters, from any terminal); `--json` for scripts. HEALTH is
 Docker's health check where the service has one ("-" otherwise); READY is our readiness probe,
-run now (for a Weaviate: /v1/.well-known/ready)."""
+run now (for a Weaviate: /v1/.well-known/ready). For our reranker, a line names the model it
+serves (hub id@commit, or directory and digest), its engine and precision."""
 
 from __future__ import annotations
 
@@ -13,10 +14,13 @@ from weaviate_dev.core import waiting
 from weaviate_dev.core.errors import UsageError
 from weaviate_dev.core.settings import Settings
 from weaviate_dev.services import compose as compose_mod
-from weaviate_dev.services import docker_engine
+from weaviate_dev.services import docker_engine, reranker_serving
 from weaviate_dev.services.catalog import load_catalog
 from weaviate_dev.weaviate import running
 from weaviate_dev.weaviate.profile_types import weaviate_ready_url
+
+
+RERANKER = "reranker-transformers"
 
 
 def register(subparsers) -> None:
@@ -44,10 +48,13 @@ def collect(project: str, settings: Settings, overrides=()) -> list[dict]:
             if service is not None:
                 probe = service.readiness_probe(settings.bind_address)
                 ready = "yes" if probe() is None else "no"
-        rows.append({"kind": "container", "service": container.service,
-                     "container": container.name, "state": container.state,
-                     "health": container.health, "ready": ready,
-                     "ports": list(container.ports)})
+        row = {"kind": "container", "service": container.service,
+               "container": container.name, "state": container.state,
+               "health": container.health, "ready": ready, "ports": list(container.ports)}
+        if container.service == RERANKER and ready == "yes":
+            row["serves"] = reranker_serving.describe(
+                catalog.service(RERANKER).url(settings.bind_address), container.image)
+        rows.append(row)
     return rows
 
 
@@ -94,4 +101,7 @@ def handle(args, settings: Settings) -> int:
     widths = [max(len(row[i]) for row in table) for i in range(len(header) - 1)]
     for row in table:
         print("  ".join(cell.ljust(width) for cell, width in zip(row, widths)) + "  " + row[-1])
+    for row in rows:
+        if row.get("serves"):
+            print(f"{row['service']} serves {row['serves']}")
     return 0
