@@ -12,12 +12,12 @@ TEST_RERANKER_TAG = "weaviate-dev/reranker-transformers:test-tiny"
 
 
 @pytest.fixture(scope="session")
-def reranker_model_dir(tmp_path_factory):
+def weaviate_dev_reranker_model_dir(tmp_path_factory):
     from reranker.testing import make_tiny_cross_encoder
 
     return make_tiny_cross_encoder(tmp_path_factory.mktemp("tiny-cross-encoder"), seed=0)
 
 
 @pytest.fixture(scope="session")
-def reranker_image_tag():
+def weaviate_dev_reranker_image_tag():
     return TEST_RERANKER_TAG

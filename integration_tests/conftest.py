@@ -1,7 +1,8 @@
 """Fixtures for the end-to-end suites: a `Book` collection in the session's Weaviate.
 
-The containers come from `weaviate_dev.testing.pytest_plugin` (enabled in the root conftest). Every
-test here talks to a real Weaviate whose reranker-transformers module calls our reranker.
+The containers come from `weaviate_dev.testing.pytest_plugin` (its fixtures `weaviate_dev_*`,
+registered by the package's entry point). Every test here talks to a real Weaviate whose
+reranker-transformers module calls our reranker.
 """
 
 from __future__ import annotations
@@ -57,7 +58,7 @@ def books() -> list[dict]:
 
 
 @pytest.fixture(scope="session")
-def book_collection(weaviate_container, weaviate_client, books):
+def book_collection(weaviate_dev_weaviate, weaviate_dev_client, books):
     """The `Book` class, created through the raw schema API, filled through the v4 client."""
     from weaviate.classes.data import DataObject
 
@@ -73,9 +74,9 @@ def book_collection(weaviate_container, weaviate_client, books):
             {"name": "year", "dataType": ["int"]},
         ],
     }
-    response = requests.post(f"{weaviate_container.http_url}/v1/schema", json=schema, timeout=30)
+    response = requests.post(f"{weaviate_dev_weaviate.http_url}/v1/schema", json=schema, timeout=30)
     assert response.status_code == 200, response.text
-    collection = weaviate_client.collections.get(COLLECTION)
+    collection = weaviate_dev_client.collections.get(COLLECTION)
     result = collection.data.insert_many(
         [DataObject(properties=book, vector=book_vector(i)) for i, book in enumerate(books)])
     assert not result.errors, result.errors
@@ -122,7 +123,7 @@ def cli_reranker_image(request) -> str:
     """The reranker image the CLI suites start through compose: the session's test image, or
     for quick local reruns an existing one named by WEAVIATE_DEV_TEST_RERANKER_IMAGE."""
     return (os.environ.get("WEAVIATE_DEV_TEST_RERANKER_IMAGE")
-            or request.getfixturevalue("reranker_image"))
+            or request.getfixturevalue("weaviate_dev_reranker_image"))
 
 
 def Cli(*args: str, env: dict, cwd: Path) -> CliProcess:  # noqa: N802 - reads as a class

@@ -23,7 +23,7 @@ def searches():
 
 
 @pytest.mark.parametrize("name, search", searches(), ids=[name for name, _ in searches()])
-def test_rerank_score_is_the_rerankers(book_collection, reranker_container, name, search):
+def test_rerank_score_is_the_rerankers(book_collection, weaviate_dev_reranker, name, search):
     from weaviate.classes.query import Rerank
 
     response = search(book_collection, Rerank(prop="description", query=QUESTION))
@@ -31,7 +31,7 @@ def test_rerank_score_is_the_rerankers(book_collection, reranker_container, name
     assert objects, f"{name} returned nothing"
     got = [o.metadata.rerank_score for o in objects]
     assert all(score is not None for score in got), f"{name}: rerank_score missing: {got}"
-    expected = reranker_scores(reranker_container.url, QUESTION,
+    expected = reranker_scores(weaviate_dev_reranker.url, QUESTION,
                                [o.properties["description"] for o in objects])
     for obj, g, e in zip(objects, got, expected):
         assert abs(g - e) <= 1e-4, f"{name} {obj.properties['title']}: {g} vs {e}"

@@ -25,8 +25,8 @@ def rerank_query(search: str, rerank_query: str | None, *, prop: str = "descript
     ("murder detective", "a detective solving a murder"),
 ])
 def test_every_object_carries_the_rerankers_score_sorted(
-        book_collection, weaviate_container, reranker_container, search, question):
-    body = graphql(weaviate_container.http_url, rerank_query(search, question))
+        book_collection, weaviate_dev_weaviate, weaviate_dev_reranker, search, question):
+    body = graphql(weaviate_dev_weaviate.http_url, rerank_query(search, question))
     assert "errors" not in body, body
     objects = body["data"]["Get"][COLLECTION]
     assert objects, f"bm25 '{search}' found nothing"
@@ -36,7 +36,7 @@ def test_every_object_carries_the_rerankers_score_sorted(
         rerank = obj["_additional"]["rerank"]
         assert isinstance(rerank, list) and len(rerank) == 1, rerank
         got.append(rerank[0]["score"])
-    expected = reranker_scores(reranker_container.url, question,
+    expected = reranker_scores(weaviate_dev_reranker.url, question,
                                [o["description"] for o in objects])
     for title, g, e in zip((o["title"] for o in objects), got, expected):
         assert abs(g - e) <= TOLERANCE, f"{title}: Weaviate {g} vs reranker {e}"
@@ -44,11 +44,11 @@ def test_every_object_carries_the_rerankers_score_sorted(
     assert len(set(round(s, 6) for s in got)) > 1, "all scores equal: the check would be blind"
 
 
-def test_reranking_more_than_one_chunk_of_32(book_collection, weaviate_container,
-                                              reranker_container, books):
+def test_reranking_more_than_one_chunk_of_32(book_collection, weaviate_dev_weaviate,
+                                              weaviate_dev_reranker, books):
     """≥ 100 objects: Weaviate splits them into 32-document requests sent concurrently."""
     question = "books about space exploration"
-    body = graphql(weaviate_container.http_url, f"""{{ Get {{ {COLLECTION}(
+    body = graphql(weaviate_dev_weaviate.http_url, f"""{{ Get {{ {COLLECTION}(
         nearVector: {{vector: {[0.25] * 16}}}, limit: {len(books)}) {{
         title description
         _additional {{ rerank(property: "description", query: "{question}") {{ score }} }} }} }} }}""")
@@ -57,15 +57,16 @@ def test_reranking_more_than_one_chunk_of_32(book_collection, weaviate_container
     assert len(objects) == len(books) >= 100
     by_title = {o["title"]: o["_additional"]["rerank"][0]["score"] for o in objects}
     assert len(by_title) == len(books), "an object is missing or duplicated"
-    expected = reranker_scores(reranker_container.url, question, [b["description"] for b in books])
+    expected = reranker_scores(weaviate_dev_reranker.url, question,
+                               [b["description"] for b in books])
     for book, score in zip(books, expected):
         assert abs(by_title[book["title"]] - score) <= TOLERANCE, book["title"]
 
 
-def test_meta_shows_the_rerankers_meta(weaviate_container, reranker_container):
+def test_meta_shows_the_rerankers_meta(weaviate_dev_weaviate, weaviate_dev_reranker):
     import requests
 
-    weaviate_meta = requests.get(f"{weaviate_container.http_url}/v1/meta", timeout=10).json()
-    ours = requests.get(f"{reranker_container.url}/meta", timeout=10).json()
+    weaviate_meta = requests.get(f"{weaviate_dev_weaviate.http_url}/v1/meta", timeout=10).json()
+    ours = requests.get(f"{weaviate_dev_reranker.url}/meta", timeout=10).json()
     assert weaviate_meta["modules"]["reranker-transformers"] == ours
     assert ours["model"]["architectures"] == ["BertForSequenceClassification"]

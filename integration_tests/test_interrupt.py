@@ -76,11 +76,11 @@ def unique_ca_bundle(env: dict, tmp_path: Path, marker: str) -> Path:
 
 
 def test_restart_interrupted_while_building_tags_nothing_and_starts_nothing(
-        env, workspace, reranker_model_dir, tmp_path, cleanup):
+        env, workspace, weaviate_dev_reranker_model_dir, tmp_path, cleanup):
     marker = uuid.uuid4().hex[:8]
     tag = f"weaviate-dev/reranker-transformers:ctrlc-{marker}"
     env = {**env, "WEAVIATE_DEV_RERANKER_IMAGE": tag,
-           "WEAVIATE_DEV_MODEL_DIR": str(reranker_model_dir),
+           "WEAVIATE_DEV_MODEL_DIR": str(weaviate_dev_reranker_model_dir),
            "WEAVIATE_DEV_CA_BUNDLE": str(unique_ca_bundle(env, tmp_path, marker))}
     cli = Cli("restart", "--reranker", "-p", PROJECT, "--workspace", str(workspace),
               env=env, cwd=tmp_path)

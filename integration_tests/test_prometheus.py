@@ -44,24 +44,24 @@ def wait_for_value(prometheus, expression: str, value: float, timeout: float = 6
         time.sleep(0.5)
 
 
-def test_prometheus_counts_the_reranks_weaviate_sent(prometheus_container, reranker_container,
-                                                     weaviate_container, book_collection):
+def test_prometheus_counts_the_reranks_weaviate_sent(weaviate_dev_prometheus, weaviate_dev_reranker,
+                                                     weaviate_dev_weaviate, book_collection):
     query = (f'{{ Get {{ {COLLECTION}(bm25: {{query: "dune"}}, limit: 5) {{ title '
              f'_additional {{ rerank(property: "description", query: "Who wrote Dune?") '
              f'{{ score }} }} }} }} }}')
-    graphql(weaviate_container.http_url, query)  # the schema's rerank field is there
-    before = reranker_count(reranker_container.url)
+    graphql(weaviate_dev_weaviate.http_url, query)  # the schema's rerank field is there
+    before = reranker_count(weaviate_dev_reranker.url)
     # Prometheus has the series before the counted queries (a series' first sample is no
     # increase, and rate() would say 0)
-    wait_for_value(prometheus_container, f"sum({RERANKS})", before)
+    wait_for_value(weaviate_dev_prometheus, f"sum({RERANKS})", before)
     for _ in range(3):
-        answer = graphql(weaviate_container.http_url, query)
+        answer = graphql(weaviate_dev_weaviate.http_url, query)
         assert not answer.get("errors"), answer
-    after = reranker_count(reranker_container.url)
+    after = reranker_count(weaviate_dev_reranker.url)
     assert after - before == 3  # one request per query: fewer than 32 objects
 
-    wait_for_value(prometheus_container, f"sum({RERANKS})", after)
-    assert prometheus_value(prometheus_container, f"sum(rate({RERANKS}[1m]))") > 0
-    pairs = prometheus_value(prometheus_container, "sum(reranker_pairs_scored_total)")
-    info = prometheus_container.query("reranker_engine_info")
+    wait_for_value(weaviate_dev_prometheus, f"sum({RERANKS})", after)
+    assert prometheus_value(weaviate_dev_prometheus, f"sum(rate({RERANKS}[1m]))") > 0
+    pairs = prometheus_value(weaviate_dev_prometheus, "sum(reranker_pairs_scored_total)")
+    info = weaviate_dev_prometheus.query("reranker_engine_info")
     assert pairs and pairs >= 15 and info and info[0]["metric"]["job"] == "reranker"

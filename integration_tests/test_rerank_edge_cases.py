@@ -16,23 +16,24 @@ def _get(weaviate_url: str, rerank_args: str, search: str = "wizard school") -> 
 
 
 def test_rerank_without_a_query_scores_against_an_empty_query(
-        book_collection, weaviate_container, reranker_container):
-    body = _get(weaviate_container.http_url, 'property: "description"')
+        book_collection, weaviate_dev_weaviate, weaviate_dev_reranker):
+    body = _get(weaviate_dev_weaviate.http_url, 'property: "description"')
     assert "errors" not in body, body
     objects = body["data"]["Get"][COLLECTION]
     assert objects
     # Weaviate does not fall back to the bm25 query: it sends query "" to the reranker.
-    expected = reranker_scores(reranker_container.url, "", [o["description"] for o in objects])
+    expected = reranker_scores(weaviate_dev_reranker.url, "", [o["description"] for o in objects])
     got = [o["_additional"]["rerank"][0]["score"] for o in objects]
     assert got == pytest.approx(sorted(expected, reverse=True), abs=1e-4)
 
 
-def test_rerank_on_a_non_text_property(book_collection, weaviate_container, reranker_container):
-    body = _get(weaviate_container.http_url, 'property: "year", query: "an old book"')
+def test_rerank_on_a_non_text_property(book_collection, weaviate_dev_weaviate,
+                                       weaviate_dev_reranker):
+    body = _get(weaviate_dev_weaviate.http_url, 'property: "year", query: "an old book"')
     assert "errors" not in body, body
     objects = body["data"]["Get"][COLLECTION]
     assert objects
     # An int property is not text: Weaviate sends an empty document for every object.
     got = [o["_additional"]["rerank"][0]["score"] for o in objects]
-    empty_doc_score = reranker_scores(reranker_container.url, "an old book", [""])[0]
+    empty_doc_score = reranker_scores(weaviate_dev_reranker.url, "an old book", [""])[0]
     assert got == pytest.approx([empty_doc_score] * len(objects), abs=1e-4)

@@ -14,13 +14,13 @@ RERANKED = f"""{{ Get {{ {COLLECTION}(bm25: {{query: "bread baking"}}, limit: 5)
 PLAIN = f"""{{ Get {{ {COLLECTION}(bm25: {{query: "bread baking"}}, limit: 5) {{ title }} }} }}"""
 
 
-def test_outage_fails_clearly_and_recovers(book_collection, weaviate_container,
-                                           reranker_container):
-    url = weaviate_container.http_url
+def test_outage_fails_clearly_and_recovers(book_collection, weaviate_dev_weaviate,
+                                           weaviate_dev_reranker):
+    url = weaviate_dev_weaviate.http_url
     before = graphql(url, RERANKED)
     assert "errors" not in before, before
 
-    reranker_container.get_wrapped_container().stop(timeout=10)
+    weaviate_dev_reranker.get_wrapped_container().stop(timeout=10)
     try:
         during = graphql(url, RERANKED)
         assert during.get("errors"), f"a reranked query succeeded without a reranker: {during}"
@@ -30,8 +30,8 @@ def test_outage_fails_clearly_and_recovers(book_collection, weaviate_container,
         assert "errors" not in plain, plain
         assert plain["data"]["Get"][COLLECTION], "a plain query lost its results"
     finally:
-        reranker_container.get_wrapped_container().start()
-        reranker_container.wait_ready()
+        weaviate_dev_reranker.get_wrapped_container().start()
+        weaviate_dev_reranker.wait_ready()
 
     after = graphql(url, RERANKED)
     assert "errors" not in after, after

@@ -1,8 +1,8 @@
 """`weaviate-dev restart` end to end: the CLI as a subprocess against the real Docker engine.
 
-The reranker image is the session's `reranker_image` (built from reranker/ with a tiny test
-model by weaviate_dev.testing.pytest_plugin); WEAVIATE_DEV_TEST_RERANKER_IMAGE names an existing
-image instead, for quick local runs. Everything runs under its own compose project and is
+The reranker image is the session's `weaviate_dev_reranker_image` (built from reranker/ with a
+tiny test model by weaviate_dev.testing.pytest_plugin); WEAVIATE_DEV_TEST_RERANKER_IMAGE names an
+existing image instead, for quick local runs. Everything runs under its own compose project and is
 taken down after each test, so that other suites can use 127.0.0.1:8009 afterwards.
 """
 

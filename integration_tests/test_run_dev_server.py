@@ -1,8 +1,8 @@
 """`weaviate-dev run local-reranker-transformers` end to end, as a developer runs it.
 
 The reranker comes up with `weaviate-dev restart --reranker` (image: the session's
-`reranker_image`, or WEAVIATE_DEV_TEST_RERANKER_IMAGE for quick local runs) on 127.0.0.1:8009;
-Weaviate is the weaviate-server binary that `weaviate-dev run` finds by itself (see
+`weaviate_dev_reranker_image`, or WEAVIATE_DEV_TEST_RERANKER_IMAGE for quick local runs) on
+127.0.0.1:8009; Weaviate is the weaviate-server binary that `weaviate-dev run` finds by itself (see
 docs/run.md: WEAVIATE_DEV_WEAVIATE_BIN, the binary `weaviate-dev setup` builds,
 ~/go/bin/weaviate-server, PATH), or a real Weaviate source tree `run` compiles first: the
 pinned module's source (run_support.source_tree). Then a GraphQL query must carry the

@@ -1,12 +1,13 @@
 """The images, built with the tiny model, probed over HTTP on 127.0.0.1.
 
-The default image is the toolkit's session fixture `reranker_image` (weaviate_dev.testing.pytest_plugin,
-enabled in the root conftest): reranker/ built through `build_reranker_image` with the tiny
-model of `reranker_model_dir` and the default engine (openvino), on the configured base image
-(or its local Debian stand-in). `build_reranker_image` exports the model to ONNX here, where
+The default image is the toolkit's session fixture `weaviate_dev_reranker_image`
+(weaviate_dev.testing.pytest_plugin; the root conftest gives it the tiny model): reranker/ built
+through `reranker_image.ensure` with the model of `weaviate_dev_reranker_model_dir` and the
+default engine (openvino), on the configured base image (or its local Debian stand-in), or
+reused when its labels say it holds exactly that. The model is exported to ONNX here, where
 torch is, so neither that build nor the `onnx` one downloads torch; the `torch` image (the
-CrossEncoder reference) carries it. Later builds reuse the layer cache; containers are always
-removed. Scores are compared with the CrossEncoder at the precision the engine ran in.
+CrossEncoder reference) carries it. Containers are always removed. Scores are compared with
+the CrossEncoder at the precision the engine ran in.
 """
 
 from __future__ import annotations
@@ -25,16 +26,16 @@ pytestmark = pytest.mark.docker
 
 
 @pytest.fixture(scope="module")
-def image_reference(reranker_model_dir):
+def image_reference(weaviate_dev_reranker_model_dir):
     """CrossEncoder on exactly the model directory baked into the image."""
     from sentence_transformers import CrossEncoder
 
-    return CrossEncoder(str(reranker_model_dir))
+    return CrossEncoder(str(weaviate_dev_reranker_model_dir))
 
 
 @pytest.fixture
-def container(reranker_image: str, docker_engine):
-    with running(reranker_image, docker_engine) as container:
+def container(weaviate_dev_reranker_image: str, weaviate_dev_docker):
+    with running(weaviate_dev_reranker_image, weaviate_dev_docker) as container:
         yield container
 
 
@@ -89,13 +90,14 @@ def test_image_serves_the_protocol(container, image_reference):
 
 @pytest.mark.parametrize("engine", ["onnx", "torch"])
 def test_the_other_engines_images_score_like_the_crossencoder(engine, weaviate_dev_settings,
-                                                              docker_engine, image_reference,
-                                                              reranker_model_dir,
-                                                              reranker_image_tag):
-    image = engine_image(weaviate_dev_settings, engine, reranker_image_tag, reranker_model_dir)
-    size = docker_engine.images.get(image).attrs["Size"]
+                                                              weaviate_dev_docker, image_reference,
+                                                              weaviate_dev_reranker_model_dir,
+                                                              weaviate_dev_reranker_image_tag):
+    image = engine_image(weaviate_dev_settings, engine, weaviate_dev_reranker_image_tag,
+                         weaviate_dev_reranker_model_dir)
+    size = weaviate_dev_docker.images.get(image).attrs["Size"]
     print(f"{image}: {size / 1e6:.0f} MB")
-    with running(image, docker_engine) as container:
+    with running(image, weaviate_dev_docker) as container:
         url = wait_ready(container)
         docs = ["frank herbert wrote dune", "", "東京 🎉", "cats", "dune " * 300]
         body = json.dumps({"query": "who wrote dune", "documents": docs}).encode()
@@ -118,7 +120,8 @@ def test_the_other_engines_images_score_like_the_crossencoder(engine, weaviate_d
 
 
 def test_a_repositorys_export_without_token_type_ids_serves_also_from_a_read_only_mount(
-        weaviate_dev_settings, docker_engine, reranker_image, reranker_image_tag, tmp_path):
+        weaviate_dev_settings, weaviate_dev_docker, weaviate_dev_reranker_image,
+        weaviate_dev_reranker_image_tag, tmp_path):
     """What the image build gets from a hub repository that publishes its own ONNX export
     (XLM-RoBERTa's: input_ids and attention_mask only, no weights beside it) becomes an image
     of the default engine that scores like the CrossEncoder; and the default image serves
@@ -144,11 +147,11 @@ def test_a_repositorys_export_without_token_type_ids_serves_also_from_a_read_onl
         docs = ["Frank Herbert a écrit Dune.", "", "東京は日本の首都です。", "cats " * 40,
                 "Dune is a novel about a desert planet."]
         expected = CrossEncoder(str(xlmr)).predict([["qui a écrit dune", d] for d in docs])
-        image = engine_image(weaviate_dev_settings, "openvino", reranker_image_tag + "-xlmr",
-                             hub)
+        image = engine_image(weaviate_dev_settings, "openvino",
+                             weaviate_dev_reranker_image_tag + "-xlmr", hub)
         mounts = {str(hub): {"bind": "/app/models/model", "mode": "ro"}}
-        for run_image, volumes in ((image, None), (reranker_image, mounts)):
-            with running(run_image, docker_engine, volumes) as container:
+        for run_image, volumes in ((image, None), (weaviate_dev_reranker_image, mounts)):
+            with running(run_image, weaviate_dev_docker, volumes) as container:
                 url = wait_ready(container)
                 body = json.dumps({"query": "qui a écrit dune", "documents": docs}).encode()
                 response = requests.post(f"{url}/rerank", data=body, timeout=30)
@@ -196,7 +199,8 @@ def contains(chunks, needle: bytes) -> bool:
 
 @pytest.mark.parametrize("family", ["bert", "xlm-roberta"])
 def test_an_image_from_the_hub_is_pinned_to_a_commit_and_takes_the_repositorys_own_export(
-        family, weaviate_dev_settings, docker_engine, reranker_image_tag, tmp_path, monkeypatch):
+        family, weaviate_dev_settings, weaviate_dev_docker, weaviate_dev_reranker_image_tag,
+        tmp_path, monkeypatch):
     """WEAVIATE_DEV_MODEL_NAME=<a repository> through a hub (here a fake one serving tiny
     models of the official matrix's two architectures; XLM-RoBERTa's gated, reached with
     HF_TOKEN): resolved to its commit first, then config, tokenizer and the repository's own
@@ -214,7 +218,7 @@ def test_an_image_from_the_hub_is_pinned_to_a_commit_and_takes_the_repositorys_o
         weaviate_dev_settings, model_name=f"org/{family}", model_dir=None,
         reranker_engine="openvino", hf_token=token,
         cache_dir=tmp_path / "cache")  # the download cache: this test's own
-    tag = f"{reranker_image_tag}-hub-{family}"
+    tag = f"{weaviate_dev_reranker_image_tag}-hub-{family}"
     with FakeHub({f"org/{family}": repository},
                  gated={f"org/{family}": token} if token else None) as hub:
         settings = dataclasses.replace(settings, hf_endpoint=hub.url)
@@ -228,12 +232,12 @@ def test_an_image_from_the_hub_is_pinned_to_a_commit_and_takes_the_repositorys_o
                if method == "GET" and f"/resolve/{commit}/" in path}
     assert not any("/resolve/main/" in path for _, path, _ in hub.log)
     assert "onnx/model.onnx" in fetched and "model.safetensors" not in fetched
-    labels = docker_engine.images.get(image).labels
+    labels = weaviate_dev_docker.images.get(image).labels
     assert labels["weaviate-dev.reranker.model"] == f"org/{family}@{commit}"
     docs = ["frank herbert wrote dune", "", "Qui a écrit Dune ?", "cats " * 40]
     expected = CrossEncoder(str(model)).predict([["who wrote dune", d] for d in docs])
     try:
-        with running(image, docker_engine) as container:
+        with running(image, weaviate_dev_docker) as container:
             url = wait_ready(container)
             body = json.dumps({"query": "who wrote dune", "documents": docs}).encode()
             response = requests.post(f"{url}/rerank", data=body, timeout=30)
@@ -247,17 +251,18 @@ def test_an_image_from_the_hub_is_pinned_to_a_commit_and_takes_the_repositorys_o
             assert (b"model.onnx_data" in listing) is (family == "xlm-roberta")
         if token:
             needle = token.encode()
-            history = json.dumps(docker_engine.api.history(image)).encode()
-            inspect = json.dumps(docker_engine.api.inspect_image(image)).encode()
+            history = json.dumps(weaviate_dev_docker.api.history(image)).encode()
+            inspect = json.dumps(weaviate_dev_docker.api.inspect_image(image)).encode()
             assert needle not in history and needle not in inspect
-            assert not contains(docker_engine.images.get(image).save(), needle)
+            assert not contains(weaviate_dev_docker.images.get(image).save(), needle)
             assert any(auth == f"Bearer {token}" for auth in hub.authorizations)
     finally:
-        docker_engine.images.remove(image, force=True)
+        weaviate_dev_docker.images.remove(image, force=True)
 
 
 def test_the_dockerfile_alone_downloads_the_revision_it_is_given(
-        weaviate_dev_settings, docker_engine, reranker_image_tag, tmp_path, monkeypatch):
+        weaviate_dev_settings, weaviate_dev_docker, weaviate_dev_reranker_image_tag, tmp_path,
+        monkeypatch):
     """`docker build --build-arg MODEL_NAME=... --build-arg MODEL_REVISION=<commit>` (plain
     docker or compose, no toolkit): the build downloads that commit's files even after main
     moved on, and the image names the commit. The fake hub listens on the Docker bridge, where
@@ -272,8 +277,8 @@ def test_the_dockerfile_alone_downloads_the_revision_it_is_given(
     shutil.copytree(repository, moved)
     (moved / "tokenizer_config.json").write_text("{broken")
     settings = dataclasses.replace(weaviate_dev_settings, reranker_engine="openvino")
-    tag = f"{reranker_image_tag}-dockerfile-revision"
-    with FakeHub({"org/bert": repository}, host=bridge_gateway(docker_engine)) as hub:
+    tag = f"{weaviate_dev_reranker_image_tag}-dockerfile-revision"
+    with FakeHub({"org/bert": repository}, host=bridge_gateway(weaviate_dev_docker)) as hub:
         commit = hub.commit("org/bert")
         hub.push("org/bert", moved)
         context = tmp_path / "context.tar"
@@ -283,9 +288,9 @@ def test_the_dockerfile_alone_downloads_the_revision_it_is_given(
         with context.open("rb") as stream:
             built = engine.build(stream, tag=tag, buildargs=args)
     try:
-        with running(built.tag, docker_engine) as container:
+        with running(built.tag, weaviate_dev_docker) as container:
             wait_ready(container)
             assert f"serving org/bert@{commit}: engine openvino" in \
                 container.logs().decode(errors="replace")
     finally:
-        docker_engine.images.remove(built.tag, force=True)
+        weaviate_dev_docker.images.remove(built.tag, force=True)

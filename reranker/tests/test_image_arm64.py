@@ -25,8 +25,9 @@ PLATFORM = "linux/arm64"
 DOCS = ["frank herbert wrote dune", "", "東京 🎉", "cats", "dune " * 100]
 
 
-def test_the_default_image_builds_and_serves_on_arm64(weaviate_dev_settings, docker_engine,
-                                                      reranker_model_dir, reranker_image_tag):
+def test_the_default_image_builds_and_serves_on_arm64(weaviate_dev_settings, weaviate_dev_docker,
+                                                      weaviate_dev_reranker_model_dir,
+                                                      weaviate_dev_reranker_image_tag):
     from sentence_transformers import CrossEncoder
 
     from weaviate_dev.services import cross_build, docker_engine as engine, reranker_image
@@ -37,14 +38,14 @@ def test_the_default_image_builds_and_serves_on_arm64(weaviate_dev_settings, doc
                     "missing (`make test-arm64` sets them up and runs this test)")
     settings = dataclasses.replace(weaviate_dev_settings, platform=PLATFORM)
     started = time.monotonic()
-    image = reranker_image.ensure(settings, tag=f"{reranker_image_tag}-arm64",
-                                  model_dir=reranker_model_dir)
+    image = reranker_image.ensure(settings, tag=f"{weaviate_dev_reranker_image_tag}-arm64",
+                                  model_dir=weaviate_dev_reranker_model_dir)
     built = time.monotonic() - started
     assert engine.image_platform(image) == PLATFORM
-    size = docker_engine.images.get(image).attrs["Size"]
-    expected = CrossEncoder(str(reranker_model_dir)).predict([["who wrote dune", d]
-                                                              for d in DOCS])
-    with running(image, docker_engine, platform=PLATFORM) as container:
+    size = weaviate_dev_docker.images.get(image).attrs["Size"]
+    expected = CrossEncoder(str(weaviate_dev_reranker_model_dir)).predict(
+        [["who wrote dune", d] for d in DOCS])
+    with running(image, weaviate_dev_docker, platform=PLATFORM) as container:
         started = time.monotonic()
         url = wait_ready(container, timeout=300)
         ready = time.monotonic() - started

@@ -20,9 +20,9 @@ def settings(tmp_path, **overrides) -> Settings:
 
 
 @pytest.fixture
-def tiny(reranker_model_dir):
+def tiny(weaviate_dev_reranker_model_dir):
     """The session's tiny model (the root conftest makes it once)."""
-    return reranker_model_dir
+    return weaviate_dev_reranker_model_dir
 
 
 def test_a_hub_model_is_downloaded_once_from_its_commit(tmp_path, tiny, capsys):

@@ -3,14 +3,18 @@
 `RerankerContainer` runs a reranker-transformers image (ours or the official one) as the
 compose service `reranker-transformers` is defined (its name as network alias, its container
 port); `WeaviateContainer` runs Weaviate with the reranker module pointed at it, through the
-environment that service gives Weaviate on a Docker network. Both publish their ports on 127.0.0.1 only, wait for their ready endpoint with a
-timeout, and on a failed start remove themselves and raise with the container's log tail.
+environment that service gives Weaviate on a Docker network. Both publish their ports on
+127.0.0.1 only, wait for their ready endpoint with a timeout, and on a failed start remove
+themselves and raise with the container's log tail.
 
     with Network() as net, RerankerContainer(image).with_network(net) as reranker, \
          WeaviateContainer(weaviate_image).with_network(net) as weaviate:
         client = weaviate.connect()
 
 `PrometheusContainer` scrapes given targets (the reranker's GET /metrics) on such a network.
+
+This module needs the package's `test` extra (testcontainers; `connect()` the weaviate client):
+the pytest plugin imports it only in the fixtures that start containers.
 """
 
 from __future__ import annotations

@@ -1,22 +1,25 @@
 """pytest fixtures: a real Weaviate reranking through a reranker container.
 
-Enable in any project with `pytest_plugins = ["weaviate_dev.testing.pytest_plugin"]` (root conftest)
-or `pytest -p weaviate_dev.testing.pytest_plugin`. Session-scoped fixtures, in start order:
+Installing the package registers this plugin (a `pytest11` entry point named after this
+module): no conftest line is needed. `pytest_plugins = ["weaviate_dev.testing.pytest_plugin"]`
+in a conftest, or `pytest -p weaviate_dev.testing.pytest_plugin`, names the same plugin and
+changes nothing; `pytest -p no:weaviate_dev.testing.pytest_plugin` turns it off.
 
-    weaviate_dev_settings   Settings.from_env(): image names, Weaviate version (one place)
-    docker_engine           a docker SDK client
-    reranker_model_dir      a local model to bake in (default: WEAVIATE_DEV_MODEL_DIR; None
-                            means the image downloads WEAVIATE_DEV_MODEL_NAME) — override it
-    reranker_image_tag      the tag to build the reranker as — override it
-    reranker_image          reranker/ built as that tag, rebuilt only when it does not hold
-                            the model, source, engine and platform configured (its labels)
-    weaviate_image          the Weaviate image, or a local stand-in built from its Go module
-    weaviate_network        one Docker network for both containers
-    reranker_container      RerankerContainer, ready (alias `reranker-transformers`)
-    weaviate_container      WeaviateContainer pointed at it, ready
-    weaviate_client         a weaviate-client v4 client
-    prometheus_container    a Prometheus scraping the reranker's /metrics every second (its
-                            image, or a stand-in around Debian's prometheus package)
+Every fixture is session-scoped and named `weaviate_dev_*`, so none can shadow or be shadowed
+by a project's own. `pytest --fixtures` says what each gives; how they build on each other:
+
+    weaviate_dev_settings, weaviate_dev_docker
+    weaviate_dev_reranker_image     built with weaviate_dev_reranker_model_dir as
+                                    weaviate_dev_reranker_image_tag (override those two)
+    weaviate_dev_weaviate_image
+    weaviate_dev_network -> weaviate_dev_reranker -> weaviate_dev_weaviate -> weaviate_dev_client
+                                                  -> weaviate_dev_prometheus
+
+The container fixtures need the `test` extra (testcontainers, weaviate-client). pytest loads
+this module in every run of every project in an environment holding the package, so it
+imports only the toolkit's core: each fixture imports what it uses (the docker SDK, the
+extra's modules). Without the extra every pytest run goes on as before, and a test that asks
+for a container fixture fails in one line: pip install 'weaviate-dev[test]'.
 
 When Docker or Weaviate cannot be had these fixtures skip with the reason, except under
 CI=true, where they fail: a CI run must never pass by skipping its integration suite.
@@ -24,17 +27,15 @@ CI=true, where they fail: a CI run must never pass by skipping its integration s
 
 from __future__ import annotations
 
+import importlib.util
+
 import pytest
-from testcontainers.core.network import Network
 
 from weaviate_dev.core.errors import DevError
 from weaviate_dev.core.settings import Settings
-from weaviate_dev.services import docker_engine as docker_engine_module
-from weaviate_dev.services import images
-from weaviate_dev.services import reranker_image as reranker_image_module
-from weaviate_dev.testing.containers import (RERANKER_SERVICE, PrometheusContainer,
-                                             RerankerContainer, WeaviateContainer)
-from weaviate_dev.weaviate import image
+
+# What the container fixtures import that only the `test` extra installs.
+TEST_EXTRA_MODULES = {"testcontainers": "testcontainers", "weaviate": "weaviate-client"}
 
 
 def unavailable(settings: Settings, reason: str):
@@ -44,42 +45,67 @@ def unavailable(settings: Settings, reason: str):
     pytest.skip(reason)
 
 
+def require_test_extra() -> None:
+    """Fail in one line, naming the pip command, when the `test` extra is not installed."""
+    missing = [dist for module, dist in TEST_EXTRA_MODULES.items()
+               if importlib.util.find_spec(module) is None]
+    if missing:
+        # The command first: pytest's short summary cuts the line at the terminal's width.
+        pytest.fail("pip install 'weaviate-dev[test]': the weaviate_dev container fixtures "
+                    f"need {' and '.join(missing)}, which that extra installs", pytrace=False)
+
+
 @pytest.fixture(scope="session")
 def weaviate_dev_settings() -> Settings:
+    """Settings.from_env(): image names, Weaviate version, model (one place)."""
     return Settings.from_env()
 
 
 @pytest.fixture(scope="session")
-def docker_engine(weaviate_dev_settings):
+def weaviate_dev_docker(weaviate_dev_settings):
     """The docker SDK client of weaviate_dev.services.docker_engine (shared: not closed here)."""
+    from weaviate_dev.services import docker_engine
+
     try:
-        return docker_engine_module.client()
+        return docker_engine.client()
     except DevError as exc:
         unavailable(weaviate_dev_settings, str(exc))
 
 
 @pytest.fixture(scope="session")
-def reranker_model_dir(weaviate_dev_settings):
+def weaviate_dev_reranker_model_dir(weaviate_dev_settings):
+    """A local model to bake into the reranker image (default: WEAVIATE_DEV_MODEL_DIR; None:
+    the image downloads WEAVIATE_DEV_MODEL_NAME). Override it in a conftest."""
     return weaviate_dev_settings.model_dir
 
 
 @pytest.fixture(scope="session")
-def reranker_image_tag(weaviate_dev_settings) -> str:
+def weaviate_dev_reranker_image_tag(weaviate_dev_settings) -> str:
+    """The tag the reranker image is built as. Override it in a conftest."""
     return weaviate_dev_settings.reranker_image
 
 
 @pytest.fixture(scope="session")
-def reranker_image(weaviate_dev_settings, docker_engine, reranker_model_dir,
-                   reranker_image_tag) -> str:
+def weaviate_dev_reranker_image(weaviate_dev_settings, weaviate_dev_docker,
+                                weaviate_dev_reranker_model_dir,
+                                weaviate_dev_reranker_image_tag) -> str:
+    """reranker/ as that tag holding that model: built when the image of that tag does not
+    hold the model, source, engine and platform configured (its labels), else used as it is."""
+    from weaviate_dev.services import reranker_image
+
     try:
-        return reranker_image_module.ensure(weaviate_dev_settings, tag=reranker_image_tag,
-                                            model_dir=reranker_model_dir)
+        return reranker_image.ensure(weaviate_dev_settings,
+                                     tag=weaviate_dev_reranker_image_tag,
+                                     model_dir=weaviate_dev_reranker_model_dir)
     except DevError as exc:
         unavailable(weaviate_dev_settings, f"cannot build the reranker image: {exc}")
 
 
 @pytest.fixture(scope="session")
-def weaviate_image(weaviate_dev_settings, docker_engine) -> str:
+def weaviate_dev_weaviate_image(weaviate_dev_settings, weaviate_dev_docker) -> str:
+    """The Weaviate image, or a local stand-in built from its Go module."""
+    from weaviate_dev.weaviate import image
+
     try:
         return image.ensure_weaviate_image(weaviate_dev_settings)
     except DevError as exc:
@@ -87,7 +113,15 @@ def weaviate_image(weaviate_dev_settings, docker_engine) -> str:
 
 
 @pytest.fixture(scope="session")
-def weaviate_network(docker_engine):
+def weaviate_dev_network(request):
+    """One Docker network for the containers (a testcontainers Network)."""
+    # Every container fixture asks for this one first, and it checks the extra before it asks
+    # for Docker (which may skip) and before any image is built (minutes): a missing extra is
+    # what the test reports, with or without Docker.
+    require_test_extra()
+    request.getfixturevalue("weaviate_dev_docker")  # skips (fails under CI) without Docker
+    from testcontainers.core.network import Network
+
     network = Network().create()
     try:
         yield network
@@ -96,21 +130,31 @@ def weaviate_network(docker_engine):
 
 
 @pytest.fixture(scope="session")
-def reranker_container(reranker_image, weaviate_network):
+def weaviate_dev_reranker(weaviate_dev_network, weaviate_dev_reranker_image):
+    """A RerankerContainer of that image, ready, on the network as `reranker-transformers`."""
+    from weaviate_dev.testing.containers import RerankerContainer
+
     # Containers are context managers: removed on exit, also when a test failed.
-    with RerankerContainer(reranker_image).with_network(weaviate_network) as container:
+    with RerankerContainer(weaviate_dev_reranker_image).with_network(
+            weaviate_dev_network) as container:
         yield container
 
 
 @pytest.fixture(scope="session")
-def weaviate_container(weaviate_image, reranker_container, weaviate_network):
-    with WeaviateContainer(weaviate_image).with_network(weaviate_network) as container:
+def weaviate_dev_weaviate(weaviate_dev_network, weaviate_dev_reranker,
+                          weaviate_dev_weaviate_image):
+    """A WeaviateContainer reranking through weaviate_dev_reranker, ready."""
+    from weaviate_dev.testing.containers import WeaviateContainer
+
+    with WeaviateContainer(weaviate_dev_weaviate_image).with_network(
+            weaviate_dev_network) as container:
         yield container
 
 
 @pytest.fixture(scope="session")
-def weaviate_client(weaviate_container):
-    client = weaviate_container.connect()
+def weaviate_dev_client(weaviate_dev_weaviate):
+    """A weaviate-client v4 client of weaviate_dev_weaviate (closed at the session's end)."""
+    client = weaviate_dev_weaviate.connect()
     try:
         yield client
     finally:
@@ -118,11 +162,17 @@ def weaviate_client(weaviate_container):
 
 
 @pytest.fixture(scope="session")
-def prometheus_container(weaviate_dev_settings, reranker_container, weaviate_network):
+def weaviate_dev_prometheus(weaviate_dev_network, weaviate_dev_reranker, weaviate_dev_settings):
+    """A PrometheusContainer scraping the reranker's /metrics every second (its image, or a
+    stand-in around Debian's prometheus package)."""
+    from weaviate_dev.services import images
+    from weaviate_dev.testing.containers import RERANKER_SERVICE, PrometheusContainer
+
     try:
         prometheus = images.ensure_prometheus_image(weaviate_dev_settings)
     except DevError as exc:
         unavailable(weaviate_dev_settings, f"cannot get a Prometheus image: {exc}")
-    target = f"{RERANKER_SERVICE}:{reranker_container.port}"  # its network alias
-    with PrometheusContainer(prometheus, [target]).with_network(weaviate_network) as container:
+    target = f"{RERANKER_SERVICE}:{weaviate_dev_reranker.port}"  # its network alias
+    with PrometheusContainer(prometheus, [target]).with_network(
+            weaviate_dev_network) as container:
         yield container
