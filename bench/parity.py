@@ -1,7 +1,7 @@
 """Engine parity over the benchmark set: every query's 96 (query, document) pairs.
 
 The reference is sentence-transformers' CrossEncoder on the same model (cached next to the
-model, keyed by corpus). The bar (issue 12), per engine against the reference:
+model, keyed by corpus). The bar (docs/bench.md), per engine against the reference:
 
 - fp32 engines: max |score difference| <= 1e-4;
 - reduced precision (bf16, int8), every line:

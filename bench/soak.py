@@ -1,6 +1,6 @@
 """Soak: many 32-document requests at a fixed concurrency; errors and memory growth.
 
-Defaults follow issue 7: 500 requests at 8 concurrent, zero errors, and the server's RSS (its
+Defaults: 500 requests at 8 concurrent; it passes with zero errors and the server's RSS (its
 whole process tree) after the last request under 10 % above its RSS after the 50th.
 """
 

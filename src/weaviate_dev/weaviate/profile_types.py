@@ -45,7 +45,7 @@ class Profile:
     env: Mapping[str, str] = field(default_factory=dict)  # groups + own env, in order
     port: int = 8080
     timeout: str | None = "600s"
-    runner: str = "go"  # "go" (go run / binary / image) or "dlv"
+    runner: str = "go"  # "go" (a compiled tree / binary / image) or "dlv"
     cluster: str | None = None
     node: int | None = None  # node index of a cluster profile
     nodes: int | None = None  # the cluster's default voter count

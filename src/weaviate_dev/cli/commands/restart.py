@@ -41,7 +41,7 @@ def register(subparsers) -> None:
         "restart",
         help="stop the dev services, delete local state, start the services chosen by flags",
         description=__doc__.split("\n\n")[0] + " With no service flag nothing is started "
-        "(contextionary is no longer a default: pass --contextionary).",
+        "(contextionary too starts only with --contextionary).",
         allow_abbrev=False,  # --rer must not mean --reranker: flags are exact
     )
     add_service_flags(parser, catalog)

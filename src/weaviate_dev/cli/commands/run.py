@@ -2,8 +2,9 @@
 or with `--all-nodes` every node of a cluster profile.
 
 Flow: parse -> resolve the profile (profiles.py) -> pick where Weaviate comes from
-(weaviate_source.py) -> print (--print-env / --dry-run) or preflight, then run in the
-foreground (single_run.py). A whole cluster: cluster.py plans it, cluster_run.py runs it.
+(source.py; a source tree is compiled, or run under Delve, by source_run.py) -> print
+(--print-env / --dry-run) or preflight, then run in the foreground (single_run.py; watch.py
+with --watch). A whole cluster: cluster.py plans it, cluster_run.py runs it.
 """
 
 from __future__ import annotations
