@@ -51,6 +51,7 @@ def data_root(tmp_path, monkeypatch):
         (root / name / "data").mkdir(parents=True)
         (root / name / "data" / "segment.db").write_text("x")
         (root / name / "weaviate.log").write_text("log")
+    (root / "local-backup" / "backups").mkdir(parents=True)
     return root
 
 
@@ -380,10 +381,10 @@ def test_restart_deletes_the_data_of_run_profiles_as_the_original_did(workspace,
     """The original deleted the dev server's data: so does restart, for every profile `run`
     keeps under its data root (a cluster's nodes too); logs and records stay."""
     assert cli.main(["restart", "--reranker", "--workspace", str(workspace)]) == 0
-    assert not list(data_root.glob("**/data"))
+    assert not list(data_root.glob("**/data")) and not list(data_root.glob("**/backups"))
     assert sorted(p.name for p in data_root.rglob("weaviate.log")) == ["weaviate.log"] * 2
-    assert f"deleted the data of 2 Weaviate profile(s) under {data_root}" in \
-        capsys.readouterr().err
+    assert f"deleted the data and backups of the Weaviate profiles under {data_root} " \
+        "(3 directories" in capsys.readouterr().err
 
 
 def test_keep_data_keeps_the_data_of_run_profiles(workspace, docker, data_root):

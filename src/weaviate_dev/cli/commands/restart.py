@@ -169,9 +169,10 @@ def make_plan(args, settings: Settings, catalog: ServiceCatalog,
     )
 
 
-# The data directories of `run` under its data root: one per profile, one per cluster node
-# (weaviate/profiles.py resolves them so); their logs and run records stay.
-RUN_DATA = ("*/data", "*-cluster/weaviate-*/data")
+# What `run`'s profiles keep under its data root, and the original deleted (data,
+# data-weaviate-N, backups-weaviate-N): each profile's and each cluster node's data/ and
+# backups/ (weaviate/profiles.py resolves them so); logs and run records stay.
+RUN_DATA = ("*/data", "*-cluster/weaviate-*/data", "*/backups", "*-cluster/weaviate-*/backups")
 
 
 def run_data_root(args) -> Path:
@@ -251,8 +252,9 @@ def act(plan: Plan, settings: Settings) -> None:
         say(f"deleted {len(removed)} state path(s) in {plan.workspace}")
     if plan.run_data:
         removed = state.remove_state(plan.data_root, plan.run_data)
-        say(f"deleted the data of {len(removed)} Weaviate profile(s) under {plan.data_root} "
-            "(--keep-data keeps it)")
+        say(f"deleted the data and backups of the Weaviate profiles under {plan.data_root} "
+            f"({len(removed)} director{'y' if len(removed) == 1 else 'ies'}; --keep-data keeps "
+            "them)")
     if plan.image is not None:  # after down: the image it replaces is no longer in use
         plan.image.apply()
     if not names:
