@@ -1,10 +1,18 @@
-"""Root conftest: points the toolkit's pytest plugin at a tiny test model.
+"""Root conftest: points the toolkit's pytest plugin at a tiny test model, and keeps the
+suites' Weaviate data out of the user's own.
+
+`weaviate-dev restart` (and so `dev`) deletes the data of every `run` profile under
+$XDG_DATA_HOME/weaviate-dev, as the original deleted the dev server's data: the session sets
+XDG_DATA_HOME to a directory of its own, so that running the tests never deletes a
+developer's collections (every command the suites start inherits it).
 
 The plugin itself (`weaviate_dev.testing.pytest_plugin`) comes in through its pytest11 entry
 point, as it does for any project that installs the package. Our suites never download a
 model: the reranker image is built with a small random cross-encoder that `reranker.testing`
 creates (same code path as a real model).
 """
+
+import os
 
 import pytest
 
@@ -21,3 +29,14 @@ def weaviate_dev_reranker_model_dir(tmp_path_factory):
 @pytest.fixture(scope="session")
 def weaviate_dev_reranker_image_tag():
     return TEST_RERANKER_TAG
+
+
+@pytest.fixture(scope="session", autouse=True)
+def own_data_home(tmp_path_factory):
+    before = os.environ.get("XDG_DATA_HOME")
+    os.environ["XDG_DATA_HOME"] = str(tmp_path_factory.mktemp("xdg-data-home"))
+    yield
+    if before is None:
+        os.environ.pop("XDG_DATA_HOME", None)
+    else:
+        os.environ["XDG_DATA_HOME"] = before

@@ -133,3 +133,35 @@ def test_a_compile_error_names_file_and_line_and_keeps_the_previous_binary(
     assert "ranker.go:104:2" in str(failed.value)
     assert built.read_text() == "the previous build"
     assert not built.with_name(built.name + ".partial").exists()
+
+
+def test_a_build_of_a_tree_another_process_is_building_waits_for_it(fake_go, tmp_path, capsys):
+    """A prebuild (`setup weaviate-debug` in the background) and `run --debug` of one tree:
+    the second go build starts only when the first is done (then Go's cache has it all)."""
+    from weaviate_dev.core import locks
+
+    s = settings(tmp_path)
+    tree = tmp_path / "weaviate"
+    (tree / "cmd" / "weaviate-server").mkdir(parents=True)
+    output = weaviate_build.checkout_binary(s, tree, debug=True)
+    with locks.held(output.with_name(".build.lock")):
+        import threading
+
+        done = threading.Event()
+        thread = threading.Thread(target=lambda: (weaviate_build.compile_checkout(
+            s, tree, debug=True), done.set()))
+        thread.start()
+        assert not done.wait(1.0), "the second build did not wait for the first"
+        assert not fake_go.exists() or calls(fake_go) == []
+    thread.join(30)
+    assert done.is_set() and len(calls(fake_go)) == 1
+    assert "waiting for another build of" in capsys.readouterr().err
+
+
+def test_the_debug_prebuild_is_the_build_run_debug_makes(fake_go, tmp_path):
+    s = settings(tmp_path)
+    built = weaviate_build.prebuild_debug(s)
+    assert built == weaviate_build.checkout_binary(s, weaviate_build.source_dir(s), debug=True)
+    build = [c for c in calls(fake_go) if c["argv"][0] == "build"]
+    assert [c["argv"][1:3] for c in build] == [["-gcflags", "all=-N -l"]]
+    assert build[0]["cwd"] == str(weaviate_build.source_dir(s))

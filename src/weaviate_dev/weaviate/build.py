@@ -23,7 +23,7 @@ import shutil
 import time
 from pathlib import Path
 
-from weaviate_dev.core import process
+from weaviate_dev.core import locks, process
 from weaviate_dev.core.errors import DevError
 from weaviate_dev.core.progress import say
 from weaviate_dev.core.settings import Settings
@@ -121,13 +121,16 @@ def go_build(checkout: Path, output: Path, *, ldflags: str = "", debug: bool = F
     output.parent.mkdir(parents=True, exist_ok=True)
     partial = output.with_name(output.name + ".partial")
     argv = build_argv(partial, ldflags=ldflags, debug=debug)
-    result = process.run([go(), *argv[1:]], cwd=checkout, capture=True, check=False)
-    if result.returncode:
-        partial.unlink(missing_ok=True)
-        raise CompileError(checkout, result.stdout)
-    if not partial.is_file():
-        raise DevError(f"go build finished but {partial} is missing")
-    os.replace(partial, output)
+    waiting = lambda: say(f"waiting for another build of {checkout} into {output.parent} "  # noqa: E731
+                          "(it compiles what this one needs)")
+    with locks.held(output.with_name(".build.lock"), on_wait=waiting):
+        result = process.run([go(), *argv[1:]], cwd=checkout, capture=True, check=False)
+        if result.returncode:
+            partial.unlink(missing_ok=True)
+            raise CompileError(checkout, result.stdout)
+        if not partial.is_file():
+            raise DevError(f"go build finished but {partial} is missing")
+        os.replace(partial, output)
     return time.monotonic() - started
 
 
@@ -141,6 +144,16 @@ def compile_checkout(settings: Settings, checkout: Path, *, ldflags: str = "",
     took = go_build(checkout, output, ldflags=ldflags, debug=debug)
     say(f"compiled in {took:.1f}s: {output}")
     return output
+
+
+def prebuild_debug(settings: Settings) -> Path:
+    """The debug build `run --debug` makes of the pinned module's source tree, made ahead
+    (minutes cold: every package without optimisations); `run --debug` on that tree then only
+    links. A run that starts while this compiles waits for it (the build lock)."""
+    from weaviate_dev.weaviate.source import build_ldflags
+
+    source = ensure_source(settings)
+    return compile_checkout(settings, source, ldflags=build_ldflags(source), debug=True)
 
 
 def ensure_binary(settings: Settings) -> Path:

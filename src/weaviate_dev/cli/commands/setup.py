@@ -4,8 +4,10 @@ Steps, in this order (default: all, `cross` only with WEAVIATE_DEV_PLATFORM set)
 (the Docker engine, installed and started if none answers), `cross` (BuildKit and an emulator,
 to build images for another platform: `cross_build`), `base` (the base image of our images, for
 WEAVIATE_DEV_PLATFORM when set), `weaviate-binary` (the server from its Go module),
-`weaviate-image` (an image around it when the real image cannot be pulled). Each step
-prints what it does and how long it took; a step that already happened takes a moment.
+`weaviate-image` (an image around it when the real image cannot be pulled); and only when
+named, `weaviate-debug` (the debug build `run --debug` makes of the pinned module's source, made
+ahead: `run --debug` then only links). Each step prints what it does and how long it took; a
+step that already happened takes a moment.
 """
 
 from __future__ import annotations
@@ -26,7 +28,10 @@ STEPS: dict[str, Callable[[Settings], object]] = {
     "base": images.ensure_base_image,
     "weaviate-binary": weaviate_build.ensure_binary,
     "weaviate-image": image.ensure_weaviate_image,
+    "weaviate-debug": weaviate_build.prebuild_debug,
 }
+# Steps run only when named: what `run --debug` needs, and building for another platform.
+ON_REQUEST = ("weaviate-debug",)
 
 
 def register(subparsers):
@@ -45,7 +50,8 @@ def handle(args, settings) -> int:
     if unknown:
         raise UsageError(f"unknown step(s) {', '.join(unknown)}; the steps: {', '.join(STEPS)}")
     names = ([name for name in STEPS if name in args.steps] if args.steps else
-             [name for name in STEPS if name != "cross" or settings.platform])
+             [name for name in STEPS if name not in ON_REQUEST
+              and (name != "cross" or settings.platform)])
     if args.skip_weaviate:
         names = [name for name in names if not name.startswith("weaviate-")]
     run_steps(settings, names)
