@@ -58,24 +58,22 @@ def port_is_free(address: str, port: int) -> tuple[bool, str]:
 
 def listening_pids(port: int) -> set[int | None]:
     """Pids of the processes listening on TCP `port` (any address); None stands for a listener
-    whose process we may not see (another user's, without root)."""
+    whose process we may not see (another user's, without root). A socket that forked workers
+    share is named once, by any one of them."""
     try:
         sockets = psutil.net_connections(kind="tcp")
     except psutil.AccessDenied:  # macOS: the system-wide table needs root
-        return _listening_pids_per_process(port)
+        return {candidate.pid for candidate in psutil.process_iter() if listens(candidate, port)}
     return {s.pid for s in sockets if _listens_on(s, port)}
 
 
-def _listening_pids_per_process(port: int) -> set[int | None]:
-    """The same, asking each process we may inspect for its own sockets."""
-    found: set[int | None] = set()
-    for candidate in psutil.process_iter():
-        try:
-            if any(_listens_on(s, port) for s in candidate.net_connections(kind="tcp")):
-                found.add(candidate.pid)
-        except psutil.Error:  # gone, or not ours to look at
-            continue
-    return found
+def listens(process: psutil.Process, port: int) -> bool:
+    """Whether `process` holds a listening TCP socket on `port` (False when we may not look:
+    another user's process, or gone)."""
+    try:
+        return any(_listens_on(s, port) for s in process.net_connections(kind="tcp"))
+    except psutil.Error:
+        return False
 
 
 def _listens_on(sock, port: int) -> bool:
