@@ -23,8 +23,8 @@ import yaml
 from reranker.settings import OPTIONS
 
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy" / "kubernetes"
-# The oldest and the newest Kubernetes whose schemas the locked kubernetes-validate ships and
-# that we state the manifests for.
+# The Kubernetes versions the manifests are stated for (docs/kubernetes.md); the locked
+# kubernetes-validate (1.37.0) ships the schemas of 1.25 to 1.37.
 KUBERNETES_VERSIONS = ("1.30.0", "1.37.0")
 # A Kubernetes quantity (apimachinery's resource.Quantity): a number, then a suffix.
 QUANTITY = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei|[eE][+-]?\d+)?$")
