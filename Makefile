@@ -26,7 +26,7 @@ $(UV):
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --require-hashes \
 		--no-deps -r reranker/requirements/uv.txt
 
-toolkit: $(UV)  ## .venv with the toolkit alone (docker SDK, requests, pyyaml, watchfiles): what `make dev` needs
+toolkit: $(UV)  ## .venv with the toolkit alone (docker SDK, requests, pyyaml, watchfiles, psutil, huggingface-hub): what `make dev` needs
 	$(SYNC) --inexact
 
 install: $(UV)  ## .venv with the toolkit, the test tools and the reranker with every engine (torch)

@@ -12,11 +12,12 @@ products. Tokenization, softmax, layer norms and HTTP are left out, so no engine
 
 from __future__ import annotations
 
-import os
 import time
 from dataclasses import dataclass
 
 import numpy as np
+
+from reranker.cpus import usable_cpus
 
 PRECISIONS = {"fp32": "f32", "bf16": "bf16"}
 
@@ -58,7 +59,7 @@ def gemm_flops(shape: Shape, precision: str, *, batch: int = 4, seconds: float =
         weight = ops.constant(rng.standard_normal((inner, outer)).astype(np.float32) * 0.05)
         node = ops.matmul(node, weight, False, False)
     model = ov.Model([node], [x], "layer-gemms")
-    config = {"INFERENCE_NUM_THREADS": len(os.sched_getaffinity(0)), "NUM_STREAMS": 1,
+    config = {"INFERENCE_NUM_THREADS": usable_cpus(), "NUM_STREAMS": 1,
               "PERFORMANCE_HINT": "LATENCY", "INFERENCE_PRECISION_HINT": PRECISIONS[precision]}
     request = ov.Core().compile_model(model, "CPU", config).create_infer_request()
     data = rng.standard_normal((rows, h)).astype(np.float32)

@@ -16,8 +16,8 @@ import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
+import psutil
 import pytest
 
 from integration_tests.conftest import port_is_free
@@ -34,14 +34,11 @@ FUNCTION = ("github.com/weaviate/weaviate/modules/reranker-transformers/clients.
 
 
 def processes_running(fragment: str) -> list[str]:
-    """Command lines of the processes whose command line contains `fragment` (from /proc:
-    no pgrep needed)."""
+    """Command lines of the processes whose command line contains `fragment` (psutil: no
+    pgrep needed, any OS)."""
     found = []
-    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
-        try:
-            line = cmdline.read_bytes().replace(b"\0", b" ").decode(errors="replace")
-        except OSError:  # gone meanwhile
-            continue
+    for process in psutil.process_iter(["cmdline"]):
+        line = " ".join(process.info["cmdline"] or ())  # None: gone meanwhile, or not ours
         if fragment in line:
             found.append(line)
     return found

@@ -6,6 +6,7 @@ benchmark set (MiniLM-L6-shaped model, 64 queries x 96 documents) is `python -m 
 
 from __future__ import annotations
 
+import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
@@ -84,6 +85,17 @@ def test_int8_ranks_like_the_reference(onnx_model_dir, reference):
     # benchmark set by `python -m bench parity`. Measured 0.94 with 7-bit weights on every x86
     # CPU; full 8-bit weights gave 0.86 with VNNI and 0.10 without it (test_int8_cpus.py).
     assert np.corrcoef(got, expected)[0, 1] > 0.75  # a wrong order gives ~0
+
+
+def test_loads_on_a_host_without_cpu_affinity(onnx_model_dir, xdg_cache, monkeypatch):
+    # macOS: neither os.sched_getaffinity nor psutil's cpu_affinity exists there
+    import psutil
+
+    monkeypatch.delattr(os, "sched_getaffinity", raising=False)
+    monkeypatch.delattr(psutil.Process, "cpu_affinity")
+    engine = load_engine(Settings(model_dir=onnx_model_dir, engine="onnx",
+                                  onnx_cache_dir=xdg_cache / "reranker" / "onnx"))
+    assert len(engine.score(QUERY, DOCUMENTS)) == len(DOCUMENTS)
 
 
 def test_empty_documents_give_no_scores(onnx_fp32):

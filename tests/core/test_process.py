@@ -2,8 +2,8 @@
 
 import signal
 import subprocess
-from pathlib import Path
 
+import psutil
 import pytest
 
 from weaviate_dev.core import process
@@ -52,10 +52,9 @@ def ended(pid: int, within: float = 5.0) -> bool:
     deadline = time.monotonic() + within
     while time.monotonic() < deadline:
         try:
-            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-        except FileNotFoundError:
-            return True
-        if state in ("Z", "X"):
+            if psutil.Process(pid).status() in (psutil.STATUS_ZOMBIE, psutil.STATUS_DEAD):
+                return True
+        except psutil.NoSuchProcess:
             return True
         time.sleep(0.05)
     return False

@@ -2,7 +2,9 @@
 
 import os
 import socket
+from types import SimpleNamespace
 
+import psutil
 import pytest
 
 from weaviate_dev.services import ports
@@ -32,8 +34,32 @@ def test_taken_port_is_named_with_its_holder(taken_port):
     assert conflict.port == taken_port and conflict.service == "reranker-transformers"
     message = conflict.describe()
     assert f"127.0.0.1:{taken_port}" in message
-    if os.path.isdir("/proc/self/fd"):  # Linux: the holder is this very process
-        assert f"process {os.getpid()} " in message
+    assert f"held by process {os.getpid()} (" in message  # this very process, on any OS
+
+
+def test_the_listeners_of_a_port_are_found(taken_port):
+    assert ports.listening_pids(taken_port) == {os.getpid()}
+    assert ports.listening_pids(free_port()) == set()
+
+
+def test_without_the_system_wide_table_each_process_is_asked(taken_port, monkeypatch):
+    # macOS: psutil.net_connections() needs root there; a process's own sockets do not
+    def denied(kind="inet"):
+        raise psutil.AccessDenied()
+
+    monkeypatch.setattr(psutil, "net_connections", denied)
+    assert ports.listening_pids(taken_port) == {os.getpid()}
+    assert ports.process_holding(taken_port).startswith(f"process {os.getpid()} (")
+
+
+def test_a_listener_we_may_not_inspect_is_said_so(monkeypatch):
+    # Linux without root: another user's listener is in the table, its pid is not
+    listener = SimpleNamespace(fd=-1, family=socket.AF_INET, type=socket.SOCK_STREAM,
+                               laddr=SimpleNamespace(ip="0.0.0.0", port=8009), raddr=(),
+                               status=psutil.CONN_LISTEN, pid=None)
+    monkeypatch.setattr(psutil, "net_connections", lambda kind="inet": [listener])
+    assert ports.process_holding(8009) == "a process we may not inspect"
+    assert ports.process_holding(8010) is None
 
 
 def test_taken_on_loopback_also_blocks_all_interfaces(taken_port):

@@ -9,6 +9,7 @@ import sys
 import textwrap
 import time
 
+import psutil
 import pytest
 
 from weaviate_dev.weaviate import groups
@@ -43,12 +44,31 @@ def test_a_process_is_known_by_pid_and_start_time(started):
     when = groups.start_time(proc.pid)
     assert when is not None
     assert groups.Member(proc.pid, when).alive()
-    assert not groups.Member(proc.pid, when + 1).alive()  # a reused pid is someone else
+    assert not groups.Member(proc.pid, when + 60).alive()  # a reused pid is someone else
     os.kill(proc.pid, signal.SIGKILL)
     time.sleep(0.2)  # a zombie (not reaped yet) counts as gone
     assert groups.start_time(proc.pid) is None
     proc.wait()
     assert groups.start_time(proc.pid) is None
+
+
+def test_a_start_time_is_wall_clock_seconds_on_any_os(started):
+    # psutil's create time: what a record written in one terminal and read in another (or on
+    # a Mac) compares, rather than Linux's clock ticks after boot
+    before = time.time()
+    proc = start()
+    started.append(proc)
+    assert before - 1 <= groups.start_time(proc.pid) <= time.time()
+    assert groups.start_time(proc.pid) == psutil.Process(proc.pid).create_time()
+
+
+def test_a_small_clock_step_keeps_a_process_known(started):
+    # Linux derives start times from the boot time in whole seconds, which a clock step moves
+    proc = start()
+    started.append(proc)
+    when = groups.start_time(proc.pid)
+    assert groups.Member(proc.pid, when + 1).alive()
+    assert groups.Member(proc.pid, when - 1).alive()
 
 
 def test_stop_sends_sigint_and_waits(started):

@@ -2,18 +2,19 @@
 
 The preflight binds each port the way Docker's proxy would (same address, no SO_REUSEPORT).
 Holders are looked up, where the system lets us, among Docker containers (by published port,
-`docker_engine.port_holders`) and then among processes (Linux /proc: listening socket inode ->
-process). Whether something answers on a port is a probe: `waiting.tcp_probe`.
+`docker_engine.port_holders`) and then among processes (psutil's listening sockets and their
+owners, on Linux, macOS and Windows). Whether something answers on a port is a probe:
+`waiting.tcp_probe`.
 """
 
 from __future__ import annotations
 
 import errno
-import os
 import socket
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from pathlib import Path
+
+import psutil
 
 from weaviate_dev.services import docker_engine
 
@@ -55,41 +56,41 @@ def port_is_free(address: str, port: int) -> tuple[bool, str]:
 # --- who holds a port --------------------------------------------------------------------
 
 
-def listening_inodes(port: int, proc: Path = Path("/proc")) -> set[str]:
-    """Socket inodes listening on `port` (any address), from /proc/net/tcp{,6}."""
-    inodes = set()
-    for table in ("tcp", "tcp6"):
-        try:
-            lines = (proc / "net" / table).read_text().splitlines()[1:]
-        except OSError:
-            continue
-        for line in lines:
-            fields = line.split()
-            if len(fields) < 10:
-                continue
-            local, state, inode = fields[1], fields[3], fields[9]
-            if state == "0A" and int(local.rsplit(":", 1)[1], 16) == port:  # 0A = LISTEN
-                inodes.add(inode)
-    return inodes
+def listening_pids(port: int) -> set[int | None]:
+    """Pids of the processes listening on TCP `port` (any address); None stands for a listener
+    whose process we may not see (another user's, without root). A socket that forked workers
+    share is named once, by any one of them."""
+    try:
+        sockets = psutil.net_connections(kind="tcp")
+    except psutil.AccessDenied:  # macOS: the system-wide table needs root
+        return {candidate.pid for candidate in psutil.process_iter() if listens(candidate, port)}
+    return {s.pid for s in sockets if _listens_on(s, port)}
 
 
-def process_holding(port: int, proc: Path = Path("/proc")) -> str | None:
-    """"process PID (command line)" of a listener on port, when /proc lets us see it."""
-    inodes = listening_inodes(port, proc)
-    if not inodes:
+def listens(process: psutil.Process, port: int) -> bool:
+    """Whether `process` holds a listening TCP socket on `port` (False when we may not look:
+    another user's process, or gone)."""
+    try:
+        return any(_listens_on(s, port) for s in process.net_connections(kind="tcp"))
+    except psutil.Error:
+        return False
+
+
+def _listens_on(sock, port: int) -> bool:
+    return sock.status == psutil.CONN_LISTEN and bool(sock.laddr) and sock.laddr.port == port
+
+
+def process_holding(port: int) -> str | None:
+    """"process PID (command line)" of a listener on port, when the system lets us see it."""
+    pids = listening_pids(port)
+    if not pids:
         return None
-    targets = {f"socket:[{inode}]" for inode in inodes}
-    for pid_dir in proc.iterdir():
-        if not pid_dir.name.isdigit():
-            continue
+    for pid in sorted(p for p in pids if p is not None):
         try:
-            for fd in (pid_dir / "fd").iterdir():
-                if os.readlink(fd) in targets:
-                    cmdline = (pid_dir / "cmdline").read_bytes().replace(b"\0", b" ")
-                    command = " ".join(cmdline.decode(errors="replace").split())[:120]
-                    return f"process {pid_dir.name} ({command})"
-        except OSError:  # gone, or not ours to look at
+            command = " ".join(psutil.Process(pid).cmdline())
+        except psutil.Error:  # gone, or not ours to look at
             continue
+        return f"process {pid} ({' '.join(command.split())[:120]})"
     return "a process we may not inspect"
 
 

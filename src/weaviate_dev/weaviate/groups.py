@@ -3,8 +3,9 @@
 Each node runs in a session of its own, so a Ctrl-C in the terminal reaches only weaviate-dev,
 which then stops every node itself, in order. A member is a group leader known by pid *and*
 start time: by the time `weaviate-dev down` in another terminal looks, a pid may belong to
-someone else. Stopping is SIGINT (Weaviate's clean shutdown), then SIGTERM, then SIGKILL, each
-after its grace, or at once when the user asks again (a second Ctrl-C).
+someone else. Start times are psutil's (seconds since the epoch, on Linux, macOS and Windows).
+Stopping is SIGINT (Weaviate's clean shutdown), then SIGTERM, then SIGKILL, each after its
+grace, or at once when the user asks again (a second Ctrl-C).
 """
 
 from __future__ import annotations
@@ -15,24 +16,30 @@ import subprocess
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from pathlib import Path
+
+import psutil
 
 from weaviate_dev.core import process
 
 POLL = 0.1
 KILL_WAIT = 10.0  # after SIGKILL only the kernel is left to wait for
+# Two start times this close are one process. Linux gives a start as clock ticks after boot
+# plus the boot time in whole seconds, and a clock step moves that boot time by a whole second;
+# a pid comes round again only after every other pid was handed out, never within seconds.
+START_SLACK = 2.0
 
 
-def start_time(pid: int, proc: Path = Path("/proc")) -> int | None:
-    """When pid started (clock ticks after boot), or None when it is gone or a zombie."""
+def start_time(pid: int) -> float | None:
+    """When pid started (seconds since the epoch), or None when it is gone, a zombie or hidden
+    from us."""
     try:
-        text = (proc / str(pid) / "stat").read_text()
-    except OSError:
+        target = psutil.Process(pid)
+        with target.oneshot():
+            if target.status() in (psutil.STATUS_ZOMBIE, psutil.STATUS_DEAD):
+                return None
+            return target.create_time()
+    except psutil.Error:  # NoSuchProcess (ZombieProcess too), AccessDenied
         return None
-    fields = text[text.rindex(")") + 2:].split()  # after "pid (comm) ": state is field 3
-    if fields[0] in ("Z", "X"):
-        return None
-    return int(fields[19])  # field 22: starttime
 
 
 @dataclass(frozen=True)
@@ -40,7 +47,7 @@ class Member:
     """A group leader: our own child (popen) or a process another weaviate-dev started."""
 
     pid: int
-    started: int | None
+    started: float | None
     popen: subprocess.Popen | None = field(default=None, compare=False, repr=False)
 
     @classmethod
@@ -50,7 +57,10 @@ class Member:
     def alive(self) -> bool:
         if self.popen is not None:  # our child: poll() also reaps it
             return self.popen.poll() is None
-        return self.started is not None and start_time(self.pid) == self.started
+        if self.started is None:
+            return False
+        now = start_time(self.pid)
+        return now is not None and abs(now - self.started) < START_SLACK
 
 
 def signal_owner(member: Member, sig: int) -> bool:

@@ -34,9 +34,9 @@ class Record:
     label: str
     index: int | None
     pid: int
-    started: int
+    started: float  # groups.start_time: seconds since the epoch
     owner: int
-    owner_started: int
+    owner_started: float
     http: int
     grpc: int
     log: str | None = None

@@ -20,13 +20,13 @@ from __future__ import annotations
 
 import importlib.util
 import logging
-import os
 from abc import abstractmethod
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from reranker.cpus import usable_cpus
 from reranker.engine import EngineError
 from reranker.engines import onnx_store
 from reranker.engines.base import BatchingEngine
@@ -110,7 +110,7 @@ class OnnxFileEngine(BatchingEngine):
         self.reduced_precision = settings.reduced_precision
         self.graph_path = path
         self.graph = describe(path.parent)  # which graph, for the start log
-        self._load_runtime(path, threads=len(os.sched_getaffinity(0)))
+        self._load_runtime(path, threads=usable_cpus())
 
     @abstractmethod
     def _load_runtime(self, path: Path, *, threads: int) -> None:
