@@ -337,6 +337,8 @@ BASES = ("", "src/", "src/weaviate_dev/", "reranker/", "reranker/src/reranker/",
 FOREIGN_PATHS = {
     "tools/dev/grafana/dashboards": "Weaviate's checkout, where its dashboards are",
     "weaviate/reranker-transformers": "the official reranker's GitHub repository",
+    "weaviate/weaviate-helm": "Weaviate's Helm chart's GitHub repository",
+    "weaviate/weaviate": "the chart's name in Weaviate's Helm repository (helm upgrade ...)",
 }
 # The user's own files in the reranker's drop-in folders (their contents are gitignored).
 USER_FILES = re.compile(r"^(reranker/)?(models|certs)/[^/]+")
@@ -442,7 +444,7 @@ def resolves(name: str) -> bool:
 
 @pytest.mark.parametrize("page", DOCS, ids=lambda p: p.relative_to(ROOT).as_posix())
 def test_every_module_and_name_of_ours_resolves(page):
-    text = re.sub(r"[\w./-]+\.(md|json|txt|toml|egg)\b", "", text_of(page))  # files, not names
+    text = re.sub(r"[\w./-]+\.(md|json|txt|toml|egg|yaml|yml)\b", "", text_of(page))  # files
     unknown = sorted(n for n in dotted_names(text) if not resolves(n))
     assert not unknown, "\n".join(unknown)
 
