@@ -95,7 +95,7 @@ def test_make_dev_with_an_xlm_roberta_model_reranks_through_weaviate(dev_env, xl
     try:
         cli.wait_for("Weaviate is ready")
         output = cli.output()
-        assert f"local directory {xlmr_model}" in output, output[-3000:]
+        assert f"reranker model: directory {xlmr_model} (sha256 " in output, output[-3000:]
         logs = docker_engine.client().containers.list(
             filters={"label": "com.docker.compose.project=weaviate-dev"})[0].logs().decode()
         assert "xlm-roberta: the last layer for the first token only; inputs input_ids, " \
