@@ -43,8 +43,11 @@ def uv(*args: str, cwd: Path = ROOT) -> str:
 
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory) -> tuple[str, Path]:
+    return build_wheel(tmp_path_factory.mktemp("wheel"))
+
+
+def build_wheel(work: Path) -> tuple[str, Path]:
     """(a requirement naming the built wheel by its hash, the lock's pins as constraints)."""
-    work = tmp_path_factory.mktemp("wheel")
     uv("build", "--wheel", "--out-dir", str(work / "dist"))
     [built] = (work / "dist").glob("weaviate_dev-*.whl")
     digest = hashlib.sha256(built.read_bytes()).hexdigest()

@@ -180,9 +180,23 @@ def test_option_on_a_profile_without_it(capsys):
     assert code == 2 and "has no option --contextionary" in err
 
 
-def test_no_weaviate_anywhere_is_one_clear_error(capsys):
+def test_no_weaviate_anywhere_but_go_is_one_clear_error(capsys, tmp_path, monkeypatch):
+    go = tmp_path / "go-bin" / "go"
+    go.parent.mkdir()
+    go.write_text("#!/bin/sh\nexit 1\n")
+    go.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{go.parent}:/usr/bin:/bin")
     code, _, err = run(capsys, "local-openai", "--dry-run")
-    assert code == 1 and "no Weaviate found" in err
+    assert code == 1 and "no Weaviate found" in err and "weaviate-dev setup" in err
+
+
+def test_no_weaviate_and_no_go_runs_weaviates_image(capsys):
+    """A machine with Docker and nothing to build Weaviate with: its image, said why."""
+    code, out, err = run(capsys, "local-reranker-transformers", "--dry-run")
+    assert code == 0, err
+    assert "image cr.weaviate.io/semitechnologies/weaviate:1.39.0 (no Weaviate checkout, " \
+        "binary or Go toolchain here" in out + err
+    assert "docker run --rm --name weaviate-dev-run-local-reranker-transformers" in out
 
 
 def test_drop_in_script_works_from_any_directory(tmp_path):

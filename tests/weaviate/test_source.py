@@ -90,11 +90,27 @@ def test_fallback_binaries_go_bin_then_path(tmp_path, no_default_binary):
     assert found.path == built
 
 
-def test_nothing_found_says_what_to_do(tmp_path, no_default_binary):
+def test_nothing_found_with_go_here_says_what_to_do(tmp_path, no_default_binary):
+    """Go is here: `setup` (and `dev`) builds the binary, as the error says."""
     cwd = tmp_path / "empty"
     cwd.mkdir()
+    go = lambda name: "/usr/local/go/bin/go" if name == "go" else None  # noqa: E731
     with pytest.raises(DevError, match="--weaviate-src DIR.*--weaviate-bin PATH.*--image"):
-        weaviate_source.locate(settings(tmp_path), cwd=cwd, home=tmp_path, which=lambda _: None)
+        weaviate_source.locate(settings(tmp_path), cwd=cwd, home=tmp_path, which=go)
+
+
+def test_without_checkout_binary_or_go_weaviates_image_is_chosen_and_said_why(
+        tmp_path, no_default_binary):
+    """A laptop with Docker but no Go: Weaviate's image at the pinned version (pulled when
+    missing), never a dead end."""
+    cwd = tmp_path / "empty"
+    cwd.mkdir()
+    s = settings(tmp_path)
+    found = weaviate_source.locate(s, cwd=cwd, home=tmp_path, which=lambda _: None)
+    assert (found.kind, found.image) == ("image", s.weaviate_image)
+    assert s.weaviate_image.endswith(f":{s.weaviate_version}")
+    assert found.why == ("no Weaviate checkout, binary or Go toolchain here: Weaviate's image, "
+                         "pulled when missing")
 
 
 def test_bad_explicit_sources_are_refused(tmp_path):

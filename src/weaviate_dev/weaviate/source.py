@@ -8,6 +8,8 @@ Order (first match wins):
   5. WEAVIATE_DEV_WEAVIATE_BIN (Settings.weaviate_bin)
   6. the binary `weaviate-dev setup` builds (weaviate_build.binary_path)
   7. ~/go/bin/weaviate-server, then weaviate-server on PATH
+  8. without Go (nothing could build a binary): Weaviate's image (Settings.weaviate_image, at
+     the pinned version), pulled when missing
 Then `command()` turns a resolved profile into the exact argv, working directory and
 environment. A checkout is compiled once into the cache with the build-info -ldflags of the
 original script (build.compile_checkout), then its binary runs in the checkout.
@@ -125,6 +127,10 @@ def locate(
     for path, why in candidates:
         if path.is_file() and os.access(path, os.X_OK):
             return WeaviateSource("binary", path, why=why)
+    if which("go") is None:
+        return WeaviateSource("image", image=settings.weaviate_image,
+                              why="no Weaviate checkout, binary or Go toolchain here: "
+                                  "Weaviate's image, pulled when missing")
     raise DevError(
         "no Weaviate found: run inside a Weaviate checkout or pass --weaviate-src DIR, "
         "--weaviate-bin PATH (or set WEAVIATE_DEV_WEAVIATE_BIN), or --image [TAG]; "

@@ -171,6 +171,7 @@ def handle(args, settings) -> int:
     loop = dict(debug=args.debug, debug_port=args.debug_port)
     if args.dry_run:
         command = source_run.command(settings, source, plan, compiled=False, **loop)
+        say(f"Weaviate from {source.describe()}")
         print("\n".join(plan.env_lines()))
         if source_run.compiles(source, plan):
             print(source_run.build_line(settings, source.path, debug=args.debug))
