@@ -13,9 +13,12 @@ import numpy as np
 
 @contextlib.contextmanager
 def running(image: str, docker_engine, volumes=None, platform=None):
+    from weaviate_dev.testing import sweep
+
     container = docker_engine.containers.run(
         image, detach=True, name=f"weaviate-dev-reranker-test-{uuid.uuid4().hex[:8]}",
-        ports={"8080/tcp": ("127.0.0.1", None)}, volumes=volumes, platform=platform)
+        ports={"8080/tcp": ("127.0.0.1", None)}, volumes=volumes, platform=platform,
+        labels=sweep.labels())  # removed by the next run, should this one die first
     try:
         yield container
     finally:

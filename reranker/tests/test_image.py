@@ -125,17 +125,16 @@ def test_a_repositorys_export_without_token_type_ids_serves_also_from_a_read_onl
     such a model directory from a read-only volume (`:ro`), writing nothing into it."""
     import os
     import shutil
-    import tempfile
-    from pathlib import Path
 
     from sentence_transformers import CrossEncoder
 
     from reranker.engines.onnx_graph import export_fp32
     from reranker.testing import make_tiny_cross_encoder
+    from weaviate_dev.testing import sweep
 
     xlmr = make_tiny_cross_encoder(tmp_path / "xlmr", family="xlm-roberta")
     # Readable by the image's user (10001): pytest's own tmp_path is root's alone.
-    hub = Path(tempfile.mkdtemp(prefix="weaviate-dev-hub-model-")) / "model"
+    hub = sweep.mkdtemp("hub-model") / "model"
     try:
         shutil.copytree(xlmr, hub, ignore=shutil.ignore_patterns("*.safetensors"))
         export_fp32(xlmr, hub / "onnx", first_token=False)

@@ -19,6 +19,10 @@ or `pytest -p weaviate_dev.testing.pytest_plugin`. Session-scoped fixtures, in s
 
 When Docker or Weaviate cannot be had these fixtures skip with the reason, except under
 CI=true, where they fail: a CI run must never pass by skipping its integration suite.
+
+Every container and network made here carries the run's label, and at the start of each
+session whatever a run that died left is removed (testing/sweep.py; testcontainers' reaper
+would need an image to pull).
 """
 
 from __future__ import annotations
@@ -30,9 +34,29 @@ from weaviate_dev.core.errors import DevError
 from weaviate_dev.core.settings import Settings
 from weaviate_dev.services import docker_engine as docker_engine_module
 from weaviate_dev.services import images
+from weaviate_dev.testing import sweep
 from weaviate_dev.testing.containers import (RERANKER_SERVICE, PrometheusContainer,
                                              RerankerContainer, WeaviateContainer)
 from weaviate_dev.weaviate import image
+
+
+_SWEPT = pytest.StashKey[list]()  # what the session's start removed, for the header
+
+
+@pytest.hookimpl(tryfirst=True)  # before the terminal reporter writes the header
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Remove what test runs that died (SIGKILL, the OOM killer, a CI timeout) left: their
+    labelled containers and networks, their temporary directories (testing/sweep.py)."""
+    client = docker_engine_module.client() if docker_engine_module.answers() else None
+    session.config.stash[_SWEPT] = sweep.sweep(client)
+
+
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    swept = config.stash.get(_SWEPT, [])
+    if not swept:
+        return []
+    return [f"weaviate-dev: removed {len(swept)} leftovers of test runs no longer alive:",
+            *(f"  {line}" for line in swept)]
 
 
 def unavailable(settings: Settings, reason: str):
@@ -86,7 +110,7 @@ def weaviate_image(weaviate_dev_settings, docker_engine) -> str:
 
 @pytest.fixture(scope="session")
 def weaviate_network(docker_engine):
-    network = Network().create()
+    network = Network(docker_network_kw={"labels": sweep.labels()}).create()
     try:
         yield network
     finally:
