@@ -9,8 +9,9 @@ SYNC := $(UV) sync --locked
 export UV_PROJECT_ENVIRONMENT := $(abspath $(VENV))
 # Use the venv's own Python; never download one.
 export UV_PYTHON_DOWNLOADS ?= never
-# Our fixtures clean up after themselves, so testcontainers' reaper (an image to pull) is not
-# needed; tests reach containers on published 127.0.0.1 ports.
+# Our fixtures clean up after themselves, and what a killed run left (labelled with its id) is
+# removed when the next session starts (src/weaviate_dev/testing/sweep.py), so testcontainers'
+# reaper (an image to pull) is not needed; tests reach containers on published 127.0.0.1 ports.
 export TESTCONTAINERS_RYUK_DISABLED ?= true
 export TESTCONTAINERS_CONNECTION_MODE ?= docker_host
 

@@ -58,27 +58,64 @@ def client(settings: Settings, engine):
 
 
 @pytest.fixture(scope="session")
-def read_only_mount(tmp_path_factory: pytest.TempPathFactory):
-    """read_only_mount(directory): a context manager giving a read-only bind mount of it.
+def read_only_dir(tmp_path_factory: pytest.TempPathFactory):
+    """read_only_dir(directory): a context manager giving the directory read-only, for any user.
 
-    Root may write anywhere, whatever the file modes say: only a read-only mount (as Docker's
-    `:ro`) proves that nothing writes into a model directory. Needs root and mount(8).
+    The directory itself with every write bit taken away (given back on exit); where that does
+    not stop this user's writes (root, whom no file mode stops), a read-only bind mount of it
+    instead, as Docker's `:ro` (needs mount(8); skipped with the reason where it cannot be
+    made). Either way a write into it fails, which is checked first: serving from it proves
+    that nothing writes into a model directory.
     """
-    if os.geteuid() != 0:
-        pytest.skip("a read-only bind mount needs root (run as root, as CI does)")
 
     @contextlib.contextmanager
-    def mount(source: Path):
-        target = tmp_path_factory.mktemp("read-only")
-        subprocess.run(["mount", "--bind", str(source), str(target)], check=True)
-        try:
-            subprocess.run(["mount", "-o", "remount,ro,bind", str(target)], check=True)
-            probe = target / ".write-probe"
-            with pytest.raises(OSError):  # the mount really is read-only
-                probe.write_text("x")
-            yield target
-        finally:
-            # lazily: engines the test made may still map files of it (safetensors, ONNX)
-            subprocess.run(["umount", "--lazy", str(target)], check=True)
+    def read_only(source: Path):
+        with _without_write_bits(source):
+            stopped = _write_fails(source)
+            if stopped:
+                yield source
+        if not stopped:
+            with _mounted_read_only(source, tmp_path_factory) as target:
+                assert _write_fails(target), f"{target} is mounted read-only, yet writable"
+                yield target
 
-    return mount
+    return read_only
+
+
+def _write_fails(directory: Path) -> bool:
+    probe = directory / ".write-probe"
+    try:
+        probe.write_text("x")
+    except OSError:
+        return True
+    probe.unlink()
+    return False
+
+
+@contextlib.contextmanager
+def _without_write_bits(source: Path):
+    paths = [source, *source.rglob("*")]
+    modes = {path: path.stat().st_mode for path in paths}
+    for path in reversed(paths):  # files before their directory
+        path.chmod(modes[path] & ~0o222)
+    try:
+        yield
+    finally:
+        for path in paths:
+            path.chmod(modes[path])
+
+
+@contextlib.contextmanager
+def _mounted_read_only(source: Path, tmp_path_factory: pytest.TempPathFactory):
+    target = tmp_path_factory.mktemp("read-only")
+    bound = subprocess.run(["mount", "--bind", str(source), str(target)],
+                           capture_output=True, text=True)
+    if bound.returncode != 0:
+        pytest.skip(f"file modes do not stop this user's writes (root) and no read-only bind "
+                    f"mount can be made here: {bound.stderr.strip()}")
+    try:
+        subprocess.run(["mount", "-o", "remount,ro,bind", str(target)], check=True)
+        yield target
+    finally:
+        # lazily: engines the test made may still map files of it (safetensors, ONNX)
+        subprocess.run(["umount", "--lazy", str(target)], check=True)

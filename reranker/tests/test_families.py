@@ -1,10 +1,11 @@
 """Every family a drop-in must serve, on every engine, from a read-only model directory.
 
 Each family's tiny random cross-encoder (`reranker.testing.FAMILIES`: its architecture, its
-kind of tokenizer trained offline, its activation) is served from a read-only bind mount by
-every engine: the fp32 engines give CrossEncoder's scores within 1e-4, the reduced-precision
-ones rank like it (their real bar is `python -m bench parity` on the bench model), and the
-ONNX export takes exactly the model's own inputs.
+kind of tokenizer trained offline, its activation) is served by every engine from a read-only
+directory (one without write permission; for root, whom that does not stop, a read-only bind
+mount), whoever runs the tests: the fp32 engines give CrossEncoder's scores within 1e-4, the
+reduced-precision ones rank like it (their real bar is `python -m bench parity` on the bench
+model), and the ONNX export takes exactly the model's own inputs.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import pytest
 
 from reranker.engine import load_engine
 from reranker.engines.onnx_store import read_stamp
+from reranker.engines.precision_check import spearman
 from reranker.settings import Settings
 from reranker.testing import FAMILIES, make_tiny_cross_encoder
 from reranker.testing.corpus import SENTENCES
@@ -39,15 +41,15 @@ TOKENIZER_KINDS = {"wordpiece": "WordPiece", "unigram": "Unigram", "bpe": "BPE"}
 
 
 @pytest.fixture(scope="module", params=sorted(FAMILIES))
-def family(request, tmp_path_factory, read_only_mount):
-    """(name, a read-only mount of the family's tiny model, CrossEncoder's scores)."""
+def family(request, tmp_path_factory, read_only_dir):
+    """(name, the family's tiny model, read-only, CrossEncoder's scores)."""
     from sentence_transformers import CrossEncoder
 
     name = request.param
     model = make_tiny_cross_encoder(tmp_path_factory.mktemp(name) / "model", family=name)
     expected = CrossEncoder(str(model)).predict([[QUERY, d] for d in DOCUMENTS])
-    with read_only_mount(model) as mounted:
-        yield name, mounted, expected
+    with read_only_dir(model) as read_only:
+        yield name, read_only, expected
 
 
 def test_the_tiny_model_is_of_its_family(family):
@@ -110,8 +112,3 @@ def test_the_export_takes_the_models_own_inputs(family, export_cache):
 
 def engine_dir(engine):
     return engine.graph_path.parent
-
-
-def spearman(a, b) -> float:
-    ranks = [np.argsort(np.argsort(x)) for x in (a, b)]
-    return float(np.corrcoef(*ranks)[0, 1])

@@ -7,7 +7,8 @@ default engine (openvino), on the configured base image (or its local Debian sta
 reused when its labels say it holds exactly that. The model is exported to ONNX here, where
 torch is, so neither that build nor the `onnx` one downloads torch; the `torch` image (the
 CrossEncoder reference) carries it. Containers are always removed. Scores are compared with
-the CrossEncoder at the precision the engine ran in.
+the CrossEncoder's: exactly (1e-4) by containers started in fp32 (`REDUCED_PRECISION=off`),
+and by the stated reduced-precision bar where the image is left to choose its precision.
 """
 
 from __future__ import annotations
@@ -19,8 +20,9 @@ import time
 import numpy as np
 import pytest
 import requests
-from image_helpers import (assert_scores_match, bridge_gateway, engine_image, host_url,
-                           precision_of, running, wait_ready)
+from image_helpers import (FP32, RANKING_QUERIES, assert_exact, assert_ranks_alike,
+                           bridge_gateway, engine_image, host_url, ranking_documents, rerank_each,
+                           running, wait_ready)
 
 pytestmark = pytest.mark.docker
 
@@ -35,7 +37,8 @@ def image_reference(weaviate_dev_reranker_model_dir):
 
 @pytest.fixture
 def container(weaviate_dev_reranker_image: str, weaviate_dev_docker):
-    with running(weaviate_dev_reranker_image, weaviate_dev_docker) as container:
+    with running(weaviate_dev_reranker_image, weaviate_dev_docker,
+                 environment=FP32) as container:
         yield container
 
 
@@ -61,8 +64,7 @@ def test_image_serves_the_protocol(container, image_reference):
     response = requests.post(f"{url}/rerank", data=body, timeout=30)  # no Content-Type
     assert response.status_code == 200, response.text
     scores = [s["score"] for s in response.json()["scores"]]
-    assert_scores_match(scores, image_reference.predict([["who wrote dune", d] for d in docs]),
-                        precision_of(container))
+    assert_exact(scores, image_reference.predict([["who wrote dune", d] for d in docs]))
     logs = container.logs().decode(errors="replace")
     assert "openvino engine" in logs, logs[-2000:]  # the default engine
     for absent in ("torch", "onnxruntime"):  # only what the engine needs
@@ -86,6 +88,17 @@ def test_image_serves_the_protocol(container, image_reference):
 
     wait_until(healthy, what="docker HEALTHCHECK healthy", timeout=60, interval=1,
                logs=lambda: json.dumps(container.attrs["State"].get("Health"), indent=1))
+
+
+def test_the_default_image_left_to_choose_its_precision_ranks_like_the_crossencoder(
+        weaviate_dev_reranker_image, weaviate_dev_docker, image_reference):
+    """REDUCED_PRECISION at its default: whatever the image computes in (bf16 where the CPU
+    has it and the check keeps it), its ranking meets the reduced-precision bar."""
+    docs = ranking_documents()
+    with running(weaviate_dev_reranker_image, weaviate_dev_docker) as container:
+        scores = rerank_each(wait_ready(container), RANKING_QUERIES, docs)
+    assert_ranks_alike(scores, [image_reference.predict([[q, d] for d in docs])
+                                for q in RANKING_QUERIES])
 
 
 @pytest.mark.parametrize("engine", ["onnx", "torch"])
@@ -128,17 +141,16 @@ def test_a_repositorys_export_without_token_type_ids_serves_also_from_a_read_onl
     such a model directory from a read-only volume (`:ro`), writing nothing into it."""
     import os
     import shutil
-    import tempfile
-    from pathlib import Path
 
     from sentence_transformers import CrossEncoder
 
     from reranker.engines.onnx_graph import export_fp32
     from reranker.testing import make_tiny_cross_encoder
+    from weaviate_dev.testing import sweep
 
     xlmr = make_tiny_cross_encoder(tmp_path / "xlmr", family="xlm-roberta")
     # Readable by the image's user (10001): pytest's own tmp_path is root's alone.
-    hub = Path(tempfile.mkdtemp(prefix="weaviate-dev-hub-model-")) / "model"
+    hub = sweep.mkdtemp("hub-model") / "model"
     try:
         shutil.copytree(xlmr, hub, ignore=shutil.ignore_patterns("*.safetensors"))
         export_fp32(xlmr, hub / "onnx", first_token=False)
@@ -151,14 +163,15 @@ def test_a_repositorys_export_without_token_type_ids_serves_also_from_a_read_onl
                              weaviate_dev_reranker_image_tag + "-xlmr", hub)
         mounts = {str(hub): {"bind": "/app/models/model", "mode": "ro"}}
         for run_image, volumes in ((image, None), (weaviate_dev_reranker_image, mounts)):
-            with running(run_image, weaviate_dev_docker, volumes) as container:
+            with running(run_image, weaviate_dev_docker, volumes,
+                         environment=FP32) as container:
                 url = wait_ready(container)
                 body = json.dumps({"query": "qui a écrit dune", "documents": docs}).encode()
                 response = requests.post(f"{url}/rerank", data=body, timeout=30)
                 assert response.status_code == 200, response.text
                 scores = [s["score"] for s in response.json()["scores"]]
                 assert all(0 < s < 1 for s in scores)  # sigmoid: no activation configured
-                assert_scores_match(scores, expected, precision_of(container))
+                assert_exact(scores, expected)
                 logs = container.logs().decode(errors="replace")
                 assert "inputs input_ids, attention_mask" in logs or \
                     "the model repository's own" in logs, logs[-2000:]
@@ -237,13 +250,12 @@ def test_an_image_from_the_hub_is_pinned_to_a_commit_and_takes_the_repositorys_o
     docs = ["frank herbert wrote dune", "", "Qui a écrit Dune ?", "cats " * 40]
     expected = CrossEncoder(str(model)).predict([["who wrote dune", d] for d in docs])
     try:
-        with running(image, weaviate_dev_docker) as container:
+        with running(image, weaviate_dev_docker, environment=FP32) as container:
             url = wait_ready(container)
             body = json.dumps({"query": "who wrote dune", "documents": docs}).encode()
             response = requests.post(f"{url}/rerank", data=body, timeout=30)
             assert response.status_code == 200, response.text
-            assert_scores_match([s["score"] for s in response.json()["scores"]], expected,
-                                precision_of(container))
+            assert_exact([s["score"] for s in response.json()["scores"]], expected)
             assert f"serving org/{family}@{commit}: engine openvino" in \
                 container.logs().decode(errors="replace")
             listing = container.exec_run(["sh", "-c", "ls -R /app/models/model"]).output

@@ -37,3 +37,19 @@ def test_a_swap_inside_the_top_keeps_the_top_but_costs_spearman():
     near[[15, 14]] = near[[14, 15]]  # the top two change places: still the same top three
     verdict = precision_check.compare([near], fp32)
     assert verdict.top_held == 1 and verdict.spearman_min < 1
+
+
+def test_spearman_gives_tied_scores_their_average_rank():
+    # Ranks with ties averaged: [1.5, 1.5, 3, 4] against [1, 2, 3, 4] (scipy's value: 0.9487).
+    assert abs(precision_check.spearman([0.1, 0.1, 0.5, 0.9], [1, 2, 3, 4]) - 0.9486833) < 1e-6
+    # Tied in both lists the same way: the same ranking, whatever order argsort breaks ties in.
+    assert precision_check.spearman([2, 1, 1, 3], [5, 0, 0, 7]) == 1.0
+
+
+def test_spearman_of_constant_scores_is_a_number_not_nan():
+    constant, spread = [0.5] * 6, [0.1, 0.4, 0.2, 0.9, 0.3, 0.7]
+    assert precision_check.spearman(constant, constant) == 1.0  # no order, and none lost
+    assert precision_check.spearman(constant, spread) == 0.0  # the order is lost entirely
+    assert precision_check.spearman(spread, constant) == 0.0
+    verdict = precision_check.compare([np.asarray(constant)], [np.asarray(spread)])
+    assert not verdict.ranks_alike and verdict.spearman_min == 0.0

@@ -99,3 +99,13 @@ def test_no_table_anywhere_is_a_usage_error(tmp_path, monkeypatch):
     monkeypatch.setattr(settings.tree, "project_root", lambda: tmp_path / "installed")
     with pytest.raises(UsageError, match="no reranker engine table at .*engine_table.json"):
         Settings.from_env({"WEAVIATE_DEV_ROOT": str(tmp_path)})
+
+
+def test_the_rerankers_reduced_precision_is_a_setting(tmp_path):
+    base = {"WEAVIATE_DEV_ROOT": str(tmp_path)}
+    assert Settings.from_env(base).reranker_reduced_precision == "check"
+    off = {**base, "WEAVIATE_DEV_RERANKER_REDUCED_PRECISION": "off"}
+    assert Settings.from_env(off).reranker_reduced_precision == "off"
+    with pytest.raises(UsageError, match="WEAVIATE_DEV_RERANKER_REDUCED_PRECISION='fp32'.*"
+                                         "check, on, off"):
+        Settings.from_env({**base, "WEAVIATE_DEV_RERANKER_REDUCED_PRECISION": "fp32"})

@@ -50,6 +50,19 @@ def test_compose_environment_carries_settings(tmp_path):
     assert env["WEAVIATE_DEV_PIP_INDEX_URL"] == "https://pypi.example"
     assert "WEAVIATE_DEV_PIP_EXTRA_INDEX_URL" not in env
     assert env["WEAVIATE_DEV_RERANKER_ENGINE"] == "onnx"
+    assert env["WEAVIATE_DEV_RERANKER_REDUCED_PRECISION"] == "check"
+
+
+def test_the_reranker_service_computes_in_the_precision_of_the_setting():
+    import yaml
+
+    from weaviate_dev.core import tree
+
+    definition = yaml.safe_load(tree.compose_file(Settings.from_env({}).project_root)
+                                .read_text())
+    service = definition["services"]["reranker-transformers"]
+    assert service["environment"]["REDUCED_PRECISION"] == \
+        "${WEAVIATE_DEV_RERANKER_REDUCED_PRECISION:-check}"
 
 
 def test_missing_compose_file_is_named(tmp_path):

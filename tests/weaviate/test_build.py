@@ -160,7 +160,9 @@ def test_a_build_of_a_tree_another_process_is_building_waits_for_it(fake_go, tmp
 
 def test_the_debug_prebuild_is_the_build_run_debug_makes(fake_go, tmp_path):
     s = settings(tmp_path)
-    built = weaviate_build.prebuild_debug(s)
+    from weaviate_dev.weaviate import source_run
+
+    built = source_run.prebuild_debug(s)
     assert built == weaviate_build.checkout_binary(s, weaviate_build.source_dir(s), debug=True)
     build = [c for c in calls(fake_go) if c["argv"][0] == "build"]
     assert [c["argv"][1:3] for c in build] == [["-gcflags", "all=-N -l"]]

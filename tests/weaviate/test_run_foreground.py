@@ -11,6 +11,8 @@ import textwrap
 import time
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 
 # A "server" that writes a ready file, exits 0 on SIGINT and 3 on SIGTERM (with an argument
@@ -88,3 +90,74 @@ def test_killed_by_signal_gives_128_plus_n(tmp_path):
     code = process.run_foreground([sys.executable, "-c",
                                    "import os, signal; os.kill(os.getpid(), signal.SIGKILL)"])
     assert code == 128 + signal.SIGKILL
+
+
+# The toolkit side again, interrupted by a Ctrl-C of its own at one instant of its start
+# (argv[1]): before Weaviate is spawned, right after, or while on_start runs. The pid of the
+# spawned process goes to the file argv[2].
+INTERRUPTED_DRIVER = textwrap.dedent("""
+    import os, signal, sys
+    from weaviate_dev.core import process
+    where, pid_file = sys.argv[1], sys.argv[2]
+    real_spawn = process.spawn
+
+    def spawn(*args, **kwargs):
+        if where == "before-spawn":
+            os.kill(os.getpid(), signal.SIGINT)
+        proc = real_spawn(*args, **kwargs)
+        with open(pid_file, "w") as out:
+            out.write(str(proc.pid))
+        if where == "after-spawn":
+            os.kill(os.getpid(), signal.SIGINT)
+        return proc
+
+    process.spawn = spawn
+    interrupt = lambda proc: os.kill(os.getpid(), signal.SIGINT)
+    code = process.run_foreground(["sleep", "60"],
+                                  on_start=interrupt if where == "on-start" else None)
+    print("exit", code, flush=True)
+""")
+
+
+def interrupted_run(tmp_path: Path, where: str) -> tuple[subprocess.CompletedProcess, int | None]:
+    """Run the interrupted driver (SIGINT at its default, as in a terminal); its result and
+    the pid of the process it spawned (None: it spawned none)."""
+    pid_file, out, err = (tmp_path / f"{name}-{where}" for name in ("pid", "out", "err"))
+    pid_file.unlink(missing_ok=True)
+    # Files, not pipes: a process left behind would hold a pipe open, and we would wait for it.
+    with out.open("w") as stdout, err.open("w") as stderr:
+        code = subprocess.call(
+            [sys.executable, "-c", INTERRUPTED_DRIVER, where, str(pid_file)],
+            stdout=stdout, stderr=stderr, timeout=60,
+            env={**os.environ, "PYTHONPATH": str(ROOT / "src")},
+            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    result = subprocess.CompletedProcess([], code, out.read_text(), err.read_text())
+    return result, int(pid_file.read_text()) if pid_file.exists() else None
+
+
+def left_running(pid: int | None) -> bool:
+    """Whether the spawned process (the leader of its own group) or its group is left."""
+    if pid is None:
+        return False
+    try:
+        os.killpg(pid, 0)
+    except ProcessLookupError:
+        return False
+    os.killpg(pid, signal.SIGKILL)  # the test's own cleanup: it must not stay behind
+    return True
+
+
+def test_a_ctrl_c_right_after_the_spawn_leaves_no_process(tmp_path):
+    for attempt in range(50):
+        result, pid = interrupted_run(tmp_path, "after-spawn")
+        assert pid is not None, result.stderr
+        assert not left_running(pid), f"attempt {attempt}: Weaviate left running\n" \
+                                       f"{result.stderr[-2000:]}"
+        assert result.stdout.strip() == f"exit {128 + signal.SIGINT}", result.stderr[-2000:]
+
+
+@pytest.mark.parametrize("where", ["before-spawn", "on-start"])
+def test_a_ctrl_c_at_any_other_instant_of_the_start_leaves_no_process(tmp_path, where):
+    result, pid = interrupted_run(tmp_path, where)
+    assert not left_running(pid), result.stderr[-2000:]
+    assert result.stdout.strip() == f"exit {128 + signal.SIGINT}", result.stderr[-2000:]

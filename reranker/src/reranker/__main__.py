@@ -9,9 +9,12 @@ it, so a model the engine cannot load fails the build, not the container).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
+import shutil
 import sys
-from collections.abc import Sequence
+import tempfile
+from collections.abc import Iterator, Sequence
 
 from reranker.settings import OPTIONS, Settings, SettingsError
 
@@ -72,16 +75,30 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     if check_only:
         return check(settings)
-    if settings.workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-        # Before prometheus-client is imported: each worker counts in files of this directory,
-        # and /metrics sums them (reranker.metrics).
-        import tempfile
+    with metrics_dir(settings.workers):
+        from reranker.serve import run  # gunicorn only when actually serving
 
-        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="reranker-metrics-")
-    from reranker.serve import run  # gunicorn only when actually serving
-
-    run(settings)
+        run(settings)
     return 0
+
+
+@contextlib.contextmanager
+def metrics_dir(workers: int) -> Iterator[None]:
+    """With several workers, PROMETHEUS_MULTIPROC_DIR: each worker counts in files of this
+    directory and /metrics sums them (reranker.metrics). Set before prometheus-client is
+    imported. One the user gave is theirs; one made here is removed when the server exits
+    (by the arbiter that made it: the workers are forks of this process and leave through
+    here too)."""
+    if workers <= 1 or os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        yield
+        return
+    made, owner = tempfile.mkdtemp(prefix="reranker-metrics-"), os.getpid()
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = made
+    try:
+        yield
+    finally:
+        if os.getpid() == owner:
+            shutil.rmtree(made, ignore_errors=True)
 
 
 if __name__ == "__main__":

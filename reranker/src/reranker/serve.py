@@ -4,7 +4,8 @@ Used by `python -m reranker` and by the image alike. Each worker process builds 
 loads its own copy of the model in the background (the app answers live/ready meanwhile); many
 threads per worker keep the health endpoints answering while scoring requests queue for the
 model. If a worker's model fails to load, the worker exits with gunicorn's boot-error code and
-the whole server stops, rather than serving "not ready" forever.
+the whole server stops, rather than serving "not ready" forever. A worker that dies otherwise
+(killed, out of memory) is replaced by gunicorn's arbiter, and its gauges leave /metrics.
 """
 
 from __future__ import annotations
@@ -47,11 +48,21 @@ def gunicorn_options(settings: Settings) -> dict[str, Any]:
         "accesslog": "-" if settings.log_level == "debug" else None,
         "control_socket_disable": True,  # gunicorn >= 24; nothing here uses it
         "proc_name": "reranker",
+        "child_exit": worker_exited,
     }
     # The heartbeat file: a tmpfs where there is one (containers often have a slow overlay /tmp).
     if os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK):
         options["worker_tmp_dir"] = "/dev/shm"
     return options
+
+
+def worker_exited(_arbiter: Any, worker: Any) -> None:
+    """gunicorn's child_exit hook (in the arbiter): a dead worker's gauges leave the sums of
+    /metrics (its counters and histograms stay: what it counted happened)."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid)
 
 
 def _stop_worker(exc: BaseException) -> None:

@@ -135,29 +135,49 @@ def run_foreground(
     SIGKILL. After the process exits we wait up to `drain_timeout` seconds for the rest of its
     group (the server behind a wrapper). `on_start(popen)` runs once the process exists;
     `on_signal(received, sent)` after each relay (signal.Signals both), to tell the user.
-    Returns the exit code, or 128+N when killed by signal N. Call from the main thread.
+    Returns the exit code, or 128+N when killed by signal N (also when signal N came before
+    anything was started: then nothing is). Call from the main thread.
+
+    The handlers are in place before the process is spawned, so that no Ctrl-C can fall
+    between the two: one that comes while it is being spawned is relayed as soon as it exists
+    (it runs in a session of its own, out of the terminal's reach: a KeyboardInterrupt there
+    would leave it running).
     """
-    proc = spawn(argv, cwd=cwd, env=env, start_new_session=True)
     escalation = [signal.SIGINT, signal.SIGTERM]
-    received = []
+    received: list[int] = []
+    relayed = [0]  # how many of `received` reached the group
+    started: list[subprocess.Popen] = []  # the process, once spawned
+
+    def catch_up() -> None:
+        while started and relayed[0] < len(received):
+            step = relayed[0]
+            relayed[0] = step + 1
+            sent = escalation[step] if step < len(escalation) else signal.SIGKILL
+            log.debug("got signal %s; sending %s to process group %s", received[step], sent,
+                      started[0].pid)
+            signal_group(started[0].pid, sent)
+            if on_signal is not None:
+                on_signal(signal.Signals(received[step]), signal.Signals(sent))
 
     def relay(signum, _frame):
-        sent = escalation[len(received)] if len(received) < len(escalation) else signal.SIGKILL
         received.append(signum)
-        log.debug("got signal %s; sending %s to process group %s", signum, sent, proc.pid)
-        signal_group(proc.pid, sent)
-        if on_signal is not None:
-            on_signal(signal.Signals(signum), signal.Signals(sent))
+        catch_up()  # before the spawn: only counted, relayed right after it
 
     handled = (signal.SIGINT, signal.SIGTERM)
     previous = {sig: signal.signal(sig, relay) for sig in handled}
     try:
+        if received:  # between our start and the handlers: nothing is started
+            return 128 + received[0]
+        started.append(spawn(argv, cwd=cwd, env=env, start_new_session=True))
+        proc = started[0]
+        catch_up()
         if on_start is not None:
             on_start(proc)
         code = proc.wait()
         drain_group(proc.pid, drain_timeout)
     except BaseException:
-        stop_group(proc, drain_timeout)
+        if started:
+            stop_group(started[0], drain_timeout)
         raise
     finally:
         for sig, handler in previous.items():

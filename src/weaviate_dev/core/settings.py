@@ -31,6 +31,8 @@ LOCAL_PROMETHEUS_IMAGE = "weaviate-dev/prometheus:debian"
 # The reranker's engine table (names, factories, extras, the default; docs/reranker.md), below
 # the project root. Read as data: the toolkit's own venv does not have the reranker package.
 RERANKER_ENGINE_TABLE = Path("reranker", "src", "reranker", "engine_table.json")
+# The reranker's REDUCED_PRECISION values (reranker/src/reranker/settings.py), the default first.
+REDUCED_PRECISION = ("check", "on", "off")
 
 
 @dataclass(frozen=True)
@@ -93,6 +95,9 @@ class Settings:
 
     project_root: Path
     reranker_engine: str  # the engine baked into the reranker image (RerankerEngines)
+    # The reranker container's REDUCED_PRECISION: check (bf16/fp16 where it ranks like fp32),
+    # on, off (fp32: exactly the CrossEncoder's scores)
+    reranker_reduced_precision: str = REDUCED_PRECISION[0]
     weaviate_version: str = WEAVIATE_VERSION
     weaviate_image: str = DEFAULT_WEAVIATE_IMAGE
     reranker_image: str = DEFAULT_RERANKER_IMAGE
@@ -134,12 +139,17 @@ class Settings:
         if engine not in engines.names:
             raise UsageError(f"WEAVIATE_DEV_RERANKER_ENGINE={engine!r}: choose one of "
                              f"{', '.join(engines.names)}")
+        precision = get("WEAVIATE_DEV_RERANKER_REDUCED_PRECISION") or REDUCED_PRECISION[0]
+        if precision not in REDUCED_PRECISION:
+            raise UsageError(f"WEAVIATE_DEV_RERANKER_REDUCED_PRECISION={precision!r}: choose one "
+                             f"of {', '.join(REDUCED_PRECISION)}")
         return cls(
             project_root=root,
             weaviate_image=get("WEAVIATE_DEV_WEAVIATE_IMAGE") or DEFAULT_WEAVIATE_IMAGE,
             reranker_image=get("WEAVIATE_DEV_RERANKER_IMAGE") or engines.image(engine),
             reranker_image_given=get("WEAVIATE_DEV_RERANKER_IMAGE") is not None,
             reranker_engine=engine,
+            reranker_reduced_precision=precision,
             base_image=get("WEAVIATE_DEV_BASE_IMAGE") or DEFAULT_BASE_IMAGE,
             prometheus_image=get("WEAVIATE_DEV_PROMETHEUS_IMAGE") or DEFAULT_PROMETHEUS_IMAGE,
             model_name=get("WEAVIATE_DEV_MODEL_NAME") or DEFAULT_MODEL_NAME,

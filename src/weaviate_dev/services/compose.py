@@ -34,7 +34,9 @@ def compose_environment(settings: Settings, workspace: Path) -> dict[str, str]:
         "WEAVIATE_DEV_BASE_IMAGE": settings.base_image,
         "WEAVIATE_DEV_PROMETHEUS_IMAGE": settings.prometheus_image,
         "WEAVIATE_DEV_MODEL_NAME": settings.model_name,
+        "WEAVIATE_DEV_MODEL_REVISION": settings.model_revision or "",
         "WEAVIATE_DEV_RERANKER_ENGINE": settings.reranker_engine,
+        "WEAVIATE_DEV_RERANKER_REDUCED_PRECISION": settings.reranker_reduced_precision,
     }
     env.update({f"WEAVIATE_DEV_{name}": url for name, url in settings.download_sources().items()})
     return env

@@ -15,6 +15,8 @@ themselves and raise with the container's log tail.
 
 This module needs the package's `test` extra (testcontainers; `connect()` the weaviate client):
 the pytest plugin imports it only in the fixtures that start containers.
+Each container carries the run's label (`sweep.labels`): one a killed run left is removed by
+the next run.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from testcontainers.core.container import DockerContainer
 from weaviate_dev.core.errors import WaitTimeout
 from weaviate_dev.core.waiting import http_probe, wait_until
 from weaviate_dev.services.catalog import Service, load_catalog
+from weaviate_dev.testing import sweep
 
 RERANKER_SERVICE = "reranker-transformers"
 # Weaviate's own ports inside its image.
@@ -41,6 +44,9 @@ class _ProbedContainer(DockerContainer):
     probe_port = 8080
 
     def __init__(self, image: str, **kwargs) -> None:
+        # The run's label: should the run die before it removes the container, the next one
+        # does (sweep.py).
+        kwargs["labels"] = {**(kwargs.get("labels") or {}), **sweep.labels()}
         super().__init__(image, **kwargs)
         self.start_seconds: float | None = None
 
@@ -189,10 +195,9 @@ class PrometheusContainer(_ProbedContainer):
     def __init__(self, image: str, targets: list[str], *, job: str = "reranker",
                  interval: str = "1s", **kwargs) -> None:
         import json
-        import tempfile
 
         super().__init__(image, **kwargs)
-        self.config_dir = tempfile.mkdtemp(prefix="weaviate-dev-prometheus-")
+        self.config_dir = str(sweep.mkdtemp("prometheus"))
         config = {"global": {"scrape_interval": interval, "evaluation_interval": interval},
                   "scrape_configs": [{"job_name": job,
                                       "static_configs": [{"targets": targets}]}]}

@@ -23,6 +23,12 @@ for a container fixture fails in one line: pip install 'weaviate-dev[test]'.
 
 When Docker or Weaviate cannot be had these fixtures skip with the reason, except under
 CI=true, where they fail: a CI run must never pass by skipping its integration suite.
+
+Every container and network made here carries the run's label (testing/sweep.py;
+testcontainers' reaper would need an image to pull); before the first one is made, whatever a
+run that died (SIGKILL, the OOM killer, a CI timeout) left is removed, and the terminal says
+what. Nothing of that happens in a session that starts no container: loading the plugin asks
+Docker nothing.
 """
 
 from __future__ import annotations
@@ -119,10 +125,13 @@ def weaviate_dev_network(request):
     # for Docker (which may skip) and before any image is built (minutes): a missing extra is
     # what the test reports, with or without Docker.
     require_test_extra()
-    request.getfixturevalue("weaviate_dev_docker")  # skips (fails under CI) without Docker
+    docker = request.getfixturevalue("weaviate_dev_docker")  # skips (fails under CI) without it
     from testcontainers.core.network import Network
 
-    network = Network().create()
+    from weaviate_dev.testing import sweep
+
+    sweep.sweep_once(docker, request.config)
+    network = Network(docker_network_kw={"labels": sweep.labels()}).create()
     try:
         yield network
     finally:

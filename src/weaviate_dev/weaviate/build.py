@@ -146,16 +146,6 @@ def compile_checkout(settings: Settings, checkout: Path, *, ldflags: str = "",
     return output
 
 
-def prebuild_debug(settings: Settings) -> Path:
-    """The debug build `run --debug` makes of the pinned module's source tree, made ahead
-    (minutes cold: every package without optimisations); `run --debug` on that tree then only
-    links. A run that starts while this compiles waits for it (the build lock)."""
-    from weaviate_dev.weaviate.source import build_ldflags
-
-    source = ensure_source(settings)
-    return compile_checkout(settings, source, ldflags=build_ldflags(source), debug=True)
-
-
 def ensure_binary(settings: Settings) -> Path:
     """Return a weaviate-server binary, building it from the module's source when missing."""
     path = binary_path(settings)

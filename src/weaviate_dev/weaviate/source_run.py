@@ -60,3 +60,13 @@ def build_line(settings: Settings, checkout: Path, *, debug: bool = False) -> st
     output = weaviate_build.checkout_binary(settings, checkout, debug=debug)
     return f"cd {process.format_argv([str(checkout)])} && " + process.format_argv(
         weaviate_build.build_argv(output, ldflags="...", debug=debug))
+
+
+def prebuild_debug(settings: Settings) -> Path:
+    """The debug build `run --debug` makes of the pinned module's source tree, made ahead
+    (minutes cold: every package without optimisations); `run --debug` on that tree then only
+    links. A run that starts while this compiles waits for it (the build lock)."""
+    source = weaviate_build.ensure_source(settings)
+    return weaviate_build.compile_checkout(settings, source,
+                                           ldflags=weaviate_source.build_ldflags(source),
+                                           debug=True)

@@ -5,7 +5,8 @@ into the server (not `_test.go`, not under vendor/, testdata/ or the run's own d
 compiled into the same cached binary (build.go_build replaces it only when the compile
 succeeded). A good build stops the running Weaviate (SIGINT, as Ctrl-C) and starts the new
 one on the same data directory; a compile error is printed (the compiler's file:line lines)
-and the running server stays up. Ctrl-C, SIGTERM or `weaviate-dev down` stop both.
+and the running server stays up. Ctrl-C, SIGTERM or `weaviate-dev down` stop both; a second
+Ctrl-C sends Weaviate SIGTERM, a third SIGKILL, as in `run`.
 """
 
 from __future__ import annotations
@@ -60,6 +61,7 @@ class SourceWatch:
         self.me = groups.Member(os.getpid(), groups.start_time(os.getpid()))
         self.stopping = threading.Event()
         self.signals = 0
+        self.proc: subprocess.Popen | None = None  # the Weaviate running now
 
     def __call__(self) -> int:
         command = self.rebuild()  # the first compile: an error ends the run
@@ -97,6 +99,8 @@ class SourceWatch:
                         say(f"  {line}")
                     continue
                 self._stop(proc)
+                if self.stopping.is_set():  # Ctrl-C while the old one stopped
+                    break
                 say(f"restarting Weaviate with the same data ({time.monotonic() - started:.1f}s "
                     "since the change)")
                 proc = self._start(command)
@@ -109,14 +113,23 @@ class SourceWatch:
         return code
 
     def _on_signal(self, signum, _frame) -> None:
+        """The first Ctrl-C (or SIGTERM) ends the watch, which stops Weaviate with SIGINT;
+        each further one escalates at once, as `run` does: SIGTERM, then SIGKILL."""
         self.signals += 1
-        if self.signals == 1:
-            say(f"interrupted ({signal.Signals(signum).name}): stopping Weaviate and the watch")
         self.stopping.set()
+        if self.signals == 1:
+            say(f"interrupted ({signal.Signals(signum).name}): stopping Weaviate and the watch "
+                "(again: SIGTERM, then SIGKILL)")
+            return
+        sent = signal.SIGTERM if self.signals == 2 else signal.SIGKILL
+        single_run.interrupted(signal.Signals(signum), sent)
+        if self.proc is not None:
+            process.signal_group(self.proc.pid, sent)
 
     def _start(self, command) -> subprocess.Popen:
-        proc = process.spawn(command.argv, cwd=command.cwd, env={**self.environ, **command.env},
-                             start_new_session=True)
+        proc = self.proc = process.spawn(command.argv, cwd=command.cwd,
+                                         env={**self.environ, **command.env},
+                                         start_new_session=True)
         single_run.record(self.state, self.plan, proc, self.me, command)
         single_run.watch_ready(proc, self.plan, self.timeout)
         return proc

@@ -8,7 +8,9 @@ whether the last layer runs for the first token only. Engines look for a current
 1. in ``MODEL_DIR/onnx`` (an image ships its export there, with no torch weights beside it);
 2. in the export cache, ``CACHE_DIR/<fingerprint>/`` (serve-time exports: never written into
    the model directory, which is the user's and may be a read-only mount), reused on every
-   later start, also after a reboot (the cache is not /tmp).
+   later start, also after a reboot (the cache is not /tmp). Servers may share a cache and
+   start at once: `publish` keeps the first complete export and never pulls a file from
+   under a server that loads it.
 
 Standard library only: this runs in images without torch.
 """
@@ -20,7 +22,8 @@ import json
 import os
 import shutil
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +31,7 @@ FP32_NAME = "model.onnx"
 INT8_NAME = "model_int8.onnx"
 EXTERNAL_SUFFIX = "_data"  # model.onnx -> model.onnx_data (the weights of a graph over 2 GB)
 STAMP = "export.json"
+LOCK_NAME = ".publish.lock"  # held while an export is put in place (`publish`)
 # Bump when the exported graph changes, so old files are redone (2: the first-token last
 # layer; 3: int8 weights in 7 bits; 4: the model's own inputs, external data, stamp details).
 RECIPE = 4
@@ -91,16 +95,59 @@ def cached_dir(cache_dir: Path, source: str) -> Path:
 
 
 def publish(cache_dir: Path, source: str, make: Callable[[Path], None]) -> Path:
-    """Run make(directory) in a scratch directory of the cache, then move the result to its
-    place atomically, so that two servers exporting at once never see half a file."""
+    """Run make(directory) in a scratch directory of the cache, then put the export in place.
+
+    Servers that export the same weights at once (several workers, several containers on one
+    cache volume) each make their own scratch export; whichever reaches the cache first is
+    kept, and no file of a kept export is ever removed or replaced, since another server may
+    be loading it:
+
+    - the cache holds a current export with every file of the scratch one: it is kept, the
+      scratch one discarded;
+    - it holds a current export lacking some (fp32 only, where int8 is wanted too): the
+      missing files are moved in beside the others, then the stamp (replaced atomically);
+    - it holds nothing, or a stale export (an old stamp, none at all): the scratch directory
+      takes its place, the stale one moved aside first and then deleted.
+
+    The export itself runs unlocked; deciding and moving hold the cache's lock (an advisory
+    `flock` on LOCK_NAME), so two publishers never interleave those steps.
+    """
     target = cached_dir(cache_dir, source)
     target.parent.mkdir(parents=True, exist_ok=True)
     scratch = Path(tempfile.mkdtemp(prefix=".export-", dir=target.parent))
     try:
         make(scratch)
-        if target.exists():  # a stale or partial export of the same weights: replaced
-            shutil.rmtree(target, ignore_errors=True)
-        os.replace(scratch, target)
+        with _locked(target.parent):
+            _install(scratch, target, source)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     return target
+
+
+@contextmanager
+def _locked(cache_dir: Path) -> Iterator[None]:
+    """The cache's publishing lock (released by the kernel, too, if the process dies)."""
+    import fcntl  # POSIX only, as the server itself (gunicorn)
+
+    with open(cache_dir / LOCK_NAME, "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _install(scratch: Path, target: Path, source: str) -> None:
+    """Put the export made in `scratch` at `target` as `publish` says (under the lock)."""
+    if not is_current(target, source):
+        if target.exists():  # stale: nobody serves it (readers check the stamp first)
+            stale = Path(tempfile.mkdtemp(prefix=".stale-", dir=target.parent))
+            os.replace(target, stale / target.name)
+            shutil.rmtree(stale, ignore_errors=True)
+        os.replace(scratch, target)
+        return
+    missing = [p for p in scratch.iterdir() if p.name != STAMP and not (target / p.name).exists()]
+    for path in missing:  # new names only: nothing a reader may hold is touched
+        os.replace(path, target / path.name)
+    if missing and (scratch / STAMP).is_file():
+        os.replace(scratch / STAMP, target / STAMP)  # now describes the added files too

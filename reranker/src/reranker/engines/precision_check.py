@@ -83,10 +83,26 @@ def check(score_reduced: Callable[[list], np.ndarray],
 
 
 def spearman(a, b) -> float:
-    """Spearman's rank correlation of two score lists (the bench's parity uses it too)."""
-    ra, rb = (np.argsort(np.argsort(np.asarray(x))).astype(np.float64) for x in (a, b))
+    """Spearman's rank correlation of two score lists (the bench's parity uses it too).
+
+    Tied scores share their average rank, as in scipy.stats.spearmanr. A constant list has no
+    order: against another constant one that is the same (no) order, 1.0; against a spread one
+    the order is lost, 0.0 (where the formula would give NaN, which passes no bar unnoticed
+    only by luck)."""
+    ra, rb = average_ranks(a), average_ranks(b)
     ra, rb = ra - ra.mean(), rb - rb.mean()
-    return float((ra * rb).sum() / np.sqrt((ra * ra).sum() * (rb * rb).sum()))
+    spread_a, spread_b = (ra * ra).sum(), (rb * rb).sum()
+    if spread_a == 0 or spread_b == 0:
+        return 1.0 if spread_a == spread_b else 0.0
+    return float((ra * rb).sum() / np.sqrt(spread_a * spread_b))
+
+
+def average_ranks(scores) -> np.ndarray:
+    """The 1-based ranks of `scores`, tied scores sharing the mean of the ranks they span."""
+    _, inverse, counts = np.unique(np.asarray(scores, dtype=np.float64),
+                                        return_inverse=True, return_counts=True)
+    ends = np.cumsum(counts)  # a group of tied values spans ranks ends-counts+1 .. ends
+    return (ends - (counts - 1) / 2.0)[inverse.reshape(-1)]
 
 
 def top_holds(scores, reference, k: int = TOP, slack: float = TIE_SLACK) -> bool:

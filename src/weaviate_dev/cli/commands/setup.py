@@ -20,7 +20,7 @@ from weaviate_dev.core.progress import say
 from weaviate_dev.core.settings import Settings
 from weaviate_dev.services import cross_build, engine_install as environment, images
 from weaviate_dev.weaviate import build as weaviate_build
-from weaviate_dev.weaviate import image
+from weaviate_dev.weaviate import image, source_run
 
 STEPS: dict[str, Callable[[Settings], object]] = {
     "engine": lambda settings: environment.ensure_engine(),
@@ -28,7 +28,7 @@ STEPS: dict[str, Callable[[Settings], object]] = {
     "base": images.ensure_base_image,
     "weaviate-binary": weaviate_build.ensure_binary,
     "weaviate-image": image.ensure_weaviate_image,
-    "weaviate-debug": weaviate_build.prebuild_debug,
+    "weaviate-debug": source_run.prebuild_debug,
 }
 # Steps run only when named: what `run --debug` needs, and building for another platform.
 ON_REQUEST = ("weaviate-debug",)

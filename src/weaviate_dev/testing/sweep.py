@@ -1,0 +1,159 @@
+"""What a test run leaves behind when it dies, found by its label and removed by the next run.
+
+A run that is SIGKILLed (the OOM killer, a CI timeout, `kill -9`) runs none of its fixtures'
+cleanup: its containers, networks and temporary directories stay, holding ports, memory and
+disk, and the next run trips over them. testcontainers' own reaper (Ryuk) would remove them,
+but it is an image to pull, which our machines cannot. So every container and network the
+fixtures make carries the label `LABEL` with the id of the run (`Run`: the host, pid and start
+time of the process that made it), and every temporary directory they make is named after it
+(`mkdtemp`). Once per pytest session, before its first container (`sweep_once`; our own
+suites at the session's start, root conftest), whatever a run that is no longer alive left is
+removed; what a live run owns (another terminal's pytest) is
+never touched, nor is a run of another host (a shared Docker engine) judged from here.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import socket
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import psutil
+
+log = logging.getLogger(__name__)
+
+LABEL = "io.weaviate-dev.test-run"
+DIR_PREFIX = "weaviate-dev-test-"
+
+
+@dataclass(frozen=True)
+class Run:
+    """A test run: the process that makes containers, networks and directories."""
+
+    host: str
+    pid: int
+    started: int  # the process's start time, in hundredths of a second since the epoch
+
+    @classmethod
+    def current(cls) -> "Run":
+        return cls.of(psutil.Process())
+
+    @classmethod
+    def of(cls, process: psutil.Process) -> "Run":
+        return cls(socket.gethostname(), process.pid, round(process.create_time() * 100))
+
+    @classmethod
+    def parse(cls, text: str) -> "Run | None":
+        """The run a label names; None for a label that is not ours to read."""
+        host, _, rest = text.rpartition("/")
+        host, _, pid = host.rpartition("/")
+        try:
+            return cls(host, int(pid), int(rest))
+        except ValueError:
+            return None
+
+    def __str__(self) -> str:
+        return f"{self.host}/{self.pid}/{self.started}"
+
+    def alive(self) -> bool:
+        """Whether the run's process still runs. A run of another host counts as alive (its
+        processes cannot be seen from here); so does one we may not inspect."""
+        if self.host != socket.gethostname():
+            return True
+        try:
+            process = psutil.Process(self.pid)
+            # The same pid with another start time is another process: the run is gone.
+            return (abs(round(process.create_time() * 100) - self.started) <= 1
+                    and process.status() != psutil.STATUS_ZOMBIE)
+        except psutil.NoSuchProcess:
+            return False
+        except psutil.AccessDenied:
+            return True
+
+
+def labels() -> dict[str, str]:
+    """The labels of a container or network this run makes."""
+    return {LABEL: str(Run.current())}
+
+
+def mkdtemp(purpose: str) -> Path:
+    """A temporary directory of this run (named after it, so a later run can tell whether
+    its maker is alive); the caller removes it, `sweep` does if the run dies first."""
+    run = Run.current()
+    return Path(tempfile.mkdtemp(prefix=f"{DIR_PREFIX}{run.pid}-{run.started}-{purpose}-"))
+
+
+def directory_run(path: Path) -> Run | None:
+    """The run a temporary directory of `mkdtemp` belongs to (on this host)."""
+    pid, _, rest = path.name[len(DIR_PREFIX):].partition("-")
+    started, _, _ = rest.partition("-")
+    try:
+        return Run(socket.gethostname(), int(pid), int(started))
+    except ValueError:
+        return None
+
+
+def sweep(docker_client=None, temp_dir: Path | None = None) -> list[str]:
+    """Remove what dead runs left: their containers and networks on `docker_client`'s engine
+    (none given: Docker is not looked at) and their directories in `temp_dir` (default: the
+    system's temporary directory). Returns a line for each thing removed."""
+    removed = _sweep_directories(Path(temp_dir or tempfile.gettempdir()))
+    if docker_client is not None:
+        removed += _sweep_docker(docker_client)
+    return removed
+
+
+def _sweep_directories(temp_dir: Path) -> list[str]:
+    removed = []
+    for path in sorted(temp_dir.glob(f"{DIR_PREFIX}*")):
+        run = directory_run(path)
+        if path.is_dir() and run is not None and not run.alive():
+            shutil.rmtree(path, ignore_errors=True)
+            removed.append(f"directory {path} (run {run})")
+    return removed
+
+
+def _sweep_docker(client) -> list[str]:
+    import docker.errors
+
+    removed = []
+    # Containers first: a network is removed only once no container is attached.
+    found = [("container", c, c.labels)
+             for c in client.containers.list(all=True, filters={"label": LABEL})]
+    found += [("network", n, n.attrs.get("Labels") or {})
+              for n in client.networks.list(filters={"label": LABEL})]
+    for kind, item, item_labels in found:
+        run = Run.parse(item_labels.get(LABEL, ""))
+        if run is None or run.alive():
+            continue
+        try:
+            item.remove(**({"force": True, "v": True} if kind == "container" else {}))
+        except docker.errors.NotFound:
+            continue  # removed meanwhile (another run's sweep)
+        except docker.errors.APIError as exc:
+            log.warning("cannot remove the %s %s of run %s: %s", kind, item.name, run, exc)
+            continue
+        removed.append(f"{kind} {item.name} (run {run})")
+    return removed
+
+
+_SWEPT_KEY = "_weaviate_dev_swept"
+
+
+def sweep_once(docker_client, config) -> list[str]:
+    """`sweep` the first time a session asks (later calls return []), writing what it removed
+    on the terminal."""
+    if getattr(config, _SWEPT_KEY, False):
+        return []
+    setattr(config, _SWEPT_KEY, True)
+    removed = sweep(docker_client)
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    if removed and reporter is not None:
+        reporter.write_line(f"weaviate-dev: removed {len(removed)} leftovers of test runs no "
+                            "longer alive:")
+        for line in removed:
+            reporter.write_line(f"  {line}")
+    return removed
