@@ -73,6 +73,23 @@ def test_ensure_image_prefers_present_then_pull_then_local_build(state):
     assert images.ensure_image("real:1", "local:1", build) == "real:1"
 
 
+def test_an_image_the_user_named_is_pulled_when_missing_and_ours_never(state):
+    """WEAVIATE_DEV_WEAVIATE_IMAGE=mirror:5000/weaviate:1.39.0 is its own fallback: pulled
+    first all the same (a mirror, a registry of one's own); weaviate-dev/... is only ever
+    built here."""
+    state.pullable.add("mirror:5000/semitechnologies/weaviate:1.39.0")
+    built = []
+    assert images.ensure_image("mirror:5000/semitechnologies/weaviate:1.39.0",
+                               "mirror:5000/semitechnologies/weaviate:1.39.0",
+                               lambda: built.append(1)) == \
+        "mirror:5000/semitechnologies/weaviate:1.39.0"
+    assert built == []
+    assert images.ensure_image("weaviate-dev/weaviate:1.39.0", "weaviate-dev/weaviate:1.39.0",
+                               lambda: built.append(2)) == "weaviate-dev/weaviate:1.39.0"
+    assert built == [2]
+    assert [ref for ref, _ in state.pulled] == ["mirror:5000/semitechnologies/weaviate:1.39.0"]
+
+
 def test_another_platforms_image_is_never_taken_for_this_one(state):
     """An amd64 python:3.11-slim here must not become the base of an arm64 build."""
     state.present["python:3.11-slim"] = "linux/amd64"

@@ -31,10 +31,16 @@ BASE_PACKAGES = "python3,python3-venv,python3-pip,ca-certificates"
 _RERANKER_EXCLUDES = {"tests", "__pycache__", ".pytest_cache", "models", "certs"}
 
 
+# Our own images' names: never in a registry, so never pulled.
+LOCAL_PREFIX = "weaviate-dev/"
+
+
 def ensure_image(ref: str, fallback: str, build, platform: str | None = None) -> str:
-    """ref if present or pullable (for `platform`, when given); else `fallback`, built with
-    `build()` if it is missing."""
-    if usable(ref, platform) or (ref != fallback and docker_engine.pull(ref, platform)
+    """ref if present or pullable (for `platform`, when given; any name but our own local
+    ones, a name the user set included); else `fallback`, built with `build()` if it is
+    missing."""
+    if usable(ref, platform) or (not ref.startswith(LOCAL_PREFIX)
+                                 and docker_engine.pull(ref, platform)
                                  and usable(ref, platform)):
         return ref
     if ref != fallback:
