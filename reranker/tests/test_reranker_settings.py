@@ -127,3 +127,11 @@ def test_flags_override_the_environment():
 def test_every_option_has_a_flag():
     flags = {a.dest for a in build_parser()._actions}
     assert {o.field for o in OPTIONS} <= flags
+
+
+def test_every_setting_has_a_row_in_the_docs_settings_table():
+    import re
+
+    page = Path(__file__).resolve().parents[2] / "docs" / "reranker.md"
+    rows = set(re.findall(r"^\| `([A-Z_]+)` \|", page.read_text(), re.M))
+    assert {o.env for o in OPTIONS} - rows == set()
