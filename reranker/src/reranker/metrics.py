@@ -68,6 +68,8 @@ QUEUED = Gauge("reranker_requests_queued", "Requests waiting to be admitted (MAX
 REJECTED = Counter("reranker_requests_rejected_total",
                    "Requests answered 503 for overload: queue_full (at once) or timeout "
                    "(QUEUE_TIMEOUT ran out).", ["reason"])
+for _reason in ("queue_full", "timeout"):  # both series from the start: rate() sees the first
+    REJECTED.labels(_reason)
 
 _enabled = True
 
