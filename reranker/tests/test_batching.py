@@ -131,3 +131,29 @@ def test_a_refused_request_lets_go_of_its_texts(coalescers):
         coalescer._queue.put(job)  # noqa: SLF001
     scorer.release.set()
     thread.join(10)
+
+
+def test_a_sibling_started_where_none_of_its_pairs_fit_is_scored_in_the_next_pass(coalescers):
+    scorer = Recorder(hold_pass=0)
+    coalescer = coalescers(scorer, max_tokens=10)
+    results: dict[str, list[float]] = {}
+
+    def send(name: str, query: str, documents) -> threading.Thread:
+        thread = threading.Thread(target=lambda: results.__setitem__(
+            name, coalescer.score(query, documents)), daemon=True)  # a hang fails, not stalls
+        thread.start()
+        return thread
+
+    threads = [send("busy", "other", ["x"])]
+    assert scorer.entered.wait(10)
+    threads.append(send("a", "q", ["abcd"]))  # 5 tokens: leaves 5 of the pass's 10
+    while coalescer._queue.qsize() < 1:  # noqa: SLF001
+        time.sleep(0.001)
+    threads.append(send("b", "q", ["abcdefgh"]))  # 9 tokens: does not fit beside "a"
+    while coalescer._queue.qsize() < 2:  # noqa: SLF001
+        time.sleep(0.001)
+    scorer.release.set()
+    for thread in threads:
+        thread.join(5)
+    assert results == {"busy": [1.0], "a": [4.0], "b": [8.0]}
+    assert [[d for _, d in p] for p in scorer.passes] == [["x"], ["abcd"], ["abcdefgh"]]

@@ -129,7 +129,7 @@ class Coalescer:
             if full or (query is not None and job.query != query):
                 rest.append(job)
                 continue
-            if job.taken == 0:
+            if not job.future.running():  # not started yet (perhaps picked, none of it fitting)
                 if not job.future.set_running_or_notify_cancel():
                     continue  # refused at its deadline: dropped unscored
                 metrics.queue_wait(time.perf_counter() - job.queued_at)
