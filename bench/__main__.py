@@ -1,8 +1,9 @@
-"""`python -m bench`: run | soak | parity | model | texts | report.
+"""`python -m bench`: run | soak | hostile | parity | model | texts | report.
 
     python -m bench [run]                    # start our reranker (default engine), measure it
     python -m bench run --engine onnx --engine torch --server official=http://127.0.0.1:8091
     python -m bench soak --engine onnx       # 500 x 32 documents at 8 concurrent
+    python -m bench hostile --shape tiny     # 64 clients at once, each ~10 MiB of 4-byte text
     python -m bench parity --engine onnx-int8   # scores vs the CrossEncoder, bench set
     python -m bench model                    # build (or find) the bench model, print its dir
     python -m bench run --shape bge-m3       # the same against a bge-reranker-v2-m3-shaped model
@@ -23,7 +24,7 @@ from pathlib import Path
 
 from bench import report
 from bench.load import Client, check_loopback, run_queries
-from bench import bge_model, model
+from bench import bge_model, model, tiny_model
 from bench.rss import PeakSampler, pid_listening_on
 from bench.texts import build_corpus
 from reranker.engine_table import DEFAULT_ENGINE
@@ -161,6 +162,35 @@ def cmd_soak(args) -> int:
     return code
 
 
+def cmd_hostile(args) -> int:
+    import signal
+
+    from bench import hostile
+    from weaviate_dev.core.process import signal_group
+
+    corpus = build_corpus()
+    model_dir = bench_model(args, corpus)
+    bodies = {name: hostile.BODIES[name](args.body_limit)
+              for name in (["many", "one"] if args.body == "both" else [args.body])}
+    code = 0
+    with ExitStack() as stack:
+        servers = _start_servers(stack, args, model_dir)
+        for label, url, pid, _ in servers:
+            before = hostile.ordinary_seconds(url, corpus)  # also the warm-up
+            ours = label.startswith("ours:")  # started here (its own process group): stoppable
+            result = hostile.attack(
+                url, pid, bodies, clients=args.clients, timeout=args.timeout,
+                rss_limit=args.rss_limit * hostile.MB,
+                stop=(lambda pid=pid: signal_group(pid, signal.SIGKILL)) if ours else None)
+            result.ordinary_before = before
+            if not result.stopped_at:
+                result.ordinary_after = hostile.ordinary_seconds(url, corpus)
+            print("\n".join(hostile.lines(label, result, bodies)), flush=True)
+            code |= bool(hostile.verdict(result))
+    print(report.load_line())
+    return code
+
+
 def cmd_parity(args) -> int:
     import dataclasses
 
@@ -188,7 +218,8 @@ def cmd_model(args) -> int:
     return 0
 
 
-SHAPES = {"minilm": model, "bge-m3": bge_model}  # the shape -> the module that builds it
+# the shape -> the module that builds it
+SHAPES = {"minilm": model, "bge-m3": bge_model, "tiny": tiny_model}
 
 
 def bench_model(args, corpus) -> Path:
@@ -211,7 +242,8 @@ def build_parser() -> argparse.ArgumentParser:
     def shape(p) -> None:
         p.add_argument("--shape", choices=sorted(SHAPES), default="minilm",
                        help="the bench model: minilm (ms-marco-MiniLM-L-6-v2's shape, the "
-                            "default) or bge-m3 (bge-reranker-v2-m3's: 568 M parameters)")
+                            "default), bge-m3 (bge-reranker-v2-m3's: 568 M parameters) or tiny "
+                            "(the tests' 2-layer random model)")
 
     def servers(p) -> None:
         shape(p)
@@ -245,6 +277,23 @@ def build_parser() -> argparse.ArgumentParser:
     soak_p.add_argument("--concurrency", type=int, default=8)
     soak_p.add_argument("--max-growth", type=float, default=0.10)
     soak_p.set_defaults(handler=cmd_soak)
+
+    hostile_p = verbs.add_parser("hostile", help="many clients at once, each posting a body "
+                                                 "just under the size limit; RSS, answers, times")
+    servers(hostile_p)
+    hostile_p.add_argument("--clients", type=int, default=64, help="requests at once (default 64)")
+    hostile_p.add_argument("--body", choices=["many", "one", "both"], default="both",
+                           help="1000 documents, one long document, or both in turn (default)")
+    hostile_p.add_argument("--body-limit", type=int, default=10 * 1024 * 1024,
+                           help="the server's MAX_BODY_BYTES: bodies are just under it "
+                                "(default 10 MiB)")
+    hostile_p.add_argument("--timeout", type=float, default=150.0,
+                           help="seconds a client waits for its answer (default 150)")
+    hostile_p.add_argument("--rss-limit", type=int, default=6144, metavar="MB",
+                           help="kill a server of ours whose process tree passes this RSS, "
+                                "and fail (default 6144; a server given by --server is only "
+                                "measured)")
+    hostile_p.set_defaults(handler=cmd_hostile)
 
     parity = verbs.add_parser("parity", help="engines vs the CrossEncoder on the bench set")
     parity.add_argument("--engine", action="append", default=[])

@@ -16,7 +16,7 @@ class SlowEngine:
         self.seconds = seconds
         self._lock = threading.Lock()
 
-    def score(self, query: str, documents: list[str]) -> list[float]:
+    def score(self, query: str, documents: list[str], *, deadline=None) -> list[float]:
         with self._lock:
             time.sleep(self.seconds)
         return [float(len(d)) for d in documents]

@@ -137,3 +137,12 @@ def test_the_dashboard_queries_only_metrics_the_reranker_exports(onnx_client):
     for topic in ("requests per second", "p50 / p95 / p99", "queue wait vs model time",
                   "pairs per forward pass", "errors"):
         assert topic in titles
+
+
+def test_the_overload_series_are_exported_from_the_start(onnx_client):
+    values = samples(onnx_client)
+    for reason in ("queue_full", "timeout"):
+        assert ("reranker_requests_rejected_total", ("reason", reason)) in values
+    for name in ("reranker_requests_in_flight", "reranker_bytes_in_flight",
+                 "reranker_requests_queued"):
+        assert (name,) in values, name

@@ -198,15 +198,15 @@ def test_chunked_body_over_the_limit_is_413_json(tmp_path, tiny_model_dir):
         assert small.status_code == 200 and len(small.json()["scores"]) == 1
 
 
-def exchange(sock: socket.socket, path: str, body: bytes) -> tuple[int, dict]:
-    """Send a whole request (Content-Length) before reading anything; the answer's status and
-    JSON body."""
+def exchange(sock: socket.socket, path: str, body: bytes) -> tuple[int, dict, dict]:
+    """Send a whole request (Content-Length) before reading anything; the answer's status,
+    JSON body and headers."""
     sock.sendall(b"POST %s HTTP/1.1\r\nHost: test\r\nContent-Length: %d\r\n\r\n"
                  % (path.encode(), len(body)))
     sock.sendall(body)
     response = http.client.HTTPResponse(sock)
     response.begin()
-    return response.status, json.loads(response.read())
+    return response.status, json.loads(response.read()), dict(response.getheaders())
 
 
 @pytest.mark.parametrize("path, status", [("/rerank", 413), ("/nowhere", 404)])
@@ -222,10 +222,42 @@ def test_a_client_that_sends_a_large_body_whole_reads_the_answer(tmp_path, tiny_
         port = int(server.url.rsplit(":", 1)[1])
         with socket.create_connection(("127.0.0.1", port), timeout=60) as sock:
             try:
-                got, answer = exchange(sock, path, huge)
+                got, answer, _ = exchange(sock, path, huge)
             except OSError as exc:
                 pytest.fail(f"{exc!r} instead of the {status} answer:\n{server.log_tail()}")
             assert got == status and "error" in answer
             # The connection is still good for the next request.
-            got, answer = exchange(sock, "/rerank", b'{"query": "q", "documents": ["d"]}')
+            got, answer, _ = exchange(sock, "/rerank", b'{"query": "q", "documents": ["d"]}')
+            assert got == 200 and len(answer["scores"]) == 1
+
+
+def test_an_overloaded_server_answers_503_at_once_and_keeps_the_connection(tmp_path,
+                                                                           tiny_model_dir):
+    # One request at a time (every body is over 1 byte) and no queue: while the slow engine
+    # holds the first, a second is refused.
+    env = {"ENGINE": "reranker_test_engines:slow", "SLOW_ENGINE_SECONDS": "5",
+           "MAX_INFLIGHT_BYTES": "1", "MAX_QUEUED": "0",
+           "PYTHONPATH": os.pathsep.join([str(TESTS_DIR), os.environ.get("PYTHONPATH", "")])}
+    with serve(tmp_path, tiny_model_dir, env) as server:
+        server.wait_ready()
+        first: list[requests.Response] = []
+        thread = threading.Thread(target=lambda: first.append(requests.post(
+            f"{server.url}/rerank", data=b'{"query": "q", "documents": ["d"]}', timeout=60)))
+        thread.start()
+        for _ in range(500):  # until the first is admitted
+            if "reranker_requests_in_flight 1.0" in requests.get(f"{server.url}/metrics",
+                                                                 timeout=5).text:
+                break
+            time.sleep(0.02)
+        port = int(server.url.rsplit(":", 1)[1])
+        big = b'{"query": "q", "documents": ["' + b"x" * 1_000_000 + b'"]}'
+        with socket.create_connection(("127.0.0.1", port), timeout=60) as sock:
+            got, answer, headers = exchange(sock, "/rerank", big)
+            assert got == 503, answer
+            assert headers["Retry-After"] == "1" and "MAX_QUEUED" in answer["error"]
+            assert not first, "the 503 came only after the first request was answered"
+            thread.join(60)
+            assert first[0].status_code == 200
+            # The refused body was read and dropped: the connection serves the next request.
+            got, answer, _ = exchange(sock, "/rerank", b'{"query": "q", "documents": ["d"]}')
             assert got == 200 and len(answer["scores"]) == 1

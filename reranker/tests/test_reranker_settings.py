@@ -43,6 +43,15 @@ def test_defaults():
     assert (s.batch_size, s.max_seq_length, s.max_documents) == (None, None, 1000)
     assert s.max_body_bytes == 10 * 1024 * 1024
     assert (s.enable_cuda, s.cuda_core, s.device) == (False, "cuda:0", "cpu")
+    assert (s.max_inflight_bytes, s.queue_timeout, s.max_pass_tokens) == (32 * 1024 * 1024,
+                                                                          10.0, 262144)
+    assert (s.max_queued, s.queue_bound) == (None, 32)  # half of THREADS (64)
+    assert s.max_text_chars is None  # the engine's: 16 x the model's token limit
+
+
+def test_the_queue_bound_follows_threads_unless_set():
+    assert Settings.from_env({"THREADS": "8"}).queue_bound == 4
+    assert Settings.from_env({"THREADS": "8", "MAX_QUEUED": "0"}).queue_bound == 0
 
 
 def test_option_table_matches_the_dataclass():
@@ -56,13 +65,16 @@ def test_every_variable_is_read():
            "BATCH_SIZE": "8", "MAX_SEQ_LENGTH": "256", "MAX_DOCUMENTS": "64",
            "MAX_BODY_BYTES": "1000", "ENABLE_CUDA": "true", "CUDA_CORE": "cuda:1",
            "WORKERS": "2", "THREADS": "16", "LOG_LEVEL": "DEBUG", "MAX_BATCH_TOKENS": "4096",
-           "ONNX_CACHE_DIR": "/cache"}
+           "ONNX_CACHE_DIR": "/cache", "MAX_INFLIGHT_BYTES": "1000000", "MAX_QUEUED": "5",
+           "QUEUE_TIMEOUT": "2.5", "MAX_PASS_TOKENS": "9999", "MAX_TEXT_CHARS": "4000"}
     s = Settings.from_env(env)
     assert s == Settings(model_dir=Path("/m"), host="0.0.0.0", port=9000, engine="onnx",
                          batch_size=8, max_seq_length=256, max_documents=64,
                          max_body_bytes=1000, enable_cuda=True, cuda_core="cuda:1", workers=2,
                          threads=16, log_level="debug", max_batch_tokens=4096,
-                         onnx_cache_dir=Path("/cache"))
+                         onnx_cache_dir=Path("/cache"), max_inflight_bytes=1_000_000,
+                         max_queued=5, queue_timeout=2.5, max_pass_tokens=9999,
+                         max_text_chars=4000)
     assert s.device == "cuda:1"
 
 
@@ -80,6 +92,26 @@ def test_bad_values_name_the_variable(env):
         Settings.from_env(env)
 
 
+@pytest.mark.parametrize("env, why", [
+    ({"MAX_INFLIGHT_BYTES": "0"}, "must be a positive integer"),
+    ({"MAX_INFLIGHT_BYTES": "10MB"}, "invalid literal"),
+    ({"MAX_QUEUED": "-1"}, "must be 0 or a positive integer"),
+    ({"QUEUE_TIMEOUT": "0"}, "must be a positive number of seconds"),
+    ({"QUEUE_TIMEOUT": "-3"}, "must be a positive number of seconds"),
+    ({"QUEUE_TIMEOUT": "inf"}, "must be a positive number of seconds"),
+    ({"QUEUE_TIMEOUT": "nan"}, "must be a positive number of seconds"),
+    ({"QUEUE_TIMEOUT": "soon"}, "could not convert"),
+    ({"MAX_PASS_TOKENS": "0"}, "must be a positive integer"),
+    ({"MAX_TEXT_CHARS": "-5"}, "must be a positive integer"),
+])
+def test_bad_limits_are_one_line_naming_the_variable(env, why):
+    [(name, value)] = env.items()
+    with pytest.raises(SettingsError) as caught:
+        Settings.from_env(env)
+    message = str(caught.value)
+    assert message.startswith(f"{name}={value!r}: ") and why in message and "\n" not in message
+
+
 def test_settings_are_frozen():
     with pytest.raises(AttributeError):
         Settings().port = 1  # type: ignore[misc]
@@ -95,3 +127,11 @@ def test_flags_override_the_environment():
 def test_every_option_has_a_flag():
     flags = {a.dest for a in build_parser()._actions}
     assert {o.field for o in OPTIONS} <= flags
+
+
+def test_every_setting_has_a_row_in_the_docs_settings_table():
+    import re
+
+    page = Path(__file__).resolve().parents[2] / "docs" / "reranker.md"
+    rows = set(re.findall(r"^\| `([A-Z_]+)` \|", page.read_text(), re.M))
+    assert {o.env for o in OPTIONS} - rows == set()

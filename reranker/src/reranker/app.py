@@ -3,7 +3,9 @@
 `create_app(settings, engine=None)` builds the app. With `engine=None` the configured engine is
 loaded once, in the background (see `loader`); tests inject their own. Every answer that is not
 a success is JSON `{"error": ...}` (Weaviate decodes the body before it looks at the status),
-and every response carries an `X-Request-Id` that the logs name too.
+and every response carries an `X-Request-Id` that the logs name too. `POST /rerank` is admitted
+before its body is read and holds its place until its answer is written (`admission`); under
+overload it is answered 503 with `Retry-After`.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from flask import Flask, Response, g, jsonify, request
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from reranker import metrics, protocol
+from reranker.admission import RETRY_AFTER_SECONDS, Admission, Overloaded
 from reranker.drain import discard_unread_body
 from reranker.engine import Engine
 from reranker.loader import EngineLoader, describe
@@ -66,6 +69,9 @@ def create_app(settings: Settings, engine: Engine | None = None, *,
     else:
         describe(engine, settings)
     app.extensions["reranker.loader"] = loader
+    admission = Admission(max_bytes=settings.max_inflight_bytes,
+                          max_queued=settings.queue_bound, timeout=settings.queue_timeout)
+    app.extensions["reranker.admission"] = admission
 
     @app.before_request
     def assign_request_id() -> None:
@@ -88,6 +94,14 @@ def create_app(settings: Settings, engine: Engine | None = None, *,
     def bad_request(exc: protocol.BadRequest) -> tuple[Response, int]:
         log.info("request %s refused (%d): %s", g.get("request_id"), exc.status, exc.message)
         return _error(exc.message, exc.status)
+
+    @app.errorhandler(Overloaded)
+    def overloaded(exc: Overloaded) -> tuple[Response, int]:
+        metrics.rejected(exc.reason)
+        log.info("request %s refused (503): %s", g.get("request_id"), exc.message)
+        response, status = _error(exc.message, 503)
+        response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        return response, status
 
     @app.errorhandler(NotReady)
     def not_ready(exc: NotReady) -> tuple[Response, int]:
@@ -139,18 +153,34 @@ def create_app(settings: Settings, engine: Engine | None = None, *,
 
     @app.post("/rerank")
     def rerank() -> Response:
+        length = request.content_length
+        if length is not None and length > settings.max_body_bytes:
+            raise protocol.BadRequest(_too_large(settings.max_body_bytes), status=413)
+        # Admitted before the body is read; a body without a length may be as long as allowed.
+        ticket = admission.admit(settings.max_body_bytes if length is None else length)
+        try:
+            response = answer_rerank(ticket.deadline)
+        except BaseException:
+            admission.release(ticket)
+            raise
+        # Held until the answer is written: its bytes are in memory until then.
+        response.call_on_close(lambda: admission.release(ticket))
+        return response
+
+    def answer_rerank(deadline: float) -> Response:
         # Weaviate sends no Content-Type: parse the raw body, whatever the header says.
         body = request.get_data(cache=False)
         if len(body) > settings.max_body_bytes:
             raise protocol.BadRequest(_too_large(settings.max_body_bytes), status=413)
         parsed = protocol.parse_rerank_request(body, max_documents=settings.max_documents)
+        del body  # the texts are parsed out; the raw bytes need not wait for the model
         engine = ready_engine()
         metrics.documents(1 if parsed.documents is None else len(parsed.documents))
         if parsed.documents is None:
             assert parsed.property is not None  # guaranteed by the parser
-            [score] = engine.score(parsed.query, [parsed.property])
+            [score] = engine.score(parsed.query, [parsed.property], deadline=deadline)
             return jsonify(protocol.single_response(parsed.query, parsed.property, score))
-        scores = engine.score(parsed.query, parsed.documents)
+        scores = engine.score(parsed.query, parsed.documents, deadline=deadline)
         return jsonify(protocol.documents_response(parsed.query, parsed.documents, scores))
 
     return app

@@ -25,8 +25,14 @@ from reranker.settings import Settings
 class Engine(Protocol):
     """What the app needs from a scorer."""
 
-    def score(self, query: str, documents: list[str]) -> list[float]:
-        """One relevance score per document, in the order given (the model's activation applied)."""
+    def score(self, query: str, documents: list[str], *,
+              deadline: float | None = None) -> list[float]:
+        """One relevance score per document, in the order given (the model's activation applied).
+
+        `deadline` (a time.monotonic() value, or None for none): when the model cannot start
+        on the request by then, raise `reranker.admission.Overloaded` (answered 503) instead
+        of scoring it.
+        """
         ...
 
     def meta(self) -> dict[str, Any]:

@@ -14,6 +14,10 @@ Where a rerank's time goes, from the outside in:
 | `reranker_tokens_per_pair` | histogram | tokens of a pair after truncation |
 | `reranker_truncated_pairs_total` | counter | pairs cut at the model's limit |
 | `reranker_engine_info{engine, precision, model, model_type}` | gauge (1) | what serves |
+| `reranker_requests_in_flight` | gauge | `POST /rerank` requests admitted, not yet answered |
+| `reranker_bytes_in_flight` | gauge | their bodies' bytes (bounded by MAX_INFLIGHT_BYTES) |
+| `reranker_requests_queued` | gauge | requests waiting to be admitted (bounded by MAX_QUEUED) |
+| `reranker_requests_rejected_total{reason}` | counter | 503s for overload: `queue_full`, `timeout` |
 
 With several gunicorn workers (`WORKERS` > 1) every worker counts in its own files under
 `PROMETHEUS_MULTIPROC_DIR` (set by `python -m reranker`), and `/metrics` sums them.
@@ -53,6 +57,19 @@ TOKENS_PER_PAIR = Histogram("reranker_tokens_per_pair", "Tokens of a pair after 
 TRUNCATED = Counter("reranker_truncated_pairs_total", "Pairs cut at the model's token limit.")
 ENGINE = Gauge("reranker_engine_info", "The engine that serves: 1, with what it is as labels.",
                ["engine", "precision", "model", "model_type"], multiprocess_mode="liveall")
+
+IN_FLIGHT = Gauge("reranker_requests_in_flight",
+                  "POST /rerank requests admitted and not yet answered.", multiprocess_mode="livesum")
+BYTES_IN_FLIGHT = Gauge("reranker_bytes_in_flight",
+                        "Body bytes of the requests in flight (MAX_INFLIGHT_BYTES).",
+                        multiprocess_mode="livesum")
+QUEUED = Gauge("reranker_requests_queued", "Requests waiting to be admitted (MAX_QUEUED).",
+               multiprocess_mode="livesum")
+REJECTED = Counter("reranker_requests_rejected_total",
+                   "Requests answered 503 for overload: queue_full (at once) or timeout "
+                   "(QUEUE_TIMEOUT ran out).", ["reason"])
+for _reason in ("queue_full", "timeout"):  # both series from the start: rate() sees the first
+    REJECTED.labels(_reason)
 
 _enabled = True
 
@@ -113,6 +130,19 @@ def pairs_scored(count: int) -> None:
     """Pairs an engine scored that reports no pass shape (the CrossEncoder)."""
     if _enabled:
         PAIRS.inc(count)
+
+
+def admission(in_flight: int, bytes_in_flight: int, queued: int) -> None:
+    """What admission control holds now (set under its lock, so the three agree)."""
+    if _enabled:
+        IN_FLIGHT.set(in_flight)
+        BYTES_IN_FLIGHT.set(bytes_in_flight)
+        QUEUED.set(queued)
+
+
+def rejected(reason: str) -> None:
+    if _enabled:
+        REJECTED.labels(reason).inc()
 
 
 def engine_loaded(engine: str, precision: str, model: str, model_type: str) -> None:

@@ -7,6 +7,7 @@ that table, so a new option is one line here. Nothing else in the package reads 
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -28,6 +29,20 @@ def _positive_int(text: str) -> int:
     value = int(text)
     if value < 1:
         raise ValueError("must be a positive integer")
+    return value
+
+
+def _non_negative_int(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise ValueError("must be 0 or a positive integer")
+    return value
+
+
+def _positive_seconds(text: str) -> float:
+    value = float(text)
+    if not (value > 0 and math.isfinite(value)):
+        raise ValueError("must be a positive number of seconds")
     return value
 
 
@@ -105,6 +120,22 @@ OPTIONS: tuple[Option, ...] = (
            "most documents accepted in one POST /rerank (more answers 413)"),
     Option("max_body_bytes", "MAX_BODY_BYTES", 10 * 1024 * 1024, _positive_int,
            "largest request body accepted, in bytes (more answers 413)"),
+    Option("max_inflight_bytes", "MAX_INFLIGHT_BYTES", 32 * 1024 * 1024, _positive_int,
+           "most bytes of request bodies held at once (admitted, not yet answered); a request "
+           "that would go over waits in the queue (one alone is always admitted)"),
+    Option("max_queued", "MAX_QUEUED", None, _non_negative_int,
+           "most requests waiting to be admitted; one more is answered 503 at once; "
+           "unset = half of THREADS"),
+    Option("queue_timeout", "QUEUE_TIMEOUT", 10.0, _positive_seconds,
+           "seconds a request may wait, to be admitted and then for the model to start on it, "
+           "before it is answered 503"),
+    Option("max_pass_tokens", "MAX_PASS_TOKENS", 262144, _positive_int,
+           "most tokens one pass of the model tokenizes, counted before truncation as the "
+           "texts' UTF-8 bytes (no token is shorter than a byte); a longer request is scored "
+           "in several passes"),
+    Option("max_text_chars", "MAX_TEXT_CHARS", None, _optional_positive_int,
+           "characters of a query or document the model reads; the rest is cut before "
+           "tokenizing; unset = 16 x the model's token limit (8192 for 512 tokens)"),
     Option("enable_cuda", "ENABLE_CUDA", False, _bool,
            "1|true: run the model on CUDA_CORE instead of the CPU"),
     Option("cuda_core", "CUDA_CORE", "cuda:0", _nonempty,
@@ -137,6 +168,11 @@ class Settings:
     reduced_precision: str = "check"
     max_documents: int = 1000
     max_body_bytes: int = 10 * 1024 * 1024
+    max_inflight_bytes: int = 32 * 1024 * 1024
+    max_queued: int | None = None  # None: half of `threads` (queue_bound)
+    queue_timeout: float = 10.0
+    max_pass_tokens: int = 262144
+    max_text_chars: int | None = None  # None: the engine's, 16 x its token limit
     enable_cuda: bool = False
     cuda_core: str = "cuda:0"
     workers: int = 1
@@ -186,6 +222,12 @@ class Settings:
             except (OSError, ValueError):
                 pass  # a missing or broken file only costs the nicer name
         return str(self.model_dir)
+
+    @property
+    def queue_bound(self) -> int:
+        """Requests that may wait to be admitted: MAX_QUEUED, else half of the threads (the
+        other half keeps answering probes and refusals)."""
+        return self.threads // 2 if self.max_queued is None else self.max_queued
 
     @property
     def device(self) -> str:

@@ -2,7 +2,8 @@
 
 `BatchingEngine` owns what they share: the model's config.json (what `/meta` shows; a reranker
 needs one label), the activation sentence-transformers' CrossEncoder would apply, the truncation
-length, the `Coalescer` that merges concurrent requests into passes (`batching`), and the pass
+length and the cut of long texts before tokenizing (`text_cut`), the `Coalescer` that merges
+concurrent requests into passes of at most MAX_PASS_TOKENS (`batching`), and the pass
 itself: the pairs tokenized once, sorted by token count and run in micro-batches of at most
 `batch_size` pairs and `max_batch_tokens` padded tokens, each padded to its own longest pair, so
 padding stays small, activations stay in the CPU caches, and long inputs (8,192 tokens for
@@ -22,6 +23,7 @@ import numpy as np
 
 from reranker import metrics
 from reranker.engines.batching import Coalescer, Pairs
+from reranker.engines.text_cut import cut_texts, max_chars_of
 from reranker.settings import Settings
 
 
@@ -106,12 +108,16 @@ class BatchingEngine(ABC):
             raise ValueError("a reranker needs a single-label model (num_labels=1)")
         self._activation = activation_of(self._config)
         self.max_length = max_length_of(self.model_dir, self._config, settings.max_seq_length)
+        self.max_chars = max_chars_of(self.max_length, settings.max_text_chars)
         self._load(settings)
         # Last: the worker thread starts only for an engine that loaded.
-        self._coalescer = Coalescer(self._score_pairs, name=type(self).__name__)
+        self._coalescer = Coalescer(self._score_pairs, max_tokens=settings.max_pass_tokens,
+                                    name=type(self).__name__)
 
-    def score(self, query: str, documents: list[str]) -> list[float]:
-        return self._coalescer.score(query, documents)
+    def score(self, query: str, documents: list[str], *,
+              deadline: float | None = None) -> list[float]:
+        query, documents = cut_texts(query, documents, self.max_chars)
+        return self._coalescer.score(query, documents, deadline)
 
     def meta(self) -> dict[str, Any]:
         return dict(self._config)

@@ -1,17 +1,24 @@
-"""Cross-request batching: chunks that arrive together are scored in one pass.
+"""Cross-request batching: chunks that arrive together are scored in one pass, and no pass is
+larger than its budget.
 
 Weaviate sends a query's documents as several concurrent 32-document requests, and several
 queries may overlap. `Coalescer` puts every request on a queue; one worker thread forms passes
 and scores each with one call, so the engine can sort a query's pairs by length across its
-chunks and pad less. A pass is the oldest waiting request plus every waiting request for the
-same query text (up to `max_pairs`), after a short `gather_seconds` window so that the sibling
-chunks, sent at the same moment, join it. Other queries wait for the next pass: a burst of
-queries is answered one after another in arrival order (the first after one query's work, not
-after the whole burst's), at no cost in speed, since one query already fills many
-micro-batches. Under a steady load of N clients latency is N queries' work either way. Each
-request gets its own scores back, in its input order.
-The single worker also serialises the model and its tokenizer, which are not shared safely
-between threads.
+chunks and pad less. A pass is the oldest waiting request plus the waiting requests for the
+same query text, after a short `gather_seconds` window so that the sibling chunks, sent at the
+same moment, join it. Other queries wait for the next pass: a burst of queries is answered one
+after another in arrival order (the first after one query's work, not after the whole burst's),
+at no cost in speed, since one query already fills many micro-batches. Under a steady load of
+N clients latency is N queries' work either way. Each request gets its own scores back, in its
+input order. The single worker also serialises the model and its tokenizer, which are not
+shared safely between threads.
+
+A pass holds at most `max_pairs` pairs and `max_tokens` tokens, counted before tokenizing as
+the texts' UTF-8 bytes (`text_tokens`): no tokenizer makes a token of less than one byte, so
+this bounds what tokenizing a pass allocates, truncation's overflow included. A request larger
+than that — the first one too — is scored in slices, one pass after another (one pair at
+least per pass). A request may carry a deadline: when no pass has started on it by then, it
+leaves the queue unscored and its caller gets `Overloaded`; once started, it runs to the end.
 """
 
 from __future__ import annotations
@@ -22,43 +29,89 @@ import time
 from collections import deque
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
+from concurrent.futures import TimeoutError as FutureTimeout
+from itertools import islice
 
 from reranker import metrics
+from reranker.admission import Overloaded
 
 Pairs = list[tuple[str, str]]
 ScorePairs = Callable[[Pairs], Sequence[float]]
+
+
+def text_tokens(text: str) -> int:
+    """The most tokens `text` can become: its UTF-8 bytes (a token, even a byte-level piece,
+    covers at least one byte). A lone surrogate, which JSON may carry, counts 3."""
+    return len(text) if text.isascii() else len(text.encode("utf-8", "surrogatepass"))
+
+
+class _Job:
+    """One request on the queue: its pairs and their token bounds, how many of them passes
+    have taken, and the scores of the slices done so far."""
+
+    __slots__ = ("query", "pairs", "costs", "taken", "scores", "future", "queued_at")
+
+    def __init__(self, query: str, documents: list[str]) -> None:
+        query_cost = text_tokens(query)
+        self.query = query
+        self.pairs: Sequence[tuple[str, str]] = [(query, d) for d in documents]
+        self.costs: Sequence[int] = [query_cost + text_tokens(d) for d in documents]
+        self.taken = 0
+        self.scores: list[float] = []
+        self.future: Future = Future()
+        self.queued_at = time.perf_counter()
+
+
+Part = tuple[_Job, int, int]  # a job's pairs [start, end) in one pass
 
 
 class Coalescer:
     """Runs `score_pairs` on one worker thread over the union of waiting requests."""
 
     def __init__(self, score_pairs: ScorePairs, *, max_pairs: int = 256,
-                 gather_seconds: float = 0.005, name: str = "coalescer") -> None:
+                 max_tokens: int = 262144, gather_seconds: float = 0.005,
+                 name: str = "coalescer") -> None:
         self._score_pairs = score_pairs
         self._max_pairs = max_pairs
+        self._max_tokens = max_tokens
         self._gather_seconds = gather_seconds
-        self._queue: queue.SimpleQueue[tuple[Pairs, Future] | None] = queue.SimpleQueue()
-        self._pending: deque[tuple[Pairs, Future]] = deque()  # taken, not yet scored
+        self._queue: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
+        self._pending: deque[_Job] = deque()  # taken off the queue, not finished
         self._stopping = False
         self._worker = threading.Thread(target=self._run, name=name, daemon=True)
         self._worker.start()
 
-    def score(self, query: str, documents: list[str]) -> list[float]:
-        """Scores for `documents` against `query`, in input order (blocks until done)."""
+    def score(self, query: str, documents: list[str], deadline: float | None = None
+              ) -> list[float]:
+        """Scores for `documents` against `query`, in input order (blocks until done).
+
+        `deadline` (time.monotonic()): when no pass has started on the request by then,
+        raise `Overloaded` instead; the request is never scored.
+        """
         if not documents:
             return []
-        future: Future = Future()
-        future.queued_at = time.perf_counter()  # type: ignore[attr-defined]  # queue wait
-        self._queue.put(([(query, d) for d in documents], future))
-        return future.result()
+        job = _Job(query, documents)
+        self._queue.put(job)
+        if deadline is None:
+            return job.future.result()
+        try:
+            return job.future.result(timeout=max(0.0, deadline - time.monotonic()))
+        except FutureTimeout:
+            if not job.future.cancel():  # a pass has it: it finishes
+                return job.future.result()
+        # The worker drops a cancelled job unread: let go of the texts now, not when it
+        # gets there (it may be busy for long with other passes).
+        job.pairs = job.costs = ()
+        raise Overloaded.not_started()
 
     def close(self) -> None:
         """Stop the worker after the requests already queued."""
         self._queue.put(None)
         self._worker.join(timeout=30)
 
-    def _take_batch(self) -> tuple[list[tuple[Pairs, Future]], bool]:
-        """The next pass: the oldest request and the waiting ones for the same query."""
+    def _take_pass(self) -> tuple[list[Part], bool]:
+        """The next pass: slices of the oldest request and of the waiting ones for the same
+        query, in order, within the budgets."""
         if not self._pending:
             first = self._queue.get()
             if first is None:
@@ -67,16 +120,34 @@ class Coalescer:
             self._drain(until=time.monotonic() + self._gather_seconds)
         else:
             self._drain(until=None)
-        query = self._pending[0][0][0][0]
-        batch, size, rest = [], 0, deque()
-        for item in self._pending:
-            if item[0][0][0] == query and (not batch or size + len(item[0]) <= self._max_pairs):
-                batch.append(item)
-                size += len(item[0])
-            else:
-                rest.append(item)
+        parts: list[Part] = []
+        rest: deque[_Job] = deque()
+        count = tokens = 0
+        query: str | None = None
+        full = False
+        for job in self._pending:
+            if full or (query is not None and job.query != query):
+                rest.append(job)
+                continue
+            if not job.future.running():  # not started yet (perhaps picked, none of it fitting)
+                if not job.future.set_running_or_notify_cancel():
+                    continue  # refused at its deadline: dropped unscored
+                metrics.queue_wait(time.perf_counter() - job.queued_at)
+            query = job.query
+            start = end = job.taken
+            while end < len(job.pairs) and (count == 0 or (
+                    count < self._max_pairs and tokens + job.costs[end] <= self._max_tokens)):
+                tokens += job.costs[end]
+                count += 1
+                end += 1
+            if end > start:
+                parts.append((job, start, end))
+                job.taken = end
+            if end < len(job.pairs):
+                full = True
+                rest.append(job)
         self._pending = rest
-        return batch, False
+        return parts, False
 
     def _drain(self, until: float | None) -> None:
         """Move queued requests to `_pending`: waiting until `until`, or only those queued."""
@@ -97,23 +168,30 @@ class Coalescer:
         while True:
             if self._stopping and not self._pending:
                 return
-            batch, stop = self._take_batch()
+            parts, stop = self._take_pass()
             if stop:
                 return
-            pairs = [pair for item_pairs, _ in batch for pair in item_pairs]
-            started = time.perf_counter()
-            for _, future in batch:
-                metrics.queue_wait(started - getattr(future, "queued_at", started))
+            if not parts:  # every waiting request had been refused
+                continue
+            pairs = [pair for job, start, end in parts for pair in islice(job.pairs, start, end)]
             try:
                 with metrics.inference():
                     scores = list(self._score_pairs(pairs))
                 if len(scores) != len(pairs):
                     raise RuntimeError(f"engine gave {len(scores)} scores for {len(pairs)} pairs")
-            except BaseException as exc:  # noqa: BLE001 - every waiting request gets the error
-                for _, future in batch:
-                    future.set_exception(exc)
+            except BaseException as exc:  # noqa: BLE001 - every request of the pass gets it
+                failed = {id(job) for job, _, _ in parts}
+                self._pending = deque(j for j in self._pending if id(j) not in failed)
+                for job, _, _ in parts:
+                    job.future.set_exception(exc)
                 continue
-            start = 0
-            for item_pairs, future in batch:
-                future.set_result([float(s) for s in scores[start : start + len(item_pairs)]])
-                start += len(item_pairs)
+            offset = 0
+            for job, start, end in parts:
+                done = [float(s) for s in scores[offset : offset + end - start]]
+                offset += end - start
+                if start == 0 and end == len(job.pairs):  # the whole request in one pass
+                    job.future.set_result(done)
+                    continue
+                job.scores.extend(done)  # a job's slices go in order
+                if end == len(job.pairs):
+                    job.future.set_result(job.scores)

@@ -9,10 +9,14 @@ on a CPU concurrent forward passes only fight over the same cores.
 from __future__ import annotations
 
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
 from reranker import architecture, metrics
+from reranker.admission import Overloaded
+from reranker.engines.base import max_length_of
+from reranker.engines.text_cut import cut_texts, max_chars_of
 from reranker.settings import Settings
 
 
@@ -22,7 +26,7 @@ class CrossEncoderEngine:
     precision = "fp32"  # the reference every other engine is measured against
 
     def __init__(self, model_dir: Path, *, device: str = "cpu", batch_size: int = 32,
-                 max_length: int | None = None) -> None:
+                 max_length: int | None = None, max_chars: int | None = None) -> None:
         self.model_dir = Path(model_dir)
         architecture.require_known(architecture.read_config(self.model_dir))  # one clear line
         # Heavy imports happen only when this engine is chosen.
@@ -36,6 +40,9 @@ class CrossEncoderEngine:
         # What the official image's /meta shows. Read separately because sentence-transformers
         # removes its activation key from the model's in-memory config.
         self._config = AutoConfig.from_pretrained(str(self.model_dir)).to_dict()
+        # As CrossEncoder truncates (the coalescing engines use the same rule).
+        self.max_length = max_length_of(self.model_dir, self._config, max_length)
+        self.max_chars = max_chars_of(self.max_length, max_chars)
         kwargs: dict[str, Any] = {"device": device}
         if max_length is not None:
             kwargs["max_length"] = max_length
@@ -47,15 +54,23 @@ class CrossEncoderEngine:
         # 32 unless set: CrossEncoder.predict's own default, so scores match it exactly.
         return cls(settings.model_dir, device=settings.device,
                    batch_size=settings.batch_size or 32,
-                   max_length=settings.max_seq_length)
+                   max_length=settings.max_seq_length, max_chars=settings.max_text_chars)
 
-    def score(self, query: str, documents: list[str]) -> list[float]:
+    def score(self, query: str, documents: list[str], *,
+              deadline: float | None = None) -> list[float]:
         if not documents:
             return []
+        query, documents = cut_texts(query, documents, self.max_chars)
         pairs = [[query, document] for document in documents]
-        with self._lock, metrics.inference():
-            scores = self._model.predict(pairs, batch_size=self.batch_size,
-                                         show_progress_bar=False, convert_to_numpy=True)
+        wait = -1 if deadline is None else max(0.0, deadline - time.monotonic())
+        if not self._lock.acquire(timeout=wait):  # the model is busy past the deadline
+            raise Overloaded.not_started()
+        try:
+            with metrics.inference():
+                scores = self._model.predict(pairs, batch_size=self.batch_size,
+                                             show_progress_bar=False, convert_to_numpy=True)
+        finally:
+            self._lock.release()
         metrics.pairs_scored(len(pairs))
         if scores.ndim != 1:
             raise ValueError(f"the model gives {scores.shape[1:]} scores per pair; "
