@@ -24,16 +24,26 @@ VERSION = "v3.1.2"
 
 
 def binary(cache_dir: Path) -> Path:
-    """The pinned registry, built with `go install` once (about a minute)."""
+    """The pinned registry, built with `go install` once (a minute or two; CI builds it ahead,
+    in the background: a build under way is waited for, not done twice)."""
+    from weaviate_dev.core import locks
+
     gobin = Path(cache_dir) / f"registry-{VERSION}"
     path = gobin / "registry"
-    if not path.is_file():
-        go = shutil.which("go")
-        if go is None:
-            raise RuntimeError("building the local registry needs Go")
-        subprocess.run([go, "install", f"{MODULE}@{VERSION}"], check=True,
-                       env=dict(os.environ, GOBIN=str(gobin)), capture_output=True, timeout=900)
+    with locks.held(gobin / ".build.lock"):
+        if not path.is_file():
+            go = shutil.which("go")
+            if go is None:
+                raise RuntimeError("building the local registry needs Go")
+            subprocess.run([go, "install", f"{MODULE}@{VERSION}"], check=True, timeout=900,
+                           env=dict(os.environ, GOBIN=str(gobin)), capture_output=True)
     return path
+
+
+if __name__ == "__main__":  # `python -m integration_tests.local_registry`: build it ahead
+    from weaviate_dev.core.settings import Settings
+
+    print(binary(Settings.from_env().cache_dir))
 
 
 def free_port() -> int:

@@ -63,6 +63,12 @@ def resolve(settings: Settings) -> ModelSource:
     return hub_model(settings, onnx_file)
 
 
+def identity(settings: Settings) -> tuple:
+    """What `resolve` depends on: two settings with the same identity name the same model."""
+    return (settings.model_dir, settings.model_name, settings.model_revision,
+            settings.hf_endpoint, settings.reranker_engine, settings.project_root)
+
+
 def require_model(settings: Settings) -> str:
     """Where the image's model comes from, in words; DevError if nowhere."""
     return resolve(settings).describe()

@@ -28,6 +28,7 @@ from weaviate_dev.services import compose as compose_mod
 from weaviate_dev.services import (docker_engine, keycloak, ports, reranker_image,
                                    reranker_model, reranker_serving)
 from weaviate_dev.services.catalog import Service, ServiceCatalog, load_catalog, probe_host
+from weaviate_dev.weaviate import run_data
 
 RERANKER_SERVICE = "reranker-transformers"
 KEYCLOAK_SERVICE = "keycloak"
@@ -164,15 +165,8 @@ def make_plan(args, settings: Settings, catalog: ServiceCatalog,
         reranker_image=settings.reranker_image,
         timeout=args.timeout,
         data_root=data_root,
-        run_data=[] if args.keep_data or not data_root.is_dir()
-        else state.find_state(data_root, RUN_DATA),
+        run_data=[] if args.keep_data else run_data.find(data_root),
     )
-
-
-# What `run`'s profiles keep under its data root, and the original deleted (data,
-# data-weaviate-N, backups-weaviate-N): each profile's and each cluster node's data/ and
-# backups/ (weaviate/profiles.py resolves them so); logs and run records stay.
-RUN_DATA = ("*/data", "*-cluster/weaviate-*/data", "*/backups", "*-cluster/weaviate-*/backups")
 
 
 def run_data_root(args) -> Path:
@@ -209,10 +203,9 @@ def preflight(plan: Plan, settings: Settings) -> None:
     Raises DevError naming every problem."""
     docker_engine.version()  # the engine answers, or a DevError says how to start one
     if RERANKER_SERVICE in plan.service_names:
-        check_reranker_model(settings)
-        plan.image = reranker_image.plan(settings, model=_models_found.get(model_key(settings)))
+        plan.image = reranker_image.plan(settings, model=check_reranker_model(settings))
     if plan.run_data:
-        refuse_live_data(plan)
+        run_data.refuse_if_running(plan.data_root)
     own = docker_engine.project_containers(plan.compose.project)
     own_ports = {port for container in own for port in container.host_ports}
     bindings = [(plan.bind_address, p, s.name) for s in plan.services for p in s.host_ports]
@@ -221,19 +214,6 @@ def preflight(plan: Plan, settings: Settings) -> None:
         lines = "\n".join(f"  {c.describe()}" for c in conflicts)
         raise DevError(f"host port(s) not free:\n{lines}\nnothing was stopped, deleted or "
                        "started; free the port(s) or stop what holds them")
-
-
-def refuse_live_data(plan: Plan) -> None:
-    """restart must not delete the data under a Weaviate that `run` has running."""
-    from weaviate_dev.weaviate import running
-
-    live = [record for run_file in running.recorded(plan.data_root)
-            for record in run_file.records() if record.alive()]
-    if live:
-        names = ", ".join(f"{r.label} (pid {r.pid})" for r in live)
-        raise DevError(f"Weaviate {names} is running on the data restart would delete under "
-                       f"{plan.data_root}: stop it first (`weaviate-dev down`), or keep the "
-                       "data with --keep-data; nothing was stopped, deleted or started")
 
 
 def act(plan: Plan, settings: Settings) -> None:
@@ -251,7 +231,7 @@ def act(plan: Plan, settings: Settings) -> None:
         removed = state.remove_state(plan.workspace, plan.state_paths)
         say(f"deleted {len(removed)} state path(s) in {plan.workspace}")
     if plan.run_data:
-        removed = state.remove_state(plan.data_root, plan.run_data)
+        removed = run_data.remove(plan.data_root, plan.run_data)
         say(f"deleted the data and backups of the Weaviate profiles under {plan.data_root} "
             f"({len(removed)} director{'y' if len(removed) == 1 else 'ies'}; --keep-data keeps "
             "them)")
@@ -298,28 +278,23 @@ def stop_project(settings: Settings, *, workspace: str | None = None,
 _models_found: dict[tuple, reranker_model.ModelSource] = {}
 
 
-def model_key(settings: Settings) -> tuple:
-    return (settings.model_dir, settings.model_name, settings.model_revision,
-            settings.hf_endpoint, settings.reranker_engine)
-
-
-def check_reranker_model(settings: Settings) -> None:
+def check_reranker_model(settings: Settings) -> reranker_model.ModelSource | None:
     """Before any build: the model can be had and is identified (a directory's digest, or
-    the hub's commit), in seconds. An image given by name (WEAVIATE_DEV_RERANKER_IMAGE) that
-    is present needs no model; without a Docker engine (not installed yet) it counts as
-    missing."""
-    key = model_key(settings)
+    the hub's commit), in seconds; once per process. An image given by name
+    (WEAVIATE_DEV_RERANKER_IMAGE) that is present needs no model (None); without a Docker
+    engine (not installed yet) it counts as missing."""
+    key = reranker_model.identity(settings)
     if key in _models_found:
-        return
+        return _models_found[key]
     if settings.reranker_image_given:
         try:
             if docker_engine.image_present(settings.reranker_image):
-                return
+                return None
         except DevError:  # no engine (yet)
             pass
-    model = reranker_model.resolve(settings)
+    model = _models_found[key] = reranker_model.resolve(settings)
     say(f"reranker model: {model.describe()}")
-    _models_found[key] = model
+    return model
 
 
 def wait_for(plan: Plan, service: Service, timeout: float) -> float:
