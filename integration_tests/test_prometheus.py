@@ -102,8 +102,8 @@ def test_grafanas_macros_are_filled_in_and_an_unknown_variable_is_refused():
         panel_queries({"panels": [panel]})
 
 
-def test_every_panel_of_the_dashboard_shows_data(prometheus_container, reranker_container,
-                                                 weaviate_container, book_collection):
+def test_every_panel_of_the_dashboard_shows_data(weaviate_dev_prometheus, weaviate_dev_reranker,
+                                                 weaviate_dev_weaviate, book_collection):
     """Traffic as Weaviate sends it, one request with a document cut at the model's limit
     and one bad request (the error panel's); then every panel's query answers a non-empty,
     finite result within a minute (the panels' rate window)."""
@@ -113,19 +113,19 @@ def test_every_panel_of_the_dashboard_shows_data(prometheus_container, reranker_
     queries = panel_queries(json.loads(DASHBOARD.read_text()))
     assert len(queries) >= 10  # the dashboard's panels, each with its queries
     # Prometheus holds the reranker's series before the traffic, so rates see it as increase.
-    wait_for_value(prometheus_container, "count(up{job=\"reranker\"} == 1)", 1)
+    wait_for_value(weaviate_dev_prometheus, "count(up{job=\"reranker\"} == 1)", 1)
     time.sleep(3)
     deadline = time.monotonic() + 60
     while True:
         for _ in range(3):
-            assert not graphql(weaviate_container.http_url, query).get("errors")
-        long = requests.post(f"{reranker_container.url}/rerank", timeout=60,
+            assert not graphql(weaviate_dev_weaviate.http_url, query).get("errors")
+        long = requests.post(f"{weaviate_dev_reranker.url}/rerank", timeout=60,
                              json={"query": "who wrote dune", "documents": ["dune " * 2000]})
         assert long.status_code == 200, long.text
-        bad = requests.post(f"{reranker_container.url}/rerank", data=b"{", timeout=10)
+        bad = requests.post(f"{weaviate_dev_reranker.url}/rerank", data=b"{", timeout=10)
         assert bad.status_code == 400
         time.sleep(3)  # a few scrapes
-        empty = [(title, expr, prometheus_container.query(expr)) for title, expr in queries]
+        empty = [(title, expr, weaviate_dev_prometheus.query(expr)) for title, expr in queries]
         empty = [(title, expr, result) for title, expr, result in empty
                  if not result or not all(math.isfinite(float(sample["value"][1]))
                                           for sample in result)]

@@ -87,7 +87,8 @@ def docker(monkeypatch, no_subprocess, data_root):
                         lambda ref: {} if fake.image_present else None)
     monkeypatch.setattr(docker_engine, "native_platform", lambda: "linux/amd64")
     monkeypatch.setattr(restart.reranker_image, "build",
-                        lambda settings, tag, model, spec: events.append(("build", tag, model)))
+                        lambda settings, tag, model, spec: events.append(("build", tag, model))
+                        or "sha256:old")
     monkeypatch.setattr(restart.reranker_serving, "describe",
                         lambda url, image: f"what {image} holds")
     monkeypatch.setattr(compose.Compose, "run", run)
@@ -213,16 +214,21 @@ def test_not_ready_in_time_shows_50_log_lines_and_fails(workspace, docker, monke
     assert logs and logs[0][-3:] == ["--tail", "50", "reranker-transformers"]
 
 
-def test_a_missing_reranker_image_is_built_after_down_and_before_up(workspace, docker,
-                                                                     monkeypatch, capsys):
-    """Built after `down`, so that the image it replaces is in use by nothing and can go."""
+def test_a_missing_reranker_image_is_built_before_anything_is_stopped_or_deleted(
+        workspace, docker, monkeypatch, capsys):
+    """A build that fails (or is interrupted) leaves everything as it was; the image it
+    replaced is removed after `down`, when no container runs it."""
     monkeypatch.setattr(restart.reranker_model.requests, "get", hub_answering(200))
+    removed = []
+    monkeypatch.setattr(restart.reranker_image.docker_engine, "remove_unused",
+                        lambda ids: removed.append((list(ids), verbs(docker.events))) or 0)
     docker.image_present = False
     assert cli.main(["restart", "--reranker", "--workspace", str(workspace)]) == 0
-    assert verbs(docker.events)[:4] == ["engine", "down", "build", "up"]
+    assert verbs(docker.events)[:4] == ["engine", "build", "down", "up"]
     [(_, tag, model)] = [e for e in docker.events if e[0] == "build"]
     assert (tag, model.name, model.revision) == ("test/reranker:1", MINILM, COMMIT)
     assert "--build" not in docker.events[3][1]
+    assert removed == [(["sha256:old"], ["engine", "build", "down"])]
     err = capsys.readouterr().err
     assert f"reranker model: {MINILM}@{COMMIT}" in err
     assert "reranker image: test/reranker:1: not found: building it with model " \

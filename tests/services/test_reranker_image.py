@@ -81,10 +81,10 @@ def test_a_missing_image_is_built_labelled_with_what_it_holds(root, tmp_path, en
     assert labels["weaviate-dev.reranker.model_key"] == source.key
     assert labels["weaviate-dev.reranker.engine"] == "torch"
     assert build["args"]["MODEL_DESCRIPTION"] == source.describe()
-    assert engine.removed == [[None, "stage1", "stage2"]]  # its own stages; nothing replaced
+    assert engine.removed == [["stage1", "stage2"]]  # its own stages; nothing replaced
     err = capsys.readouterr().err
     assert "reranker image: r:1: not found: building it with model directory" in err
-    assert "7000 MB freed" in err
+    assert "removed this build's dangling stages: 7000 MB freed" in err
 
 
 def test_the_same_model_and_source_reuse_the_image(root, tmp_path, engine, capsys):
@@ -111,7 +111,8 @@ def test_another_model_rebuilds_and_says_why(root, tmp_path, engine, capsys):
     err = capsys.readouterr().err
     a, b = reranker_model.resolve(first).describe(), reranker_model.resolve(second).describe()
     assert f"rebuilding: model {a} -> {b}" in err
-    assert engine.removed[-1] == ["sha256:image-a", "stage1", "stage2"]
+    assert engine.removed[-2:] == [["stage1", "stage2"], ["sha256:image-a"]]
+    assert "removed the image weaviate-dev/reranker-transformers:latest replaced" in err
 
 
 def test_an_edited_reranker_source_rebuilds(root, tmp_path, engine, capsys):
@@ -142,7 +143,7 @@ def test_an_image_without_our_labels_is_rebuilt(root, tmp_path, engine, capsys):
     reranker_image.ensure(settings(root, tmp_path, model_dir=make_model(tmp_path / "m")),
                           tag="r:1")
     assert "r:1: has no weaviate-dev labels: rebuilding it" in capsys.readouterr().err
-    assert engine.removed[-1][0] == "sha256:official"
+    assert engine.removed[-1] == ["sha256:official"]
 
 
 def test_an_image_the_user_named_is_used_as_given(root, tmp_path, engine, capsys, monkeypatch):
@@ -182,3 +183,23 @@ def test_a_foreign_platform_builds_with_buildkit_from_its_own_base(root, tmp_pat
     assert calls == [("r:arm64", "linux/arm64", "linux/arm64")] and engine.builds == []
     reranker_image.ensure(dataclasses.replace(arm, platform="linux/amd64"), tag="r:1")
     assert [b["tag"] for b in engine.builds] == ["r:1"]
+
+
+def test_the_dependency_layers_of_each_extra_are_built_ahead_untagged(root, tmp_path, monkeypatch):
+    """`setup reranker-dependencies`: one build of the Dockerfile's dependency stage per
+    extra (openvino, onnx, torch), with the build arguments a later image build uses, so that
+    its big layers come from the cache; nothing is tagged."""
+    calls = []
+
+    def build(stream, *, tag, buildargs, target=None, tag_result=True, **kwargs):
+        calls.append((buildargs["ENGINE"], target, tag_result, buildargs["BASE_IMAGE"]))
+        return Built(tag)
+
+    monkeypatch.setattr(docker_engine, "build", build)
+    monkeypatch.setattr(reranker_image.images, "ensure_base_image", lambda s: "base:1")
+    done = reranker_image.prebuild_dependencies(settings(root, tmp_path))
+    assert calls == [("openvino", "builder", False, "base:1"), ("onnx", "builder", False, "base:1"),
+                     ("torch", "builder", False, "base:1")]
+    assert done == "openvino, onnx, torch"
+    dockerfile = (root / "reranker" / "Dockerfile").read_text()
+    assert f"AS {reranker_image.DEPENDENCY_STAGE}\n" in dockerfile

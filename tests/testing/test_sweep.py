@@ -111,15 +111,15 @@ def test_the_fixtures_containers_and_directories_carry_the_run(monkeypatch):
 
 
 @pytest.fixture(scope="module")
-def scratch_image(docker_engine):
-    docker_engine.images.build(fileobj=io.BytesIO(b"FROM scratch\nLABEL purpose=test\n"),
+def scratch_image(weaviate_dev_docker):
+    weaviate_dev_docker.images.build(fileobj=io.BytesIO(b"FROM scratch\nLABEL purpose=test\n"),
                                      tag=SCRATCH_IMAGE, rm=True)
     return SCRATCH_IMAGE
 
 
 @pytest.mark.docker
 def test_the_next_session_removes_what_a_killed_run_left_and_keeps_a_live_runs(
-        docker_engine, scratch_image, temp_dir, tmp_path):
+        weaviate_dev_docker, scratch_image, temp_dir, tmp_path):
     import docker.errors
 
     name = f"weaviate-dev-test-sweep-{uuid.uuid4().hex[:8]}"
@@ -136,21 +136,21 @@ def test_the_next_session_removes_what_a_killed_run_left_and_keeps_a_live_runs(
         assert "removed 3 leftovers of test runs no longer alive" in session.stdout, \
             session.stdout[-3000:]
         with pytest.raises(docker.errors.NotFound):
-            docker_engine.containers.get(dead_made["container"])
+            weaviate_dev_docker.containers.get(dead_made["container"])
         with pytest.raises(docker.errors.NotFound):
-            docker_engine.networks.get(dead_made["network"])
+            weaviate_dev_docker.networks.get(dead_made["network"])
         assert not Path(dead_made["directory"]).exists()
-        docker_engine.containers.get(live_made["container"])  # the live run's: kept
-        docker_engine.networks.get(live_made["network"])
+        weaviate_dev_docker.containers.get(live_made["container"])  # the live run's: kept
+        weaviate_dev_docker.networks.get(live_made["network"])
         assert Path(live_made["directory"]).is_dir()
     finally:
         killed(live)
-        sweep.sweep(docker_engine, temp_dir)
+        sweep.sweep(weaviate_dev_docker, temp_dir)
     with pytest.raises(docker.errors.NotFound):
-        docker_engine.containers.get(live_made["container"])
+        weaviate_dev_docker.containers.get(live_made["container"])
 
 
 @pytest.mark.docker
-def test_the_sessions_network_carries_the_run(weaviate_network):
-    labels = weaviate_network._network.attrs["Labels"]
+def test_the_sessions_network_carries_the_run(weaviate_dev_network):
+    labels = weaviate_dev_network._network.attrs["Labels"]
     assert labels[sweep.LABEL] == str(sweep.Run.of(psutil.Process()))

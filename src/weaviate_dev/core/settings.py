@@ -42,6 +42,7 @@ class RerankerEngines:
     names: tuple[str, ...]
     default: str
     onnx_files: Mapping[str, str] = field(default_factory=dict)  # engine -> the file it runs
+    extras: Mapping[str, str] = field(default_factory=dict)  # engine -> the extra it installs
 
     @property
     def onnx_engines(self) -> frozenset[str]:
@@ -65,7 +66,8 @@ class RerankerEngines:
                 table = json.loads(path.read_text())
                 onnx = {name: row["onnx_file"] for name, row in table["engines"].items()
                         if row.get("onnx_file")}
-                return cls(tuple(table["engines"]), table["default"], onnx)
+                extras = {name: row["extra"] for name, row in table["engines"].items()}
+                return cls(tuple(table["engines"]), table["default"], onnx, extras)
         raise UsageError(f"no reranker engine table at {project_root / RERANKER_ENGINE_TABLE}: "
                          "WEAVIATE_DEV_ROOT must be a weaviate-dev checkout")
 

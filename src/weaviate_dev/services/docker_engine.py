@@ -126,10 +126,13 @@ class Built:
 
 
 def build(context: BinaryIO, *, tag: str, buildargs: dict[str, str],
-          dockerfile: str = "Dockerfile", labels: dict[str, str] | None = None) -> Built:
+          dockerfile: str = "Dockerfile", labels: dict[str, str] | None = None,
+          target: str | None = None, tag_result: bool = True) -> Built:
     """A classic-builder build of a context tarball (any binary file object: a tar file on
     disk is streamed, never read whole); progress by step; on failure a DevError naming the
-    failing step and showing its last lines. `labels` go on the final image.
+    failing step and showing its last lines. `labels` go on the final image; `target` builds
+    that stage only (its layers then serve later builds from the cache); `tag_result=False`
+    leaves the result untagged (`tag` only names the build in its lines).
 
     The image is tagged only after the whole build succeeded here: the engine goes on with a
     build whose client went away (Ctrl-C), and must then leave an untagged image, not `tag`.
@@ -138,7 +141,7 @@ def build(context: BinaryIO, *, tag: str, buildargs: dict[str, str],
     log = BuildLog(tag)
     stream = client().api.build(fileobj=context, custom_context=True, rm=True, forcerm=True,
                                 buildargs=buildargs, dockerfile=dockerfile, decode=True,
-                                labels=labels or None)
+                                labels=labels or None, target=target)
     for chunk in stream:
         if "error" in chunk:
             raise DevError(log.failure(chunk["error"]))
@@ -146,7 +149,8 @@ def build(context: BinaryIO, *, tag: str, buildargs: dict[str, str],
     if not log.image_id:
         raise DevError(f"building {tag}: the engine did not say which image it built")
     image = client().images.get(log.image_id)
-    image.tag(*split_tag(tag))
+    if tag_result:
+        image.tag(*split_tag(tag))
     kept = {layer.get("Id") for layer in client().api.history(image.id)}
     leftovers = tuple(step for step in reversed(log.step_images)
                       if not any(k and k.split(":")[-1].startswith(step) for k in kept))

@@ -6,8 +6,9 @@ model at its commit), the digest of the reranker's build context (Dockerfile, lo
 requirements, source), the engine, the platform and the base image, and one fingerprint over
 them. `plan` compares the wanted spec with the present image's labels before anything acts;
 `ImagePlan.apply` builds only when they differ (Docker's layer cache keeps a source-only
-rebuild to seconds), says why, and then removes the image it replaced and the dangling
-stages of its own build (a torch export stage is 5+ GB), saying how much that freed.
+rebuild to seconds), says why, removes the dangling stages of its own build (a torch export
+stage is 5+ GB) and the image it replaced (`remove_replaced`, once no container runs it),
+saying how much that freed.
 
 An image name the user gave (WEAVIATE_DEV_RERANKER_IMAGE) is used as given when present,
 with a line saying what it holds; it is built only when missing.
@@ -89,12 +90,25 @@ class ImagePlan:
     def describe(self) -> str:
         return f"reranker image: {self.tag}: {self.reason}"
 
-    def apply(self) -> str:
-        """Build when needed; the tag."""
+    replaced: str | None = None  # the image a build took the tag from, until removed
+
+    def apply(self, *, keep_replaced: bool = False) -> str:
+        """Build when needed (its leftover stages removed at once); the tag. The image the
+        build replaced is removed too, unless `keep_replaced` (a container may still run it:
+        `remove_replaced` after that container is gone)."""
         say(self.describe())
         if self.action == "build":
-            build(self.settings, self.tag, self.model, self.wanted)
+            self.replaced = build(self.settings, self.tag, self.model, self.wanted)
+            if not keep_replaced:
+                self.remove_replaced()
         return self.tag
+
+    def remove_replaced(self) -> None:
+        if self.replaced:
+            freed = docker_engine.remove_unused([self.replaced])
+            if freed:
+                say(f"removed the image {self.tag} replaced: {freed / 1e6:.0f} MB freed")
+            self.replaced = None
 
 
 def wanted_spec(settings: Settings, model: ModelSource) -> ImageSpec:
@@ -140,9 +154,10 @@ def ensure(settings: Settings, *, tag: str | None = None,
     return plan(settings, tag, model_dir).apply()
 
 
-def build(settings: Settings, tag: str, model: ModelSource, spec: ImageSpec) -> str:
+def build(settings: Settings, tag: str, model: ModelSource, spec: ImageSpec) -> str | None:
     """reranker/ + the model's files, streamed from a tar file on disk; labelled with `spec`;
-    afterwards the image it replaced and this build's dangling stages are removed."""
+    afterwards this build's dangling stages are removed. The id of the image that had the tag
+    before (None: there was none), for the caller to remove once nothing runs it."""
     replaced = docker_engine.image_id(tag)
     base = images.ensure_base_image(settings)
     staged = model_staging.files(settings, model)
@@ -162,11 +177,40 @@ def build(settings: Settings, tag: str, model: ModelSource, spec: ImageSpec) -> 
             else:
                 result = docker_engine.build(stream, tag=tag, buildargs=buildargs,
                                              labels=spec.labels())
-    freed = docker_engine.remove_unused([replaced, *result.leftovers])
+    freed = docker_engine.remove_unused(result.leftovers)
     if freed:
-        say(f"removed the replaced image and this build's dangling stages: {freed / 1e6:.0f} "
-            "MB freed")
-    return tag
+        say(f"removed this build's dangling stages: {freed / 1e6:.0f} MB freed")
+    return replaced if replaced != result.image_id else None
+
+
+# The stage of reranker/Dockerfile holding an engine's locked dependencies (the big layers).
+DEPENDENCY_STAGE = "builder"
+
+
+def prebuild_dependencies(settings: Settings, engines: list[str] | None = None) -> str:
+    """The dependency layers of each engine's image (default: one engine per extra), built
+    ahead into Docker's layer cache, so that a later image of any model for these engines
+    builds in seconds. Nothing is tagged; `docker image prune` frees them."""
+    table = settings.reranker_engines
+    if engines is None:  # one engine per extra: openvino, onnx, torch
+        by_extra: dict[str, str] = {}
+        for name in table.names:
+            by_extra.setdefault(table.extras[name], name)
+        engines = list(by_extra.values())
+    base = images.ensure_base_image(settings)
+    with tempfile.TemporaryDirectory(prefix="weaviate-dev-context-",
+                                     dir=_scratch_dir(settings)) as scratch:
+        context = Path(scratch) / "context.tar"
+        args = reranker_context.write(context, settings)
+        for engine in engines:
+            say(f"dependency layers of ENGINE={engine} (the image's stage "
+                f"{DEPENDENCY_STAGE!r})")
+            with context.open("rb") as stream:
+                docker_engine.build(stream, tag=f"{engine} dependencies",
+                                    target=DEPENDENCY_STAGE, tag_result=False,
+                                    buildargs={**args, "ENGINE": engine, "BASE_IMAGE": base,
+                                               **download_sources(settings)})
+    return ", ".join(engines)
 
 
 def download_sources(settings: Settings) -> dict[str, str]:

@@ -3,10 +3,11 @@
 Steps, in this order: resolve a plan (flags -> services, state paths, compose command lines);
 with --dry-run print it and stop. Otherwise check everything (compose files, compose command,
 Docker engine, the reranker's model and whether its image holds it, no Weaviate of `run`
-still running on the data to delete, every host port free) before acting; then `down
---remove-orphans`, delete the local state — the workspace's and the data of every `run`
-profile, as the original deleted the dev server's data — (re)build the reranker image when it
-does not hold what is configured, `up -d` the chosen services and wait for each to be ready
+still running on the data to delete, every host port free) before acting; then (re)build the
+reranker image when it does not hold what is configured, `down --remove-orphans`, delete the
+local state — the workspace's and the data of every `run` profile, as the original deleted
+the dev server's data — and the image the build replaced, `up -d` the chosen services and wait
+for each to be ready
 (per-service timeout; on timeout its last 50 log lines and exit 1); with --keycloak create the
 demo user. See docs/restart.md.
 """
@@ -218,6 +219,8 @@ def preflight(plan: Plan, settings: Settings) -> None:
 
 def act(plan: Plan, settings: Settings) -> None:
     names = plan.service_names
+    if plan.image is not None:  # before anything is stopped or deleted: a failed build
+        plan.image.apply(keep_replaced=True)  # leaves everything as it was
     if PROMETHEUS_SERVICE in names:
         from weaviate_dev.services import images
 
@@ -235,8 +238,8 @@ def act(plan: Plan, settings: Settings) -> None:
         say(f"deleted the data and backups of the Weaviate profiles under {plan.data_root} "
             f"({len(removed)} director{'y' if len(removed) == 1 else 'ies'}; --keep-data keeps "
             "them)")
-    if plan.image is not None:  # after down: the image it replaces is no longer in use
-        plan.image.apply()
+    if plan.image is not None:  # after down, the image the build replaced runs nowhere
+        plan.image.remove_replaced()
     if not names:
         say("no service flag given: nothing to start")
         return

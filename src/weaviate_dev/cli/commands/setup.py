@@ -6,8 +6,10 @@ to build images for another platform: `cross_build`), `base` (the base image of 
 WEAVIATE_DEV_PLATFORM when set), `weaviate-binary` (the server from its Go module),
 `weaviate-image` (an image around it when the real image cannot be pulled); and only when
 named, `weaviate-debug` (the debug build `run --debug` makes of the pinned module's source, made
-ahead: `run --debug` then only links). Each step prints what it does and how long it took; a
-step that already happened takes a moment.
+ahead: `run --debug` then only links) and `reranker-dependencies` (the dependency layers of each
+engine's reranker image, built ahead into Docker's cache: an image of any model then builds in
+seconds). Each step prints what it does and how long it took; a step that already happened
+takes a moment.
 """
 
 from __future__ import annotations
@@ -18,7 +20,8 @@ from collections.abc import Callable, Iterable
 from weaviate_dev.core.errors import UsageError
 from weaviate_dev.core.progress import say
 from weaviate_dev.core.settings import Settings
-from weaviate_dev.services import cross_build, engine_install as environment, images
+from weaviate_dev.services import cross_build, images, reranker_image
+from weaviate_dev.services import engine_install as environment
 from weaviate_dev.weaviate import build as weaviate_build
 from weaviate_dev.weaviate import image, source_run
 
@@ -29,9 +32,10 @@ STEPS: dict[str, Callable[[Settings], object]] = {
     "weaviate-binary": weaviate_build.ensure_binary,
     "weaviate-image": image.ensure_weaviate_image,
     "weaviate-debug": source_run.prebuild_debug,
+    "reranker-dependencies": reranker_image.prebuild_dependencies,
 }
-# Steps run only when named: what `run --debug` needs, and building for another platform.
-ON_REQUEST = ("weaviate-debug",)
+# Steps run only when named: what `run --debug` needs, the reranker engines' dependency layers.
+ON_REQUEST = ("weaviate-debug", "reranker-dependencies")
 
 
 def register(subparsers):
