@@ -128,13 +128,23 @@ def test_the_next_session_removes_what_a_killed_run_left_and_keeps_a_live_runs(
     try:
         killed(dead)  # SIGKILL: no cleanup of its own ran
         (tmp_path / "test_nothing.py").write_text("def test_nothing():\n    pass\n")
-        session = subprocess.run(
-            [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "test_nothing.py"],
-            cwd=tmp_path, capture_output=True, text=True, timeout=300,
-            env={**os.environ, "TMPDIR": str(temp_dir)})
-        assert session.returncode == 0, session.stdout[-3000:] + session.stderr[-3000:]
-        assert "removed 3 leftovers of test runs no longer alive" in session.stdout, \
-            session.stdout[-3000:]
+        (tmp_path / "test_containers.py").write_text(
+            "def test_a_network(weaviate_dev_network):\n    pass\n")
+
+        def session(name):
+            done = subprocess.run(
+                [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", name],
+                cwd=tmp_path, capture_output=True, text=True, timeout=300,
+                env={**os.environ, "TMPDIR": str(temp_dir)})
+            assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+            return done.stdout
+
+        # A session that starts no container asks Docker nothing, so sweeps nothing ...
+        assert "leftovers" not in session("test_nothing.py")
+        weaviate_dev_docker.containers.get(dead_made["container"])
+        # ... the next one that does sweeps before its first container.
+        out = session("test_containers.py")
+        assert "removed 3 leftovers of test runs no longer alive" in out, out[-3000:]
         with pytest.raises(docker.errors.NotFound):
             weaviate_dev_docker.containers.get(dead_made["container"])
         with pytest.raises(docker.errors.NotFound):

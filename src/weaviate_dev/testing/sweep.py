@@ -14,6 +14,7 @@ never touched, nor is a run of another host (a shared Docker engine) judged from
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import shutil
 import socket
@@ -152,8 +153,12 @@ def sweep_once(docker_client, config) -> list[str]:
     removed = sweep(docker_client)
     reporter = config.pluginmanager.get_plugin("terminalreporter")
     if removed and reporter is not None:
-        reporter.write_line(f"weaviate-dev: removed {len(removed)} leftovers of test runs no "
-                            "longer alive:")
-        for line in removed:
-            reporter.write_line(f"  {line}")
+        capture = config.pluginmanager.get_plugin("capturemanager")
+        # in a fixture's setup the output is captured: say it on the terminal all the same
+        with (capture.global_and_fixture_disabled() if capture is not None
+              else contextlib.nullcontext()):
+            reporter.write_line(f"weaviate-dev: removed {len(removed)} leftovers of test runs "
+                                "no longer alive:")
+            for line in removed:
+                reporter.write_line(f"  {line}")
     return removed
