@@ -75,7 +75,8 @@ def write_engine_table(root: Path, default: str, *names: str) -> None:
 
 def test_the_engines_are_read_from_the_reranker_table_of_the_project_root(tmp_path):
     write_engine_table(tmp_path, "fast", "slow", "fast")
-    assert RerankerEngines.read(tmp_path) == RerankerEngines(("slow", "fast"), "fast")
+    assert RerankerEngines.read(tmp_path) == RerankerEngines(
+        ("slow", "fast"), "fast", extras={"slow": "x", "fast": "x"})
     default = Settings.from_env({"WEAVIATE_DEV_ROOT": str(tmp_path)})
     assert (default.reranker_engine, default.reranker_image) == ("fast", DEFAULT_RERANKER_IMAGE)
     slow = Settings.from_env({"WEAVIATE_DEV_ROOT": str(tmp_path),
