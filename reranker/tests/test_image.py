@@ -239,7 +239,7 @@ def test_an_image_from_the_hub_is_pinned_to_a_commit_and_takes_the_repositorys_o
         if token:
             with pytest.raises(reranker_model.DevError, match="set HF_TOKEN"):
                 reranker_model.resolve(dataclasses.replace(settings, hf_token=None))
-        assert reranker_model.require_model(settings) == f"org/{family}@{commit}"
+        assert reranker_model.resolve(settings).describe() == f"org/{family}@{commit}"
         image = reranker_image.ensure(settings, tag=tag)
     fetched = {path.split(f"/resolve/{commit}/")[1] for method, path, _ in hub.log
                if method == "GET" and f"/resolve/{commit}/" in path}

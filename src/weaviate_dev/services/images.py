@@ -27,8 +27,6 @@ from weaviate_dev.core.settings import (
 from weaviate_dev.services import cross_build, docker_engine
 
 BASE_PACKAGES = "python3,python3-venv,python3-pip,ca-certificates"
-# Paths of reranker/ never sent to the image build.
-_RERANKER_EXCLUDES = {"tests", "__pycache__", ".pytest_cache", "models", "certs"}
 
 
 # Our own images' names: never in a registry, so never pulled.

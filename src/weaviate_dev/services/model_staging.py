@@ -55,7 +55,8 @@ def fetch(settings: Settings, model: ModelSource) -> Path:
     download = reranker_source.module(settings.project_root, "download")
     onnx = any(name.startswith("onnx/") for name in model.files)
     say(f"downloading {model.describe()} ({len(model.files)} files) into {target}")
-    with _scratch(target) as scratch:
+    with _scratch(target) as tmp:
+        scratch = Path(tmp)
         env = download_environment(settings, scratch)
         argv = [sys.executable, download.__file__, "--model-name", model.name, "--revision",
                 model.revision, "--output", str(scratch / "model"), *(["--onnx"] if onnx else [])]
@@ -100,7 +101,8 @@ def export_here(settings: Settings, model: ModelSource, root: Path,
         return target
     say(f"exporting {model.describe()} to ONNX here for ENGINE={settings.reranker_engine} "
         "(the image needs no torch)")
-    with _scratch(target) as scratch:
+    with _scratch(target) as tmp:
+        scratch = Path(tmp)
         linked = scratch / "model"
         for name, path in staged:
             (linked / name).parent.mkdir(parents=True, exist_ok=True)
@@ -129,17 +131,8 @@ def last_line(exc: CommandFailed, prefix: str = "") -> str:
     return lines[-1] if lines else str(exc)
 
 
-class _scratch:  # noqa: N801 - a context manager read as a phrase
+def _scratch(target: Path) -> tempfile.TemporaryDirectory:
     """A scratch directory beside `target` (same filesystem: the result is renamed into
     place), removed on the way out whatever happened."""
-
-    def __init__(self, target: Path) -> None:
-        self.target = target
-
-    def __enter__(self) -> Path:
-        self.target.parent.mkdir(parents=True, exist_ok=True)
-        self.path = Path(tempfile.mkdtemp(prefix=".partial-", dir=self.target.parent))
-        return self.path
-
-    def __exit__(self, *exc) -> None:
-        shutil.rmtree(self.path, ignore_errors=True)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    return tempfile.TemporaryDirectory(prefix=".partial-", dir=target.parent)

@@ -7,18 +7,21 @@ and never copied first. The tar is written once into a temporary file beside the
 multi-GB model costs disk for one copy and a few MB of memory, however large it is.
 
 `source_digest` hashes exactly the reranker/ part of the context (names and bytes): the image
-label that says which reranker source an image was built from.
+label that says which reranker source an image was built from. `written` gives the tar file
+for the time of a build.
 """
 
 from __future__ import annotations
 
-import hashlib
+import contextlib
 import tarfile
+import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from weaviate_dev.core.errors import DevError
 from weaviate_dev.core.settings import Settings
+from weaviate_dev.services import reranker_source
 
 # Paths of reranker/ never sent to the image build (reranker/.dockerignore says the same).
 EXCLUDED = {"tests", "__pycache__", ".pytest_cache", "models", "certs", "build"}
@@ -51,14 +54,23 @@ def source_files(settings: Settings) -> list[tuple[str, Path]]:
 
 
 def source_digest(settings: Settings) -> str:
-    """sha256 over the names and bytes of the reranker/ part of the context."""
-    digest = hashlib.sha256()
-    for name, path in source_files(settings):
-        digest.update(f"{name}\0{path.stat().st_size}\0".encode())
-        with path.open("rb") as handle:
-            for block in iter(lambda: handle.read(1 << 20), b""):
-                digest.update(block)
-    return digest.hexdigest()
+    """The digest of the reranker/ part of the context (its names and bytes), as the reranker
+    digests a model's files (`download.combine`)."""
+    download = reranker_source.module(settings.project_root, "download")
+    return download.combine({name: download.file_digest(path)
+                             for name, path in source_files(settings)})
+
+
+@contextlib.contextmanager
+def written(settings: Settings, model_files: Iterable[tuple[str, Path]] = ()
+            ) -> Iterator[tuple[Path, dict[str, str]]]:
+    """(the context as a tar file, its build arguments) while entered, in a scratch directory
+    beside the toolkit's cache (a real disk: /tmp may be a small tmpfs), removed after."""
+    scratch_root = settings.cache_dir / "tmp"
+    scratch_root.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="weaviate-dev-context-", dir=scratch_root) as tmp:
+        target = Path(tmp) / "context.tar"
+        yield target, write(target, settings, model_files)
 
 
 def write(target: Path, settings: Settings,

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import tempfile
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -163,10 +162,8 @@ def build(settings: Settings, tag: str, model: ModelSource, spec: ImageSpec) -> 
     staged = model_staging.files(settings, model)
     buildargs = {"ENGINE": settings.reranker_engine, "MODEL_DESCRIPTION": model.describe(),
                  **download_sources(settings), "BASE_IMAGE": base}
-    with tempfile.TemporaryDirectory(prefix="weaviate-dev-context-",
-                                     dir=_scratch_dir(settings)) as scratch:
-        context = Path(scratch) / "context.tar"
-        buildargs.update(reranker_context.write(context, settings, staged))
+    with reranker_context.written(settings, staged) as (context, args):
+        buildargs.update(args)
         say(f"building {tag}: context {context.stat().st_size / 1e6:.0f} MB from disk "
             f"({json.dumps({k: v for k, v in buildargs.items() if k != 'MODEL_DESCRIPTION'})})")
         platform = images.foreign_platform(settings)
@@ -198,10 +195,7 @@ def prebuild_dependencies(settings: Settings, engines: list[str] | None = None) 
             by_extra.setdefault(table.extras[name], name)
         engines = list(by_extra.values())
     base = images.ensure_base_image(settings)
-    with tempfile.TemporaryDirectory(prefix="weaviate-dev-context-",
-                                     dir=_scratch_dir(settings)) as scratch:
-        context = Path(scratch) / "context.tar"
-        args = reranker_context.write(context, settings)
+    with reranker_context.written(settings) as (context, args):
         for engine in engines:
             say(f"dependency layers of ENGINE={engine} (the image's stage "
                 f"{DEPENDENCY_STAGE!r})")
@@ -216,16 +210,3 @@ def prebuild_dependencies(settings: Settings, engines: list[str] | None = None) 
 def download_sources(settings: Settings) -> dict[str, str]:
     """Package indexes for the build (the model never downloads inside it here)."""
     return {k: v for k, v in settings.download_sources().items() if k != "HF_ENDPOINT"}
-
-
-def _scratch_dir(settings: Settings) -> Path:
-    """Beside the toolkit's cache (a real disk; /tmp may be a small tmpfs)."""
-    path = settings.cache_dir / "tmp"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
-
-
-def describe_running(labels: dict[str, str] | None) -> str:
-    """What an image's labels say it holds, for `status`."""
-    spec = ImageSpec.from_labels(labels)
-    return spec.summary() if spec else "unknown (an image without weaviate-dev labels)"

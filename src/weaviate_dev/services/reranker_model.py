@@ -69,11 +69,6 @@ def identity(settings: Settings) -> tuple:
             settings.hf_endpoint, settings.reranker_engine, settings.project_root)
 
 
-def require_model(settings: Settings) -> str:
-    """Where the image's model comes from, in words; DevError if nowhere."""
-    return resolve(settings).describe()
-
-
 # --- a local directory --------------------------------------------------------------------
 
 

@@ -19,6 +19,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from weaviate_dev.cli.commands.down import add_data_dir_option, data_root_of
 from weaviate_dev.core import state
 from weaviate_dev.core.errors import DevError
 from weaviate_dev.core.process import format_argv
@@ -63,6 +64,7 @@ def add_service_flags(parser: argparse.ArgumentParser, catalog: ServiceCatalog) 
 
 
 def add_options(parser: argparse.ArgumentParser) -> None:
+    add_data_dir_option(parser)  # whose profiles' data/ and backups/ restart deletes
     parser.add_argument("--dry-run", action="store_true",
                         help="print the plan (services, ports, compose commands, state to "
                         "delete) and change nothing")
@@ -71,10 +73,6 @@ def add_options(parser: argparse.ArgumentParser) -> None:
                              "Weaviates `run` starts")
     parser.add_argument("--workspace", metavar="DIR", default=".",
                         help="where the local state lives (default: the current directory)")
-    parser.add_argument("--data-dir", metavar="DIR",
-                        help="where `weaviate-dev run` keeps each profile's data, whose data/ "
-                             "directories restart deletes (as given to run; default "
-                             "$XDG_DATA_HOME/weaviate-dev)")
     parser.add_argument("--also-delete", metavar="PATH", action="append", default=[],
                         help="one more state path (glob) inside the workspace to delete")
     parser.add_argument("-p", "--project-name", default=compose_mod.DEFAULT_PROJECT,
@@ -155,7 +153,7 @@ def make_plan(args, settings: Settings, catalog: ServiceCatalog,
     compose = compose_mod.Compose(
         command=compose_command, files=files, project=args.project_name,
         env=compose_mod.compose_environment(settings, workspace))
-    data_root = run_data_root(args)
+    data_root = data_root_of(args)
     return Plan(
         services=services,
         workspace=workspace,
@@ -168,15 +166,6 @@ def make_plan(args, settings: Settings, catalog: ServiceCatalog,
         data_root=data_root,
         run_data=[] if args.keep_data else run_data.find(data_root),
     )
-
-
-def run_data_root(args) -> Path:
-    """Where `run` keeps each profile's state (its --data-dir, else the default)."""
-    import os
-
-    from weaviate_dev.cli.commands.run import data_root
-
-    return data_root(args, os.environ)
 
 
 def handle(args, settings: Settings) -> int:
