@@ -45,8 +45,8 @@ def own_data_home(tmp_path_factory):
 def pytest_sessionstart(session):
     """Our suites make containers outside the plugin's fixtures too (the image tests): what a
     killed run of ours left goes before anything starts (testing/sweep.py)."""
-    from weaviate_dev.services import docker_engine
+    from weaviate_dev.services.docker import engine
     from weaviate_dev.testing import sweep
 
-    if docker_engine.answers():
-        sweep.sweep_once(docker_engine.client(), session.config)
+    if engine.answers():
+        sweep.sweep_once(engine.client(), session.config)

@@ -20,7 +20,8 @@ from pathlib import Path
 import pytest
 import requests
 
-from weaviate_dev.services import docker_engine, ports
+from weaviate_dev.services import ports
+from weaviate_dev.services.docker import containers
 from weaviate_dev.testing.cli_process import CliProcess
 
 DATA = Path(__file__).parent / "data" / "books.jsonl"
@@ -155,4 +156,4 @@ def dev_environment(settings, cwd: Path, ports, **variables: str) -> dict:
 
 def leftovers(project: str) -> list[str]:
     """Containers and networks of a compose project."""
-    return docker_engine.project_leftovers(project)
+    return containers.project_leftovers(project)

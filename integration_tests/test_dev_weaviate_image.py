@@ -15,7 +15,7 @@ import requests
 
 from integration_tests.conftest import Cli, busy_ports, leftovers, reranker_scores
 from integration_tests.local_registry import LocalRegistry
-from weaviate_dev.services import docker_engine
+from weaviate_dev.services.docker import engine, local_images
 
 pytestmark = [pytest.mark.docker, pytest.mark.weaviate]
 
@@ -34,7 +34,7 @@ def test_dev_without_go_pulls_weaviates_image_and_reranks(weaviate_dev_settings,
     busy = busy_ports(PORTS)
     assert not busy, busy
     assert leftovers("weaviate-dev") == []
-    client = docker_engine.client()
+    client = engine.client()
     with LocalRegistry(weaviate_dev_settings.cache_dir) as registry:
         pulled = registry.push(client, weaviate_dev_weaviate_image,
                                f"semitechnologies/weaviate:{weaviate_dev_settings.weaviate_version}")
@@ -53,7 +53,7 @@ def test_dev_without_go_pulls_weaviates_image_and_reranks(weaviate_dev_settings,
             output = cli.output()
             assert f"pulling {pulled}" in output, output[-3000:]
             assert "no Weaviate checkout, binary or Go toolchain here" in output
-            assert docker_engine.image_present(pulled)
+            assert local_images.image_present(pulled)
             schema = {"class": "Pulled", "vectorizer": "none",
                       "moduleConfig": {"reranker-transformers": {}},
                       "properties": [{"name": "text", "dataType": ["text"]}]}
@@ -77,7 +77,7 @@ def test_dev_without_go_pulls_weaviates_image_and_reranks(weaviate_dev_settings,
             assert [got[t] for t in texts] == pytest.approx(want, abs=1e-4), answer
         finally:
             code = cli.ctrl_c() if cli.proc.poll() is None else cli.proc.returncode
-            if docker_engine.image_present(pulled):
+            if local_images.image_present(pulled):
                 client.images.remove(pulled, force=True)
     assert code in (0, 130), cli.output()[-3000:]
     assert leftovers("weaviate-dev") == []

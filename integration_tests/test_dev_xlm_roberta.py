@@ -20,7 +20,7 @@ import requests
 
 from integration_tests.conftest import (Cli, book_vector, dev_environment, graphql, leftovers,
                                         port_is_free)
-from weaviate_dev.services import docker_engine
+from weaviate_dev.services.docker import engine, local_images
 
 pytestmark = [pytest.mark.docker, pytest.mark.weaviate]
 
@@ -56,8 +56,8 @@ def dev_env(weaviate_dev_settings, tmp_path, xlmr_model):
                           WEAVIATE_DEV_MODEL_DIR=str(xlmr_model),
                           WEAVIATE_DEV_RERANKER_IMAGE=tag,
                           WEAVIATE_DEV_RERANKER_REDUCED_PRECISION="off")
-    if docker_engine.image_present(tag):
-        docker_engine.client().images.remove(tag, force=True)
+    if local_images.image_present(tag):
+        engine.client().images.remove(tag, force=True)
 
 
 def create_collection(url: str) -> None:
@@ -99,7 +99,7 @@ def test_make_dev_with_an_xlm_roberta_model_reranks_through_weaviate(dev_env, xl
         cli.wait_for("Weaviate is ready")
         output = cli.output()
         assert f"reranker model: directory {xlmr_model} (sha256 " in output, output[-3000:]
-        logs = docker_engine.client().containers.list(
+        logs = engine.client().containers.list(
             filters={"label": "com.docker.compose.project=weaviate-dev"})[0].logs().decode()
         assert "xlm-roberta: the last layer for the first token only; inputs input_ids, " \
                "attention_mask" in logs, logs[-3000:]

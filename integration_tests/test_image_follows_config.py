@@ -19,7 +19,7 @@ import requests
 
 from integration_tests.conftest import busy_ports, leftovers, weaviate_dev_cli
 from weaviate_dev.core.settings import DEFAULT_RERANKER_IMAGE
-from weaviate_dev.services import docker_engine
+from weaviate_dev.services.docker import engine, local_images
 
 pytestmark = pytest.mark.docker
 
@@ -30,18 +30,18 @@ KEPT = DEFAULT_RERANKER_IMAGE.rsplit(":", 1)[0] + ":kept-during-tests"
 @pytest.fixture
 def default_tag():
     """The default tag, free for the test; the user's own image of that name put back after."""
-    client = docker_engine.client()
-    before = docker_engine.image_id(DEFAULT_RERANKER_IMAGE)
+    client = engine.client()
+    before = local_images.image_id(DEFAULT_RERANKER_IMAGE)
     if before:
-        client.images.get(before).tag(*docker_engine.split_tag(KEPT))
+        client.images.get(before).tag(*local_images.split_tag(KEPT))
         client.images.remove(DEFAULT_RERANKER_IMAGE)
     try:
         yield DEFAULT_RERANKER_IMAGE
     finally:
-        if docker_engine.image_present(DEFAULT_RERANKER_IMAGE):
+        if local_images.image_present(DEFAULT_RERANKER_IMAGE):
             client.images.remove(DEFAULT_RERANKER_IMAGE, force=True)
         if before:
-            client.images.get(KEPT).tag(*docker_engine.split_tag(DEFAULT_RERANKER_IMAGE))
+            client.images.get(KEPT).tag(*local_images.split_tag(DEFAULT_RERANKER_IMAGE))
             client.images.remove(KEPT)
 
 
@@ -71,7 +71,7 @@ def model_type() -> str:
 
 
 def reranker_logs() -> str:
-    [container] = docker_engine.client().containers.list(
+    [container] = engine.client().containers.list(
         filters={"label": "com.docker.compose.project=weaviate-dev"})
     return container.logs().decode(errors="replace")
 
@@ -85,7 +85,7 @@ def test_a_changed_model_or_source_is_rebuilt_into_the_image(default_tag, user_e
     assert f"reranker image: {default_tag}: not found: building it" in first, first[-3000:]
     assert model_type() == "bert"
     assert f"reranker-transformers serves directory {bert} (sha256 " in first
-    bert_image = docker_engine.image_id(default_tag)
+    bert_image = local_images.image_id(default_tag)
     weaviate_dev_cli("down", env=user_env, cwd=tmp_path)
 
     second = restart(user_env, tmp_path, WEAVIATE_DEV_MODEL_DIR=str(xlmr))
@@ -93,7 +93,7 @@ def test_a_changed_model_or_source_is_rebuilt_into_the_image(default_tag, user_e
         in second, second[-3000:]
     assert f"-> directory {xlmr} (sha256 " in second and "MB freed" in second
     assert model_type() == "xlm-roberta"
-    assert docker_engine.image_id(bert_image) is None, "the replaced image is left behind"
+    assert local_images.image_id(bert_image) is None, "the replaced image is left behind"
 
     third = restart(user_env, tmp_path, WEAVIATE_DEV_MODEL_DIR=str(xlmr))
     assert f"reranker image: {default_tag}: current: model directory {xlmr}" in third

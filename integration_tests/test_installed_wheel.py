@@ -19,7 +19,7 @@ import requests
 
 from integration_tests.conftest import busy_ports, dev_environment, leftovers, reranker_scores
 from tests.test_packaging import build_wheel, venv_with
-from weaviate_dev.services import docker_engine
+from weaviate_dev.services.docker import engine, local_images
 from weaviate_dev.testing.cli_process import CliProcess
 
 pytestmark = [pytest.mark.docker, pytest.mark.weaviate]
@@ -46,8 +46,8 @@ def test_the_installed_wheel_alone_brings_up_a_reranking_weaviate(
     wheel = build_wheel(tmp_path / "wheel")
     venv = venv_with(wheel, tmp_path / "venv", f"weaviate-dev {wheel[0]}")
     assert not (venv / "bin" / "pytest").exists()  # no test extra
-    if docker_engine.image_present(TAG):
-        docker_engine.client().images.remove(TAG, force=True)
+    if local_images.image_present(TAG):
+        engine.client().images.remove(TAG, force=True)
     outside = Path(tempfile.mkdtemp(prefix="weaviate-dev-outside-"))  # not below the repo
     env = dev_environment(weaviate_dev_settings, outside, PORTS,
                           WEAVIATE_DEV_MODEL_DIR=str(exported_model),
@@ -84,7 +84,7 @@ def test_the_installed_wheel_alone_brings_up_a_reranking_weaviate(
     finally:
         code = cli.ctrl_c() if cli.proc.poll() is None else cli.proc.returncode
         shutil.rmtree(outside, ignore_errors=True)
-        if docker_engine.image_present(TAG):
-            docker_engine.client().images.remove(TAG, force=True)
+        if local_images.image_present(TAG):
+            engine.client().images.remove(TAG, force=True)
     assert code in (0, 130), cli.output()[-3000:]
     assert leftovers("weaviate-dev") == [] and not busy_ports(PORTS)

@@ -17,7 +17,7 @@ import pytest
 
 from integration_tests.conftest import Cli, leftovers, port_is_free, weaviate_dev_cli
 from weaviate_dev.core.errors import DevError
-from weaviate_dev.services import docker_engine
+from weaviate_dev.services.docker import local_images
 from weaviate_dev.testing.pytest_plugin import unavailable
 from weaviate_dev.weaviate import source as weaviate_source
 
@@ -90,7 +90,7 @@ def test_restart_interrupted_while_building_tags_nothing_and_starts_nothing(
     assert code == 130 and "interrupted" in cli.output(), cli.output()[-3000:]
     # The engine may go on with a build whose client is gone; it must not end up tagged.
     for _ in range(LATE_TAG_SECONDS):
-        assert not docker_engine.image_present(tag)
+        assert not local_images.image_present(tag)
         time.sleep(1)
     assert leftovers(PROJECT) == [] and port_is_free(8009)
     assert (workspace / "data" / "marker").read_text() == "kept"  # nothing was deleted yet

@@ -1,5 +1,5 @@
 """The toolkit's modules import each other without cycles, counting imports inside functions
-(a function-level import is how a cycle hides; `weaviate_dev.core.progress` and `docker_engine`
+(a function-level import is how a cycle hides; `weaviate_dev.core.progress` and `services.docker`
 exist so that none is needed)."""
 
 from __future__ import annotations
@@ -101,3 +101,27 @@ def test_no_import_cycles():
 
 def test_a_cycle_would_be_found():
     assert cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c", "a"]]
+
+
+IMAGE_PIPELINE = "weaviate_dev.services.reranker_image"
+
+
+def through_the_front(edges: dict[str, set[str]], package: str) -> list[str]:
+    """Imports of a package's inner modules from outside the package (its face is its
+    __init__)."""
+    return sorted(f"{module} -> {other}" for module, others in edges.items()
+                  for other in others if other.startswith(package + ".")
+                  and not module.startswith(package + ".") and module != package)
+
+
+def test_the_reranker_image_pipeline_is_entered_through_its_package():
+    """restart, dev, setup, status and the fixtures call the functions of
+    services/reranker_image/__init__.py, never its inner modules."""
+    assert through_the_front(graph(), IMAGE_PIPELINE) == []
+
+
+def test_an_import_of_an_inner_module_would_be_found():
+    edges = {"weaviate_dev.cli.commands.restart": {f"{IMAGE_PIPELINE}.model", IMAGE_PIPELINE},
+             f"{IMAGE_PIPELINE}.plan": {f"{IMAGE_PIPELINE}.model"}}
+    assert through_the_front(edges, IMAGE_PIPELINE) == [
+        f"weaviate_dev.cli.commands.restart -> {IMAGE_PIPELINE}.model"]

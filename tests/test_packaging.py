@@ -134,12 +134,12 @@ def test_run_profiles_and_the_reranker_build_context_come_from_the_wheel(install
     assert result.returncode == 0, result.stderr
     assert "RERANKER_INFERENCE_API=http://localhost:8009" in result.stdout.splitlines()
     probe = ("from weaviate_dev.core import settings, tree; "
-             "from weaviate_dev.services import reranker_context, reranker_source; "
+             "from weaviate_dev.services.reranker_image import context, shared_code; "
              "s = settings.Settings.from_env(); "
-             "names = [n for n, _ in reranker_context.source_files(s)]; "
+             "names = [n for n, _ in context.source_files(s)]; "
              "print(tree.project_root()); "
              "print('Dockerfile' in names, 'requirements/onnx.txt' in names, "
-             "callable(reranker_source.module(s.project_root, 'download').wanted_files))")
+             "callable(shared_code.module(s.project_root, 'download').wanted_files))")
     checked = subprocess.run([str(installed / "bin" / "python"), "-c", probe], cwd=tmp_path,
                              capture_output=True, text=True, timeout=60)
     assert checked.returncode == 0, checked.stderr

@@ -13,7 +13,7 @@ LINUX_ONLY = re.compile(r"/proc\b|sched_getaffinity|sched_setaffinity")
 # (file, the line's text): reads of Linux that only mean something on Linux
 ALLOWED = {
     # foreign-architecture emulation (qemu through binfmt_misc) is a Linux kernel feature
-    ("src/weaviate_dev/services/cross_build.py", 'BINFMT = Path("/proc/sys/fs/binfmt_misc")'),
+    ("src/weaviate_dev/services/docker/cross_build.py", 'BINFMT = Path("/proc/sys/fs/binfmt_misc")'),
 }
 
 

@@ -223,7 +223,8 @@ def test_an_image_from_the_hub_is_pinned_to_a_commit_and_takes_the_repositorys_o
     from sentence_transformers import CrossEncoder
 
     from reranker.testing.fake_hub import FakeHub
-    from weaviate_dev.services import reranker_image, reranker_model
+    from weaviate_dev.services import reranker_image
+    from weaviate_dev.services.reranker_image import model as image_model
 
     model, repository = hub_repository(tmp_path, family, monkeypatch)
     token = f"hf_secret_{family.replace('-', '_')}_token" if family == "xlm-roberta" else None
@@ -237,9 +238,9 @@ def test_an_image_from_the_hub_is_pinned_to_a_commit_and_takes_the_repositorys_o
         settings = dataclasses.replace(settings, hf_endpoint=hub.url)
         commit = hub.commit(f"org/{family}")
         if token:
-            with pytest.raises(reranker_model.DevError, match="set HF_TOKEN"):
-                reranker_model.resolve(dataclasses.replace(settings, hf_token=None))
-        assert reranker_model.resolve(settings).describe() == f"org/{family}@{commit}"
+            with pytest.raises(image_model.DevError, match="set HF_TOKEN"):
+                image_model.resolve(dataclasses.replace(settings, hf_token=None))
+        assert image_model.resolve(settings).describe() == f"org/{family}@{commit}"
         image = reranker_image.ensure(settings, tag=tag)
     fetched = {path.split(f"/resolve/{commit}/")[1] for method, path, _ in hub.log
                if method == "GET" and f"/resolve/{commit}/" in path}
@@ -282,7 +283,9 @@ def test_the_dockerfile_alone_downloads_the_revision_it_is_given(
     import shutil
 
     from reranker.testing.fake_hub import FakeHub
-    from weaviate_dev.services import docker_engine as engine, images, reranker_context
+    from weaviate_dev.services import images
+    from weaviate_dev.services.docker import builds
+    from weaviate_dev.services.reranker_image import context as image_context
 
     model, repository = hub_repository(tmp_path, "bert", monkeypatch)
     moved = tmp_path / "moved"
@@ -294,11 +297,11 @@ def test_the_dockerfile_alone_downloads_the_revision_it_is_given(
         commit = hub.commit("org/bert")
         hub.push("org/bert", moved)
         context = tmp_path / "context.tar"
-        args = reranker_context.write(context, settings)
+        args = image_context.write(context, settings)
         args.update(BASE_IMAGE=images.ensure_base_image(settings), ENGINE="openvino",
                     MODEL_NAME="org/bert", MODEL_REVISION=commit, HF_ENDPOINT=hub.url)
         with context.open("rb") as stream:
-            built = engine.build(stream, tag=tag, buildargs=args)
+            built = builds.build(stream, tag=tag, buildargs=args)
     try:
         with running(built.tag, weaviate_dev_docker) as container:
             wait_ready(container)

@@ -30,7 +30,8 @@ def test_the_default_image_builds_and_serves_on_arm64(weaviate_dev_settings, wea
                                                       weaviate_dev_reranker_image_tag):
     from sentence_transformers import CrossEncoder
 
-    from weaviate_dev.services import cross_build, docker_engine as engine, reranker_image
+    from weaviate_dev.services import reranker_image
+    from weaviate_dev.services.docker import cross_build, local_images
 
     missing = cross_build.missing(PLATFORM)
     if missing:
@@ -41,7 +42,7 @@ def test_the_default_image_builds_and_serves_on_arm64(weaviate_dev_settings, wea
     image = reranker_image.ensure(settings, tag=f"{weaviate_dev_reranker_image_tag}-arm64",
                                   model_dir=weaviate_dev_reranker_model_dir)
     built = time.monotonic() - started
-    assert engine.image_platform(image) == PLATFORM
+    assert local_images.image_platform(image) == PLATFORM
     size = weaviate_dev_docker.images.get(image).attrs["Size"]
     reference = CrossEncoder(str(weaviate_dev_reranker_model_dir))
     with running(image, weaviate_dev_docker, platform=PLATFORM, environment=FP32) as container:

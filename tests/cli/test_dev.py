@@ -3,6 +3,7 @@ import argparse
 import pytest
 
 from weaviate_dev.cli.commands import dev
+from weaviate_dev.services import reranker_image
 from weaviate_dev.cli.main import build_parser
 
 
@@ -28,7 +29,7 @@ def test_dev_steps_parse_as_real_commands():
 
 
 def model_source():
-    from weaviate_dev.services.reranker_model import ModelSource
+    from weaviate_dev.services.reranker_image.model import ModelSource
 
     return ModelSource("directory", "/m", "ab" * 32, ("config.json",))
 
@@ -41,11 +42,11 @@ def recorded(monkeypatch):
     """dev's steps recorded instead of run: setup steps, restart/run, the final down."""
     from weaviate_dev.cli.commands import restart, setup
 
-    from weaviate_dev.services import reranker_model
+    from weaviate_dev.services.reranker_image import model as image_model
 
     events = []
-    monkeypatch.setattr(restart, "_models_found", {})
-    monkeypatch.setattr(reranker_model, "resolve", lambda settings: MODEL)
+    monkeypatch.setattr(reranker_image, "_identified", {})
+    monkeypatch.setattr(image_model, "resolve", lambda settings: MODEL)
     monkeypatch.setattr(setup, "run_steps", lambda settings, names: events.append(list(names)))
     monkeypatch.setattr(dev, "run_step", lambda argv, settings: events.append(argv[0]) or 0)
     monkeypatch.setattr(restart, "stop_project",
@@ -61,15 +62,16 @@ def settings():
 
 def test_dev_checks_the_model_before_any_setup_step_or_build(monkeypatch, recorded):
     from weaviate_dev.core.errors import DevError
-    from weaviate_dev.services import docker_engine, reranker_model
+    from weaviate_dev.services.reranker_image import model as image_model
+    from weaviate_dev.services.docker import local_images
 
-    monkeypatch.setattr(docker_engine, "image_present", lambda ref: False)
+    monkeypatch.setattr(local_images, "image_present", lambda ref: False)
 
     def no_model(settings):
         recorded.append("model")
         raise DevError("the reranker image needs the model m, and it cannot be had")
 
-    monkeypatch.setattr(reranker_model, "resolve", no_model)
+    monkeypatch.setattr(image_model, "resolve", no_model)
     with pytest.raises(DevError, match="cannot be had"):
         dev.handle(parse(), settings())
     assert recorded == ["model"]
@@ -77,9 +79,9 @@ def test_dev_checks_the_model_before_any_setup_step_or_build(monkeypatch, record
 
 def test_dev_runs_setup_then_restart_then_run_then_stops_the_reranker(monkeypatch, tmp_path,
                                                                        recorded):
-    from weaviate_dev.services import docker_engine
+    from weaviate_dev.services.docker import local_images
 
-    monkeypatch.setattr(docker_engine, "image_present", lambda ref: True)
+    monkeypatch.setattr(local_images, "image_present", lambda ref: True)
     monkeypatch.setenv("WEAVIATE_DEV_WEAVIATE_BIN", str(tmp_path / "absent"))
     assert dev.handle(parse(), settings()) == 0
     assert recorded == [["engine", "weaviate-binary"], "restart", "run", "down"]
@@ -92,9 +94,9 @@ def test_dev_runs_setup_then_restart_then_run_then_stops_the_reranker(monkeypatc
 
 
 def test_ctrl_c_in_weaviate_still_stops_the_reranker(monkeypatch, recorded):
-    from weaviate_dev.services import docker_engine
+    from weaviate_dev.services.docker import local_images
 
-    monkeypatch.setattr(docker_engine, "image_present", lambda ref: True)
+    monkeypatch.setattr(local_images, "image_present", lambda ref: True)
     monkeypatch.setattr(dev, "setup_steps", lambda args, settings: [])
 
     def interrupted(argv, settings):
@@ -133,17 +135,18 @@ def test_dev_says_where_the_model_comes_from_once(monkeypatch, capsys):
     """dev checks the model before its setup steps; the restart it runs then does not check
     (and say) it again."""
     from weaviate_dev.cli.commands import restart, setup
-    from weaviate_dev.services import docker_engine, reranker_model
+    from weaviate_dev.services.reranker_image import model as image_model
+    from weaviate_dev.services.docker import local_images
 
-    monkeypatch.setattr(restart, "_models_found", {})
-    monkeypatch.setattr(docker_engine, "image_present", lambda ref: False)
-    monkeypatch.setattr(reranker_model, "resolve", lambda settings: MODEL)
+    monkeypatch.setattr(reranker_image, "_identified", {})
+    monkeypatch.setattr(local_images, "image_present", lambda ref: False)
+    monkeypatch.setattr(image_model, "resolve", lambda settings: MODEL)
     monkeypatch.setattr(setup, "run_steps", lambda settings, names: None)
     monkeypatch.setattr(restart, "stop_project", lambda settings, workspace=None: None)
 
     def run_step(argv, settings):  # restart's own check, as its preflight makes it
         if argv[0] == "restart":
-            restart.check_reranker_model(settings)
+            reranker_image.check_model(settings)
         return 0
 
     monkeypatch.setattr(dev, "run_step", run_step)

@@ -12,11 +12,14 @@ import requests
 
 from weaviate_dev.cli import main as cli
 from weaviate_dev.cli.commands import restart
-from weaviate_dev.services import compose, docker_engine, ports
+from weaviate_dev.services import compose, ports
+from weaviate_dev.services.docker import builds, containers, engine, local_images
 from weaviate_dev.services.catalog import Service
+from weaviate_dev.services.reranker_image import build as image_build
+from weaviate_dev.services.reranker_image import model as image_model
 
 REAL_RUN, REAL_POPEN = subprocess.run, subprocess.Popen  # for the real host export test
-REAL_BUILD = restart.reranker_image.build
+REAL_BUILD = image_build.build
 
 
 def tree(root):
@@ -77,19 +80,19 @@ def docker(monkeypatch, no_subprocess, data_root):
         events.append(("wait", what.split()[0], timeout))
         return 0.1
 
-    monkeypatch.setattr(docker_engine, "compose_command", lambda: docker_engine.STANDALONE)
-    monkeypatch.setattr(docker_engine, "version", lambda: events.append(("engine",)) or "20.10")
-    monkeypatch.setattr(docker_engine, "project_containers", lambda project: [])
-    monkeypatch.setattr(docker_engine, "project_leftovers", lambda project: fake.leftovers)
-    monkeypatch.setattr(restart, "_models_found", {})  # each test checks the model anew
-    monkeypatch.setattr(docker_engine, "image_present", lambda ref: fake.image_present)
-    monkeypatch.setattr(docker_engine, "image_labels",
+    monkeypatch.setattr(containers, "compose_command", lambda: containers.STANDALONE)
+    monkeypatch.setattr(engine, "version", lambda: events.append(("engine",)) or "20.10")
+    monkeypatch.setattr(containers, "project_containers", lambda project: [])
+    monkeypatch.setattr(containers, "project_leftovers", lambda project: fake.leftovers)
+    monkeypatch.setattr(restart.reranker_image, "_identified", {})  # each test checks anew
+    monkeypatch.setattr(local_images, "image_present", lambda ref: fake.image_present)
+    monkeypatch.setattr(local_images, "image_labels",
                         lambda ref: {} if fake.image_present else None)
-    monkeypatch.setattr(docker_engine, "native_platform", lambda: "linux/amd64")
-    monkeypatch.setattr(restart.reranker_image, "build",
+    monkeypatch.setattr(engine, "native_platform", lambda: "linux/amd64")
+    monkeypatch.setattr(image_build, "build",
                         lambda settings, tag, model, spec: events.append(("build", tag, model))
                         or "sha256:old")
-    monkeypatch.setattr(restart.reranker_serving, "describe",
+    monkeypatch.setattr(restart.reranker_image, "describe_serving",
                         lambda url, image: f"what {image} holds")
     monkeypatch.setattr(compose.Compose, "run", run)
     monkeypatch.setattr(restart, "wait_until", wait)
@@ -106,7 +109,7 @@ def verbs(events):
 
 def test_dry_run_prints_the_plan_and_changes_nothing(workspace, monkeypatch, no_subprocess,
                                                      capsys):
-    monkeypatch.setattr(docker_engine, "compose_command", lambda: docker_engine.STANDALONE)
+    monkeypatch.setattr(containers, "compose_command", lambda: containers.STANDALONE)
     before = tree(workspace)
     code = cli.main(["restart", "--reranker", "--s3", "--dry-run", "--workspace",
                      str(workspace)])
@@ -123,7 +126,7 @@ def test_dry_run_prints_the_plan_and_changes_nothing(workspace, monkeypatch, no_
 
 
 def test_dry_run_with_keep_data(workspace, monkeypatch, no_subprocess, capsys):
-    monkeypatch.setattr(docker_engine, "compose_command", lambda: docker_engine.PLUGIN)
+    monkeypatch.setattr(containers, "compose_command", lambda: containers.PLUGIN)
     assert cli.main(["restart", "--dry-run", "--keep-data", "--workspace",
                      str(workspace)]) == 0
     out = capsys.readouterr().out
@@ -189,9 +192,9 @@ def test_taken_port_stops_everything_before_it_acts(workspace, docker, monkeypat
 
 
 def test_ports_held_by_our_own_project_do_not_block(workspace, docker, monkeypatch):
-    own = docker_engine.ContainerState("reranker-transformers", "weaviate-dev_r_1", "running",
+    own = containers.ContainerState("reranker-transformers", "weaviate-dev_r_1", "running",
                                        "-", ("127.0.0.1:8009->8080/tcp",), (8009,))
-    monkeypatch.setattr(docker_engine, "project_containers", lambda project: [own])
+    monkeypatch.setattr(containers, "project_containers", lambda project: [own])
     monkeypatch.setattr(restart.ports, "preflight", functools.partial(
         ports.preflight, is_free=lambda a, p: (p != 8009, "in use"), containers=lambda: {}))
     assert cli.main(["restart", "--reranker", "--workspace", str(workspace)]) == 0
@@ -218,9 +221,9 @@ def test_a_missing_reranker_image_is_built_before_anything_is_stopped_or_deleted
         workspace, docker, monkeypatch, capsys):
     """A build that fails (or is interrupted) leaves everything as it was; the image it
     replaced is removed after `down`, when no container runs it."""
-    monkeypatch.setattr(restart.reranker_model.requests, "get", hub_answering(200))
+    monkeypatch.setattr(image_model.requests, "get", hub_answering(200))
     removed = []
-    monkeypatch.setattr(restart.reranker_image.docker_engine, "remove_unused",
+    monkeypatch.setattr(local_images, "remove_unused",
                         lambda ids: removed.append((list(ids), verbs(docker.events))) or 0)
     docker.image_present = False
     assert cli.main(["restart", "--reranker", "--workspace", str(workspace)]) == 0
@@ -264,9 +267,9 @@ def hub_answering(status=None, error=None, code=None):
 ])
 def test_a_model_that_cannot_be_had_stops_restart_before_anything_is_built(
         workspace, docker, monkeypatch, capsys, hub, tried):
-    monkeypatch.setattr(restart.reranker_image, "build",
+    monkeypatch.setattr(image_build, "build",
                         lambda *a, **k: pytest.fail("an image build started"))
-    monkeypatch.setattr(restart.reranker_model.requests, "get", hub)
+    monkeypatch.setattr(image_model.requests, "get", hub)
     monkeypatch.delenv("WEAVIATE_DEV_MODEL_DIR", raising=False)
     monkeypatch.delenv("HF_ENDPOINT", raising=False)
     docker.image_present = False
@@ -282,7 +285,7 @@ def test_a_model_that_cannot_be_had_stops_restart_before_anything_is_built(
 
 def test_a_model_dir_that_is_no_model_is_refused_before_anything_is_built(
         workspace, docker, monkeypatch, capsys, tmp_path):
-    monkeypatch.setattr(restart.reranker_model.requests, "get",
+    monkeypatch.setattr(image_model.requests, "get",
                         lambda *a, **k: pytest.fail("the hub was asked despite a model dir"))
     monkeypatch.setenv("WEAVIATE_DEV_MODEL_DIR", str(tmp_path))
     docker.image_present = False
@@ -323,10 +326,10 @@ def test_an_export_that_fails_on_the_host_is_one_line_naming_the_architecture(
     (model / "model.safetensors").write_bytes(b"weights")
     monkeypatch.setenv("WEAVIATE_DEV_MODEL_DIR", str(model))
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
-    monkeypatch.setattr(reranker_image, "build", REAL_BUILD)
-    monkeypatch.setattr(reranker_image.images, "ensure_base_image",
+    monkeypatch.setattr(image_build, "build", REAL_BUILD)
+    monkeypatch.setattr(image_build.images, "ensure_base_image",
                         lambda settings: "base:1")
-    monkeypatch.setattr(reranker_image.docker_engine, "build",
+    monkeypatch.setattr(builds, "build",
                         lambda *a, **k: pytest.fail("the image build started"))
     monkeypatch.setattr(subprocess, "run", REAL_RUN)  # the real export, on this host's torch
     monkeypatch.setattr(subprocess, "Popen", REAL_POPEN)
@@ -341,7 +344,7 @@ def test_an_export_that_fails_on_the_host_is_one_line_naming_the_architecture(
 
 
 def test_a_present_image_needs_no_model(workspace, docker, monkeypatch):
-    monkeypatch.setattr(restart.reranker_model.requests, "get",
+    monkeypatch.setattr(image_model.requests, "get",
                         lambda *a, **k: pytest.fail("the hub was asked for a present image"))
     monkeypatch.delenv("WEAVIATE_DEV_MODEL_DIR", raising=False)
     assert cli.main(["restart", "--reranker", "--workspace", str(workspace)]) == 0
@@ -402,7 +405,7 @@ def test_keep_data_keeps_the_data_of_run_profiles(workspace, docker, data_root):
 
 def test_dry_run_lists_the_run_data_it_would_delete(workspace, monkeypatch, no_subprocess,
                                                     data_root, capsys):
-    monkeypatch.setattr(docker_engine, "compose_command", lambda: docker_engine.STANDALONE)
+    monkeypatch.setattr(containers, "compose_command", lambda: containers.STANDALONE)
     before = tree(data_root)
     assert cli.main(["restart", "--dry-run", "--workspace", str(workspace)]) == 0
     out = capsys.readouterr().out

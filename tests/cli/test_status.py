@@ -8,7 +8,7 @@ import pytest
 import yaml
 
 from weaviate_dev.cli import main as cli
-from weaviate_dev.services import docker_engine
+from weaviate_dev.services.docker import containers, engine
 
 
 @pytest.fixture
@@ -21,11 +21,11 @@ def listening():
 
 @pytest.fixture
 def one_container(monkeypatch, listening):
-    state = docker_engine.ContainerState("extra", "weaviate-dev-extra-1", "running", "-",
+    state = containers.ContainerState("extra", "weaviate-dev-extra-1", "running", "-",
                                          (f"127.0.0.1:{listening}->80/tcp",), (listening,))
-    monkeypatch.setattr(docker_engine, "project_containers", lambda project: [state])
-    monkeypatch.setattr(docker_engine, "answers", lambda: True)
-    monkeypatch.setattr(docker_engine, "compose_command", lambda: docker_engine.STANDALONE)
+    monkeypatch.setattr(containers, "project_containers", lambda project: [state])
+    monkeypatch.setattr(engine, "answers", lambda: True)
+    monkeypatch.setattr(containers, "compose_command", lambda: containers.STANDALONE)
     monkeypatch.delenv("WEAVIATE_DEV_BIND_ADDRESS", raising=False)
 
 
@@ -57,25 +57,25 @@ def test_without_an_engine_status_says_so_and_still_lists_runs(monkeypatch, tmp_
     def no_compose(*args, **kwargs):  # a fresh machine: no engine, no compose either
         raise DevError("no Docker Compose found")
 
-    monkeypatch.setattr(docker_engine, "answers", lambda: False)
-    monkeypatch.setattr(docker_engine, "compose_command", no_compose)
+    monkeypatch.setattr(engine, "answers", lambda: False)
+    monkeypatch.setattr(containers, "compose_command", no_compose)
     assert cli.main(["status", "--data-dir", str(tmp_path)]) == 0
     out = capsys.readouterr().out
     assert "no Docker engine answers" in out and "nothing running" in out
 
 
 def test_status_names_what_our_reranker_serves(monkeypatch, capsys):
-    from weaviate_dev.services import reranker_serving
+    from weaviate_dev.services import reranker_image
     from weaviate_dev.services.catalog import Service
 
-    state = docker_engine.ContainerState("reranker-transformers", "weaviate-dev-r-1", "running",
+    state = containers.ContainerState("reranker-transformers", "weaviate-dev-r-1", "running",
                                          "healthy", ("127.0.0.1:8009->8080/tcp",), (8009,),
                                          image="sha256:abc")
-    monkeypatch.setattr(docker_engine, "project_containers", lambda project: [state])
-    monkeypatch.setattr(docker_engine, "answers", lambda: True)
+    monkeypatch.setattr(containers, "project_containers", lambda project: [state])
+    monkeypatch.setattr(engine, "answers", lambda: True)
     monkeypatch.setattr(Service, "readiness_probe", lambda self, address: (lambda: None))
     asked = []
-    monkeypatch.setattr(reranker_serving, "describe", lambda url, image: asked.append(
+    monkeypatch.setattr(reranker_image, "describe_serving", lambda url, image: asked.append(
         (url, image)) or "org/x@c0ffee (engine openvino, bf16)")
     [row] = status(capsys)
     assert row["serves"] == "org/x@c0ffee (engine openvino, bf16)"
@@ -86,13 +86,13 @@ def test_status_names_what_our_reranker_serves(monkeypatch, capsys):
 
 
 def test_the_engine_info_of_a_reranker_is_read_from_its_metrics():
-    from weaviate_dev.services import reranker_serving
+    from weaviate_dev.services.reranker_image import serving
 
     text = ('# HELP reranker_engine_info what serves\n'
             'reranker_requests_total{endpoint="/rerank",status="200"} 3.0\n'
             'reranker_engine_info{engine="openvino",model="directory /m \\"x\\" (sha256 12ab)",'
             'model_type="bert",precision="bf16"} 1.0\n')
-    assert reranker_serving.parse_info(text) == {
+    assert serving.parse_info(text) == {
         "engine": "openvino", "model": 'directory /m "x" (sha256 12ab)', "model_type": "bert",
         "precision": "bf16"}
-    assert reranker_serving.parse_info("reranker_requests_total 1\n") is None
+    assert serving.parse_info("reranker_requests_total 1\n") is None

@@ -7,7 +7,8 @@ import pytest
 
 from weaviate_dev.core.errors import DevError
 from weaviate_dev.core.settings import Settings
-from weaviate_dev.services import compose, docker_engine
+from weaviate_dev.services import compose
+from weaviate_dev.services.docker import containers
 
 FILE = Path("/repo/compose/docker-compose.yml")
 
@@ -17,8 +18,8 @@ def result(code):
 
 
 @pytest.mark.parametrize("command,prefix", [
-    (docker_engine.PLUGIN, ["docker", "compose"]),
-    (docker_engine.STANDALONE, ["docker-compose"]),
+    (containers.PLUGIN, ["docker", "compose"]),
+    (containers.STANDALONE, ["docker-compose"]),
 ])
 def test_argv_for_both_flavours(command, prefix):
     c = compose.Compose(command=command, files=(FILE,), project="weaviate-dev")
@@ -34,7 +35,7 @@ def test_argv_for_both_flavours(command, prefix):
 
 def test_override_files_follow_ours_and_project_is_overridable():
     override = Path("/elsewhere/override.yml")
-    c = compose.Compose(command=docker_engine.STANDALONE, files=(FILE, override), project="mine")
+    c = compose.Compose(command=containers.STANDALONE, files=(FILE, override), project="mine")
     assert c.down_argv() == ["docker-compose", "-p", "mine", "-f", str(FILE), "-f",
                              str(override), "down", "--remove-orphans"]
 

@@ -7,7 +7,8 @@ import io
 import pytest
 
 from weaviate_dev.core.errors import DevError
-from weaviate_dev.services import cross_build, docker_engine
+from weaviate_dev.services.docker import cross_build
+from weaviate_dev.services.docker import builds, local_images
 
 
 @pytest.mark.parametrize("text, ready", [
@@ -34,11 +35,11 @@ def test_docker_desktop_emulates_in_its_own_vm(tmp_path, monkeypatch):
 
 def test_a_buildkit_build_sends_the_context_on_stdin_and_loads_the_tag(monkeypatch):
     runs = []
-    monkeypatch.setattr(docker_engine.process, "run_with_stdin",
+    monkeypatch.setattr(builds.process, "run_with_stdin",
                         lambda argv, stream: runs.append((argv, stream.read())) or 0)
-    monkeypatch.setattr(docker_engine, "image_id", lambda ref: "sha256:1")
+    monkeypatch.setattr(local_images, "image_id", lambda ref: "sha256:1")
     context = io.BytesIO(b"a tarball")
-    built = docker_engine.build_for(context, tag="r:arm64", buildargs={"B": "2", "A": "1"},
+    built = builds.build_for(context, tag="r:arm64", buildargs={"B": "2", "A": "1"},
                                     platform="linux/arm64", labels={"l": "v"})
     assert (built.tag, built.image_id) == ("r:arm64", "sha256:1")
     [(argv, data)] = runs
@@ -47,6 +48,6 @@ def test_a_buildkit_build_sends_the_context_on_stdin_and_loads_the_tag(monkeypat
     assert argv[argv.index("--platform") + 1] == "linux/arm64" and "--load" in argv
     assert argv[argv.index("-t") + 1] == "r:arm64"
     assert [argv[i + 1] for i, a in enumerate(argv) if a == "--build-arg"] == ["A=1", "B=2"]
-    monkeypatch.setattr(docker_engine.process, "run_with_stdin", lambda argv, data: 1)
+    monkeypatch.setattr(builds.process, "run_with_stdin", lambda argv, data: 1)
     with pytest.raises(DevError, match="building r:arm64 for linux/arm64 failed"):
-        docker_engine.build_for(context, tag="r:arm64", buildargs={}, platform="linux/arm64")
+        builds.build_for(context, tag="r:arm64", buildargs={}, platform="linux/arm64")

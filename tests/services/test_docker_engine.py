@@ -7,7 +7,7 @@ import docker.errors
 import pytest
 
 from weaviate_dev.core.errors import DevError
-from weaviate_dev.services import docker_engine
+from weaviate_dev.services.docker import builds, containers, engine, local_images
 
 
 def result(code):
@@ -21,20 +21,20 @@ def test_the_compose_plugin_is_preferred_when_it_answers():
         calls.append(argv)
         return result(0)
 
-    found = docker_engine.compose_command(run=run, which=lambda name: f"/usr/bin/{name}")
-    assert found == docker_engine.PLUGIN
+    found = containers.compose_command(run=run, which=lambda name: f"/usr/bin/{name}")
+    assert found == containers.PLUGIN
     assert calls == [["docker", "compose", "version"]]
 
 
 def test_standalone_compose_when_the_plugin_is_missing():
-    found = docker_engine.compose_command(run=lambda argv, **kw: result(1),
+    found = containers.compose_command(run=lambda argv, **kw: result(1),
                                           which=lambda name: f"/usr/bin/{name}")
-    assert found == docker_engine.STANDALONE
+    assert found == containers.STANDALONE
 
 
 def test_no_compose_at_all_is_a_clear_error():
     with pytest.raises(DevError, match="no Docker Compose found"):
-        docker_engine.compose_command(run=lambda argv, **kw: result(1), which=lambda name: None)
+        containers.compose_command(run=lambda argv, **kw: result(1), which=lambda name: None)
 
 
 @pytest.fixture
@@ -42,22 +42,22 @@ def no_engine(monkeypatch):
     def refuse():
         raise docker.errors.DockerException("Error while fetching server API version")
 
-    monkeypatch.setattr(docker_engine, "_client", None)
-    monkeypatch.setattr(docker_engine.docker, "from_env", refuse)
+    monkeypatch.setattr(engine, "_client", None)
+    monkeypatch.setattr(engine.docker, "from_env", refuse)
 
 
 def test_an_engine_that_does_not_answer_is_a_clear_error(no_engine):
-    assert docker_engine.answers() is False
+    assert engine.answers() is False
     with pytest.raises(DevError, match="no Docker engine answers.*weaviate-dev setup engine"):
-        docker_engine.version()
-    assert docker_engine.port_holders() == {}  # nothing of Docker's can hold a port
+        engine.version()
+    assert containers.port_holders() == {}  # nothing of Docker's can hold a port
 
 
 class _Container:
     def __init__(self, name, service, ports, project="weaviate-dev"):
         self.name = name
-        self.labels = {docker_engine.COMPOSE_PROJECT_LABEL: project,
-                       docker_engine.COMPOSE_SERVICE_LABEL: service}
+        self.labels = {containers.COMPOSE_PROJECT_LABEL: project,
+                       containers.COMPOSE_SERVICE_LABEL: service}
         self.attrs = {
             "Name": f"/{name}",
             "Config": {"Labels": self.labels},
@@ -79,17 +79,16 @@ class _Containers:
 
 
 def test_containers_and_the_ports_they_hold(monkeypatch):
-    containers = _Containers([_Container("wd-reranker-1", "reranker-transformers", {8009: 8080}),
-                              _Container("other", "web", {8080: 80, 8443: 443}, project="x")])
-    monkeypatch.setattr(docker_engine, "_client",
-                        type("Client", (), {"containers": containers})())
-    [state, _] = docker_engine.project_containers("weaviate-dev")
-    assert containers.filters[0] == {"label": "com.docker.compose.project=weaviate-dev"}
+    listed = _Containers([_Container("wd-reranker-1", "reranker-transformers", {8009: 8080}),
+                          _Container("other", "web", {8080: 80, 8443: 443}, project="x")])
+    monkeypatch.setattr(engine, "_client", type("Client", (), {"containers": listed})())
+    [state, _] = containers.project_containers("weaviate-dev")
+    assert listed.filters[0] == {"label": "com.docker.compose.project=weaviate-dev"}
     assert (state.service, state.name, state.state, state.health) == (
         "reranker-transformers", "wd-reranker-1", "running", "healthy")
     assert state.ports == ("127.0.0.1:8009->8080/tcp",) and state.host_ports == (8009,)
-    monkeypatch.setattr(docker_engine, "answers", lambda: True)
-    assert docker_engine.port_holders() == {
+    monkeypatch.setattr(engine, "answers", lambda: True)
+    assert containers.port_holders() == {
         8009: "Docker container wd-reranker-1 (compose project weaviate-dev)",
         8080: "Docker container other (compose project x)",
         8443: "Docker container other (compose project x)"}
@@ -105,13 +104,13 @@ def test_remove_container_forces_and_tells_whether_there_was_one(monkeypatch):
     class Containers:
         def get(self, name):
             if name != "weaviate-dev-run-node-0":
-                raise docker_engine.docker.errors.NotFound("no such container")
+                raise engine.docker.errors.NotFound("no such container")
             return Found()
 
-    monkeypatch.setattr(docker_engine, "_client",
+    monkeypatch.setattr(engine, "_client",
                         type("Client", (), {"containers": Containers()})())
-    assert docker_engine.remove_container("weaviate-dev-run-node-0") is True
-    assert docker_engine.remove_container("other") is False
+    assert containers.remove_container("weaviate-dev-run-node-0") is True
+    assert containers.remove_container("other") is False
     assert removed == [True]
 
 
@@ -144,15 +143,15 @@ def test_a_failing_build_names_its_step_and_shows_the_steps_last_lines(monkeypat
               *({"stream": f"traceback line {i}\n"} for i in range(40)),
               {"stream": "httpx.ConnectError: [Errno -2] Name or service not known\n"},
               {"error": f"The command '/bin/sh -c {long_run}' returned a non-zero code: 1"}]
-    monkeypatch.setattr(docker_engine, "_client", _FakeClient(chunks))
+    monkeypatch.setattr(engine, "_client", _FakeClient(chunks))
     with pytest.raises(DevError) as raised:
-        docker_engine.build(io.BytesIO(), tag="me/x:1", buildargs={})
+        builds.build(io.BytesIO(), tag="me/x:1", buildargs={})
     message = str(raised.value)
     first, *tail = message.splitlines()
     assert first.startswith("building me/x:1 failed at Step 3/3 : RUN set -eu;")
     assert first.endswith("... (exit code 1); its last lines:") and len(first) < 160
     assert tail[-1] == "  | httpx.ConnectError: [Errno -2] Name or service not known"
-    assert len(tail) == docker_engine.BuildLog.TAIL_LINES and "traceback line 39" in tail[-2]
+    assert len(tail) == builds.BuildLog.TAIL_LINES and "traceback line 39" in tail[-2]
     assert "copied" not in message and "x " * 50 not in message
     assert "Step 3/3" in capsys.readouterr().err  # progress as the steps started
 
@@ -173,8 +172,8 @@ def test_a_build_is_tagged_only_once_it_succeeded(monkeypatch):
     chunks = [{"stream": "Step 1/1 : FROM base\n"}, {"stream": "Successfully built 4fe1\n"}]
     client = _FakeClient(chunks)
     client.images = images
-    monkeypatch.setattr(docker_engine, "_client", client)
-    built = docker_engine.build(io.BytesIO(), tag="me/x:1", buildargs={},
+    monkeypatch.setattr(engine, "_client", client)
+    built = builds.build(io.BytesIO(), tag="me/x:1", buildargs={},
                                 labels={"weaviate-dev.reranker.engine": "onnx"})
     assert built.tag == "me/x:1" and built.image_id == _Image.id
     assert tags == ["me/x:1"] and "tag" not in client.api.kwargs  # the build itself: untagged
@@ -194,8 +193,8 @@ def test_a_builds_leftovers_are_its_steps_outside_the_final_images_history(monke
     client.images = images
     client.api.layers = [{"Id": f"sha256:{steps[i]}{'f' * 52}"} for i in (4, 3, 0)] + \
         [{"Id": "<missing>"}]
-    monkeypatch.setattr(docker_engine, "_client", client)
-    built = docker_engine.build(io.BytesIO(), tag="me/x:1", buildargs={})
+    monkeypatch.setattr(engine, "_client", client)
+    built = builds.build(io.BytesIO(), tag="me/x:1", buildargs={})
     assert built.leftovers == ("ccc333ccc333", "bbb222bbb222")
 
 
@@ -254,18 +253,18 @@ def test_remove_unused_frees_leftover_chains_and_keeps_what_is_tagged_or_used(mo
         "sha256:inuse": ("sha256:builder", 345, []),
     })
     client = type("Client", (), {"api": api})()
-    monkeypatch.setattr(docker_engine, "_client", client)
-    freed = docker_engine.remove_unused(["sha256:old", None, "model2", "model1", "final",
+    monkeypatch.setattr(engine, "_client", client)
+    freed = local_images.remove_unused(["sha256:old", None, "model2", "model1", "final",
                                          "inuse", "gone"])
     assert freed == (5310 - 300) + (340 - 300)
     assert set(api.images_by_id) == {"sha256:base", "sha256:builder", "sha256:final",
                                      "sha256:inuse"}
     assert "kept sha256:inuse" in capsys.readouterr().err
-    assert docker_engine.remove_unused([]) == 0
+    assert local_images.remove_unused([]) == 0
 
 
 @pytest.mark.parametrize("ref, expected", [("me/x:1", ("me/x", "1")), ("me/x", ("me/x", "latest")),
                                            ("host:5000/me/x", ("host:5000/me/x", "latest")),
                                            ("host:5000/me/x:2", ("host:5000/me/x", "2"))])
 def test_split_tag(ref, expected):
-    assert docker_engine.split_tag(ref) == expected
+    assert local_images.split_tag(ref) == expected

@@ -3,7 +3,7 @@
 import pytest
 
 from weaviate_dev.core.errors import DevError
-from weaviate_dev.services import engine_install as environment
+from weaviate_dev.services.docker import install as environment
 
 
 class DeadDaemon:
@@ -18,13 +18,13 @@ def test_a_dockerd_that_dies_fails_at_once_with_its_log(tmp_path, monkeypatch):
     log.write_text("failed to start daemon: Iptables not found\n")
     monkeypatch.setattr(environment, "DOCKERD_LOG", log)
     monkeypatch.setattr(environment.process, "spawn", lambda *a, **k: DeadDaemon())
-    monkeypatch.setattr(environment.docker_engine, "answers", lambda: False)
+    monkeypatch.setattr(environment.engine, "answers", lambda: False)
     with pytest.raises(DevError, match="Iptables not found"):
         environment.start_engine(timeout=30)
 
 
 def test_nothing_is_installed_when_an_engine_answers(monkeypatch):
-    monkeypatch.setattr(environment.docker_engine, "answers", lambda: True)
+    monkeypatch.setattr(environment.engine, "answers", lambda: True)
     monkeypatch.setattr(environment, "missing_tools", lambda: [])
     monkeypatch.setattr(environment, "install_packages",
                         lambda *a: pytest.fail("must not install"))
@@ -34,7 +34,7 @@ def test_nothing_is_installed_when_an_engine_answers(monkeypatch):
 def test_missing_packages_are_installed_then_the_engine_started(monkeypatch):
     calls = []
     answers = iter([False, False])
-    monkeypatch.setattr(environment.docker_engine, "answers", lambda: next(answers))
+    monkeypatch.setattr(environment.engine, "answers", lambda: next(answers))
     monkeypatch.setattr(environment, "missing_tools", lambda: ["dockerd"])
     monkeypatch.setattr(environment.process, "which",
                         lambda name: None if name == "dockerd" else f"/usr/bin/{name}")

@@ -52,9 +52,9 @@ class FakeImages:
 @pytest.fixture
 def state(monkeypatch):
     state = FakeImages()
-    monkeypatch.setattr(images.docker_engine, "image_platform", state.platform)
-    monkeypatch.setattr(images.docker_engine, "pull", state.pull)
-    monkeypatch.setattr(images.docker_engine, "native_platform", lambda: "linux/amd64")
+    monkeypatch.setattr(images.local_images, "image_platform", state.platform)
+    monkeypatch.setattr(images.local_images, "pull", state.pull)
+    monkeypatch.setattr(images.cross_build.engine, "native_platform", lambda: "linux/amd64")
     return state
 
 

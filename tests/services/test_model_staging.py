@@ -11,7 +11,8 @@ import pytest
 
 from reranker.testing.fake_hub import FakeHub
 from weaviate_dev.core.settings import Settings
-from weaviate_dev.services import model_staging, reranker_model
+from weaviate_dev.services.reranker_image import staging
+from weaviate_dev.services.reranker_image import model as image_model
 
 
 def settings(tmp_path, **overrides) -> Settings:
@@ -29,10 +30,10 @@ def test_a_hub_model_is_downloaded_once_from_its_commit(tmp_path, tiny, capsys):
     with FakeHub({"org/tiny": tiny}, gated={"org/tiny": "hf_ok"}) as hub:
         wanted = settings(tmp_path, model_name="org/tiny", hf_endpoint=hub.url,
                           hf_token="hf_ok", reranker_engine="torch")
-        model = reranker_model.resolve(wanted)
-        staged = model_staging.files(wanted, model)
+        model = image_model.resolve(wanted)
+        staged = staging.files(wanted, model)
         requests_made = len(hub.log)
-        again = model_staging.files(wanted, model)
+        again = staging.files(wanted, model)
         assert len(hub.log) == requests_made  # from the cache, no request
     assert [name for name, _ in staged] == list(model.files)
     for name, path in staged:
@@ -51,10 +52,10 @@ def test_a_failed_download_is_one_line_and_leaves_no_partial_model(tmp_path, tin
     with FakeHub({"org/tiny": tiny}) as hub:
         wanted = settings(tmp_path, model_name="org/tiny", hf_endpoint=hub.url,
                           reranker_engine="torch")
-        model = reranker_model.resolve(wanted)
+        model = image_model.resolve(wanted)
         gone = dataclasses.replace(model, revision="f" * 40)  # a commit the hub never had
         with pytest.raises(DevError) as failed:
-            model_staging.files(wanted, gone)
+            staging.files(wanted, gone)
     assert "RevisionNotFoundError" in str(failed.value) and "\n" not in str(failed.value)
     cache = tmp_path / "cache" / "weaviate-dev" / "models" / "org--tiny"
     assert not (cache / gone.revision).exists()
@@ -64,14 +65,14 @@ def test_a_failed_download_is_one_line_and_leaves_no_partial_model(tmp_path, tin
 def test_torch_weights_are_exported_here_once_for_an_onnx_engine(tmp_path, tiny, capsys,
                                                                   monkeypatch):
     wanted = settings(tmp_path, model_dir=tiny, reranker_engine="openvino")
-    model = reranker_model.resolve(wanted)
+    model = image_model.resolve(wanted)
     assert model.needs_export
-    staged = dict(model_staging.files(wanted, model))
+    staged = dict(staging.files(wanted, model))
     assert "model.safetensors" not in staged and "onnx/model.onnx" in staged
     stamp = json.loads(staged["onnx/export.json"].read_text())
     assert stamp["source"] and stamp["model_type"] == "bert"
     assert not (tiny / "onnx").exists()  # the user's directory is never written
-    monkeypatch.setattr(model_staging.process, "run",
+    monkeypatch.setattr(staging.process, "run",
                         lambda *a, **k: pytest.fail("exported a second time"))
-    assert dict(model_staging.files(wanted, model)) == staged
+    assert dict(staging.files(wanted, model)) == staged
     assert "ONNX export of" in capsys.readouterr().err

@@ -10,7 +10,7 @@ import pytest
 
 from weaviate_dev.core.errors import DevError
 from weaviate_dev.core.settings import Settings
-from weaviate_dev.services import reranker_context
+from weaviate_dev.services.reranker_image import context as image_context
 
 
 def settings(**overrides) -> Settings:
@@ -31,7 +31,7 @@ def test_the_context_holds_reranker_the_ca_bundle_and_the_model_files(tmp_path):
     (tmp_path / "export.onnx").write_bytes(b"graph")
     (model / "link.onnx").symlink_to(tmp_path / "export.onnx")  # a hub snapshot's links
     target = tmp_path / "context.tar"
-    args = reranker_context.write(target, settings(ca_bundle=ca), [
+    args = image_context.write(target, settings(ca_bundle=ca), [
         ("config.json", model / "config.json"), ("onnx/model.onnx", model / "link.onnx")])
     names = members(target)
     assert "Dockerfile" in names and "src/reranker/app.py" in names
@@ -46,7 +46,7 @@ def test_the_context_holds_reranker_the_ca_bundle_and_the_model_files(tmp_path):
 
 
 def test_without_a_model_the_context_points_nowhere(tmp_path):
-    args = reranker_context.write(tmp_path / "c.tar", settings())
+    args = image_context.write(tmp_path / "c.tar", settings())
     assert args == {}
     assert not any(n.startswith("models/local") for n in members(tmp_path / "c.tar"))
 
@@ -55,7 +55,7 @@ def test_without_a_model_the_context_points_nowhere(tmp_path):
 def test_a_model_file_may_not_land_outside_the_model_directory(tmp_path, name):
     (tmp_path / "f").write_text("x")
     with pytest.raises(DevError, match="would land outside"):
-        reranker_context.write(tmp_path / "c.tar", settings(), [(name, tmp_path / "f")])
+        image_context.write(tmp_path / "c.tar", settings(), [(name, tmp_path / "f")])
 
 
 def test_the_source_digest_follows_the_reranker_sources_and_nothing_else(tmp_path):
@@ -65,11 +65,11 @@ def test_the_source_digest_follows_the_reranker_sources_and_nothing_else(tmp_pat
     shutil.copytree(Settings.from_env({}).project_root / "reranker", root / "reranker",
                     ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
     copy = settings(project_root=root)
-    digest = reranker_context.source_digest(copy)
+    digest = image_context.source_digest(copy)
     (root / "reranker" / "tests" / "test_more.py").write_text("# tests are not sent\n")
     (root / "reranker" / "src" / "reranker" / "__pycache__").mkdir(exist_ok=True)
     (root / "reranker" / "src" / "reranker" / "__pycache__" / "x.pyc").write_bytes(b"\0")
-    assert reranker_context.source_digest(copy) == digest
+    assert image_context.source_digest(copy) == digest
     loader = root / "reranker" / "src" / "reranker" / "loader.py"
     loader.write_text(loader.read_text() + "# edited\n")
-    assert reranker_context.source_digest(copy) != digest
+    assert image_context.source_digest(copy) != digest

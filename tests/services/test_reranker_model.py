@@ -11,7 +11,8 @@ import pytest
 from reranker.testing.fake_hub import FakeHub
 from weaviate_dev.core.errors import DevError
 from weaviate_dev.core.settings import Settings
-from weaviate_dev.services import model_digest, reranker_model
+from weaviate_dev.services.reranker_image import digests
+from weaviate_dev.services.reranker_image import model as image_model
 
 
 def settings(tmp_path, **overrides) -> Settings:
@@ -39,14 +40,14 @@ def model_dir(root, *, onnx=False, stamp=None):
 
 def test_a_directory_is_its_loaded_files_and_their_digest(tmp_path):
     model = model_dir(tmp_path / "m")
-    found = reranker_model.resolve(settings(tmp_path, model_dir=model, reranker_engine="torch"))
+    found = image_model.resolve(settings(tmp_path, model_dir=model, reranker_engine="torch"))
     assert found.files == ("config.json", "model.safetensors", "tokenizer.json")
     assert found.describe() == f"directory {model} (sha256 {found.revision[:12]})"
     (model / "README.md").write_text("edited")  # not loaded: the same model
-    assert reranker_model.resolve(settings(tmp_path, model_dir=model,
+    assert image_model.resolve(settings(tmp_path, model_dir=model,
                                            reranker_engine="torch")) == found
     (model / "model.safetensors").write_bytes(b"other weights")
-    assert reranker_model.resolve(settings(tmp_path, model_dir=model,
+    assert image_model.resolve(settings(tmp_path, model_dir=model,
                                            reranker_engine="torch")).key != found.key
 
 
@@ -55,25 +56,25 @@ def test_a_copied_directory_is_the_same_model(tmp_path):
 
     model = model_dir(tmp_path / "m")
     shutil.copytree(model, tmp_path / "copy")
-    first = reranker_model.resolve(settings(tmp_path, model_dir=model, reranker_engine="torch"))
-    copy = reranker_model.resolve(settings(tmp_path, model_dir=tmp_path / "copy",
+    first = image_model.resolve(settings(tmp_path, model_dir=model, reranker_engine="torch"))
+    copy = image_model.resolve(settings(tmp_path, model_dir=tmp_path / "copy",
                                            reranker_engine="torch"))
     assert copy.key == first.key and copy.name != first.name
 
 
 def test_an_onnx_engine_takes_the_directorys_own_export_instead_of_the_weights(tmp_path):
     model = model_dir(tmp_path / "m", onnx=True)
-    found = reranker_model.resolve(settings(tmp_path, model_dir=model))  # openvino
+    found = image_model.resolve(settings(tmp_path, model_dir=model))  # openvino
     assert found.files == ("config.json", "onnx/model.onnx", "tokenizer.json")
     assert not found.needs_export
-    int8 = reranker_model.resolve(settings(tmp_path, model_dir=model,
+    int8 = image_model.resolve(settings(tmp_path, model_dir=model,
                                            reranker_engine="onnx-int8"))
     assert "model.safetensors" in int8.files and int8.needs_export  # no int8 file there
 
 
 def test_an_export_of_ours_made_from_other_weights_is_not_taken(tmp_path):
     model = model_dir(tmp_path / "m", onnx=True, stamp={"recipe": 4, "source": "0" * 64})
-    found = reranker_model.resolve(settings(tmp_path, model_dir=model))
+    found = image_model.resolve(settings(tmp_path, model_dir=model))
     assert "model.safetensors" in found.files and "onnx/model.onnx" not in found.files
     assert found.needs_export
 
@@ -82,15 +83,15 @@ def test_digests_are_remembered_by_stat(tmp_path):
     model = model_dir(tmp_path / "m")
     names = ["config.json", "model.safetensors"]
     root = Settings.from_env({}).project_root
-    first = model_digest.DigestCache(tmp_path / "cache", root)
+    first = digests.DigestCache(tmp_path / "cache", root)
     digest = first.files(model, names)
     first.save()
-    again = model_digest.DigestCache(tmp_path / "cache", root)
+    again = digests.DigestCache(tmp_path / "cache", root)
     assert again.files(model, names) == digest and again.hashed == 0
     (model / "config.json").write_text('{"model_type": "roberta"}')
-    changed = model_digest.DigestCache(tmp_path / "cache", root)
+    changed = digests.DigestCache(tmp_path / "cache", root)
     assert changed.files(model, names) != digest and changed.hashed > 0
-    assert digest == model_digest.reranker_source.module(root, "download").tree_digest(
+    assert digest == digests.shared_code.module(root, "download").tree_digest(
         model_dir(tmp_path / "fresh"), names)
 
 
@@ -102,12 +103,12 @@ def hub(tmp_path):
 
 
 def test_a_hub_model_is_its_commit_and_that_commits_files(tmp_path, hub):
-    found = reranker_model.resolve(settings(tmp_path, model_name="org/open",
+    found = image_model.resolve(settings(tmp_path, model_name="org/open",
                                             hf_endpoint=hub.url))
     assert (found.kind, found.revision) == ("hub", hub.commit("org/open"))
     assert found.describe() == f"org/open@{hub.commit('org/open')}"
     assert found.files == ("config.json", "onnx/model.onnx", "tokenizer.json")
-    torch = reranker_model.resolve(settings(tmp_path, model_name="org/open",
+    torch = image_model.resolve(settings(tmp_path, model_name="org/open",
                                             hf_endpoint=hub.url, reranker_engine="torch"))
     assert "model.safetensors" in torch.files and not any("onnx" in f for f in torch.files)
 
@@ -115,23 +116,23 @@ def test_a_hub_model_is_its_commit_and_that_commits_files(tmp_path, hub):
 def test_a_named_revision_is_resolved_and_a_missing_one_refused(tmp_path, hub):
     old = hub.commit("org/open")
     hub.push("org/open", model_dir(tmp_path / "pushed"))
-    pinned = reranker_model.resolve(settings(tmp_path, model_name="org/open",
+    pinned = image_model.resolve(settings(tmp_path, model_name="org/open",
                                              hf_endpoint=hub.url, model_revision=old))
     assert pinned.revision == old != hub.commit("org/open")
     with pytest.raises(DevError, match=r"org/open has no revision 'v9' "
                                        r"\(WEAVIATE_DEV_MODEL_REVISION"):
-        reranker_model.resolve(settings(tmp_path, model_name="org/open", hf_endpoint=hub.url,
+        image_model.resolve(settings(tmp_path, model_name="org/open", hf_endpoint=hub.url,
                                         model_revision="v9"))
 
 
 def test_a_gated_model_needs_a_token_that_has_access(tmp_path, hub):
     without = settings(tmp_path, model_name="org/gated", hf_endpoint=hub.url)
     with pytest.raises(DevError) as refused:
-        reranker_model.resolve(without)
+        image_model.resolve(without)
     assert "org/gated is gated or private" in str(refused.value)
     assert "set HF_TOKEN" in str(refused.value) and "\n" not in str(refused.value)
     with pytest.raises(DevError, match="refused HF_TOKEN for org/gated"):
-        reranker_model.resolve(dataclasses.replace(without, hf_token="hf_wrong"))
-    found = reranker_model.resolve(dataclasses.replace(without, hf_token="hf_ok"))
+        image_model.resolve(dataclasses.replace(without, hf_token="hf_wrong"))
+    found = image_model.resolve(dataclasses.replace(without, hf_token="hf_ok"))
     assert found.revision == hub.commit("org/gated")
     assert "hf_ok" not in repr(dataclasses.replace(without, hf_token="hf_ok"))  # never printed

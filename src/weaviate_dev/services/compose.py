@@ -1,7 +1,7 @@
 """Docker Compose command lines for our project, and the variables our compose file reads.
 
 Works with the Compose v2 plugin (`docker compose`) and with the standalone `docker-compose`
-(v1.29 on Debian); `docker_engine.compose_command` finds which. Every command names the project
+(v1.29 on Debian); `containers.compose_command` finds which. Every command names the project
 (`-p`, fixed so that down/status/logs find what restart started) and the compose files (`-f`).
 Commands run through weaviate_dev.core.process.
 """
@@ -16,7 +16,7 @@ from pathlib import Path
 from weaviate_dev.core import process, tree
 from weaviate_dev.core.errors import DevError
 from weaviate_dev.core.settings import Settings
-from weaviate_dev.services import docker_engine
+from weaviate_dev.services.docker import containers
 
 DEFAULT_PROJECT = "weaviate-dev"
 
@@ -100,5 +100,5 @@ def for_project(settings: Settings, *, workspace: Path, project: str = DEFAULT_P
     """The Compose of a project over our compose file (and override files after it)."""
     files = (default_compose_file(settings), *overrides)
     check_files(files)
-    return Compose(command=docker_engine.compose_command(), files=files, project=project,
+    return Compose(command=containers.compose_command(), files=files, project=project,
                    env=compose_environment(settings, workspace))

@@ -24,7 +24,8 @@ from weaviate_dev.core.settings import (
     LOCAL_PROMETHEUS_IMAGE,
     Settings,
 )
-from weaviate_dev.services import cross_build, docker_engine
+from weaviate_dev.services.docker import cross_build
+from weaviate_dev.services.docker import builds, local_images
 
 BASE_PACKAGES = "python3,python3-venv,python3-pip,ca-certificates"
 
@@ -38,7 +39,7 @@ def ensure_image(ref: str, fallback: str, build, platform: str | None = None) ->
     ones, a name the user set included); else `fallback`, built with `build()` if it is
     missing."""
     if usable(ref, platform) or (not ref.startswith(LOCAL_PREFIX)
-                                 and docker_engine.pull(ref, platform)
+                                 and local_images.pull(ref, platform)
                                  and usable(ref, platform)):
         return ref
     if ref != fallback:
@@ -51,7 +52,7 @@ def ensure_image(ref: str, fallback: str, build, platform: str | None = None) ->
 def usable(ref: str, platform: str | None) -> bool:
     """The image is here, and of `platform`'s architecture when one is asked for (an amd64
     python:3.11-slim must not become the base of an arm64 build)."""
-    found = docker_engine.image_platform(ref)
+    found = local_images.image_platform(ref)
     return found is not None and (platform is None
                                   or cross_build.arch(found) == cross_build.arch(platform))
 
@@ -96,7 +97,7 @@ def build_base_image(settings: Settings, tag: str, platform: str | None = None) 
                      "bookworm", rootfs, mirror], capture=True)
         process.run(["tar", "-C", rootfs, "-cf", tarball, "."], capture=True)
         if not platform:
-            return docker_engine.import_rootfs(tarball, tag, changes=list(BASE_CHANGES))
+            return local_images.import_rootfs(tarball, tag, changes=list(BASE_CHANGES))
         # `docker import` would label it with the engine's own architecture: a build from
         # scratch under --platform labels it right.
         context = Path(tmp) / "context.tar"
@@ -105,7 +106,7 @@ def build_base_image(settings: Settings, tag: str, platform: str | None = None) 
             add_bytes(tar, "Dockerfile", dockerfile.encode())
             tar.add(str(tarball), arcname="rootfs.tar")
         with context.open("rb") as stream:
-            return docker_engine.build_for(stream, tag=tag, buildargs={},
+            return builds.build_for(stream, tag=tag, buildargs={},
                                            platform=platform).tag
 
 
@@ -156,7 +157,7 @@ def ensure_prometheus_image(settings: Settings) -> str:
         context = io.BytesIO()
         with tarfile.open(fileobj=context, mode="w") as tar:
             add_bytes(tar, "Dockerfile", PROMETHEUS_DOCKERFILE.encode())
-        return docker_engine.build(context, tag=fallback, buildargs={"BASE_IMAGE": base}).tag
+        return builds.build(context, tag=fallback, buildargs={"BASE_IMAGE": base}).tag
 
     return ensure_image(wanted, fallback, build)
 

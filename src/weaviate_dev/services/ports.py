@@ -2,7 +2,7 @@
 
 The preflight binds each port the way Docker's proxy would (same address, no SO_REUSEPORT).
 Holders are looked up, where the system lets us, among Docker containers (by published port,
-`docker_engine.port_holders`) and then among processes (psutil's listening sockets and their
+`containers.port_holders`) and then among processes (psutil's listening sockets and their
 owners, on Linux, macOS and Windows). Whether something answers on a port is a probe:
 `waiting.tcp_probe`.
 """
@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import psutil
 
-from weaviate_dev.services import docker_engine
+from weaviate_dev.services.docker import containers as docker_containers
 
 
 @dataclass(frozen=True)
@@ -122,7 +122,7 @@ def preflight(
         if free:
             continue
         if publishers is None:
-            publishers = (containers or docker_engine.port_holders)()
+            publishers = (containers or docker_containers.port_holders)()
         conflicts.append(PortConflict(address, port, service, find_holder(port, publishers),
                                       reason))
     return conflicts

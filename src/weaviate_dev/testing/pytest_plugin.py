@@ -69,11 +69,11 @@ def weaviate_dev_settings() -> Settings:
 
 @pytest.fixture(scope="session")
 def weaviate_dev_docker(weaviate_dev_settings):
-    """The docker SDK client of weaviate_dev.services.docker_engine (shared: not closed here)."""
-    from weaviate_dev.services import docker_engine
+    """The docker SDK client of weaviate_dev.services.docker.engine (shared: not closed here)."""
+    from weaviate_dev.services.docker import engine
 
     try:
-        return docker_engine.client()
+        return engine.client()
     except DevError as exc:
         unavailable(weaviate_dev_settings, str(exc))
 

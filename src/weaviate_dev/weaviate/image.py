@@ -13,7 +13,8 @@ from pathlib import Path
 
 from weaviate_dev.core.progress import say
 from weaviate_dev.core.settings import DEFAULT_WEAVIATE_IMAGE, LOCAL_WEAVIATE_IMAGE, Settings
-from weaviate_dev.services import docker_engine, images
+from weaviate_dev.services import images
+from weaviate_dev.services.docker import builds
 from weaviate_dev.weaviate import build as weaviate_build
 
 DOCKERFILE = Path(__file__).with_name("image.Dockerfile")
@@ -28,7 +29,7 @@ def build_weaviate_image(settings: Settings, tag: str) -> str:
     with tarfile.open(fileobj=context, mode="w") as tar:
         images.add_bytes(tar, "Dockerfile", DOCKERFILE.read_bytes())
         tar.add(str(binary), arcname="weaviate-server")
-    return docker_engine.build(context, tag=tag, buildargs={"BASE_IMAGE": base}).tag
+    return builds.build(context, tag=tag, buildargs={"BASE_IMAGE": base}).tag
 
 
 def ensure_weaviate_image(settings: Settings) -> str:

@@ -112,9 +112,9 @@ def recorded(data_root: Path) -> list[RunFile]:
 
 
 def remove_container(name: str) -> bool:
-    from weaviate_dev.services import docker_engine
+    from weaviate_dev.services.docker import containers, engine
 
-    return docker_engine.answers() and docker_engine.remove_container(name)
+    return engine.answers() and containers.remove_container(name)
 
 
 def stop_all(data_root: Path, *, grace: float = 30.0) -> list[Record]:

@@ -105,12 +105,13 @@ def run_step(argv: list[str], settings: Settings) -> int:
 def handle(args, settings: Settings) -> int:
     from weaviate_dev.cli.commands import restart as restart_command
     from weaviate_dev.cli.commands import setup
+    from weaviate_dev.services import reranker_image
     from weaviate_dev.services.catalog import load_catalog
 
     restart, run = steps(args)
     if args.dry_run:
         return run_step(restart, settings) or run_step(run, settings)
-    restart_command.check_reranker_model(settings)
+    reranker_image.check_model(settings)
     setup.run_steps(settings, setup_steps(args, settings))
     try:
         code = run_step(restart, settings)

@@ -12,7 +12,7 @@ from weaviate_dev.core import state
 from weaviate_dev.core.progress import say
 from weaviate_dev.core.settings import Settings
 from weaviate_dev.services import compose as compose_mod
-from weaviate_dev.services import docker_engine
+from weaviate_dev.services.docker import containers, engine
 from weaviate_dev.weaviate import running
 
 
@@ -61,10 +61,10 @@ def handle(args, settings: Settings) -> int:
     compose = project_compose(args, settings)
     for record in running.stop_all(data_root_of(args)):
         say(f"stopped {record.label} (http://127.0.0.1:{record.http}, pid {record.pid})")
-    if not docker_engine.answers():
+    if not engine.answers():
         say("no Docker engine answers: no compose services to stop")
         return 0
-    if not docker_engine.project_leftovers(args.project_name):
+    if not containers.project_leftovers(args.project_name):
         say(f"compose project {args.project_name}: no containers or networks to remove")
         return 0
     compose.run(compose.down_argv())

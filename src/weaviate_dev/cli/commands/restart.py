@@ -27,8 +27,8 @@ from weaviate_dev.core.progress import say
 from weaviate_dev.core.settings import Settings
 from weaviate_dev.core.waiting import wait_until
 from weaviate_dev.services import compose as compose_mod
-from weaviate_dev.services import (docker_engine, keycloak, ports, reranker_image,
-                                   reranker_model, reranker_serving)
+from weaviate_dev.services import keycloak, ports, reranker_image
+from weaviate_dev.services.docker import containers, engine
 from weaviate_dev.services.catalog import Service, ServiceCatalog, load_catalog, probe_host
 from weaviate_dev.weaviate import run_data
 
@@ -172,11 +172,11 @@ def handle(args, settings: Settings) -> int:
     catalog = load_catalog()
     catalog.select(args.flags or [])  # flags first: a bad flag fails before Docker is asked
     try:
-        command = docker_engine.compose_command()
+        command = containers.compose_command()
     except DevError:
         if not args.dry_run:
             raise
-        command = docker_engine.PLUGIN  # shown in the plan; a real run would stop here
+        command = containers.PLUGIN  # shown in the plan; a real run would stop here
     plan = make_plan(args, settings, catalog, command)
     print("\n".join(plan.describe()), flush=True)
     if args.dry_run:
@@ -191,12 +191,12 @@ def preflight(plan: Plan, settings: Settings) -> None:
     """Engine answers, the reranker's model can be had if its image must be built, every host
     port is free (ports held by our own project are freed by `down` and so do not count).
     Raises DevError naming every problem."""
-    docker_engine.version()  # the engine answers, or a DevError says how to start one
+    engine.version()  # the engine answers, or a DevError says how to start one
     if RERANKER_SERVICE in plan.service_names:
-        plan.image = reranker_image.plan(settings, model=check_reranker_model(settings))
+        plan.image = reranker_image.plan(settings, model=reranker_image.check_model(settings))
     if plan.run_data:
         run_data.refuse_if_running(plan.data_root)
-    own = docker_engine.project_containers(plan.compose.project)
+    own = containers.project_containers(plan.compose.project)
     own_ports = {port for container in own for port in container.host_ports}
     bindings = [(plan.bind_address, p, s.name) for s in plan.services for p in s.host_ports]
     conflicts = ports.preflight(bindings, ignore_ports=own_ports)
@@ -214,7 +214,7 @@ def act(plan: Plan, settings: Settings) -> None:
         from weaviate_dev.services import images
 
         images.ensure_prometheus_image(settings)
-    if docker_engine.project_leftovers(plan.compose.project):
+    if containers.project_leftovers(plan.compose.project):
         say(f"stopping project {plan.compose.project}")
         plan.compose.run(plan.compose.down_argv(), capture=True)
     else:  # compose down would only say "Network ... not found"
@@ -246,7 +246,8 @@ def act(plan: Plan, settings: Settings) -> None:
     say(f"all services ready after {time.monotonic() - started:.1f}s")
     if RERANKER_SERVICE in names:
         service = next(s for s in plan.services if s.name == RERANKER_SERVICE)
-        serving = reranker_serving.describe(service.url(plan.bind_address), plan.reranker_image)
+        serving = reranker_image.describe_serving(service.url(plan.bind_address),
+                                                  plan.reranker_image)
         say(f"{RERANKER_SERVICE} serves {serving}")
     if KEYCLOAK_SERVICE in names:
         service = next(s for s in plan.services if s.name == KEYCLOAK_SERVICE)
@@ -263,30 +264,6 @@ def stop_project(settings: Settings, *, workspace: str | None = None,
                                       workspace=state.resolve_workspace(workspace or "."))
     say(f"stopping project {project}")
     compose.run(compose.down_argv(), capture=True, check=False)
-
-
-# What check_reranker_model has found in this process: `dev` checks before its setup steps,
-# and the restart it runs then needs no second check (nor a second line saying so).
-_models_found: dict[tuple, reranker_model.ModelSource] = {}
-
-
-def check_reranker_model(settings: Settings) -> reranker_model.ModelSource | None:
-    """Before any build: the model can be had and is identified (a directory's digest, or
-    the hub's commit), in seconds; once per process. An image given by name
-    (WEAVIATE_DEV_RERANKER_IMAGE) that is present needs no model (None); without a Docker
-    engine (not installed yet) it counts as missing."""
-    key = reranker_model.identity(settings)
-    if key in _models_found:
-        return _models_found[key]
-    if settings.reranker_image_given:
-        try:
-            if docker_engine.image_present(settings.reranker_image):
-                return None
-        except DevError:  # no engine (yet)
-            pass
-    model = _models_found[key] = reranker_model.resolve(settings)
-    say(f"reranker model: {model.describe()}")
-    return model
 
 
 def wait_for(plan: Plan, service: Service, timeout: float) -> float:

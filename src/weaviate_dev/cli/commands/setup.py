@@ -20,8 +20,9 @@ from collections.abc import Callable, Iterable
 from weaviate_dev.core.errors import UsageError
 from weaviate_dev.core.progress import say
 from weaviate_dev.core.settings import Settings
-from weaviate_dev.services import cross_build, images, reranker_image
-from weaviate_dev.services import engine_install as environment
+from weaviate_dev.services import images, reranker_image
+from weaviate_dev.services.docker import cross_build
+from weaviate_dev.services.docker import install as environment
 from weaviate_dev.weaviate import build as weaviate_build
 from weaviate_dev.weaviate import image, source_run
 

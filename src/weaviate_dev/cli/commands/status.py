@@ -14,7 +14,8 @@ from weaviate_dev.core import waiting
 from weaviate_dev.core.errors import UsageError
 from weaviate_dev.core.settings import Settings
 from weaviate_dev.services import compose as compose_mod
-from weaviate_dev.services import docker_engine, reranker_serving
+from weaviate_dev.services import reranker_image
+from weaviate_dev.services.docker import containers, engine
 from weaviate_dev.services.catalog import load_catalog
 from weaviate_dev.weaviate import running
 from weaviate_dev.weaviate.profile_types import weaviate_ready_url
@@ -38,7 +39,7 @@ def collect(project: str, settings: Settings, overrides=()) -> list[dict]:
     override (--file) defines with an x-weaviate-dev block."""
     catalog = load_catalog(overrides)
     rows = []
-    for container in docker_engine.project_containers(project):
+    for container in containers.project_containers(project):
         ready = "-"
         if container.state == "running":
             try:
@@ -52,7 +53,7 @@ def collect(project: str, settings: Settings, overrides=()) -> list[dict]:
                "container": container.name, "state": container.state,
                "health": container.health, "ready": ready, "ports": list(container.ports)}
         if container.service == RERANKER and ready == "yes":
-            row["serves"] = reranker_serving.describe(
+            row["serves"] = reranker_image.describe_serving(
                 catalog.service(RERANKER).url(settings.bind_address), container.image)
         rows.append(row)
     return rows
@@ -83,13 +84,13 @@ def handle(args, settings: Settings) -> int:
     overrides = [f.resolve() for f in args.file]
     compose_mod.check_files(overrides)
     rows = collect_runs(data_root_of(args))
-    engine = docker_engine.answers()
-    if engine:
+    engine_answers = engine.answers()
+    if engine_answers:
         rows = collect(args.project_name, settings, overrides) + rows
     if args.json:
         print(json.dumps(rows, indent=2))
         return 0
-    if not engine:
+    if not engine_answers:
         print("no Docker engine answers: no compose services")
     if not rows:
         print(f"nothing running: no containers in compose project {args.project_name}, "

@@ -1,7 +1,7 @@
 """The model files an image build takes, had on the host without copying a model around.
 
 - A hub model is downloaded here, outside the image build, by the reranker's own download
-  script (`reranker/src/reranker/download.py`: the commit `reranker_model.resolve` found, every
+  script (`reranker/src/reranker/download.py`: the commit `model.resolve` found, every
   file from it) into `<cache>/models/<org>--<name>/<commit>/`, kept for the next build. A token
   (HF_TOKEN) reaches only that download's environment: never a build argument, a layer or the
   image's history.
@@ -27,8 +27,8 @@ from weaviate_dev.core import process
 from weaviate_dev.core.errors import CommandFailed, DevError
 from weaviate_dev.core.progress import say
 from weaviate_dev.core.settings import Settings
-from weaviate_dev.services import reranker_source
-from weaviate_dev.services.reranker_model import WEIGHT_SUFFIXES, ModelSource
+from weaviate_dev.services.reranker_image import shared_code
+from weaviate_dev.services.reranker_image.model import WEIGHT_SUFFIXES, ModelSource
 
 COMPLETE = ".complete"  # written last: a directory without it is an interrupted attempt
 
@@ -52,7 +52,7 @@ def fetch(settings: Settings, model: ModelSource) -> Path:
     if (target / COMPLETE).is_file():
         say(f"model {model.describe()}: from the download cache {target}")
         return target
-    download = reranker_source.module(settings.project_root, "download")
+    download = shared_code.module(settings.project_root, "download")
     onnx = any(name.startswith("onnx/") for name in model.files)
     say(f"downloading {model.describe()} ({len(model.files)} files) into {target}")
     with _scratch(target) as tmp:
@@ -92,7 +92,7 @@ def export_here(settings: Settings, model: ModelSource, root: Path,
                 staged: list[tuple[str, Path]], onnx_file: str) -> Path:
     """The model's ONNX export for `onnx_file`, made here with torch (once per model, recipe
     and file; kept in the cache). The weights are read where they lie (symlinked)."""
-    store = reranker_source.module(settings.project_root, "onnx_store")
+    store = shared_code.module(settings.project_root, "onnx_store")
     key = model.revision[:32] if model.kind == "directory" else \
         f"{model.name.replace('/', '--')}-{model.revision[:12]}"
     target = settings.cache_dir / "exports" / f"{key}-recipe{store.RECIPE}-{onnx_file}"

@@ -20,7 +20,8 @@ from weaviate_dev.core import process
 from weaviate_dev.core.errors import DevError
 from weaviate_dev.core.progress import say
 from weaviate_dev.core.settings import Settings
-from weaviate_dev.services import docker_engine, engine_install as environment
+from weaviate_dev.services.docker import install as environment
+from weaviate_dev.services.docker import engine
 
 BUILDX_MODULE = "github.com/docker/buildx/cmd/buildx"
 BUILDX_VERSION = "v0.19.3"
@@ -38,7 +39,7 @@ def arch(platform: str) -> str:
 
 def is_foreign(platform: str | None) -> bool:
     """Whether images for `platform` cannot be built by the engine's own (classic) builder."""
-    return bool(platform) and arch(platform) != arch(docker_engine.native_platform())
+    return bool(platform) and arch(platform) != arch(engine.native_platform())
 
 
 def buildx_ready() -> bool:
@@ -117,4 +118,4 @@ def _local_engine() -> bool:
     """The engine runs on this machine's kernel (not in Docker Desktop's VM)."""
     host = os.environ.get("DOCKER_HOST", "")
     return (not host or host.startswith("unix://")) and \
-        "Docker Desktop" not in str(docker_engine.client().info().get("OperatingSystem", ""))
+        "Docker Desktop" not in str(engine.client().info().get("OperatingSystem", ""))

@@ -12,8 +12,8 @@ import re
 
 import requests
 
-from weaviate_dev.services import docker_engine
-from weaviate_dev.services.reranker_image import ImageSpec
+from weaviate_dev.services.docker import local_images
+from weaviate_dev.services.reranker_image.labels import ImageSpec
 
 INFO = "reranker_engine_info"
 _LABEL = re.compile(r'(\w+)="((?:[^"\\]|\\.)*)"')
@@ -45,7 +45,7 @@ def describe(url: str, image: str | None = None) -> str:
     if info and info.get("model"):
         return f"{info['model']} (engine {info.get('engine', '?')}, " \
                f"{info.get('precision', '?')})"
-    spec = ImageSpec.from_labels(docker_engine.image_labels(image)) if image else None
+    spec = ImageSpec.from_labels(local_images.image_labels(image)) if image else None
     if spec:
         return f"{spec.model} (engine {spec.engine}, precision unknown: no /metrics)"
     return "an unknown model (no /metrics, no weaviate-dev labels on its image)"

@@ -7,7 +7,7 @@ within seconds, before anything slow starts:
 
 - a directory: the files the engine loads from it (the reranker's own selection, `download.
   wanted_files`; for an engine of an ONNX export the directory's own current export instead of
-  its torch weights) and the digest of those files (cached by stat: `model_digest`);
+  its torch weights) and the digest of those files (cached by stat: `digests`);
 - a hub model: the commit its revision names now (the hub's revision API) and the files of
   that commit; a hub that cannot be reached, a missing model or revision, or a gated model
   without a token stops here with one line naming the model, what was tried and the fixes.
@@ -26,7 +26,7 @@ import requests
 
 from weaviate_dev.core.errors import DevError
 from weaviate_dev.core.settings import Settings
-from weaviate_dev.services import model_digest, reranker_source
+from weaviate_dev.services.reranker_image import digests, shared_code
 
 TIMEOUT = (5, 10)  # connect, read (seconds): the check must answer long before a build would
 WEIGHT_SUFFIXES = (".safetensors", ".bin", ".safetensors.index.json", ".bin.index.json")
@@ -79,7 +79,7 @@ def local_model(settings: Settings, onnx_file: str | None) -> ModelSource:
                        "config.json): give a cross-encoder saved with save_pretrained")
     refuse_remote_code(model_dir)
     files, needs_export = select_local(model_dir, onnx_file, settings.project_root)
-    digest = model_digest.directory_digest(model_dir, files, settings.cache_dir,
+    digest = digests.directory_digest(model_dir, files, settings.cache_dir,
                                            settings.project_root)
     return ModelSource("directory", str(model_dir), digest, tuple(files), needs_export)
 
@@ -92,7 +92,7 @@ def select_local(model_dir: Path, onnx_file: str | None,
     names = sorted(p.relative_to(model_dir).as_posix() for p in model_dir.rglob("*")
                    if p.is_file() and not p.relative_to(model_dir).as_posix()
                    .startswith(SKIPPED_DIRS))
-    download = reranker_source.module(project_root, "download")
+    download = shared_code.module(project_root, "download")
     everything = download.wanted_files(names)
     if onnx_file is None:
         return everything, False
@@ -107,7 +107,7 @@ def select_local(model_dir: Path, onnx_file: str | None,
 def export_is_current(model_dir: Path, project_root: Path) -> bool:
     """The engines' own rule (onnx_store): a repository's export (no stamp of ours) is used as
     it is; ours only when made from the weights beside it."""
-    store = reranker_source.module(project_root, "onnx_store")
+    store = shared_code.module(project_root, "onnx_store")
     onnx_dir = store.shipped_dir(model_dir)
     if store.read_stamp(onnx_dir) is None:
         return True
@@ -169,7 +169,7 @@ def hub_model(settings: Settings, onnx_file: str | None) -> ModelSource:
         names = [str(s["rfilename"]) for s in info.get("siblings") or []]
     except (ValueError, KeyError, TypeError):
         raise unavailable(settings, f"GET {url} did not answer as a hub does") from None
-    download = reranker_source.module(settings.project_root, "download")
+    download = shared_code.module(settings.project_root, "download")
     files = download.wanted_files(names, onnx=onnx_file == "model.onnx")
     if "config.json" not in files:
         raise DevError(f"{settings.model_name}@{commit} has no config.json: is it a "

@@ -16,7 +16,7 @@ from weaviate_dev.core import process
 from weaviate_dev.core.errors import DevError
 from weaviate_dev.core.progress import say
 from weaviate_dev.core.waiting import wait_until
-from weaviate_dev.services import docker_engine
+from weaviate_dev.services.docker import containers, engine
 
 APT_PACKAGES = ("docker.io", "docker-compose", "debootstrap")
 DOCKERD_LOG = Path("/var/log/weaviate-dev-dockerd.log")
@@ -24,9 +24,9 @@ DOCKERD_LOG = Path("/var/log/weaviate-dev-dockerd.log")
 
 def missing_tools() -> list[str]:
     """Host programs the environment needs that are not on PATH."""
-    missing = [] if process.which("dockerd") or docker_engine.answers() else ["dockerd"]
+    missing = [] if process.which("dockerd") or engine.answers() else ["dockerd"]
     try:
-        docker_engine.compose_command()
+        containers.compose_command()
     except DevError:
         missing.append("docker compose")
     return missing
@@ -54,7 +54,7 @@ def start_engine(timeout: float = 60) -> None:
     def probe() -> str | None:
         if daemon.poll() is not None:
             raise DevError(f"dockerd exited with code {daemon.returncode}:\n{log_tail()}")
-        return None if docker_engine.answers() else "docker ping failed"
+        return None if engine.answers() else "docker ping failed"
 
     wait_until(probe, what="the Docker engine", timeout=timeout, logs=log_tail)
 
@@ -65,13 +65,13 @@ def log_tail(lines: int = 50) -> str:
 
 def ensure_engine() -> None:
     """Make sure a Docker engine answers and a compose command exists."""
-    if docker_engine.answers() and not missing_tools():
+    if engine.answers() and not missing_tools():
         say("Docker engine answers")
         return
     needed = [p for p in APT_PACKAGES if not process.which(_program_of(p))]
     if needed:
         install_packages(needed)
-    if not docker_engine.answers():
+    if not engine.answers():
         start_engine()
     say("Docker engine answers")
 

@@ -15,7 +15,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from weaviate_dev.services import reranker_source
+from weaviate_dev.services.reranker_image import shared_code
 
 CACHE_FILE = "model-digests.json"
 
@@ -25,7 +25,7 @@ class DigestCache:
 
     def __init__(self, cache_dir: Path, project_root: Path) -> None:
         self.path = Path(cache_dir) / CACHE_FILE
-        self.download = reranker_source.module(project_root, "download")
+        self.download = shared_code.module(project_root, "download")
         try:
             self.entries: dict[str, dict] = json.loads(self.path.read_text())
         except (OSError, ValueError):

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from weaviate_dev.core.errors import DevError
 from weaviate_dev.core.settings import Settings
-from weaviate_dev.services import reranker_source
+from weaviate_dev.services.reranker_image import shared_code
 
 # Paths of reranker/ never sent to the image build (reranker/.dockerignore says the same).
 EXCLUDED = {"tests", "__pycache__", ".pytest_cache", "models", "certs", "build"}
@@ -56,7 +56,7 @@ def source_files(settings: Settings) -> list[tuple[str, Path]]:
 def source_digest(settings: Settings) -> str:
     """The digest of the reranker/ part of the context (its names and bytes), as the reranker
     digests a model's files (`download.combine`)."""
-    download = reranker_source.module(settings.project_root, "download")
+    download = shared_code.module(settings.project_root, "download")
     return download.combine({name: download.file_digest(path)
                              for name, path in source_files(settings)})
 

@@ -1,0 +1,120 @@
+"""Image builds: the classic builder through the docker SDK, and BuildKit (`docker buildx`)
+for another platform. A build reads its context from a tar file, shows its progress step by
+step, and on failure raises a DevError that names the failing step and shows its last lines.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import BinaryIO
+
+from weaviate_dev.core import process
+from weaviate_dev.core.errors import DevError
+from weaviate_dev.core.progress import say
+from weaviate_dev.services.docker import engine, local_images
+
+
+@dataclass(frozen=True)
+class Built:
+    """A finished build: its tag, the image's id, and the images its other stages left
+    (untagged, no longer needed once the build is done)."""
+
+    tag: str
+    image_id: str | None = None
+    leftovers: tuple[str, ...] = ()
+
+
+def build(context: BinaryIO, *, tag: str, buildargs: dict[str, str],
+          dockerfile: str = "Dockerfile", labels: dict[str, str] | None = None,
+          target: str | None = None, tag_result: bool = True) -> Built:
+    """A classic-builder build of a context tarball (any binary file object: a tar file on
+    disk is streamed, never read whole); progress by step; on failure a DevError naming the
+    failing step and showing its last lines. `labels` go on the final image; `target` builds
+    that stage only (its layers then serve later builds from the cache); `tag_result=False`
+    leaves the result untagged (`tag` only names the build in its lines).
+
+    The image is tagged only after the whole build succeeded here: the engine goes on with a
+    build whose client went away (Ctrl-C), and must then leave an untagged image, not `tag`.
+    """
+    context.seek(0)
+    log = BuildLog(tag)
+    stream = engine.client().api.build(fileobj=context, custom_context=True, rm=True, forcerm=True,
+                                buildargs=buildargs, dockerfile=dockerfile, decode=True,
+                                labels=labels or None, target=target)
+    for chunk in stream:
+        if "error" in chunk:
+            raise DevError(log.failure(chunk["error"]))
+        log.add(chunk.get("stream", ""))
+    if not log.image_id:
+        raise DevError(f"building {tag}: the engine did not say which image it built")
+    image = engine.client().images.get(log.image_id)
+    if tag_result:
+        image.tag(*local_images.split_tag(tag))
+    kept = {layer.get("Id") for layer in engine.client().api.history(image.id)}
+    leftovers = tuple(step for step in reversed(log.step_images)
+                      if not any(k and k.split(":")[-1].startswith(step) for k in kept))
+    return Built(tag, image.id, leftovers)
+
+
+def build_for(context: BinaryIO, *, tag: str, buildargs: dict[str, str],
+              platform: str, labels: dict[str, str] | None = None) -> Built:
+    """A BuildKit build (`docker buildx build`) of a context tarball for `platform`, loaded
+    into the engine as `tag`. The classic builder cannot build another architecture's image
+    (a COPY after a RUN fails with "failed to get destination image"), and the SDK drives
+    only that builder: this runs the buildx plugin, its progress on the terminal; the image is
+    tagged only when the whole build succeeded."""
+    argv = ["docker", "buildx", "build", "--platform", platform, "--load", "--progress",
+            "plain", "-t", tag]
+    for name, value in sorted(buildargs.items()):
+        argv += ["--build-arg", f"{name}={value}"]
+    for name, value in sorted((labels or {}).items()):
+        argv += ["--label", f"{name}={value}"]
+    say(f"building {tag} for {platform} with BuildKit")
+    context.seek(0)
+    code = process.run_with_stdin([*argv, "-"], context)
+    if code != 0:
+        raise DevError(f"building {tag} for {platform} failed (docker buildx exit code {code}; "
+                       "its output is above)")
+    return Built(tag, local_images.image_id(tag))
+
+
+class BuildLog:
+    """A build's output by step: progress lines as steps start, the failing step's tail."""
+
+    TAIL_LINES = 15
+    STEP_WIDTH = 100  # a step's Dockerfile line is cut here (a RUN can be 20 lines long)
+
+    def __init__(self, tag: str) -> None:
+        self.tag = tag
+        self.step = ""
+        self.lines: list[str] = []
+        self.image_id: str | None = None  # from "Successfully built <id>"
+        self.step_images: list[str] = []  # each step's image (" ---> <id>"), in order
+
+    def add(self, text: str) -> None:
+        for line in text.splitlines():
+            built = re.match(r"Successfully built ([0-9a-f]+)", line)
+            if built:
+                self.image_id = built[1]
+            step_image = re.fullmatch(r" ---> ([0-9a-f]{12,64})\s*", line)
+            if step_image:
+                self.step_images.append(step_image[1])
+            if line.startswith("Step "):
+                self.step, self.lines = self._short(line), []
+                say(f"{self.tag}: {self.step}")
+            elif line.strip() and not line.startswith(" ---> "):
+                self.lines.append(line.rstrip())
+
+    def failure(self, error: str) -> str:
+        """One message: which step failed, how, and the last lines it printed."""
+        code = re.search(r"returned a non-zero code: (\d+)", error)
+        how = f"exit code {code[1]}" if code else self._short(error.strip())
+        tail = "\n".join(f"  | {line}" for line in self.lines[-self.TAIL_LINES:])
+        where = f" at {self.step}" if self.step else ""
+        return f"building {self.tag} failed{where} ({how})" + (
+            f"; its last lines:\n{tail}" if tail else "")
+
+    def _short(self, line: str) -> str:
+        line = " ".join(line.split())
+        return line if len(line) <= self.STEP_WIDTH else line[: self.STEP_WIDTH - 3] + "..."

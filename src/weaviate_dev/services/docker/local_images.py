@@ -1,0 +1,102 @@
+"""Images in the local Docker engine: looked up, pulled, tagged, imported and removed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import docker.errors
+
+from weaviate_dev.core.progress import say
+from weaviate_dev.services.docker import engine
+
+
+def image_present(ref: str) -> bool:
+    return image_id(ref) is not None
+
+
+def image_id(ref: str | None) -> str | None:
+    """The id of a local image ("sha256:..."); None when there is none."""
+    if not ref:
+        return None
+    try:
+        return engine.client().images.get(ref).id
+    except docker.errors.ImageNotFound:
+        return None
+
+
+def image_labels(ref: str) -> dict[str, str] | None:
+    """A local image's labels ({} when it has none); None when there is no such image."""
+    try:
+        attrs = engine.client().images.get(ref).attrs
+    except docker.errors.ImageNotFound:
+        return None
+    return dict((attrs.get("Config") or {}).get("Labels") or {})
+
+
+def image_platform(ref: str) -> str | None:
+    """"os/arch" of a local image; None when there is no such image."""
+    try:
+        attrs = engine.client().images.get(ref).attrs
+    except docker.errors.ImageNotFound:
+        return None
+    return f"{attrs.get('Os', 'linux')}/{attrs.get('Architecture', '?')}"
+
+
+def pull(ref: str, platform: str | None = None) -> bool:
+    """Pull ref (for `platform`); False (quietly) when the registry cannot be reached or lacks
+    it."""
+    say(f"pulling {ref}" + (f" for {platform}" if platform else ""))
+    try:
+        engine.client().images.pull(ref, platform=platform)
+    except docker.errors.APIError as exc:
+        say(f"cannot pull {ref}: {exc.explanation or exc}")
+        return False
+    return True
+
+
+def remove_unused(ids) -> int:
+    """Remove each image of `ids` that has no tag, no child image and no container (its
+    untagged parents go with it, as `docker rmi` does); the bytes that freed. Images still
+    tagged or in use are kept, each said in one line."""
+    wanted = [i for i in dict.fromkeys(ids) if i]
+    if not wanted:
+        return 0
+    api = engine.client().api
+    sizes = {image["Id"]: (image.get("ParentId") or "", image.get("Size") or 0)
+             for image in api.images(all=True)}
+    freed = 0
+    for ref in wanted:
+        try:
+            attrs = api.inspect_image(ref)
+        except docker.errors.NotFound:
+            continue  # gone with an earlier one
+        if attrs.get("RepoTags"):
+            continue  # tagged again (e.g. the same build twice): not ours to remove
+        try:
+            deleted = api.remove_image(attrs["Id"], force=False, noprune=False)
+        except docker.errors.APIError as exc:
+            if exc.status_code == 409 and "child" not in str(exc.explanation or ""):
+                say(f"kept {attrs['Id'][:19]}: {exc.explanation or exc}")
+            continue
+        for entry in deleted or []:
+            gone = entry.get("Deleted")
+            if gone in sizes:
+                parent, size = sizes[gone]
+                freed += size - (sizes.get(parent, ("", 0))[1] if parent else 0)
+    return freed
+
+
+def split_tag(ref: str) -> tuple[str, str]:
+    """("repo/name", "tag") of "repo/name:tag"; the tag "latest" when ref names none."""
+    repository, sep, version = ref.rpartition(":")
+    if not sep or "/" in version:  # no tag, or a registry port ("host:5000/name")
+        return ref, "latest"
+    return repository, version
+
+
+def import_rootfs(tarball: Path, tag: str, changes: list[str]) -> str:
+    """`docker import` of a root filesystem tarball as `tag` (a base image without a registry)."""
+    repository, version_tag = split_tag(tag)
+    engine.client().api.import_image_from_file(str(tarball), repository=repository, tag=version_tag,
+                                        changes=changes)
+    return tag

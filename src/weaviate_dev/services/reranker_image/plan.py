@@ -1,0 +1,101 @@
+"""Decide, before anything acts, whether the reranker image must be built.
+
+`plan` identifies the configured model, computes the wanted `ImageSpec` and compares it with
+the labels of the image that has the tag. `ImagePlan.apply` then builds only when they differ
+(Docker's layer cache keeps a source-only rebuild short), prints why, and removes the image it
+replaced (`remove_replaced`, once no container runs it), printing how much disk that freed.
+
+An image name the user gave (WEAVIATE_DEV_RERANKER_IMAGE) is used as given when it is present,
+with a line that says which model it holds; it is built only when missing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from weaviate_dev.core.progress import say
+from weaviate_dev.core.settings import Settings
+from weaviate_dev.services.docker import engine, local_images
+from weaviate_dev.services.reranker_image import build as image_build
+from weaviate_dev.services.reranker_image import context, model as image_model
+from weaviate_dev.services.reranker_image.labels import ImageSpec
+from weaviate_dev.services.reranker_image.model import ModelSource
+
+
+@dataclass
+class ImagePlan:
+    """What `apply` will do for one tag, decided before anything acts."""
+
+    settings: Settings
+    tag: str
+    action: str  # "use" (as given or current) or "build"
+    reason: str
+    model: ModelSource | None = None
+    wanted: ImageSpec | None = None
+
+    def describe(self) -> str:
+        return f"reranker image: {self.tag}: {self.reason}"
+
+    replaced: str | None = None  # the image a build took the tag from, until removed
+
+    def apply(self, *, keep_replaced: bool = False) -> str:
+        """Build when needed (its leftover stages removed at once); the tag. The image the
+        build replaced is removed too, unless `keep_replaced` (a container may still run it:
+        `remove_replaced` after that container is gone)."""
+        say(self.describe())
+        if self.action == "build":
+            self.replaced = image_build.build(self.settings, self.tag, self.model, self.wanted)
+            if not keep_replaced:
+                self.remove_replaced()
+        return self.tag
+
+    def remove_replaced(self) -> None:
+        if self.replaced:
+            freed = local_images.remove_unused([self.replaced])
+            if freed:
+                say(f"removed the image {self.tag} replaced: {freed / 1e6:.0f} MB freed")
+            self.replaced = None
+
+
+def wanted_spec(settings: Settings, model: ModelSource) -> ImageSpec:
+    return ImageSpec(model=model.describe(), model_key=model.key,
+                     engine=settings.reranker_engine,
+                     platform=settings.platform or engine.native_platform(),
+                     source=context.source_digest(settings),
+                     base=settings.base_image)
+
+
+def plan(settings: Settings, tag: str | None = None, model_dir: Path | None = None,
+         model: ModelSource | None = None) -> ImagePlan:
+    """Compare the wanted image with the one named `tag` (default: settings.reranker_image).
+    The model is resolved here (unless given): a model that cannot be had fails before
+    anything acts."""
+    tag = tag or settings.reranker_image
+    if model_dir is not None:
+        settings = replace(settings, model_dir=Path(model_dir))
+    labels = local_images.image_labels(tag)
+    if settings.reranker_image_given and tag == settings.reranker_image and labels is not None:
+        present = ImageSpec.from_labels(labels)
+        holds = present.summary() if present else "no weaviate-dev labels (not built by us)"
+        return ImagePlan(settings, tag, "use",
+                         f"used as given (WEAVIATE_DEV_RERANKER_IMAGE): it holds {holds}")
+    model = model or image_model.resolve(settings)
+    wanted = wanted_spec(settings, model)
+    present = ImageSpec.from_labels(labels)
+    if labels is None:
+        reason = f"not found: building it with {wanted.summary()}"
+    elif present is None:
+        reason = f"has no weaviate-dev labels: rebuilding it with {wanted.summary()}"
+    elif present.fingerprint == wanted.fingerprint:
+        return ImagePlan(settings, tag, "use", f"current: {present.summary()}", model, wanted)
+    else:
+        reason = "rebuilding: " + "; ".join(wanted.changes_from(present) or ["labels differ"])
+    return ImagePlan(settings, tag, "build", reason, model, wanted)
+
+
+def ensure(settings: Settings, *, tag: str | None = None,
+           model_dir: Path | None = None) -> str:
+    """The image `tag` holding what settings (and model_dir) configure: built when missing or
+    different, used as it is when current."""
+    return plan(settings, tag, model_dir).apply()
