@@ -1,11 +1,11 @@
 """`weaviate-dev run --watch`: rebuild and restart Weaviate when its Go sources change.
 
-The tree is watched with watchfiles (inotify, debounced): a change to a `.go` file that goes
-into the server (not `_test.go`, not under vendor/, testdata/ or the run's own data) is
-compiled into the same cached binary (build.go_build replaces it only when the compile
-succeeded). A good build stops the running Weaviate (SIGINT, as Ctrl-C) and starts the new
-one on the same data directory; a compile error is printed (the compiler's file:line lines)
-and the running server stays up. Ctrl-C, SIGTERM or `weaviate-dev down` stop both; a second
+watchfiles watches the tree (inotify, debounced). When a `.go` file of the server changes
+(not `_test.go`, not under vendor/, testdata/ or the run's own data), the tree is compiled
+into the same cached binary; build.go_build replaces it only when the compile succeeds. After
+a good build the running Weaviate is stopped (SIGINT, as Ctrl-C) and the new one starts on
+the same data directory. After a compile error the compiler's file:line lines are printed and
+the running server stays up. Ctrl-C, SIGTERM or `weaviate-dev down` stop both; a second
 Ctrl-C sends Weaviate SIGTERM, a third SIGKILL, as in `run`.
 """
 
@@ -33,7 +33,8 @@ STOP_GRACE = 30.0  # seconds Weaviate gets to shut down before SIGTERM, then SIG
 
 
 class GoSources(DefaultFilter):
-    """The files whose change rebuilds the server."""
+    """A watchfiles filter that passes the files whose changes rebuild the server: .go
+    files, except tests and files under vendor/ or testdata/."""
 
     def __init__(self, ignore_paths=()):
         super().__init__(ignore_dirs=(*DefaultFilter.ignore_dirs, "vendor", "testdata"),
@@ -45,7 +46,7 @@ class GoSources(DefaultFilter):
 
 
 def describe(changes, root: Path, shown: int = 3) -> str:
-    """`a.go, b/c.go (+2 more)`: the changed files, relative to the tree."""
+    """Return the changed files relative to the tree, e.g. `a.go, b/c.go (+2 more)`."""
     names = sorted({os.path.relpath(path, root) for _, path in changes})
     more = len(names) - shown
     return ", ".join(names[:shown]) + (f" (+{more} more)" if more > 0 else "")
@@ -64,6 +65,8 @@ class SourceWatch:
         self.proc: subprocess.Popen | None = None  # the Weaviate running now
 
     def __call__(self) -> int:
+        """Build and start Weaviate, then rebuild and restart it on each change until
+        stopped; return Weaviate's last exit code."""
         command = self.rebuild()  # the first compile: an error ends the run
         self.plan.make_dirs()
         root = self.source.path
@@ -135,14 +138,15 @@ class SourceWatch:
         return proc
 
     def _stop(self, proc: subprocess.Popen) -> int:
-        """Stop Weaviate as Ctrl-C does (SIGINT to its group), harder when it lingers; its
-        exit code (128+N when a signal ended it)."""
+        """Stop Weaviate as Ctrl-C does (SIGINT to its process group), then with SIGTERM and
+        SIGKILL when it does not exit; return its exit code (128+N when signal N ended it)."""
         if proc.poll() is None:
             process.signal_group(proc.pid, signal.SIGINT)
             try:
                 proc.wait(timeout=STOP_GRACE)
             except subprocess.TimeoutExpired:
-                say(f"Weaviate still running {STOP_GRACE:.0f}s after SIGINT: stopping it harder")
+                say(f"Weaviate is still running {STOP_GRACE:.0f}s after SIGINT; sending "
+                    "SIGTERM, then SIGKILL")
                 process.stop_group(proc, timeout=10)
         process.drain_group(proc.pid, timeout=10)
         self.state.forget_dead()
