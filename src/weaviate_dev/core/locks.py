@@ -1,4 +1,4 @@
-"""A lock on a file, held while one process builds something another would build too.
+"""Lock a file while one process builds something that another process would build too.
 
 Two `go build`s of one tree at once (a background prebuild and `run --debug`, two terminals)
 would each compile everything: Go's build cache is shared but does not wait for work in
