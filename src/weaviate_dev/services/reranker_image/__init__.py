@@ -1,6 +1,6 @@
-"""The reranker image: an image of our reranker that holds exactly the model you configured.
+"""Build the reranker image: our reranker with exactly the model you configured baked in.
 
-Everything that makes the image lives in this package, in the order a build goes through it:
+Everything that builds the image lives in this package, in the order a build uses it:
 
 - `model`: identify the configured model (a local directory by the digest of its files, a
   hub model by the commit its revision names); `digests` remembers file digests by stat.
@@ -8,9 +8,11 @@ Everything that makes the image lives in this package, in the order a build goes
   ONNX), outside the image build.
 - `context`: write the build context (reranker/ and the model's files) as a tar file on disk;
   `shared_code` loads the reranker's own standard-library modules the toolkit shares.
-- `labels`: the labels an image carries about what it holds.
-- `plan`: compare the wanted labels with the present image and decide; `build`: build it.
-- `serving`: which model a running reranker serves.
+- `labels`: the labels that record which model, engine, platform and source an image was
+  built from.
+- `plan`: compare the wanted labels with the existing image and decide whether to build;
+  `build`: build it.
+- `serving`: find which model a running reranker serves.
 
 The rest of the toolkit uses only the functions below: `check_model` early (seconds, before
 anything slow), then `plan(...).apply()` or `ensure`; `setup` uses `prebuild_dependencies`,
@@ -44,8 +46,8 @@ def check_model(settings: Settings) -> ModelSource | None:
     This takes seconds and runs before anything slow, so that a model that cannot be found
     stops the command at once with one line. The answer is kept for the rest of the process.
     Returns None when the user named an image (WEAVIATE_DEV_RERANKER_IMAGE) that is present:
-    it will be used as it is and needs no model. Without a Docker engine (not installed yet)
-    such an image counts as missing.
+    it is used as it is and needs no model. Without a Docker engine (not installed yet), such
+    an image counts as missing.
     """
     key = _model.identity(settings)
     if key in _identified:
