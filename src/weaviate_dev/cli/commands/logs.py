@@ -1,4 +1,5 @@
-"""`weaviate-dev logs SERVICE...`: the logs of dev services (compose logs), `-f` to follow."""
+"""`weaviate-dev logs SERVICE...`: print the logs of dev services (through `compose logs`);
+`-f` keeps printing new lines."""
 
 from __future__ import annotations
 
@@ -13,13 +14,15 @@ def register(subparsers) -> None:
     parser.add_argument("services", metavar="SERVICE", nargs="+",
                         help="compose service name, e.g. reranker-transformers")
     parser.add_argument("-n", "--tail", type=int, metavar="LINES",
-                        help="only the last LINES lines of each")
-    parser.add_argument("-f", "--follow", action="store_true", help="keep following")
+                        help="print only the last LINES lines of each service")
+    parser.add_argument("-f", "--follow", action="store_true",
+                        help="keep printing new lines as they come")
     add_project_options(parser, file_short=False)
     parser.set_defaults(handler=handle)
 
 
 def handle(args, settings: Settings) -> int:
+    """Print the services' logs; return compose's exit code."""
     catalog = load_catalog([f.resolve() for f in args.file])
     for name in args.services:
         catalog.service(name)  # a UsageError names the known services
