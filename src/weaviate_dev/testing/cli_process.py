@@ -1,10 +1,12 @@
-"""A command started as a user starts one in a terminal, for tests that watch and Ctrl-C it.
+"""Start a command the way a user does in a terminal, for tests that watch its output and
+press Ctrl-C.
 
 `CliProcess(argv, env=..., cwd=...)` runs argv in its own process group with SIGINT at its
-default (a non-interactive shell's `cmd &` would start it with SIGINT ignored, and a Ctrl-C test
-would prove nothing), its output in a log file under `cwd`. `CliProcess.weaviate_dev(*args)`
-runs `python -m weaviate_dev ARGS`. `wait_for` a line, `ctrl_c` the whole group as a terminal
-does, `kill` what is left.
+default action (a non-interactive shell's `cmd &` would start it with SIGINT ignored, and a
+Ctrl-C test would prove nothing), and writes its output to a log file under `cwd`.
+`CliProcess.weaviate_dev(*args)` runs `python -m weaviate_dev ARGS`. `wait_for` waits for a
+line of output, `ctrl_c` sends SIGINT to the whole group as a terminal does, and `kill` kills
+whatever is left.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ STOP_TIMEOUT = 120
 
 
 class CliProcess:
-    """argv in its own process group, output in a log file."""
+    """A command running in its own process group, with its output in a log file."""
 
     def __init__(self, argv: Sequence[str], *, env: dict, cwd: Path) -> None:
         self.log = Path(cwd) / f"cli-{uuid.uuid4().hex[:6]}.log"
@@ -35,15 +37,16 @@ class CliProcess:
 
     @classmethod
     def weaviate_dev(cls, *args: str, env: dict, cwd: Path) -> "CliProcess":
-        """`python -m weaviate_dev ARGS`, as the console script runs it."""
+        """Start `python -m weaviate_dev ARGS`, which is what the console script runs."""
         return cls([sys.executable, "-m", "weaviate_dev", *args], env=env, cwd=cwd)
 
     def output(self) -> str:
+        """Return everything the command has printed so far."""
         return self.log.read_text(errors="replace")
 
     def wait_for(self, text: str, timeout: float = STAGE_TIMEOUT) -> None:
-        """Until `text` is in the output; AssertionError (with the output's tail) when the
-        command exits first or `timeout` seconds pass."""
+        """Wait until `text` appears in the output. Raises AssertionError (with the output's
+        tail) when the command exits first or `timeout` seconds pass."""
         started = time.monotonic()
         while text not in self.output():
             assert self.proc.poll() is None, (f"exited with {self.proc.returncode} before "
@@ -53,7 +56,7 @@ class CliProcess:
             time.sleep(0.05)
 
     def ctrl_c(self, timeout: float = STOP_TIMEOUT) -> int:
-        """SIGINT to the whole group, as a terminal sends it; the exit code."""
+        """Send SIGINT to the whole group, as a terminal does, and return the exit code."""
         os.killpg(self.proc.pid, signal.SIGINT)
         try:
             return self.proc.wait(timeout=timeout)
@@ -62,6 +65,7 @@ class CliProcess:
                                  + self.output()[-4000:]) from None
 
     def kill(self) -> None:
+        """Kill the process group when the command is still running."""
         if self.proc.poll() is None:
             os.killpg(self.proc.pid, signal.SIGKILL)
             self.proc.wait()
