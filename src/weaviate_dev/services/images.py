@@ -157,7 +157,7 @@ def ensure_prometheus_image(settings: Settings) -> str:
 
     def build() -> str:
         base = ensure_base_image(settings)
-        say(f"building {fallback}: Debian's prometheus package on {base}")
+        say(f"building {fallback} from Debian's prometheus package on {base}")
         context = io.BytesIO()
         with tarfile.open(fileobj=context, mode="w") as tar:
             add_bytes(tar, "Dockerfile", PROMETHEUS_DOCKERFILE.encode())

@@ -2,7 +2,7 @@
 
 An image lookup takes 1.5 ms through the SDK against 15 ms through the CLI (measured), so the
 toolkit keeps one client and every module of this package uses it. Without an engine, every
-call raises a DevError that says how to start one.
+call raises a DevError that explains how to start one.
 """
 
 from __future__ import annotations

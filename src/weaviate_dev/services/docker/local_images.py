@@ -79,7 +79,7 @@ def remove_unused(ids) -> int:
             deleted = api.remove_image(attrs["Id"], force=False, noprune=False)
         except docker.errors.APIError as exc:
             if exc.status_code == 409 and "child" not in str(exc.explanation or ""):
-                say(f"kept {attrs['Id'][:19]}: {exc.explanation or exc}")
+                say(f"kept image {attrs['Id'][:19]}: {exc.explanation or exc}")
             continue
         for entry in deleted or []:
             gone = entry.get("Deleted")

@@ -28,7 +28,8 @@ def module(project_root: Path, name: str) -> ModuleType:
     path = (Path(project_root) / SOURCE / _SHARED[name]).resolve()
     if path not in _loaded:
         if not path.is_file():
-            raise DevError(f"no {path}: WEAVIATE_DEV_ROOT must be a weaviate-dev checkout")
+            raise DevError(f"{path} not found: WEAVIATE_DEV_ROOT must point to a weaviate-dev "
+                           "checkout")
         spec = importlib.util.spec_from_file_location(f"_weaviate_dev_reranker_{name}", path)
         loaded = importlib.util.module_from_spec(spec)
         sys.modules[spec.name] = loaded  # dataclasses and friends look their module up
