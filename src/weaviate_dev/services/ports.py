@@ -108,13 +108,15 @@ def preflight(
     bindings: Iterable[tuple[str, int, str]],
     *,
     ignore_ports: Iterable[int] = (),
-    is_free: Callable[[str, int], tuple[bool, str]] = port_is_free,
+    is_free: Callable[[str, int], tuple[bool, str]] | None = None,
     containers: Callable[[], dict[int, str]] | None = None,
 ) -> list[PortConflict]:
     """Check every (address, port, service); return the conflicts (empty when all are free).
 
     `ignore_ports` are ports held by our own compose project, which `down` frees first.
+    `is_free` defaults to `port_is_free`, looked up at call time (so tests can replace it).
     """
+    is_free = is_free or port_is_free
     ignored = set(ignore_ports)
     conflicts = []
     publishers: dict[int, str] | None = None
