@@ -62,7 +62,8 @@ class Runner:
             return str(self.matrix[parts[1]])
         if len(parts) == 4 and parts[0] == "steps" and parts[2] == "outputs":
             return self.steps.get(parts[1], {}).get(parts[3], "")  # as GitHub: empty if unset
-        raise AssertionError(f"an expression the test runner does not know: ${{{{ {expression} }}}}")
+        raise AssertionError("an expression the test runner does not know: "
+                             f"${{{{ {expression} }}}}")
 
     def expand(self, text, inputs: Mapping[str, str] = {}, action_path: Path | None = None) -> str:
         return EXPRESSION.sub(lambda m: self.value(m.group(1), inputs, action_path), str(text))
@@ -73,7 +74,8 @@ class Runner:
             action_path: Path | None = None, workspace: Path | None = None) -> dict[str, str]:
         """Run one `run:` step; its outputs (also kept under its id for later steps)."""
         condition = step.get("if")
-        assert condition in (None, "always()"), f"a condition the test runner does not know: {condition}"
+        assert condition in (None, "always()"), \
+            f"a condition the test runner does not know: {condition}"
         assert step.get("shell", "bash") == "bash", step
         self.count += 1
         files = {name: self.temp / f"_runner_file_commands/{name}_{self.count}"

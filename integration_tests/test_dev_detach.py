@@ -45,12 +45,17 @@ def detached(cli_reranker_image, weaviate_dev_settings, tmp_path):
     (tmp_path / "ws").mkdir()
     env = {}
 
+    def prepare(nodes: int = 1) -> None:
+        """Check that the ports of `nodes` nodes are free, and make the environment."""
+        env.update(dev_environment(weaviate_dev_settings, tmp_path, ports(nodes),
+                                   WEAVIATE_DEV_RERANKER_IMAGE=cli_reranker_image))
+
     def cli(*args: str, nodes: int = 1, **variables: str):
         if not env:
-            env.update(dev_environment(weaviate_dev_settings, tmp_path, ports(nodes),
-                                       WEAVIATE_DEV_RERANKER_IMAGE=cli_reranker_image))
+            prepare(nodes)
         return weaviate_dev_cli(*args, env={**env, **variables}, cwd=tmp_path, timeout=900)
 
+    cli.prepare = prepare
     cli.data = tmp_path / "data"
     cli.ws = str(tmp_path / "ws")
     yield cli
@@ -127,7 +132,9 @@ def test_detach_json_is_ready_reranks_and_down_leaves_nothing(detached, books, n
 
 
 def test_a_failed_start_exits_with_the_reason_and_leaves_nothing(detached, tmp_path):
+    detached.prepare()
     with socket.socket() as blocker:  # Weaviate's port, taken once the reranker runs
+        blocker.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # past TIME_WAIT
         blocker.bind(("127.0.0.1", 8080))
         blocker.listen(1)
         result = detached("dev", "--detach", "--json", "--workspace", detached.ws,

@@ -4,9 +4,10 @@
     RERANKER_URL=http://127.0.0.1:8009 python .github/scripts/rerank_with_client.py
 
 Creates a collection that reranks with reranker-transformers, adds a few passages with vectors
-of its own, asks for them reranked against a query (gRPC) and compares every score with what
-the reranker answers when asked directly. Prints one line; exits 1 when a score differs by more
-than 1e-4 or the order does not follow the scores. The collection is deleted afterwards.
+of its own, asks for them by vector, reranked against a query (gRPC), and compares every score
+with what the reranker answers when asked directly. Prints one line; exits 1 when a score
+differs by more than 1e-4 or the order does not follow the scores. The collection is deleted
+afterwards.
 """
 
 from __future__ import annotations
@@ -58,8 +59,9 @@ def reranked(collection) -> list[tuple[str, float]]:
     field to its schema shortly after creating it: retried for a few seconds."""
     for attempt in range(50):
         try:
-            response = collection.query.fetch_objects(
-                limit=len(PASSAGES), rerank=Rerank(prop="text", query=QUERY))
+            response = collection.query.near_vector(
+                near_vector=vector(0), limit=len(PASSAGES),
+                rerank=Rerank(prop="text", query=QUERY))
             return [(o.properties["text"], o.metadata.rerank_score) for o in response.objects]
         except weaviate.exceptions.WeaviateQueryError:
             if attempt == 49:

@@ -38,7 +38,8 @@ ACTION = textwrap.dedent("""\
             GREETING: ${{ inputs.greeting }}
             WHO: ${{ inputs.who }}
           run: |
-            echo "said=$GREETING, $WHO (in $(basename "$PWD"), from $(basename "$GITHUB_ACTION_PATH"))" >> "$GITHUB_OUTPUT"
+            where="$(basename "$PWD"), from $(basename "$GITHUB_ACTION_PATH")"
+            echo "said=$GREETING, $WHO (in $where)" >> "$GITHUB_OUTPUT"
         - name: use
           id: use
           shell: bash
