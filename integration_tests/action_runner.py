@@ -17,6 +17,7 @@ from __future__ import annotations
 import os
 import re
 import subprocess
+import time
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -94,10 +95,12 @@ class Runner:
         if action_path is not None:
             env["GITHUB_ACTION_PATH"] = str(action_path)
         env["PATH"] = os.pathsep.join([*reversed(self.paths), env.get("PATH", os.defpath)])
+        started = time.monotonic()
         result = subprocess.run([*SHELL, str(script)], cwd=workspace or self.workspace, env=env,
                                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                                 timeout=1800)
-        self.logs.append(f"--- {step.get('name', step['run'][:40])}\n{result.stdout}")
+        self.logs.append(f"--- {step.get('name', step['run'][:40])} "
+                         f"({time.monotonic() - started:.1f}s)\n{result.stdout}")
         if result.returncode:
             raise StepFailed(f"step {step.get('name')!r} exited with {result.returncode}:\n"
                              + result.stdout[-6000:])

@@ -23,6 +23,7 @@ from pathlib import Path
 
 import psutil
 import pytest
+import requests
 import yaml
 
 from integration_tests.action_runner import Runner
@@ -50,11 +51,11 @@ def readme_example_steps() -> list[dict]:
 @pytest.fixture
 def model_in_workspace(tmp_path) -> Path:
     """A workspace holding models/tiny: the tiny cross-encoder and its ONNX export."""
+    from reranker.engines.onnx_export import export
     from reranker.testing import make_tiny_cross_encoder
 
     model = make_tiny_cross_encoder(tmp_path / "workspace" / "models" / "tiny", seed=3)
-    subprocess.run([sys.executable, "-m", "reranker.engines.onnx_export", str(model)],
-                   check=True, capture_output=True, timeout=600)
+    export(model, int8=False)  # into models/tiny/onnx: the image needs no export of its own
     return tmp_path / "workspace"
 
 
@@ -103,8 +104,6 @@ def test_the_actions_outputs_rerank_and_the_last_step_leaves_nothing(runner, tmp
     schema = {"class": "ActionBook", "vectorizer": "none",
               "moduleConfig": {"reranker-transformers": {}},
               "properties": [{"name": "text", "dataType": ["text"]}]}
-    import requests
-
     assert requests.post(f"{url}/v1/schema", json=schema, timeout=30).status_code == 200
     objects = [{"class": "ActionBook", "properties": {"text": text},
                 "vector": [float(i == j) for j in range(4)]} for i, text in enumerate(passages)]
@@ -127,6 +126,7 @@ def test_the_actions_outputs_rerank_and_the_last_step_leaves_nothing(runner, tmp
     assert last == {"name": "Stop Weaviate and the reranker", "if": "always()",
                     "run": "weaviate-dev down"}
     runner.run(last)
+    print("\n".join(line for log in runner.logs for line in log.splitlines()[:1]))
     assert not any(psutil.pid_exists(pid) and psutil.Process(pid).status() != "zombie"
                    for pid in pids)
     assert leftovers("weaviate-dev") == []
