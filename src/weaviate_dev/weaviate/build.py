@@ -71,6 +71,19 @@ def go() -> str:
     return found
 
 
+def go_install(module: str, version: str, gobin: Path, program: str) -> Path:
+    """A Go program from its module at a pinned version: `go install module@version` into
+    `gobin`, once. A build under way in another process is waited for (a build lock), not done
+    a second time. The program's path."""
+    path = Path(gobin) / program
+    with locks.held(path.parent.with_name(path.parent.name + ".lock")):
+        if not path.is_file():
+            say(f"installing {program} {version} (go install {module}@{version})")
+            process.run([go(), "install", f"{module}@{version}"],
+                        env={**os.environ, "GOBIN": str(path.parent)}, capture=True)
+    return path
+
+
 def ensure_source(settings: Settings) -> Path:
     """Download the pinned Weaviate module, copy it once to a writable source tree, and
     return the tree."""

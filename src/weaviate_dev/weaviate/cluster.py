@@ -68,6 +68,7 @@ class Cluster:
     home: Path  # DATA/<cluster>-cluster
     nodes: tuple[Node, ...]
     voters: int
+    single: bool = False  # one node of any profile (`run --detach`): no raft cluster to wait for
 
     @property
     def voter_names(self) -> list[str]:
@@ -79,6 +80,8 @@ class Cluster:
 
     def describe(self) -> str:
         """Return a short description, e.g. "the development cluster (3 nodes, 3 voters)"."""
+        if self.single:
+            return f"Weaviate ({self.name})"
         others = len(self.nodes) - self.voters
         return (f"the {self.name} cluster ({len(self.nodes)} nodes, {self.voters} voters"
                 + (f", {others} non-voter{'s' * (others > 1)}" if others else "") + ")")
@@ -110,6 +113,14 @@ def assemble(catalog: ProfileCatalog, profile: str, node_plans: list[Resolved],
     nodes = tuple(Node(plan, command(source, plan), plan.state_dir / LOG) for plan in node_plans)
     return Cluster(name=catalog.get(profile).cluster, profile=profile, home=home, nodes=nodes,
                    voters=node_plans[0].nodes)
+
+
+def single(plan: Resolved, command: Command) -> Cluster:
+    """One node of any profile, run the way a cluster's nodes run (`run --detach`): in a
+    session of its own, its output in `weaviate.log` in its state directory."""
+    node = Node(plan, command, plan.state_dir / LOG)
+    return Cluster(name=plan.label, profile=plan.profile, home=plan.home, nodes=(node,),
+                   voters=1, single=True)
 
 
 def under_debugger(whole: Cluster, index: int, debugger, debug_binary: Path) -> Cluster:

@@ -16,7 +16,7 @@ Everything that builds the image lives in this package, in the order a build use
 
 The rest of the toolkit uses only the functions below: `check_model` early (seconds, before
 anything slow), then `plan(...).apply()` or `ensure`; `setup` uses `prebuild_dependencies`,
-and `restart` and `status` use `describe_serving`.
+and `restart`, `status` and `dev --detach` use `describe_serving` and `serving_info`.
 """
 
 from __future__ import annotations
@@ -31,9 +31,10 @@ from weaviate_dev.services.reranker_image.labels import ImageSpec
 from weaviate_dev.services.reranker_image.model import ModelSource
 from weaviate_dev.services.reranker_image.plan import ImagePlan, ensure, plan
 from weaviate_dev.services.reranker_image.serving import describe as describe_serving
+from weaviate_dev.services.reranker_image.serving import engine_info as serving_info
 
 __all__ = ["ImagePlan", "ImageSpec", "ModelSource", "check_model", "describe_serving",
-           "ensure", "plan", "prebuild_dependencies"]
+           "ensure", "plan", "prebuild_dependencies", "serving_info"]
 
 # The models check_model has identified in this process, by their settings: `dev` checks
 # before its setup steps, and the `restart` it runs then needs no second check.
