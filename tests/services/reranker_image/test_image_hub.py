@@ -5,7 +5,6 @@ had keeps working when the hub cannot be asked."""
 from __future__ import annotations
 
 import dataclasses
-import json
 import socket
 
 import pytest
@@ -22,13 +21,8 @@ def settings(tmp_path, environ=None, **overrides) -> Settings:
 
 
 @pytest.fixture
-def repository(tmp_path):
-    root = tmp_path / "repository"
-    root.mkdir()
-    (root / "config.json").write_text(json.dumps({"model_type": "bert"}))
-    (root / "tokenizer.json").write_text("{}")
-    (root / "model.safetensors").write_bytes(b"weights")
-    return root
+def repository(make_repository):
+    return make_repository("repository")
 
 
 @pytest.fixture
@@ -197,3 +191,28 @@ def test_the_commit_of_an_image_here_serves_when_nothing_else_is_known(tmp_path,
                                          hf_endpoint=a_closed_port()))
     assert found.revision == commit
     assert "the newest commit of it that a reranker image here holds" in capsys.readouterr().err
+
+
+def test_a_hub_behind_a_tls_inspecting_proxy_needs_its_ca_bundle(tmp_path, repository):
+    """WEAVIATE_DEV_CA_BUNDLE is trusted by the hub's client (the check and the download);
+    without it the one line says which setting is missing."""
+    import subprocess
+
+    from weaviate_dev.services.reranker_image import staging
+
+    certificate, key = tmp_path / "ca.pem", tmp_path / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+                    "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+                    "-keyout", str(key), "-out", str(certificate)],
+                   check=True, capture_output=True)
+    with FakeHub({"org/open": repository}, tls=(certificate, key)) as hub:
+        assert hub.url.startswith("https://")
+        wanted = settings(tmp_path, model_name="org/open", hf_endpoint=hub.url,
+                          reranker_engine="torch")
+        message = refusal(wanted)
+        assert "TLS verification failed: set WEAVIATE_DEV_CA_BUNDLE" in message
+        trusted = dataclasses.replace(wanted, ca_bundle=certificate)
+        found = image_model.resolve(trusted)
+        staged = dict(staging.files(trusted, found))
+    assert staged["config.json"].read_bytes() == (repository / "config.json").read_bytes()
+    assert found.revision == hub.commit("org/open")

@@ -38,14 +38,9 @@ def tiny(weaviate_dev_reranker_model_dir):
 
 
 @pytest.fixture
-def big(tmp_path):
+def big(make_repository):
     """A repository whose weights take a while to download from a slow hub (20 MB)."""
-    root = tmp_path / "big"
-    root.mkdir()
-    (root / "config.json").write_text(json.dumps({"model_type": "bert"}))
-    (root / "tokenizer.json").write_text("{}")
-    (root / "model.safetensors").write_bytes(os.urandom(20 << 20))
-    return root
+    return make_repository("big", os.urandom(20 << 20))
 
 
 def downloads(hub) -> list[str]:

@@ -40,6 +40,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import ssl
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -231,10 +232,12 @@ class _History:
 
 class FakeHub:
     """Serves {"org/name": directory} on host:port (port 0: a free one) from a thread while
-    entered; `gated` repositories (repo -> token) only to that token."""
+    entered; `gated` repositories (repo -> token) only to that token; over HTTPS with `tls`
+    (a certificate file and its key file)."""
 
     def __init__(self, repos: dict[str, Path], host: str = "127.0.0.1", port: int = 0,
-                 page_size: int = 1000, gated: dict[str, str] | None = None):
+                 page_size: int = 1000, gated: dict[str, str] | None = None,
+                 tls: tuple[Path, Path] | None = None):
         self.repos = {repo_id: _History(path) for repo_id, path in repos.items()}
         self.gated = dict(gated or {})
         self.page_size = page_size
@@ -245,8 +248,13 @@ class FakeHub:
         self.slow = 0.0  # seconds slept after each 1 MB of a file (a slow connection)
         self._server = ThreadingHTTPServer((host, port), _Handler)
         self._server.daemon_threads, self._server.hub = True, self
+        if tls:  # (certificate, key): HTTPS, as behind a TLS-inspecting proxy
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(*map(str, tls))
+            self._server.socket = context.wrap_socket(self._server.socket, server_side=True)
         self.host, self.port = host, self._server.server_address[1]
-        self.url = f"http://{'127.0.0.1' if host in ('', '0.0.0.0') else host}:{self.port}"
+        self.url = (f"{'https' if tls else 'http'}://"
+                    f"{'127.0.0.1' if host in ('', '0.0.0.0') else host}:{self.port}")
         self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,),
                                         daemon=True)
 
