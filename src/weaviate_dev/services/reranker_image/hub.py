@@ -216,13 +216,15 @@ def _trust(settings: Settings) -> None:
 
     if settings.ca_bundle == _trusted[0]:
         return
-    _trusted[0] = settings.ca_bundle
     if settings.ca_bundle is None:
         huggingface_hub.set_client_factory(_default_factory)
-        return
-    context = ssl.create_default_context(cafile=str(settings.ca_bundle))
-    hub_constants.HF_HUB_DISABLE_XET = True
-    huggingface_hub.set_client_factory(lambda: _default_factory(verify=context))
+    elif not settings.ca_bundle.is_file():
+        raise DevError(f"CA bundle {settings.ca_bundle} is not a file (WEAVIATE_DEV_CA_BUNDLE)")
+    else:
+        context = ssl.create_default_context(cafile=str(settings.ca_bundle))
+        hub_constants.HF_HUB_DISABLE_XET = True
+        huggingface_hub.set_client_factory(lambda: _default_factory(verify=context))
+    _trusted[0] = settings.ca_bundle
 
 
 def _default_factory(**options):

@@ -2,8 +2,8 @@
 
 The image takes a local model directory (`WEAVIATE_DEV_MODEL_DIR`) or a Hugging Face model
 (`WEAVIATE_DEV_MODEL_NAME`, at `WEAVIATE_DEV_MODEL_REVISION` or main; `HF_ENDPOINT` for a
-mirror, `HF_TOKEN` or a login for a gated or private one). `resolve` turns either into a `ModelSource`
-within seconds, before anything slow starts:
+mirror, `HF_TOKEN` or a login for a gated or private one). `resolve` turns either into a
+`ModelSource` within seconds, before anything slow starts:
 
 - a directory: the files the engine loads from it (the reranker's own selection, `download.
   wanted_files`; for an engine of an ONNX export the directory's own current export instead of
