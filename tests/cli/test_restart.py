@@ -8,7 +8,6 @@ import functools
 import subprocess
 
 import pytest
-import requests
 
 from weaviate_dev.cli import main as cli
 from weaviate_dev.cli.commands import restart
@@ -16,7 +15,7 @@ from weaviate_dev.services import compose, ports
 from weaviate_dev.services.docker import builds, containers, engine, local_images
 from weaviate_dev.services.catalog import Service
 from weaviate_dev.services.reranker_image import build as image_build
-from weaviate_dev.services.reranker_image import model as image_model
+from weaviate_dev.services.reranker_image import hub as image_hub
 
 REAL_RUN, REAL_POPEN = subprocess.run, subprocess.Popen  # for the real host export test
 REAL_BUILD = image_build.build
@@ -218,10 +217,9 @@ def test_not_ready_in_time_shows_50_log_lines_and_fails(workspace, docker, monke
 
 
 def test_a_missing_reranker_image_is_built_before_anything_is_stopped_or_deleted(
-        workspace, docker, monkeypatch, capsys):
+        workspace, docker, monkeypatch, capsys, hub):
     """A build that fails (or is interrupted) leaves everything as it was; the image it
     replaced is removed after `down`, when no container runs it."""
-    monkeypatch.setattr(image_model.requests, "get", hub_answering(200))
     removed = []
     monkeypatch.setattr(local_images, "remove_unused",
                         lambda ids: removed.append((list(ids), verbs(docker.events))) or 0)
@@ -229,63 +227,104 @@ def test_a_missing_reranker_image_is_built_before_anything_is_stopped_or_deleted
     assert cli.main(["restart", "--reranker", "--workspace", str(workspace)]) == 0
     assert verbs(docker.events)[:4] == ["engine", "build", "down", "up"]
     [(_, tag, model)] = [e for e in docker.events if e[0] == "build"]
-    assert (tag, model.name, model.revision) == ("test/reranker:1", MINILM, COMMIT)
+    commit = hub.commit(MINILM)
+    assert (tag, model.name, model.revision) == ("test/reranker:1", MINILM, commit)
     assert "--build" not in docker.events[3][1]
     assert removed == [(["sha256:old"], ["engine", "build", "down"])]
     err = capsys.readouterr().err
-    assert f"reranker model: {MINILM}@{COMMIT}" in err
+    assert f"reranker model: {MINILM}@{commit}" in err
     assert "reranker image: test/reranker:1: not found: building it with model " \
-        f"{MINILM}@{COMMIT}, engine openvino" in err
+        f"{MINILM}@{commit}, engine openvino" in err
 
 
 MINILM = "cross-encoder/ms-marco-MiniLM-L-6-v2"
-COMMIT = "c9745ed1d9f207416be6d2e6f8de32d1f16199bf"
 
 
-def hub_answering(status=None, error=None, code=None):
-    def get(url, **kwargs):
-        assert url == f"https://huggingface.co/api/models/{MINILM}/revision/main"
-        assert kwargs["timeout"] and sum(kwargs["timeout"]) <= 30
-        if error:
-            raise error
-        body = {"sha": COMMIT, "siblings": [{"rfilename": n} for n in (
-            "config.json", "model.safetensors", "tokenizer.json", "onnx/model.onnx",
-            "README.md")]}
-        return type("Response", (), {"status_code": status, "json": lambda self: body,
-                                     "headers": {"X-Error-Code": code} if code else {}})()
-    return get
+@pytest.fixture
+def hub(tmp_path, monkeypatch):
+    """A hub serving MINILM (config, weights, tokenizer, an ONNX export, a README), the
+    toolkit's and Hugging Face's caches this test's own, no image holding a model."""
+    from reranker.testing.fake_hub import FakeHub
+
+    repository = tmp_path / "repository"
+    (repository / "onnx").mkdir(parents=True)
+    for name in ("config.json", "model.safetensors", "tokenizer.json", "onnx/model.onnx",
+                 "README.md"):
+        (repository / name).write_text("{}")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    for name in ("HF_HOME", "HF_HUB_CACHE", "HF_HUB_OFFLINE", "HF_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setattr(local_images, "labelled", lambda label: [])
+    monkeypatch.delenv("WEAVIATE_DEV_MODEL_DIR", raising=False)
+    with FakeHub({MINILM: repository}) as hub:
+        monkeypatch.setenv("HF_ENDPOINT", hub.url)
+        yield hub
 
 
-@pytest.mark.parametrize("hub, tried", [
-    (hub_answering(error=requests.ConnectionError(
-        "HTTPSConnectionPool(host='huggingface.co', port=443): Max retries exceeded with url: "
-        "/api/models/x (Caused by NameResolutionError(\"<urllib3.connection.HTTPSConnection "
-        "object at 0x7f>: Failed to resolve 'huggingface.co' ([Errno -2] Name or service not "
-        "known)\"))")), "failed (Name or service not known)"),
-    (hub_answering(error=requests.ConnectTimeout("timed out")), "failed (no answer within 15s)"),
-    (hub_answering(404), "answered 404"),
+def a_closed_port() -> str:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return f"http://127.0.0.1:{sock.getsockname()[1]}"
+
+
+@pytest.mark.parametrize("outage, said", [
+    ("no connection", "could not be asked (Connection refused), and no commit of it at main "
+                      "is remembered here"),
+    ("503", "could not be asked (it answered 503), and no commit of it at main is remembered "
+            "here"),
 ])
 def test_a_model_that_cannot_be_had_stops_restart_before_anything_is_built(
-        workspace, docker, monkeypatch, capsys, hub, tried):
+        workspace, docker, monkeypatch, capsys, hub, outage, said):
     monkeypatch.setattr(image_build, "build",
                         lambda *a, **k: pytest.fail("an image build started"))
-    monkeypatch.setattr(image_model.requests, "get", hub)
-    monkeypatch.delenv("WEAVIATE_DEV_MODEL_DIR", raising=False)
-    monkeypatch.delenv("HF_ENDPOINT", raising=False)
+    if outage == "503":
+        hub.outage = 503
+    else:
+        monkeypatch.setenv("HF_ENDPOINT", a_closed_port())
     docker.image_present = False
     before = tree(workspace)
     assert cli.main(["restart", "--reranker", "--workspace", str(workspace)]) == 1
     [line] = capsys.readouterr().err.strip().splitlines()
     assert line.startswith("weaviate-dev restart: error: the reranker image needs the model "
-                           "cross-encoder/ms-marco-MiniLM-L-6-v2")
-    assert (f"GET https://huggingface.co/api/models/{MINILM}/revision/main {tried}") in line
+                           "cross-encoder/ms-marco-MiniLM-L-6-v2, and it cannot be had: the hub "
+                           "http://127.0.0.1:")
+    assert said in line
     assert "WEAVIATE_DEV_MODEL_DIR=/path/to/model" in line and "network access" in line
     assert verbs(docker.events) == ["engine"] and tree(workspace) == before
 
 
+def test_a_mistyped_model_name_stops_restart_with_one_line_and_no_token_advice(
+        workspace, docker, monkeypatch, capsys, hub):
+    monkeypatch.setenv("WEAVIATE_DEV_MODEL_NAME", "cross-encoder/ms-marco-MiniLM-L-6-v3")
+    docker.image_present = False
+    assert cli.main(["restart", "--reranker", "--workspace", str(workspace)]) == 1
+    [line] = capsys.readouterr().err.strip().splitlines()
+    assert line.startswith("weaviate-dev restart: error: there is no model "
+                           f"cross-encoder/ms-marco-MiniLM-L-6-v3 on {hub.url}")
+    assert "HF_TOKEN" not in line and verbs(docker.events) == ["engine"]
+
+
+def test_a_model_once_built_restarts_when_the_hub_cannot_be_asked(
+        workspace, docker, monkeypatch, capsys, hub):
+    docker.image_present = False
+    assert cli.main(["restart", "--reranker", "--workspace", str(workspace)]) == 0
+    commit = hub.commit(MINILM)
+    monkeypatch.setattr(restart.reranker_image, "_identified", {})  # a new run
+    monkeypatch.setenv("HF_ENDPOINT", a_closed_port())
+    capsys.readouterr()
+    assert cli.main(["restart", "--reranker", "--workspace", str(workspace)]) == 0
+    err = capsys.readouterr().err
+    [line] = [line for line in err.splitlines() if "could not be asked" in line]
+    assert f"(Connection refused): {MINILM}@{commit} serves, the commit main named when the " \
+           "hub was last asked, at " in line
+    assert f"reranker model: {MINILM}@{commit}" in err
+
+
 def test_a_model_dir_that_is_no_model_is_refused_before_anything_is_built(
         workspace, docker, monkeypatch, capsys, tmp_path):
-    monkeypatch.setattr(image_model.requests, "get",
+    monkeypatch.setattr(image_hub, "model_files",
                         lambda *a, **k: pytest.fail("the hub was asked despite a model dir"))
     monkeypatch.setenv("WEAVIATE_DEV_MODEL_DIR", str(tmp_path))
     docker.image_present = False
@@ -344,7 +383,7 @@ def test_an_export_that_fails_on_the_host_is_one_line_naming_the_architecture(
 
 
 def test_a_present_image_needs_no_model(workspace, docker, monkeypatch):
-    monkeypatch.setattr(image_model.requests, "get",
+    monkeypatch.setattr(image_hub, "model_files",
                         lambda *a, **k: pytest.fail("the hub was asked for a present image"))
     monkeypatch.delenv("WEAVIATE_DEV_MODEL_DIR", raising=False)
     assert cli.main(["restart", "--reranker", "--workspace", str(workspace)]) == 0

@@ -33,3 +33,19 @@ def held(path: Path, on_wait: Callable[[], None] | None = None) -> Iterator[None
         yield
     finally:
         os.close(fd)  # closing drops the lock
+
+
+def is_held(path: Path) -> bool:
+    """Whether a process holds the lock on `path` now (flock, as `held` and the filelock
+    package take it); a missing file is a lock nobody holds."""
+    try:
+        fd = os.open(path, os.O_RDWR)
+    except FileNotFoundError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)
+    return False

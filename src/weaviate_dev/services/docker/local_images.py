@@ -35,6 +35,14 @@ def image_labels(ref: str) -> dict[str, str] | None:
     return dict((attrs.get("Config") or {}).get("Labels") or {})
 
 
+def labelled(label: str) -> list[tuple[dict[str, str], float]]:
+    """(labels, creation time in seconds since the epoch) of every local image that carries
+    `label`."""
+    images = engine.client().api.images(filters={"label": label})
+    return [(dict(image.get("Labels") or {}), float(image.get("Created") or 0))
+            for image in images]
+
+
 def image_platform(ref: str) -> str | None:
     """Return a local image's "os/arch", or None when there is no such image."""
     try:

@@ -3,9 +3,12 @@
 Everything that builds the image lives in this package, in the order a build uses it:
 
 - `model`: identify the configured model (a local directory by the digest of its files, a
-  hub model by the commit its revision names); `digests` remembers file digests by stat.
-- `staging`: put the model's files on disk (a hub model downloaded, torch weights exported to
-  ONNX), outside the image build.
+  hub model by the commit its revision names); `digests` remembers file digests by stat,
+  `hub` asks the Hugging Face Hub (through huggingface_hub) and `remembered` keeps the
+  commits it named, for when it cannot be asked.
+- `staging`: put the model's files on disk (a hub model downloaded into the Hugging Face
+  cache, torch weights exported to ONNX), outside the image build; `leftovers` removes what
+  killed runs left in the toolkit's cache.
 - `context`: write the build context (reranker/ and the model's files) as a tar file on disk;
   `shared_code` loads the reranker's own standard-library modules the toolkit shares.
 - `labels`: the labels that record which model, engine, platform and source an image was
@@ -25,6 +28,7 @@ from weaviate_dev.core.errors import DevError
 from weaviate_dev.core.progress import say
 from weaviate_dev.core.settings import Settings
 from weaviate_dev.services.docker import local_images
+from weaviate_dev.services.reranker_image import leftovers
 from weaviate_dev.services.reranker_image import model as _model
 from weaviate_dev.services.reranker_image.build import prebuild_dependencies
 from weaviate_dev.services.reranker_image.labels import ImageSpec
@@ -46,10 +50,12 @@ def check_model(settings: Settings) -> ModelSource | None:
 
     This takes seconds and runs before anything slow, so that a model that cannot be found
     stops the command at once with one line. The answer is kept for the rest of the process.
+    What killed runs left in the toolkit's cache is removed first (`leftovers`).
     Returns None when the user named an image (WEAVIATE_DEV_RERANKER_IMAGE) that is present:
     it is used as it is and needs no model. Without a Docker engine (not installed yet), such
     an image counts as missing.
     """
+    leftovers.sweep(settings)
     key = _model.identity(settings)
     if key in _identified:
         return _identified[key]
