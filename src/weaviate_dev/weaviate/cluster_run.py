@@ -13,7 +13,6 @@ starts it again; the others keep running.
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import threading
@@ -66,7 +65,7 @@ class ClusterRun:
         self.restart_hint = restart_hint
         self.grace = grace
         self.state = RunFile(cluster.home)
-        self.me = groups.Member(os.getpid(), groups.start_time(os.getpid()))
+        self.me = groups.Member.current()
         self.members: dict[int, groups.Member] = {}  # our own nodes, by index
         self.requests = 0  # Ctrl-C/SIGTERM received
         self.interruptible = False

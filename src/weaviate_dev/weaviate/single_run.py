@@ -8,7 +8,6 @@ recorded in its state directory (running.py) for `weaviate-dev down` and `status
 
 from __future__ import annotations
 
-import os
 import threading
 import time
 
@@ -34,7 +33,7 @@ def start(plan: Resolved, source, command, timeout: float, environ) -> int:
     env = {**environ, **command.env}
     watchers: list[threading.Thread] = []
     state = RunFile(plan.home)
-    me = groups.Member(os.getpid(), groups.start_time(os.getpid()))
+    me = groups.Member.current()
 
     def started(proc) -> None:
         record(state, plan, proc, me, command)

@@ -58,7 +58,7 @@ class SourceWatch:
         self.plan, self.source, self.rebuild = plan, source, rebuild
         self.timeout, self.environ = timeout, environ
         self.state = RunFile(plan.home)
-        self.me = groups.Member(os.getpid(), groups.start_time(os.getpid()))
+        self.me = groups.Member.current()
         self.stopping = threading.Event()
         self.signals = 0
         self.proc: subprocess.Popen | None = None  # the Weaviate running now
