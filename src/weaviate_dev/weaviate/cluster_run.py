@@ -24,7 +24,7 @@ from datetime import datetime, timezone
 from weaviate_dev.core import process, waiting
 from weaviate_dev.core.errors import DevError, WaitTimeout
 from weaviate_dev.core.progress import say
-from weaviate_dev.weaviate import groups, raft
+from weaviate_dev.weaviate import groups, raft, run_data
 from weaviate_dev.weaviate.cluster import Cluster, Node
 from weaviate_dev.weaviate.running import Record, RunFile, remove_container
 
@@ -124,11 +124,13 @@ class ClusterRun:
     # --- start ----------------------------------------------------------------------------
 
     def _start_all(self) -> None:
-        for node in self.cluster.nodes:
-            node.plan.make_dirs()
-        say(f"starting {self.cluster.describe()}; logs in {self.cluster.home}/weaviate-I/")
-        for node in self.cluster.nodes:  # not interruptible: every started node is recorded
-            self._start(node)
+        # the data root's lock until every node is recorded: restart deletes nothing meanwhile
+        with run_data.held_while_starting(self.cluster.home.parent):
+            for node in self.cluster.nodes:
+                node.plan.make_dirs()
+            say(f"starting {self.cluster.describe()}; logs in {self.cluster.home}/weaviate-I/")
+            for node in self.cluster.nodes:  # not interruptible: every started node is recorded
+                self._start(node)
         self._check_interrupt()
 
     def _start(self, node: Node) -> None:

@@ -10,6 +10,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from weaviate_dev.weaviate import marker
+
 
 @dataclass(frozen=True)
 class Need:
@@ -97,12 +99,18 @@ class Resolved:
     def grpc(self) -> int:
         return self.ports.get("grpc", 50051)
 
+    @property
+    def data_root(self) -> Path:
+        """The root of every profile's state directory (`run --data-dir`)."""
+        return self.home.parent
+
     def make_dirs(self) -> None:
-        """The directories Weaviate expects to exist: state, data, filesystem backups."""
-        for path in (self.state_dir, self.data_dir):
-            path.mkdir(parents=True, exist_ok=True)
+        """The directories Weaviate expects to exist: state, data, filesystem backups; the
+        data and backups directories made here carry run's mark (marker.py)."""
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        marker.make(self.data_dir, self.data_root, self.label)
         if "BACKUP_FILESYSTEM_PATH" in self.env:
-            Path(self.env["BACKUP_FILESYSTEM_PATH"]).mkdir(parents=True, exist_ok=True)
+            marker.make(Path(self.env["BACKUP_FILESYSTEM_PATH"]), self.data_root, self.label)
 
     def env_lines(self) -> list[str]:
         """`KEY=VALUE` lines, sorted by key (for --print-env)."""
