@@ -267,7 +267,7 @@ def act(plan: Plan, settings: Settings) -> None:
         outcome = keycloak.create_user(service.url(plan.bind_address))
         say(f"keycloak demo user johndoe/johndoe in realm weaviate: {outcome}")
     for service in plan.services:
-        print(f"{service.name:26} {service.url(plan.bind_address)}")
+        print(f"{service.name:26} {service.url(plan.bind_address)}", flush=True)
 
 
 def stop_project(settings: Settings, *, workspace: str | None = None,
