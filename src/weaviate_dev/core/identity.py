@@ -58,7 +58,7 @@ class Identity:
 
     @classmethod
     def from_boot_ticks(cls, pid: int, ticks: int) -> "Identity":
-        """A start given as clock ticks after boot (field 22 of Linux's /proc/PID/stat), as
+        """A start given as clock ticks after boot (field 22 of Linux's process status), as
         weaviate-dev recorded it before it used psutil."""
         return cls(pid, ticks / os.sysconf("SC_CLK_TCK"), boot=0.0)
 
