@@ -165,6 +165,7 @@ def test_run_marks_its_directories_and_holds_the_lock_until_it_is_recorded(
     state = root / "rbac-cluster" / f"weaviate-{node}"
     for leaf in ("data", "backups"):
         mark = json.loads((state / leaf / marker.NAME).read_text())
-        assert mark["made_by"] == "weaviate-dev run" and mark["profile"] == f"rbac cluster node {node}"
+        assert mark["made_by"] == "weaviate-dev run"
+        assert mark["profile"] == f"rbac cluster node {node}"
         assert mark["path"] == f"rbac-cluster/weaviate-{node}/{leaf}"
         assert marker.made_here(state / leaf, root)

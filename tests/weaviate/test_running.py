@@ -96,7 +96,8 @@ def test_down_stops_a_node_whose_owner_is_gone(tmp_path, procs):
     node = start(procs, NODE)
     node.stdout.readline()
     orphan = running.Record.of("node 0", groups.Member.of(node),
-                               owner=groups.Member(Identity(999_999_999, 1.0)), http=8080, grpc=50051)
+                               owner=groups.Member(Identity(999_999_999, 1.0)), http=8080,
+                               grpc=50051)
     running.RunFile(tmp_path / "local-development").add(orphan)
     assert running.stop_all(tmp_path, grace=10) == [orphan]
     assert node.wait(timeout=10) == 0
