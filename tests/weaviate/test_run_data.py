@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from weaviate_dev.core.errors import DevError, UsageError
+from weaviate_dev.core.errors import DevError
 from weaviate_dev.weaviate import groups, marker, run_data, running
 from weaviate_dev.weaviate.profiles import ProfileCatalog
 
@@ -90,7 +90,7 @@ def test_a_root_holding_the_home_the_project_or_the_checkout_is_refused(tmp_path
     path = {"/": Path("/"), "~": tmp_path / "home", "~/..": tmp_path,
             "project": tmp_path / "tool", "project/..": tmp_path / "tool" / "..",
             "checkout": tmp_path / "code" / "app", "checkout/..": tmp_path / "code"}[root]
-    with pytest.raises(UsageError, match=f"refusing to delete the data of `run` under {path}"):
+    with pytest.raises(DevError, match=f"refusing to delete the data of `run` under {path}"):
         run_data.refuse_unsafe_root(path, [tmp_path / "tool"], cwd=tmp_path / "code" / "app"
                                     / "sub")
 

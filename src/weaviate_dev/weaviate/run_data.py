@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from weaviate_dev.core import locks, state
-from weaviate_dev.core.errors import DevError, UsageError
+from weaviate_dev.core.errors import DevError
 from weaviate_dev.core.progress import say
 from weaviate_dev.weaviate import marker, running
 from weaviate_dev.weaviate.profiles import BACKUPS, ProfileCatalog
@@ -103,20 +103,20 @@ def checkout_around(start: Path) -> Path | None:
 
 def refuse_unsafe_root(data_root: Path, projects: Sequence[Path],
                        cwd: Path | None = None) -> None:
-    """UsageError when data_root is `/` or is or holds the home directory, one of `projects`
-    (the toolkit's tree), or the git checkout around the current directory."""
+    """DevError (one line) when data_root is `/` or is or holds the home directory, one of
+    `projects` (the toolkit's tree), or the git checkout around the current directory."""
     root = Path(data_root).resolve()
     held = [("the home directory", Path.home()),
             *(("the weaviate-dev project", project) for project in projects),
             ("the current checkout", checkout_around((cwd or Path.cwd()).resolve()))]
-    what = "the filesystem root" if root == Path(root.anchor) else next(
-        (f"{name} {path}" for name, path in held
+    what = "is the filesystem root" if root == Path(root.anchor) else next(
+        (f"is or holds {name} {path}" for name, path in held
          if path is not None and (root == path.resolve() or root in path.resolve().parents)),
         None)
     if what:
-        raise UsageError(f"refusing to delete the data of `run` under {data_root}: it is or "
-                         f"holds {what}; give --data-dir the directory `run` keeps its data "
-                         "in, or keep the data with --keep-data")
+        raise DevError(f"refusing to delete the data of `run` under {data_root}: it {what}; "
+                       "give --data-dir the directory `run` keeps its data in, or keep the "
+                       "data with --keep-data")
 
 
 def refuse_if_running(data_root: Path, done: str = "nothing was stopped, deleted or "
