@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import subprocess
 
 import pytest
 
+from weaviate_dev.core.identity import Identity
 from weaviate_dev.cli import detached
 from weaviate_dev.core.settings import Settings
 from weaviate_dev.weaviate import groups, running
@@ -20,8 +20,8 @@ def nodes(tmp_path):
     """Two live processes recorded as nodes 1 and 0 of a cluster started by this process, and
     one recorded by another weaviate-dev (not ours to report)."""
     procs = [subprocess.Popen(["sleep", "60"]) for _ in range(3)]
-    me = groups.Member(os.getpid(), groups.start_time(os.getpid()))
-    other = groups.Member(procs[2].pid, groups.start_time(procs[2].pid))
+    me = groups.Member.current()
+    other = groups.Member(Identity.of(procs[2].pid))
     cluster = running.RunFile(tmp_path / "data" / "reranker-cluster")
     for index, proc in ((1, procs[1]), (0, procs[0])):
         cluster.add(running.Record.of(f"node {index}", groups.Member.of(proc), owner=me,

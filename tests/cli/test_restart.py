@@ -5,6 +5,7 @@ trapped so that a test fails if anything tries to run one.
 """
 
 import functools
+import os
 import subprocess
 
 import pytest
@@ -46,14 +47,15 @@ def no_subprocess(monkeypatch):
 
 @pytest.fixture
 def data_root(tmp_path, monkeypatch):
-    """`run`'s data root (XDG_DATA_HOME/weaviate-dev), with two profiles' data and logs."""
+    """`run`'s data root (XDG_DATA_HOME/weaviate-dev) as an earlier `run` left it (no marks):
+    a profile's and a cluster node's data and logs, a profile's filesystem backups."""
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
     root = tmp_path / "xdg" / "weaviate-dev"
-    for name in ("local-reranker-transformers", "local-development-cluster/weaviate-1"):
+    for name in ("local-reranker-transformers", "development-cluster/weaviate-1"):
         (root / name / "data").mkdir(parents=True)
         (root / name / "data" / "segment.db").write_text("x")
         (root / name / "weaviate.log").write_text("log")
-    (root / "local-backup" / "backups").mkdir(parents=True)
+    (root / "local-single-node" / "backups").mkdir(parents=True)
     return root
 
 
@@ -449,16 +451,112 @@ def test_dry_run_lists_the_run_data_it_would_delete(workspace, monkeypatch, no_s
     assert cli.main(["restart", "--dry-run", "--workspace", str(workspace)]) == 0
     out = capsys.readouterr().out
     assert f"  {data_root}/local-reranker-transformers/data/ (data of `run`)" in out
-    assert f"  {data_root}/local-development-cluster/weaviate-1/data/ (data of `run`)" in out
+    assert f"  {data_root}/development-cluster/weaviate-1/data/ (data of `run`)" in out
+    assert f"  {data_root}/local-single-node/backups/ (data of `run`)" in out
     assert tree(data_root) == before
 
 
 def test_a_data_dir_is_the_root_restart_deletes_in(workspace, docker, tmp_path, data_root):
     other = tmp_path / "elsewhere"
-    (other / "p" / "data").mkdir(parents=True)
+    for name in ("p", "local-single-node"):
+        (other / name / "data").mkdir(parents=True)
     before = tree(data_root)
     assert cli.main(["restart", "--data-dir", str(other), "--workspace", str(workspace)]) == 0
-    assert not (other / "p" / "data").exists() and tree(data_root) == before
+    assert not (other / "local-single-node" / "data").exists() and tree(data_root) == before
+    assert (other / "p" / "data").is_dir()  # no profile's: not run's to delete
+
+
+@pytest.fixture
+def foreign(data_root):
+    """Directories of the user's own beside run's data: named like run's, made by someone else."""
+    made = {data_root / "myproject" / "data" / "important.csv": "a,b",
+            data_root / "notes" / "backups" / "2026.tar": "tar",
+            data_root / "development-cluster" / "weaviate-01" / "data" / "x": "not a node",
+            data_root / "local-reranker-transformers" / "backups" / "b": "no backups there"}
+    for path, text in made.items():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    return made
+
+
+def test_restart_deletes_only_what_run_made(workspace, docker, data_root, foreign, capsys):
+    assert cli.main(["restart", "--data-dir", str(data_root), "--workspace",
+                     str(workspace)]) == 0
+    assert all(path.read_text() == text for path, text in foreign.items())
+    assert not (data_root / "local-reranker-transformers" / "data").exists()
+    assert not (data_root / "local-single-node" / "backups").exists()
+    assert "(3 directories" in capsys.readouterr().err
+
+
+def test_the_dry_run_names_what_it_leaves_alone(workspace, monkeypatch, no_subprocess,
+                                                data_root, foreign, capsys):
+    monkeypatch.setattr(containers, "compose_command", lambda: containers.STANDALONE)
+    assert cli.main(["restart", "--dry-run", "--data-dir", str(data_root), "--workspace",
+                     str(workspace)]) == 0
+    out = capsys.readouterr().out
+    deleted, _, left = out.partition("not made by weaviate-dev: left alone:\n")
+    assert f"{data_root}/local-reranker-transformers/data/ (data of `run`)" in deleted
+    for path in foreign:
+        directory = f"{path.parent}/"
+        assert directory not in deleted and f"  {directory}\n" in left
+
+
+def test_a_directory_run_made_is_deleted_wherever_it_made_it(workspace, docker, data_root):
+    from weaviate_dev.weaviate import marker
+
+    made = data_root / "my-data" / "data"  # PERSISTENCE_DATA_PATH pointed into the data root
+    marker.make(made, data_root, "local-development")
+    (made / "segment.db").write_text("x")
+    copied = data_root / "copy" / "data"  # the user's copy of it: run did not make it there
+    copied.mkdir(parents=True)
+    (copied / marker.NAME).write_text((made / marker.NAME).read_text())
+    assert cli.main(["restart", "--workspace", str(workspace)]) == 0
+    assert not made.exists() and (copied / marker.NAME).is_file()
+
+
+@pytest.mark.parametrize("where", ["/", "home", "project", "checkout"])
+def test_a_data_dir_holding_the_home_or_the_project_is_refused(workspace, docker, tmp_path,
+                                                               monkeypatch, capsys, where):
+    from weaviate_dev.core import tree
+
+    home, checkout = tmp_path / "home" / "me", tmp_path / "code" / "app"
+    (checkout / ".git").mkdir(parents=True)
+    (checkout / "src").mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.chdir(checkout / "src")
+    root = {"/": "/", "home": str(home.parent), "project": str(tree.project_root()),
+            "checkout": str(checkout.parent)}[where]
+    assert cli.main(["restart", "--data-dir", root, "--workspace", str(workspace)]) == 1
+    [err] = capsys.readouterr().err.splitlines()  # one line
+    assert "refusing to delete the data of `run` under" in err
+    assert docker.events == []
+    assert cli.main(["restart", "--keep-data", "--data-dir", root, "--workspace",
+                     str(workspace)]) == 0
+
+
+def test_a_weaviate_started_after_the_check_keeps_its_data(workspace, docker, data_root,
+                                                            monkeypatch, capsys):
+    """`run` starting in another terminal while restart builds or stops: the check is made
+    again, under the data root's lock, right before anything is deleted."""
+    from weaviate_dev.weaviate import groups, running
+
+    real_run = compose.Compose.run
+
+    def down_then_a_run_starts(self, argv, **kwargs):
+        if "down" in argv:  # this test's own process stands for the Weaviate run started
+            me = groups.Member.current()
+            running.RunFile(data_root / "local-reranker-transformers").add(running.Record.of(
+                "local-reranker-transformers", me, owner=me, http=8080, grpc=50051))
+        return real_run(self, argv, **kwargs)
+
+    monkeypatch.setattr(compose.Compose, "run", down_then_a_run_starts)
+    before = tree(data_root)
+    assert cli.main(["restart", "--reranker", "--workspace", str(workspace)]) == 1
+    err = capsys.readouterr().err
+    assert f"local-reranker-transformers (pid {os.getpid()}) is running" in err
+    assert "the compose services were stopped; nothing was deleted or started" in err
+    assert [p for p in tree(data_root) if "running" not in p[0] and "lock" not in p[0]] == before
+    assert "up" not in verbs(docker.events)
 
 
 def test_data_under_a_running_weaviate_is_never_deleted(workspace, docker, data_root,

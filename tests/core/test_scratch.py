@@ -24,9 +24,10 @@ def test_a_process_is_alive_only_with_its_own_start_time():
 
 def test_a_scratch_directory_carries_its_maker_and_is_removed_on_the_way_out(tmp_path):
     with scratch.directory(tmp_path / "exports", ".partial-") as made:
-        pid, started = scratch.maker_of(Path(made), ".partial-")
+        pid, started, boot = scratch.maker_of(Path(made), ".partial-")
         assert pid == psutil.Process().pid
         assert abs(started - psutil.Process().create_time()) < 0.02
+        assert abs(boot - psutil.boot_time()) < 0.02
         assert not scratch.sweep(tmp_path / "exports", ".partial-")  # ours: alive, kept
     assert list((tmp_path / "exports").iterdir()) == []
 

@@ -4,22 +4,22 @@ last lines, several at once, followed until the nodes exit."""
 from __future__ import annotations
 
 import io
-import os
 import subprocess
 
 import pytest
 
+from weaviate_dev.core.identity import Identity
 from weaviate_dev.core.errors import DevError
 from weaviate_dev.weaviate import groups, logs, running
 
 
 def me() -> groups.Member:
-    return groups.Member(os.getpid(), groups.start_time(os.getpid()))
+    return groups.Member.current()
 
 
 def record(index, log, member=None) -> running.Record:
     """A record of node `index` (a pid of its own: a file keeps one record per pid)."""
-    member = member or groups.Member(4_000_000 + index, 1.0)
+    member = member or groups.Member(Identity(4_000_000 + index, 1.0))
     return running.Record.of(f"node {index}", member, owner=me(), http=8080 + index,
                              grpc=50051 + index, index=index, log=log)
 

@@ -19,6 +19,7 @@ import time
 import psutil
 from test_cluster_run import fake, records, up  # noqa: F401 - fake is a fixture
 
+from weaviate_dev.core.identity import Identity
 from weaviate_dev.weaviate import groups
 
 READY = "Weaviate cluster is ready"
@@ -60,7 +61,7 @@ def test_a_detached_cluster_runs_on_after_the_command_and_down_stops_it(fake, tm
         assert os.readlink(f"/proc/{pid}/fd/1") == record["log"]
         assert os.readlink(f"/proc/{pid}/fd/2") == record["log"]
         # its owner, the command, has exited: nobody waits for the node
-        assert not groups.Member(record["owner"], record["owner_started"]).alive()
+        assert not groups.Member(Identity(record["owner"], record["owner_started"])).alive()
         assert node.is_running()
     stopped = down(fake, tmp_path)
     assert stopped.returncode == 0, stopped.stderr

@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
-import os
 import signal
 import sys
 
@@ -52,23 +51,25 @@ def main(argv: list[str] | None = None) -> int:
     try:
         code = int(args.handler(args, Settings.from_env()) or 0)
         sys.stdout.flush()  # a reader that went away shows here, not at interpreter exit
-        return code
     except BrokenPipeError:
         # The reader stopped reading (`weaviate-dev run --list | head`): exit quietly, with
-        # the status a tool killed by SIGPIPE has; stdout goes nowhere from now on, so the
-        # interpreter's last flush cannot fail again.
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        # the status a tool killed by SIGPIPE has; stdout (and stderr on the same pipe) goes
+        # nowhere from now on, so the interpreter's last flush cannot fail again.
+        progress.silence(sys.stdout)
         return SIGPIPE_EXIT
     except UsageError as exc:
         parser.print_usage(sys.stderr)
-        print(f"weaviate-dev {args.verb}: error: {exc}", file=sys.stderr)
+        progress.write(f"weaviate-dev {args.verb}: error: {exc}\n")
         return 2
     except DevError as exc:
-        print(f"weaviate-dev {args.verb}: error: {exc}", file=sys.stderr)
+        progress.write(f"weaviate-dev {args.verb}: error: {exc}\n")
         return 1
     except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
+        progress.write("interrupted\n")
         return 130
+    finally:
+        progress.flush_all()  # never a failed flush at exit: `Exception ignored`, exit 120
+    return code
 
 
 if __name__ == "__main__":

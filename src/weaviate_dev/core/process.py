@@ -8,17 +8,22 @@ import os
 import shlex
 import shutil
 import signal
+import stat
 import subprocess
+import sys
+import threading
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import BinaryIO
 
+from weaviate_dev.core import progress
 from weaviate_dev.core.errors import CommandFailed, DevError
 
 log = logging.getLogger(__name__)
 
 
+RELAY_JOIN = 5.0  # seconds for the last output of a stopped process to be copied
 # Root's programs (dockerd, debootstrap) live in sbin, which a non-login PATH may lack.
 SBIN = ("/usr/local/sbin", "/usr/sbin", "/sbin")
 
@@ -148,6 +153,10 @@ def run_foreground(
     between: one that arrives during the spawn is relayed as soon as the process exists. (The
     process runs in its own session, out of the terminal's reach, so a KeyboardInterrupt here
     would leave it running.)
+
+    When our stdout or stderr is a pipe (`| tee dev.log`), the process writes into a pipe of
+    ours that we copy there (`copy_output`): a Ctrl-C ends the reader too, and the process would
+    otherwise be killed by SIGPIPE in the middle of its clean shutdown.
     """
     escalation = [signal.SIGINT, signal.SIGTERM]
     received: list[int] = []
@@ -174,13 +183,20 @@ def run_foreground(
     try:
         if received:  # between our start and the handlers: nothing is started
             return 128 + received[0]
-        started.append(spawn(argv, cwd=cwd, env=env, start_new_session=True))
+        outputs = {name: stream for name, stream in (("stdout", sys.stdout),
+                                                      ("stderr", sys.stderr))
+                   if through_pipe(stream)}
+        started.append(spawn(argv, cwd=cwd, env=env, start_new_session=True,
+                             **{name: subprocess.PIPE for name in outputs}))
         proc = started[0]
+        copies = [copy_output(getattr(proc, name), stream) for name, stream in outputs.items()]
         catch_up()
         if on_start is not None:
             on_start(proc)
         code = proc.wait()
         drain_group(proc.pid, drain_timeout)
+        for thread in copies:  # the group is gone: the pipes are at their end
+            thread.join(timeout=RELAY_JOIN)
     except BaseException:
         if started:
             stop_group(started[0], drain_timeout)
@@ -189,6 +205,36 @@ def run_foreground(
         for sig, handler in previous.items():
             signal.signal(sig, handler)
     return 128 - code if code < 0 else code
+
+
+def through_pipe(stream) -> bool:
+    """Whether stream writes into a pipe or socket (not a terminal, a file or /dev/null)."""
+    try:
+        mode = os.fstat(stream.fileno()).st_mode
+    except (OSError, ValueError, AttributeError):
+        return False
+    return stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode)
+
+
+def copy_output(source: BinaryIO, stream) -> threading.Thread:
+    """Copy what a child writes into `source` to `stream`, in a thread, until the child's end
+    of the pipe closes. When stream cannot be written (its reader went away), it goes to
+    /dev/null and the copy goes on, so the child can always write."""
+
+    def copy() -> None:
+        target = stream.fileno()
+        with source:
+            for chunk in iter(lambda: os.read(source.fileno(), 65536), b""):
+                try:
+                    while chunk:
+                        chunk = chunk[os.write(target, chunk):]
+                except OSError:  # BrokenPipeError: from now on into /dev/null
+                    progress.silence(stream)
+
+    stream.flush()  # what we wrote before comes before the child's output
+    thread = threading.Thread(target=copy, name="copy-output", daemon=True)
+    thread.start()
+    return thread
 
 
 def stop_group(proc: subprocess.Popen, timeout: float = 30.0) -> None:

@@ -4,9 +4,9 @@ A download, an export or a build context is written into a scratch directory fir
 renamed into place when complete, or removed on the way out. A process that is SIGKILLed (the
 OOM killer, `kill -9`, a closed laptop lid that ends in a reboot) removes nothing, and its
 scratch, often gigabytes, would stay in the cache for ever. So every scratch directory is named
-`<prefix><pid>-<start>-<random>`, after the process that made it (its pid and its start time in
-hundredths of a second since the epoch, as the test sweep names its directories), and `sweep`
-removes those whose maker no longer runs. A directory of a live process (another terminal's
+`<prefix><pid>-<start>.<boot>-<random>`, after the process that made it (its pid, its start
+time and the boot time, as the test sweep names its directories), and `sweep` removes those
+whose maker no longer runs (core/identity.py decides). A directory of a live process (another terminal's
 build) is never touched; a name that is not ours to read is left alone.
 """
 
@@ -19,33 +19,20 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-import psutil
+from weaviate_dev.core.identity import Identity
 
-# Two start times this close belong to one process (as weaviate/groups.py allows): Linux
-# derives a start time from the boot time in whole seconds, which a clock step moves.
-START_SLACK = 2.0
-
-
-def maker_is_alive(pid: int, started: float) -> bool:
-    """Whether the process `pid` that started at `started` (seconds since the epoch, as psutil
-    gives it) still runs. A pid now held by another process (another start time) or a zombie
-    is gone; a process we may not inspect counts as alive (its work is never removed)."""
-    try:
-        process = psutil.Process(pid)
-        with process.oneshot():
-            if process.status() in (psutil.STATUS_ZOMBIE, psutil.STATUS_DEAD):
-                return False
-            return abs(process.create_time() - started) < START_SLACK
-    except psutil.NoSuchProcess:
-        return False
-    except psutil.AccessDenied:
-        return True
+def maker_is_alive(pid: int, started: float, boot: float | None = None) -> bool:
+    """Return whether the process `pid` that started at `started` (seconds since the epoch,
+    with the boot time `boot` then, when known) still runs, by the one rule of
+    core/identity.py."""
+    return Identity(pid, started, boot).alive()
 
 
 def maker_tag() -> str:
-    """This process as a scratch name carries it: `<pid>-<start in hundredths of a second>`."""
-    me = psutil.Process()
-    return f"{me.pid}-{round(me.create_time() * 100)}"
+    """Return this process as a scratch name carries it: `<pid>-<start>.<boot>`, both in
+    hundredths of a second since the epoch (as the test sweep names its directories)."""
+    me = Identity.current()
+    return f"{me.pid}-{round(me.started * 100)}.{round((me.boot or 0) * 100)}"
 
 
 def directory(parent: Path, prefix: str) -> tempfile.TemporaryDirectory:
@@ -55,14 +42,16 @@ def directory(parent: Path, prefix: str) -> tempfile.TemporaryDirectory:
     return tempfile.TemporaryDirectory(prefix=f"{prefix}{maker_tag()}-", dir=parent)
 
 
-def maker_of(path: Path, prefix: str) -> tuple[int, float] | None:
-    """(pid, start time in seconds) of the process that made the scratch `path`; None when its
-    name does not carry one."""
+def maker_of(path: Path, prefix: str) -> tuple[int, float, float | None] | None:
+    """Return (pid, start time, boot time) in seconds of the process that made the scratch
+    `path` (no boot time in names of earlier versions); None when its name carries none."""
     pid, _, rest = path.name[len(prefix):].partition("-")
-    started, _, _ = rest.partition("-")
-    if not (path.name.startswith(prefix) and pid.isdigit() and started.isdigit()):
+    times, _, _ = rest.partition("-")
+    started, _, boot = times.partition(".")
+    if not (path.name.startswith(prefix) and pid.isdigit() and started.isdigit()
+            and (boot.isdigit() or not boot)):
         return None
-    return int(pid), int(started) / 100
+    return int(pid), int(started) / 100, int(boot) / 100 if boot else None
 
 
 @dataclass

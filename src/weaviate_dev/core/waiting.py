@@ -4,13 +4,13 @@ evidence when it fails."""
 from __future__ import annotations
 
 import socket
-import sys
 import time
 from collections.abc import Callable
 
 import requests
 
 from weaviate_dev.core.errors import WaitTimeout
+from weaviate_dev.core.progress import write
 
 # A probe returns None when ready, or a short string saying why it is not ready yet.
 Probe = Callable[[], "str | None"]
@@ -59,7 +59,7 @@ def wait_until(
     On timeout, raises WaitTimeout naming `what`, the last reason, and the tail of `logs()`.
     `progress` is called about every 5 s with a status line (default: print to stderr).
     """
-    report = progress or (lambda line: print(line, file=sys.stderr, flush=True))
+    report = progress or (lambda line: write(line.rstrip("\n") + "\n"))
     start = clock()
     last_report = start
     reason = "not probed yet"

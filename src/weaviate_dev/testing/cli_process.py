@@ -6,7 +6,9 @@ default action (a non-interactive shell's `cmd &` would start it with SIGINT ign
 Ctrl-C test would prove nothing), and writes its output to a log file under `cwd`.
 `CliProcess.weaviate_dev(*args)` runs `python -m weaviate_dev ARGS`. `wait_for` waits for a
 line of output, `ctrl_c` sends SIGINT to the whole group as a terminal does, and `kill` kills
-whatever is left.
+whatever is left. With `through_tee=True` the output goes as in
+`argv 2>&1 | tee LOG`: through a pipe to a `tee` in the same process group, so that a Ctrl-C
+ends the reader too.
 """
 
 from __future__ import annotations
@@ -27,13 +29,26 @@ STOP_TIMEOUT = 120
 class CliProcess:
     """A command running in its own process group, with its output in a log file."""
 
-    def __init__(self, argv: Sequence[str], *, env: dict, cwd: Path) -> None:
+    def __init__(self, argv: Sequence[str], *, env: dict, cwd: Path,
+                 through_tee: bool = False) -> None:
         self.log = Path(cwd) / f"cli-{uuid.uuid4().hex[:6]}.log"
+        self.tee: subprocess.Popen | None = None
+        if through_tee:  # tee leads a group of its own, as a shell's pipeline is one group
+            self.tee = subprocess.Popen(["tee", str(self.log)], stdin=subprocess.PIPE,
+                                        stdout=subprocess.DEVNULL,
+                                        preexec_fn=lambda: (os.setpgid(0, 0), _sigint_default()))
+            group = self.tee.pid
+            self.proc = subprocess.Popen(
+                list(argv), env=env, cwd=cwd, stdout=self.tee.stdin, stderr=subprocess.STDOUT,
+                preexec_fn=lambda: (os.setpgid(0, group), _sigint_default()))
+            self.tee.stdin.close()  # only argv writes into the pipe
+            self.group = group
+            return
         with self.log.open("w") as out:
             self.proc = subprocess.Popen(
                 list(argv), env=env, cwd=cwd, stdout=out, stderr=subprocess.STDOUT,
-                start_new_session=True,
-                preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+                start_new_session=True, preexec_fn=_sigint_default)
+        self.group = self.proc.pid
 
     @classmethod
     def weaviate_dev(cls, *args: str, env: dict, cwd: Path) -> "CliProcess":
@@ -42,7 +57,10 @@ class CliProcess:
 
     def output(self) -> str:
         """Return everything the command has printed so far."""
-        return self.log.read_text(errors="replace")
+        try:
+            return self.log.read_text(errors="replace")
+        except FileNotFoundError:  # tee has not opened it yet
+            return ""
 
     def wait_for(self, text: str, timeout: float = STAGE_TIMEOUT) -> None:
         """Wait until `text` appears in the output. Raises AssertionError (with the output's
@@ -57,7 +75,7 @@ class CliProcess:
 
     def ctrl_c(self, timeout: float = STOP_TIMEOUT) -> int:
         """Send SIGINT to the whole group, as a terminal does, and return the exit code."""
-        os.killpg(self.proc.pid, signal.SIGINT)
+        os.killpg(self.group, signal.SIGINT)
         try:
             return self.proc.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
@@ -65,7 +83,16 @@ class CliProcess:
                                  + self.output()[-4000:]) from None
 
     def kill(self) -> None:
-        """Kill the process group when the command is still running."""
-        if self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-            self.proc.wait()
+        """Kill the process group when the command (or its tee) is still running."""
+        for proc in (self.proc, self.tee):
+            if proc is not None and proc.poll() is None:
+                try:
+                    os.killpg(self.group, signal.SIGKILL)
+                except ProcessLookupError:  # the group's leader and members are gone
+                    pass
+                proc.wait()
+
+
+def _sigint_default() -> None:
+    """In the child: SIGINT at its default, as a terminal's foreground job has it."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)

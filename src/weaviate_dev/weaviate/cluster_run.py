@@ -19,7 +19,6 @@ runs the same way (`cluster.single`), ready when its /v1/.well-known/ready answe
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import threading
@@ -31,7 +30,7 @@ from datetime import datetime, timezone
 from weaviate_dev.core import process, waiting
 from weaviate_dev.core.errors import DevError, WaitTimeout
 from weaviate_dev.core.progress import say
-from weaviate_dev.weaviate import groups, raft
+from weaviate_dev.weaviate import groups, raft, run_data
 from weaviate_dev.weaviate.cluster import Cluster, Node
 from weaviate_dev.weaviate.running import Record, RunFile, remove_container
 
@@ -76,7 +75,7 @@ class ClusterRun:
         self.restart_hint = restart_hint
         self.grace = grace
         self.state = RunFile(cluster.home)
-        self.me = groups.Member(os.getpid(), groups.start_time(os.getpid()))
+        self.me = groups.Member.current()
         self.members: dict[int, groups.Member] = {}  # our own nodes, by index
         self.requests = 0  # Ctrl-C/SIGTERM received
         self.interruptible = False
@@ -139,14 +138,16 @@ class ClusterRun:
     # --- start ----------------------------------------------------------------------------
 
     def _start_all(self) -> None:
-        for node in self.cluster.nodes:
-            node.plan.make_dirs()
-        logs = (self.cluster.nodes[0].log if self.cluster.single
-                else f"{self.cluster.home}/weaviate-I/")
-        say(f"starting {self.cluster.describe()}; {'log' if self.cluster.single else 'logs'} "
-            f"in {logs}")
-        for node in self.cluster.nodes:  # not interruptible: every started node is recorded
-            self._start(node)
+        # the data root's lock until every node is recorded: restart deletes nothing meanwhile
+        with run_data.held_while_starting(self.cluster.home.parent):
+            for node in self.cluster.nodes:
+                node.plan.make_dirs()
+            logs = (self.cluster.nodes[0].log if self.cluster.single
+                    else f"{self.cluster.home}/weaviate-I/")
+            say(f"starting {self.cluster.describe()}; "
+                f"{'log' if self.cluster.single else 'logs'} in {logs}")
+            for node in self.cluster.nodes:  # not interruptible: every started node is recorded
+                self._start(node)
         self._check_interrupt()
 
     def _start(self, node: Node) -> None:

@@ -11,6 +11,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from weaviate_dev.weaviate import marker
+
 
 @dataclass(frozen=True)
 class Need:
@@ -100,12 +102,18 @@ class Resolved:
     def grpc(self) -> int:
         return self.ports.get("grpc", 50051)
 
+    @property
+    def data_root(self) -> Path:
+        """The root of every profile's state directory (`run --data-dir`)."""
+        return self.home.parent
+
     def make_dirs(self) -> None:
-        """Create the directories Weaviate expects: state, data and filesystem backups."""
-        for path in (self.state_dir, self.data_dir):
-            path.mkdir(parents=True, exist_ok=True)
+        """Create the directories Weaviate expects: state, data and filesystem backups. The
+        data and backups directories made here carry run's mark (marker.py)."""
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        marker.make(self.data_dir, self.data_root, self.label)
         if "BACKUP_FILESYSTEM_PATH" in self.env:
-            Path(self.env["BACKUP_FILESYSTEM_PATH"]).mkdir(parents=True, exist_ok=True)
+            marker.make(Path(self.env["BACKUP_FILESYSTEM_PATH"]), self.data_root, self.label)
 
     def env_lines(self) -> list[str]:
         """Return `KEY=VALUE` lines sorted by key (for --print-env)."""

@@ -23,7 +23,7 @@ from watchfiles import DefaultFilter, watch
 
 from weaviate_dev.core import process
 from weaviate_dev.core.progress import say
-from weaviate_dev.weaviate import groups, single_run
+from weaviate_dev.weaviate import groups, run_data, single_run
 from weaviate_dev.weaviate.build import CompileError
 from weaviate_dev.weaviate.profile_types import Resolved
 from weaviate_dev.weaviate.running import RunFile
@@ -59,7 +59,7 @@ class SourceWatch:
         self.plan, self.source, self.rebuild = plan, source, rebuild
         self.timeout, self.environ = timeout, environ
         self.state = RunFile(plan.home)
-        self.me = groups.Member(os.getpid(), groups.start_time(os.getpid()))
+        self.me = groups.Member.current()
         self.stopping = threading.Event()
         self.signals = 0
         self.proc: subprocess.Popen | None = None  # the Weaviate running now
@@ -68,14 +68,16 @@ class SourceWatch:
         """Build and start Weaviate, then rebuild and restart it on each change until
         stopped; return Weaviate's last exit code."""
         command = self.rebuild()  # the first compile: an error ends the run
-        self.plan.make_dirs()
         root = self.source.path
-        say(f"{self.plan.label} from {self.source.describe()}; data in {self.plan.data_dir}")
-        say(f"http://127.0.0.1:{self.plan.port}; watching {root} for .go changes "
-            "(Ctrl-C stops Weaviate and the watch)")
         previous = {sig: signal.signal(sig, self._on_signal)
                     for sig in (signal.SIGINT, signal.SIGTERM)}
-        proc = self._start(command)
+        with run_data.held_while_starting(self.plan.data_root):
+            self.plan.make_dirs()
+            say(f"{self.plan.label} from {self.source.describe()}; data in "
+                f"{self.plan.data_dir}")
+            say(f"http://127.0.0.1:{self.plan.port}; watching {root} for .go changes "
+                "(Ctrl-C stops Weaviate and the watch)")
+            proc = self._start(command)
         told_exit = False
         try:
             ignored = {self.plan.home, self.plan.data_dir}
@@ -101,12 +103,14 @@ class SourceWatch:
                     for line in exc.lines or str(exc).splitlines()[1:]:
                         say(f"  {line}")
                     continue
-                self._stop(proc)
-                if self.stopping.is_set():  # Ctrl-C while the old one stopped
-                    break
-                say(f"restarting Weaviate with the same data ({time.monotonic() - started:.1f}s "
-                    "since the change)")
-                proc = self._start(command)
+                # no Weaviate runs between the two: restart must not delete its data then
+                with run_data.held_while_starting(self.plan.data_root):
+                    self._stop(proc)
+                    if self.stopping.is_set():  # Ctrl-C while the old one stopped
+                        break
+                    say(f"restarting Weaviate with the same data "
+                        f"({time.monotonic() - started:.1f}s since the change)")
+                    proc = self._start(command)
                 told_exit = False
         finally:
             code = self._stop(proc)

@@ -52,7 +52,7 @@ def register(subparsers):
                              "reranking through the one reranker")
     parser.add_argument("--data-dir", metavar="DIR",
                         help="where Weaviate keeps its data (passed to run, and to restart, "
-                             "which deletes it unless --keep-data)")
+                             "which deletes the data run made there unless --keep-data)")
     parser.add_argument("--weaviate-bin", metavar="PATH", help="passed to run")
     parser.add_argument("--image", nargs="?", const="", metavar="TAG",
                         help="run Weaviate from an image (passed to run)")
