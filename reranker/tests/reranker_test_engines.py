@@ -16,7 +16,8 @@ class SlowEngine:
         self.seconds = seconds
         self._lock = threading.Lock()
 
-    def score(self, query: str, documents: list[str], *, deadline=None) -> list[float]:
+    def score(self, query: str, documents: list[str], *, deadline=None,
+              watch=None) -> list[float]:
         with self._lock:
             time.sleep(self.seconds)
         return [float(len(d)) for d in documents]

@@ -20,7 +20,7 @@ class Recorder:
         self.hold_pass = hold_pass
         self.entered, self.release = threading.Event(), threading.Event()
 
-    def __call__(self, pairs):
+    def __call__(self, pairs, _wanted):
         if len(self.passes) == self.hold_pass:
             self.entered.set()
             assert self.release.wait(10)

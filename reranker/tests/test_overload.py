@@ -23,7 +23,7 @@ class HeldEngine:
         self.release = threading.Event()
         self.seen: list[str] = []
 
-    def score(self, query, documents, *, deadline=None):
+    def score(self, query, documents, *, deadline=None, watch=None):
         if not self.entered.is_set():
             self.entered.set()
             assert self.release.wait(10)
@@ -136,7 +136,7 @@ def test_a_body_over_the_limit_is_413_not_queued(tiny_model_dir):
 
 def test_every_answer_gives_its_bytes_back(tiny_model_dir):
     class Failing(HeldEngine):
-        def score(self, query, documents, *, deadline=None):
+        def score(self, query, documents, *, deadline=None, watch=None):
             if query == "boom":
                 raise RuntimeError("model exploded")
             return [0.0] * len(documents)

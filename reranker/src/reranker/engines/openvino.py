@@ -12,6 +12,7 @@ fp32. `precision` says which one the engine runs. Needs only openvino, tokenizer
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import numpy as np
@@ -85,19 +86,28 @@ class OpenVinoEngine(OnnxFileEngine):
         [logits] = self._forward_feeds([feed])
         return logits[:, None]
 
-    def _forward_all(self, batches: list[list]) -> list[np.ndarray]:
-        return self._forward_feeds([self._feed(batch, self.pad_multiple) for batch in batches])
+    def _forward_all(self, batches: list[list],
+                     wanted: Callable[[int], bool]) -> list[np.ndarray | None]:
+        # Padded one at a time as the queue takes them: `wanted` is asked for a micro-batch
+        # as the one before it starts, not for all of them before the first.
+        return self._forward_feeds(
+            self._feed(batch, self.pad_multiple) if wanted(index) else None
+            for index, batch in enumerate(batches))
 
-    def _forward_feeds(self, feeds: list[dict[str, np.ndarray]]) -> list[np.ndarray]:
-        """The first logit of each row of every feed, the feeds kept in flight on the queue."""
-        results: list[np.ndarray] = [np.empty(0)] * len(feeds)
+    def _forward_feeds(self, feeds: Iterable[dict[str, np.ndarray] | None]
+                       ) -> list[np.ndarray | None]:
+        """The first logit of each row of every feed (None for a None feed), the feeds kept
+        in flight on the queue; each is taken from `feeds` once the one before it started."""
+        results: list[np.ndarray | None] = []
 
         def done(request, index: int) -> None:
             results[index] = request.get_tensor(self._output).data[:, 0].astype(np.float64)
 
         self._queue.set_callback(done)
         for index, feed in enumerate(feeds):
-            self._queue.start_async(feed, index)
+            results.append(None)
+            if feed is not None:
+                self._queue.start_async(feed, index)
         self._queue.wait_all()
         return results
 
