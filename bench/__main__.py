@@ -202,7 +202,6 @@ def cmd_abandoned(args) -> int:
     with ExitStack() as stack:
         servers = _start_servers(stack, args, model_dir)
         for label, url, pid, _ in servers:
-            abandoned.ordinary(url, corpus)  # the warm-up: the first request pays for lazy init
             result = abandoned.run(url, pid, corpus, clients=args.clients,
                                    hang_up=args.hang_up, wait=args.wait, quiet=args.quiet,
                                    body_limit=args.body_limit)

@@ -35,6 +35,7 @@ class AbandonedResult:
     quiet: float
     status: int | None = None  # the ordinary request's (None: no answer)
     seconds: float = 0.0  # its latency
+    before: float = 0.0  # the same request's latency before the clients came
     problem: str = ""
     quiet_cpu: float = 0.0  # the server tree's CPU-seconds in the quiet span
 
@@ -100,6 +101,8 @@ def run(url: str, pid: int, corpus, *, clients: int = 6, hang_up: float = 2.0,
         body_limit: int = 10 * 1024 * 1024) -> AbandonedResult:
     """The scenario against a running server whose process tree is `pid`'s."""
     result = AbandonedResult(clients, hang_up, wait, quiet)
+    ordinary(url, corpus)  # the warm-up: the first request pays for lazy init
+    result.before = ordinary(url, corpus)[1]
     hang_up_after(url, body_of(MANY_DOCUMENTS, body_limit), clients, hang_up)
     time.sleep(wait)
     result.status, result.seconds, result.problem = ordinary(url, corpus)
@@ -128,7 +131,8 @@ def lines(label: str, result: AbandonedResult) -> list[str]:
            f"each and hung up after {result.hang_up:g} s",
            f"  an ordinary request (32 documents) {result.wait:g} s later: "
            f"{result.status or 'no answer'} in {result.seconds:.2f} s "
-           f"({result.after_leaving:.2f} s after the clients left)",
+           f"({result.after_leaving:.2f} s after the clients left; {result.before:.2f} s "
+           "before they came)",
            f"  the server's CPU in the quiet {result.quiet:g} s after it: "
            f"{result.quiet_cpu:.1f} CPU-seconds",
            "  -> " + ("PASS" if not missed else "FAIL: " + "; ".join(missed))]

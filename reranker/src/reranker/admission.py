@@ -108,13 +108,16 @@ class Admission:
             watch.dropped.add_done_callback(lambda _: waiter.admitted.set())
         waiter.admitted.wait(max(0.0, deadline - time.monotonic()))
         with self._lock:
-            if waiter.ticket is not None:  # admitted, perhaps just as the wait ran out
-                return waiter.ticket
-            self._waiters.remove(waiter)
-            self._admit_waiters()  # it may have held back smaller requests behind it
-            self._report()
+            if waiter.ticket is None:
+                self._waiters.remove(waiter)
+                self._admit_waiters()  # it may have held back smaller requests behind it
+                self._report()
         if watch is not None and watch.is_dropped:
+            if waiter.ticket is not None:  # admitted just as it was dropped: give it back
+                self.release(waiter.ticket)
             raise watch.error()
+        if waiter.ticket is not None:  # admitted, perhaps just as the wait ran out
+            return waiter.ticket
         raise Overloaded(f"server overloaded: not admitted within {timeout:g} s "
                          "(QUEUE_TIMEOUT); retry later", "timeout")
 

@@ -1,13 +1,13 @@
-"""The gunicorn worker: gthread, with the health probes on threads of their own.
+"""The gunicorn worker: gthread, with the health probes and /metrics on threads of their own.
 
 gunicorn's gthread worker hands every connection that has a request to one pool of THREADS
 threads, first come, first served. Under load all of them may be taken (admitted requests
 wait for the model, refused ones drain their bodies), and a probe waits behind them: a
-liveness probe that times out restarts the server exactly when it is busiest.
-`ProbeLaneWorker` peeks at a request's first bytes before it hands the connection on (nothing
-is read from the socket): a `GET` or `HEAD` of `/.well-known/...` whose head has arrived whole
-goes to `PROBE_THREADS` threads that nothing else uses; everything else goes to the pool as
-before. A new connection waits in the worker's poller until its first bytes arrive, instead
+liveness probe that times out restarts the server exactly when it is busiest, and a scrape
+of /metrics misses exactly the figures that matter. `ProbeLaneWorker` peeks at a request's
+first bytes before it hands the connection on (nothing is read from the socket): a `GET` or
+`HEAD` of `/.well-known/...` or `/metrics` whose head has arrived whole goes to
+`PROBE_THREADS` threads that nothing else uses; everything else goes to the pool as before. A new connection waits in the worker's poller until its first bytes arrive, instead
 of on a pool thread (the keep-alive timeout bounds that wait, as for an idle connection).
 """
 
@@ -22,7 +22,7 @@ from functools import partial
 from gunicorn.workers.gthread import ThreadWorker
 
 PROBE_THREADS = 2
-PROBE_PATHS = (b"GET /.well-known/", b"HEAD /.well-known/")
+PROBE_PATHS = (b"GET /.well-known/", b"HEAD /.well-known/", b"GET /metrics ", b"GET /metrics?")
 # A probe's head (request line and headers) is short; one that is not whole in this many
 # bytes goes to the pool, where reading the rest may wait.
 PROBE_HEAD_BYTES = 4096
@@ -45,7 +45,7 @@ def lane_of(sock: socket.socket, *, waited: bool) -> str:
 
 
 class ProbeLaneWorker(ThreadWorker):
-    """gthread with a lane of its own for `/.well-known/` probes."""
+    """gthread with a lane of its own for the `/.well-known/` probes and `/metrics`."""
 
     def init_process(self) -> None:
         self.probe_pool = futures.ThreadPoolExecutor(max_workers=PROBE_THREADS,
