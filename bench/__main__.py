@@ -183,7 +183,8 @@ def cmd_hostile(args) -> int:
             result = hostile.attack(
                 url, pid, bodies, clients=args.clients, timeout=args.timeout,
                 rss_limit=args.rss_limit * hostile.MB,
-                stop=(lambda pid=pid: signal_group(pid, signal.SIGKILL)) if ours else None)
+                stop=(lambda pid=pid: signal_group(pid, signal.SIGKILL)) if ours else None,
+                probe_seconds=args.probe_seconds)
             result.ordinary_before = before
             if not result.stopped_at:
                 result.ordinary_after = hostile.ordinary_seconds(url, corpus)
@@ -332,6 +333,10 @@ def build_parser() -> argparse.ArgumentParser:
                            help="kill a server of ours whose process tree passes this RSS, "
                                 "and fail (default 6144; a server given by --server is only "
                                 "measured)")
+    hostile_p.add_argument("--probe-seconds", type=float, default=30.0,
+                           help="probe /.well-known/live and /ready (from a process of their "
+                                "own) over the first S seconds of the attack; 0: no probes "
+                                "(default 30)")
     hostile_p.set_defaults(handler=cmd_hostile)
 
     abandoned_p = verbs.add_parser("abandoned", help="clients send 1000 long documents and "

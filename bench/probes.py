@@ -16,6 +16,7 @@ import json
 import threading
 import time
 from collections import Counter
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from bench.load import CHUNK, check_loopback, chunks
@@ -31,6 +32,11 @@ class ProbeResult:
     statuses: Counter = field(default_factory=Counter)  # the load's answers
     probes: dict[str, list[float]] = field(default_factory=dict)  # path -> latencies
     failed: dict[str, list[str]] = field(default_factory=dict)  # path -> what went wrong
+
+    def take(self, probed: dict[str, tuple[list[float], list[str]]]) -> None:
+        """The prober's findings (`probe_all`)."""
+        for path, (latencies, failed) in probed.items():
+            self.probes[path], self.failed[path] = latencies, failed
 
     def percentile(self, path: str, p: float) -> float:
         """Nearest-rank percentile of a path's probe latencies (failures count at their
@@ -115,28 +121,36 @@ def probe_all(url: str, start: float, until: float, interval: float, timeout: fl
     return results
 
 
-def run(url: str, corpus, *, clients: int = 200, seconds: float = 30.0,
-        interval: float = 0.5, timeout: float = 5.0) -> ProbeResult:
-    """Saturate the server and probe it meanwhile. The prober is a process of its own, as
-    the kubelet is: the load's 200 threads do not slow it down."""
+@contextmanager
+def probing(url: str, seconds: float, *, interval: float = 0.5, timeout: float = 5.0,
+            delay: float = 1.0):
+    """Probe `url` from a process of its own, as the kubelet does (a load's threads in this
+    process would slow it down), from `delay` to `seconds` after entering; yields a future of
+    path -> (latencies, failures)."""
     from concurrent.futures import ProcessPoolExecutor
     from multiprocessing import get_context
 
-    result = ProbeResult(clients, seconds)
-    work = bodies(corpus)
-    lock = threading.Lock()
     with ProcessPoolExecutor(1, mp_context=get_context("spawn")) as prober:
         prober.submit(time.monotonic).result()  # started before the load
         started = time.monotonic()
-        until = started + seconds
-        probed = prober.submit(probe_all, url, started + 1.0, until, interval, timeout)
+        yield prober.submit(probe_all, url, started + delay, started + seconds, interval,
+                            timeout)
+
+
+def run(url: str, corpus, *, clients: int = 200, seconds: float = 30.0,
+        interval: float = 0.5, timeout: float = 5.0) -> ProbeResult:
+    """Saturate the server and probe it meanwhile."""
+    result = ProbeResult(clients, seconds)
+    work = bodies(corpus)
+    lock = threading.Lock()
+    with probing(url, seconds, interval=interval, timeout=timeout) as probed:
+        until = time.monotonic() + seconds
         senders = [threading.Thread(target=keep_sending, daemon=True,
                                     args=(url, work, i, until, result.statuses, lock))
                    for i in range(clients)]
         for sender in senders:
             sender.start()
-        for path, (latencies, failed) in probed.result().items():
-            result.probes[path], result.failed[path] = latencies, failed
+        result.take(probed.result())
         for sender in senders:
             sender.join(timeout + 120)
     return result
@@ -153,12 +167,9 @@ def verdict(result: ProbeResult) -> list[str]:
     return missed
 
 
-def lines(label: str, result: ProbeResult) -> list[str]:
-    statuses = ", ".join(f"{status}: {count}" for status, count in
-                         sorted(result.statuses.items(), key=lambda kv: str(kv[0])))
-    out = [f"probes {label}: {result.clients} clients of {CHUNK}-document requests for "
-           f"{result.seconds:g} s",
-           f"  the load's answers: {statuses}"]
+def probe_lines(result: ProbeResult) -> list[str]:
+    """Each path's probes: p50, p99, slowest, failures."""
+    out = []
     for path in PATHS:
         count = len(result.probes.get(path, []))
         out.append(f"  {path}: {count} probes, p50 {result.percentile(path, 50):.3f} s, "
@@ -167,6 +178,15 @@ def lines(label: str, result: ProbeResult) -> list[str]:
                    f"{len(result.failed.get(path, []))} failed")
         if result.failed.get(path):
             out.append(f"    first failures: {'; '.join(result.failed[path][:3])}")
-    missed = verdict(result)
-    out.append("  -> " + ("PASS" if not missed else "FAIL: " + "; ".join(missed)))
     return out
+
+
+def lines(label: str, result: ProbeResult) -> list[str]:
+    statuses = ", ".join(f"{status}: {count}" for status, count in
+                         sorted(result.statuses.items(), key=lambda kv: str(kv[0])))
+    missed = verdict(result)
+    return [f"probes {label}: {result.clients} clients of {CHUNK}-document requests for "
+            f"{result.seconds:g} s",
+            f"  the load's answers: {statuses}",
+            *probe_lines(result),
+            "  -> " + ("PASS" if not missed else "FAIL: " + "; ".join(missed))]
