@@ -165,7 +165,7 @@ def test_a_sibling_started_where_none_of_its_pairs_fit_is_scored_in_the_next_pas
 def test_a_request_whose_client_closed_is_dropped_between_passes(coalescers):
     """A real connection closes while a pass of its request runs: no later pass takes any of
     its pairs, its caller gets Dropped, and the requests behind it are scored."""
-    from test_watch import connection
+    from test_request_watch import connection
 
     from reranker.watch import CLIENT_GONE, Dropped, Watcher
 

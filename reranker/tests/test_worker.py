@@ -7,7 +7,7 @@ import time
 import pytest
 
 from reranker.worker import NOT_YET, POOL, PROBE, lane_of
-from test_watch import connection
+from test_request_watch import connection
 
 
 @pytest.mark.parametrize("sent, lane", [
