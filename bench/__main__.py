@@ -194,41 +194,43 @@ def cmd_hostile(args) -> int:
     return code
 
 
-def cmd_abandoned(args) -> int:
-    from bench import abandoned
-
+def _each_server(args, measure) -> int:
+    """Start the servers, then `measure(label, url, pid, corpus)` -> (lines, missed) on each
+    in turn, printed; between two, wait until the last is idle (a server still working on
+    what a load left would slow the next). Exit status 1 when any missed its bar."""
     corpus = build_corpus()
     model_dir = bench_model(args, corpus)
     code = 0
     with ExitStack() as stack:
-        servers = _start_servers(stack, args, model_dir)
-        for label, url, pid, _ in servers:
-            result = abandoned.run(url, pid, corpus, clients=args.clients,
-                                   hang_up=args.hang_up, wait=args.wait, quiet=args.quiet,
-                                   body_limit=args.body_limit)
-            print("\n".join(abandoned.lines(label, result)), flush=True)
-            code |= bool(abandoned.verdict(result))
-            wait_until_idle(pid)  # a server that scores for nobody would slow the next
+        for label, url, pid, _ in _start_servers(stack, args, model_dir):
+            lines, missed = measure(label, url, pid, corpus)
+            print("\n".join(lines), flush=True)
+            code |= bool(missed)
+            wait_until_idle(pid)
     print(report.load_line())
     return code
+
+
+def cmd_abandoned(args) -> int:
+    from bench import abandoned
+
+    def measure(label, url, pid, corpus):
+        result = abandoned.run(url, pid, corpus, clients=args.clients, hang_up=args.hang_up,
+                               wait=args.wait, quiet=args.quiet, body_limit=args.body_limit)
+        return abandoned.lines(label, result), abandoned.verdict(result)
+
+    return _each_server(args, measure)
 
 
 def cmd_probes(args) -> int:
     from bench import probes
 
-    corpus = build_corpus()
-    model_dir = bench_model(args, corpus)
-    code = 0
-    with ExitStack() as stack:
-        servers = _start_servers(stack, args, model_dir)
-        for label, url, pid, _ in servers:
-            result = probes.run(url, corpus, clients=args.clients, seconds=args.seconds,
-                                interval=args.interval, timeout=args.timeout)
-            print("\n".join(probes.lines(label, result)), flush=True)
-            code |= bool(probes.verdict(result))
-            wait_until_idle(pid)  # what the load left queued drains before the next
-    print(report.load_line())
-    return code
+    def measure(label, url, _pid, corpus):
+        result = probes.run(url, corpus, clients=args.clients, seconds=args.seconds,
+                            interval=args.interval, timeout=args.timeout)
+        return probes.lines(label, result), probes.verdict(result)
+
+    return _each_server(args, measure)
 
 
 def cmd_parity(args) -> int:
