@@ -47,7 +47,7 @@ def test_defaults():
                                                                           10.0, 262144)
     assert (s.max_queued, s.queue_bound) == (None, 32)  # half of THREADS (64)
     assert s.max_text_chars is None  # the engine's: 16 x the model's token limit
-    assert s.request_timeout == 60.0  # above Weaviate's 50 s module timeout
+    assert s.request_timeout == 55.0  # above Weaviate's 50 s module timeout
 
 
 def test_the_queue_bound_follows_threads_unless_set():

@@ -136,7 +136,7 @@ OPTIONS: tuple[Option, ...] = (
     Option("queue_timeout", "QUEUE_TIMEOUT", 10.0, _positive_seconds,
            "seconds a request may wait, to be admitted and then for the model to start on it, "
            "before it is answered 503"),
-    Option("request_timeout", "REQUEST_TIMEOUT", 60.0, _non_negative_seconds,
+    Option("request_timeout", "REQUEST_TIMEOUT", 55.0, _non_negative_seconds,
            "seconds from its arrival after which a request is dropped between passes of the "
            "model and answered 503, the rest of it unscored (above Weaviate's 50 s module "
            "timeout, after which nobody reads the answer); 0 = never"),
@@ -181,7 +181,7 @@ class Settings:
     max_inflight_bytes: int = 32 * 1024 * 1024
     max_queued: int | None = None  # None: half of `threads` (queue_bound)
     queue_timeout: float = 10.0
-    request_timeout: float = 60.0  # 0: never
+    request_timeout: float = 55.0  # 0: never
     max_pass_tokens: int = 262144
     max_text_chars: int | None = None  # None: the engine's, 16 x its token limit
     enable_cuda: bool = False
