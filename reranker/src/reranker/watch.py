@@ -33,7 +33,6 @@ log = logging.getLogger("reranker.watch")
 
 CLIENT_GONE = "client_gone"
 DEADLINE = "deadline"
-REASONS = (CLIENT_GONE, DEADLINE)
 
 # What poll() reports for a connection that reads end-of-file or is broken. POLLRDHUP (Linux)
 # reports the peer's FIN even with unread bytes before it; without it a readable socket is
