@@ -7,7 +7,8 @@ liveness probe that times out restarts the server exactly when it is busiest, an
 of /metrics misses exactly the figures that matter. `ProbeLaneWorker` peeks at a request's
 first bytes before it hands the connection on (nothing is read from the socket): a `GET` or
 `HEAD` of `/.well-known/...` or `/metrics` whose head has arrived whole goes to
-`PROBE_THREADS` threads that nothing else uses; everything else goes to the pool as before. A new connection waits in the worker's poller until its first bytes arrive, instead
+`PROBE_THREADS` threads that nothing else uses; everything else goes to the pool as before.
+A connection just opened waits in the worker's poller until its first bytes arrive, instead
 of on a pool thread (the keep-alive timeout bounds that wait, as for an idle connection).
 """
 
@@ -22,7 +23,8 @@ from functools import partial
 from gunicorn.workers.gthread import ThreadWorker
 
 PROBE_THREADS = 2
-PROBE_PATHS = (b"GET /.well-known/", b"HEAD /.well-known/", b"GET /metrics ", b"GET /metrics?")
+PROBE_PATHS = (b"GET /.well-known/", b"HEAD /.well-known/", b"GET /metrics ",
+               b"GET /metrics?")
 # A probe's head (request line and headers) is short; one that is not whole in this many
 # bytes goes to the pool, where reading the rest may wait.
 PROBE_HEAD_BYTES = 4096
