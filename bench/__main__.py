@@ -218,7 +218,7 @@ def cmd_abandoned(args) -> int:
 
     def measure(label, url, pid, corpus):
         result = abandoned.run(url, pid, corpus, clients=args.clients, hang_up=args.hang_up,
-                               wait=args.wait, quiet=args.quiet, body_limit=args.body_limit)
+                               wait=args.wait, quiet=args.quiet, chars=args.chars)
         return abandoned.lines(label, result), abandoned.verdict(result)
 
     return _each_server(args, measure)
@@ -355,9 +355,9 @@ def build_parser() -> argparse.ArgumentParser:
     abandoned_p.add_argument("--quiet", type=float, default=10.0,
                              help="seconds after its answer over which the server's CPU is "
                                   "measured (default 10)")
-    abandoned_p.add_argument("--body-limit", type=int, default=10 * 1024 * 1024,
-                             help="the server's MAX_BODY_BYTES: bodies are just under it "
-                                  "(default 10 MiB)")
+    abandoned_p.add_argument("--chars", type=int, default=2600,
+                             help="characters of each long document (default 2600: ~600 "
+                                  "tokens of English)")
     abandoned_p.set_defaults(handler=cmd_abandoned)
 
     probes_p = verbs.add_parser("probes", help="probe latency while many clients saturate "

@@ -99,9 +99,10 @@ def test_the_abandoning_clients_hang_up_after_sending():
         thread = threading.Thread(target=accept, args=(2,), daemon=True)
         thread.start()
         url = f"http://127.0.0.1:{listener.getsockname()[1]}"
-        abandoned.hang_up_after(url, b"x" * 1000, clients=2, seconds=0.2)
+        abandoned.hang_up_after(url, [b"x" * 1000, b"y" * 2000], seconds=0.2)
         thread.join(10)
-    assert len(seen) == 2 and all(received > 1000 for received, _ in seen)
+    received = sorted(count for count, _ in seen)
+    assert len(received) == 2 and received[0] > 1000 and received[1] > 2000
 
 
 def test_the_verdict_names_each_target_missed():
@@ -123,3 +124,15 @@ def test_cpu_seconds_of_a_process_and_a_gone_one():
 
     assert cpu_seconds(os.getpid()) > 0
     assert cpu_seconds(2**22 + 7) == 0.0  # no such process
+
+
+def test_the_long_documents_are_prose_of_the_corpus_and_differ():
+    import json
+
+    from bench.texts import build_corpus
+
+    corpus = build_corpus()
+    body = json.loads(abandoned.long_body(corpus, 1, documents=50, chars=2600))
+    assert len(body["documents"]) == 50 and {len(d) for d in body["documents"]} == {2600}
+    assert len(set(body["documents"])) == 50 and body["query"] == corpus.queries[1].text
+    assert body["documents"][0].count(" ") > 300  # words, not one long token
