@@ -12,7 +12,8 @@ fp32. `precision` says which one the engine runs. Needs only openvino, tokenizer
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -83,30 +84,31 @@ class OpenVinoEngine(OnnxFileEngine):
         return score
 
     def _run(self, feed: dict[str, np.ndarray]) -> np.ndarray:
-        [logits] = self._forward_feeds([feed])
+        [logits] = self._start_all([lambda: feed], lambda _index: True)
         return logits[:, None]
 
     def _forward_all(self, batches: list[list],
                      wanted: Callable[[int], bool]) -> list[np.ndarray | None]:
-        # Padded one at a time as the queue takes them: `wanted` is asked for a micro-batch
-        # as the one before it starts, not for all of them before the first.
-        return self._forward_feeds(
-            self._feed(batch, self.pad_multiple) if wanted(index) else None
-            for index, batch in enumerate(batches))
+        return self._start_all([partial(self._feed, batch, self.pad_multiple)
+                                for batch in batches], wanted)
 
-    def _forward_feeds(self, feeds: Iterable[dict[str, np.ndarray] | None]
-                       ) -> list[np.ndarray | None]:
-        """The first logit of each row of every feed (None for a None feed), the feeds kept
-        in flight on the queue; each is taken from `feeds` once the one before it started."""
-        results: list[np.ndarray | None] = []
+    def _start_all(self, feeds: list[Callable[[], dict[str, np.ndarray]]],
+                   wanted: Callable[[int], bool]) -> list[np.ndarray | None]:
+        """The first logit of each row of every feed, the feeds kept in flight on the queue:
+        each is padded while the ones before it run, and started once a request of the queue
+        is free, if `wanted(index)` still says so then (None in its place otherwise)."""
+        results: list[np.ndarray | None] = [None] * len(feeds)
 
         def done(request, index: int) -> None:
             results[index] = request.get_tensor(self._output).data[:, 0].astype(np.float64)
 
         self._queue.set_callback(done)
-        for index, feed in enumerate(feeds):
-            results.append(None)
-            if feed is not None:
+        for index, make in enumerate(feeds):
+            if not wanted(index):
+                continue
+            feed = make()
+            self._queue.get_idle_request_id()  # until one is free (without the GIL)
+            if wanted(index):  # asked again as it would start: dropped meanwhile?
                 self._queue.start_async(feed, index)
         self._queue.wait_all()
         return results
