@@ -3,7 +3,9 @@
 They run the same `onnx/model.onnx` as the `onnx` engine (OpenVINO reads ONNX Runtime's fused
 BERT operators), with its tokenizer and feed (`onnx.OnnxFileEngine`), on OpenVINO's CPU plugin:
 the micro-batches of a pass (the Coalescer's single worker) go through a queue of two
-requests on two streams, padded to a multiple of 16 tokens. `openvino` takes the plugin's own precision for this CPU — bf16 where the CPU has AVX512_BF16
+requests on two streams, padded to a multiple of 16 tokens, each padded while the ones before
+it run and started only if a request still wants it once the queue has room for it.
+`openvino` takes the plugin's own precision for this CPU — bf16 where the CPU has AVX512_BF16
 or AMX (about twice the fp32 speed), fp16 on ARM, fp32 elsewhere — when it ranks like fp32 on
 this model (`precision_check`, at start), fp32 otherwise; `openvino-fp32` always computes in
 fp32. `precision` says which one the engine runs. Needs only openvino, tokenizers and numpy: no torch, no onnxruntime.
