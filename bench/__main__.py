@@ -1,9 +1,11 @@
-"""`python -m bench`: run | soak | hostile | parity | model | texts | report.
+"""`python -m bench`: run | soak | hostile | abandoned | probes | parity | model | texts | report.
 
     python -m bench [run]                    # start our reranker (default engine), measure it
     python -m bench run --engine onnx --engine torch --server official=http://127.0.0.1:8091
     python -m bench soak --engine onnx       # 500 x 32 documents at 8 concurrent
     python -m bench hostile --shape tiny     # 64 clients at once, each ~10 MiB of 4-byte text
+    python -m bench abandoned                # 6 clients send 1000 long documents, hang up at 2 s
+    python -m bench probes                   # probe latency while 200 clients saturate it
     python -m bench parity --engine onnx-int8   # scores vs the CrossEncoder, bench set
     python -m bench model                    # build (or find) the bench model, print its dir
     python -m bench run --shape bge-m3       # the same against a bge-reranker-v2-m3-shaped model
@@ -25,7 +27,7 @@ from pathlib import Path
 from bench import report
 from bench.load import Client, check_loopback, run_queries
 from bench import bge_model, model, tiny_model
-from bench.rss import PeakSampler, pid_listening_on
+from bench.rss import PeakSampler, pid_listening_on, wait_until_idle
 from bench.texts import build_corpus
 from reranker.engine_table import DEFAULT_ENGINE
 
@@ -181,7 +183,8 @@ def cmd_hostile(args) -> int:
             result = hostile.attack(
                 url, pid, bodies, clients=args.clients, timeout=args.timeout,
                 rss_limit=args.rss_limit * hostile.MB,
-                stop=(lambda pid=pid: signal_group(pid, signal.SIGKILL)) if ours else None)
+                stop=(lambda pid=pid: signal_group(pid, signal.SIGKILL)) if ours else None,
+                probe_seconds=args.probe_seconds)
             result.ordinary_before = before
             if not result.stopped_at:
                 result.ordinary_after = hostile.ordinary_seconds(url, corpus)
@@ -189,6 +192,47 @@ def cmd_hostile(args) -> int:
             code |= bool(hostile.verdict(result))
     print(report.load_line())
     return code
+
+
+def _each_server(args, measure) -> int:
+    """Start the servers, then `measure(label, url, pid, corpus)` -> (lines, missed) on each
+    in turn, printed; between two, wait until the last is idle (a server still working on
+    what a load left would slow the next). Exit status 1 when any missed its bar."""
+    corpus = build_corpus()
+    model_dir = bench_model(args, corpus)
+    code = 0
+    with ExitStack() as stack:
+        servers = _start_servers(stack, args, model_dir)
+        for index, (label, url, pid, _) in enumerate(servers):
+            lines, missed = measure(label, url, pid, corpus)
+            print("\n".join(lines), flush=True)
+            code |= bool(missed)
+            if index + 1 < len(servers):
+                wait_until_idle(pid)
+    print(report.load_line())
+    return code
+
+
+def cmd_abandoned(args) -> int:
+    from bench import abandoned
+
+    def measure(label, url, pid, corpus):
+        result = abandoned.run(url, pid, corpus, clients=args.clients, hang_up=args.hang_up,
+                               wait=args.wait, quiet=args.quiet, chars=args.chars)
+        return abandoned.lines(label, result), abandoned.verdict(result)
+
+    return _each_server(args, measure)
+
+
+def cmd_probes(args) -> int:
+    from bench import probes
+
+    def measure(label, url, _pid, corpus):
+        result = probes.run(url, corpus, clients=args.clients, seconds=args.seconds,
+                            interval=args.interval, timeout=args.timeout)
+        return probes.lines(label, result), probes.verdict(result)
+
+    return _each_server(args, measure)
 
 
 def cmd_parity(args) -> int:
@@ -293,7 +337,41 @@ def build_parser() -> argparse.ArgumentParser:
                            help="kill a server of ours whose process tree passes this RSS, "
                                 "and fail (default 6144; a server given by --server is only "
                                 "measured)")
+    hostile_p.add_argument("--probe-seconds", type=float, default=30.0,
+                           help="probe /.well-known/live and /ready (from a process of their "
+                                "own) over the first S seconds of the attack; 0: no probes "
+                                "(default 30)")
     hostile_p.set_defaults(handler=cmd_hostile)
+
+    abandoned_p = verbs.add_parser("abandoned", help="clients send 1000 long documents and "
+                                                     "hang up; an ordinary request after, "
+                                                     "and the server's CPU once they left")
+    servers(abandoned_p)
+    abandoned_p.add_argument("--clients", type=int, default=6, help="clients (default 6)")
+    abandoned_p.add_argument("--hang-up", type=float, default=2.0,
+                             help="seconds after which they hang up (default 2)")
+    abandoned_p.add_argument("--wait", type=float, default=1.0,
+                             help="seconds from then to the ordinary request (default 1)")
+    abandoned_p.add_argument("--quiet", type=float, default=10.0,
+                             help="seconds after its answer over which the server's CPU is "
+                                  "measured (default 10)")
+    abandoned_p.add_argument("--chars", type=int, default=2600,
+                             help="characters of each long document (default 2600: ~600 "
+                                  "tokens of English)")
+    abandoned_p.set_defaults(handler=cmd_abandoned)
+
+    probes_p = verbs.add_parser("probes", help="probe latency while many clients saturate "
+                                               "the server")
+    servers(probes_p)
+    probes_p.add_argument("--clients", type=int, default=200,
+                          help="clients sending 32-document requests back to back (default 200)")
+    probes_p.add_argument("--seconds", type=float, default=30.0,
+                          help="how long the load lasts (default 30)")
+    probes_p.add_argument("--interval", type=float, default=0.5,
+                          help="seconds between probes of each path (default 0.5)")
+    probes_p.add_argument("--timeout", type=float, default=5.0,
+                          help="seconds a probe waits for its answer (default 5)")
+    probes_p.set_defaults(handler=cmd_probes)
 
     parity = verbs.add_parser("parity", help="engines vs the CrossEncoder on the bench set")
     parity.add_argument("--engine", action="append", default=[])

@@ -24,8 +24,10 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 
+from bench import probes
 from bench.load import CHUNK, Client, check_loopback
 from bench.rss import PeakSampler, tree_rss
 
@@ -70,6 +72,7 @@ class HostileResult:
     ordinary_before: float = 0.0
     ordinary_after: float = 0.0
     stopped_at: int = 0  # the RSS at which the server was killed (0: it was not)
+    probes: probes.ProbeResult | None = None  # the health probes during the attack
 
     @property
     def growth(self) -> int:
@@ -122,9 +125,11 @@ def one_client(url: str, label: str, body: bytes, timeout: float, start: threadi
 
 def attack(url: str, pid: int, bodies: dict[str, bytes], *, clients: int = 64,
            timeout: float = 150.0, rss_limit: int | None = None,
-           stop: Callable[[], None] | None = None) -> HostileResult:
-    """`clients` requests at once, taking the bodies in turn; the server tree's RSS meanwhile.
-    `stop()` is called, once, if the tree's RSS passes `rss_limit` bytes."""
+           stop: Callable[[], None] | None = None, probe_seconds: float = 30.0
+           ) -> HostileResult:
+    """`clients` requests at once, taking the bodies in turn; the server tree's RSS meanwhile,
+    and the health probes' latency over the first `probe_seconds` (0: none). `stop()` is
+    called, once, if the tree's RSS passes `rss_limit` bytes."""
     result = HostileResult(idle_rss=tree_rss(pid), peak_rss=0)
     labels = list(bodies)
     answers: list[Answer | None] = [None] * clients
@@ -136,7 +141,9 @@ def attack(url: str, pid: int, bodies: dict[str, bytes], *, clients: int = 64,
 
     threads = [threading.Thread(target=run, args=(i,), name=f"hostile-{i}", daemon=True)
                for i in range(clients)]
-    with PeakSampler(pid) as sampler:
+    with PeakSampler(pid) as sampler, ExitStack() as stack:
+        probed = (stack.enter_context(probes.probing(url, probe_seconds, delay=0.0))
+                  if probe_seconds else None)
         for thread in threads:
             thread.start()
         start.set()
@@ -145,6 +152,9 @@ def attack(url: str, pid: int, bodies: dict[str, bytes], *, clients: int = 64,
                 result.stopped_at = sampler.peak
                 stop()
             time.sleep(0.2)
+        if probed is not None:
+            result.probes = probes.ProbeResult(clients, probe_seconds)
+            result.probes.take(probed.result())
     result.peak_rss = sampler.peak
     result.answers = [a or Answer("?", None, timeout, "client thread did not finish")
                       for a in answers]
@@ -175,6 +185,8 @@ def verdict(result: HostileResult) -> list[str]:
     wrong = [a for a in result.answers if a.problem and a.status is not None]
     if wrong:
         missed.append(f"{len(wrong)} malformed answer(s): {wrong[0].problem}")
+    if result.probes is not None:
+        missed += probes.verdict(result.probes)
     if result.stopped_at:
         missed.append(f"the server was stopped at {result.stopped_at / MB:.0f} MB of RSS")
     elif result.ordinary_after > GOALS["ordinary_seconds"]:
@@ -198,6 +210,8 @@ def lines(label: str, result: HostileResult, bodies: dict[str, bytes]) -> list[s
            f"  an ordinary request (32 documents): {result.ordinary_before:.2f} s before, "
            + ("none after (the server was stopped)" if result.stopped_at
               else f"{result.ordinary_after:.2f} s after"),
+           *([f"  health probes over the first {result.probes.seconds:g} s:",
+              *probes.probe_lines(result.probes)] if result.probes is not None else []),
            "  -> " + ("PASS" if not missed else "FAIL: " + "; ".join(missed))]
     problems = [a.problem for a in result.answers if a.problem]
     if problems:

@@ -1,4 +1,4 @@
-"""Memory of a server: resident set size of a process and all its descendants (psutil).
+"""Memory and CPU time of a server: a process and all its descendants (psutil).
 
 A server is found by the TCP port it listens on (the process holding the listening socket),
 or given by pid. gunicorn, uvicorn and their workers are all counted; for a Docker container
@@ -9,6 +9,7 @@ port belongs to docker-proxy.
 from __future__ import annotations
 
 import threading
+import time
 
 import psutil
 
@@ -46,6 +47,32 @@ def rss_bytes(pid: int) -> int:
         return psutil.Process(pid).memory_info().rss
     except psutil.Error:
         return 0
+
+
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU time `pid` has used so far, in seconds (0 when it is gone)."""
+    try:
+        times = psutil.Process(pid).cpu_times()
+    except psutil.Error:
+        return 0.0
+    return times.user + times.system
+
+
+def tree_cpu_seconds(root: int) -> float:
+    """CPU time used so far by `root` and its descendants that exist now, in seconds."""
+    return sum(cpu_seconds(pid) for pid in tree(root))
+
+
+def wait_until_idle(root: int, *, below: float = 0.1, within: float = 300.0) -> float:
+    """Wait until `root`'s tree uses less than `below` CPU-seconds per second (what a load
+    left queued has drained), at most `within` seconds; the seconds waited."""
+    started = time.monotonic()
+    while time.monotonic() - started < within:
+        before = tree_cpu_seconds(root)
+        time.sleep(1.0)
+        if tree_cpu_seconds(root) - before < below:
+            break
+    return time.monotonic() - started
 
 
 def tree_rss(root: int) -> int:

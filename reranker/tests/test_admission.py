@@ -130,3 +130,45 @@ def test_the_ticket_carries_the_deadline_of_its_arrival():
     before = time.monotonic()
     ticket = admission.admit(1)
     assert before + 20 <= ticket.deadline <= time.monotonic() + 20
+
+
+def test_a_waiter_that_is_dropped_leaves_the_queue_at_once():
+    from reranker.watch import CLIENT_GONE, Dropped, Watch
+
+    admission = Admission(max_bytes=100, max_queued=4, timeout=60)
+    held = admission.admit(80)
+    watch, got = Watch(), []
+
+    def run() -> None:
+        try:
+            got.append(admission.admit(50, watch))
+        except Dropped as exc:
+            got.append(exc)
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    waiting(admission, 1)
+    watch.drop(CLIENT_GONE)
+    thread.join(10)
+    [error] = got
+    assert isinstance(error, Dropped) and error.reason == CLIENT_GONE
+    assert (admission.queued, admission.in_flight, admission.bytes_in_flight) == (0, 1, 80)
+    admission.release(held)
+
+
+def test_a_waiter_admitted_as_it_is_dropped_gives_its_place_back():
+    from reranker.watch import CLIENT_GONE, Dropped, Watch
+
+    admission = Admission(max_bytes=100, max_queued=4, timeout=60)
+    held = admission.admit(80)
+    watch, got = Watch(), []
+    # Its client goes as the request before it is answered: both wake it at once.
+    watch.dropped.add_done_callback(lambda _: admission.release(held))
+    thread = threading.Thread(target=lambda: got.append(
+        pytest.raises(Dropped, admission.admit, 50, watch)))
+    thread.start()
+    waiting(admission, 1)
+    watch.drop(CLIENT_GONE)
+    thread.join(10)
+    assert len(got) == 1
+    assert (admission.queued, admission.in_flight, admission.bytes_in_flight) == (0, 0, 0)

@@ -20,7 +20,7 @@ class Recorder:
         self.hold_pass = hold_pass
         self.entered, self.release = threading.Event(), threading.Event()
 
-    def __call__(self, pairs):
+    def __call__(self, pairs, _wanted):
         if len(self.passes) == self.hold_pass:
             self.entered.set()
             assert self.release.wait(10)
@@ -157,3 +157,103 @@ def test_a_sibling_started_where_none_of_its_pairs_fit_is_scored_in_the_next_pas
         thread.join(5)
     assert results == {"busy": [1.0], "a": [4.0], "b": [8.0]}
     assert [[d for _, d in p] for p in scorer.passes] == [["x"], ["abcd"], ["abcdefgh"]]
+
+
+# --- requests nobody waits for --------------------------------------------------------------
+
+
+def test_a_request_whose_client_closed_is_dropped_between_passes(coalescers):
+    """A real connection closes while a pass of its request runs: no later pass takes any of
+    its pairs, its caller gets Dropped, and the requests behind it are scored."""
+    from test_request_watch import connection
+
+    from reranker.watch import CLIENT_GONE, Dropped, Watcher
+
+    scorer = Recorder(hold_pass=0)
+    coalescer = coalescers(scorer, max_pairs=2)  # its 6 documents: 3 passes
+    watcher = Watcher(request_timeout=0, period=0.01)
+    with connection() as (client, server):
+        watch = watcher.watch(server)
+        got: list = []
+
+        def send() -> None:
+            try:
+                got.append(coalescer.score("gone", ["a", "bb", "ccc", "dddd", "e", "f"],
+                                           watch=watch))
+            except Dropped as exc:
+                got.append(exc)
+
+        thread = threading.Thread(target=send, daemon=True)
+        thread.start()
+        assert scorer.entered.wait(10)  # its first pass runs
+        client.close()
+        assert watch.dropped.result(timeout=10) == CLIENT_GONE
+        thread.join(10)  # its caller leaves at once, the pass still held
+        [error] = got
+        assert isinstance(error, Dropped) and error.reason == CLIENT_GONE
+        scorer.release.set()
+        assert coalescer.score("next", ["xy"]) == [2.0]
+        watcher.forget(watch)
+    assert [[d for _, d in p] for p in scorer.passes] == [["a", "bb"], ["xy"]]
+
+
+def test_a_dropped_request_waiting_for_the_model_leaves_at_once_unscored(coalescers):
+    from reranker.watch import DEADLINE, Dropped, Watch
+
+    scorer = Recorder(hold_pass=0)
+    coalescer = coalescers(scorer)
+    thread = threading.Thread(target=coalescer.score, args=("busy", ["a"]), daemon=True)
+    thread.start()
+    assert scorer.entered.wait(10)
+    watch = Watch(None, request_timeout=60)
+    threading.Timer(0.05, watch.drop, args=(DEADLINE,)).start()
+    with pytest.raises(Dropped, match=r"REQUEST_TIMEOUT \(60 s\)"):
+        coalescer.score("waits", ["b", "c"], watch=watch)
+    scorer.release.set()
+    thread.join(10)
+    assert coalescer.score("after", ["dd"]) == [2.0]
+    assert [q for p in scorer.passes for q, _ in p] == ["busy", "after"]
+
+
+def test_a_pass_skips_what_only_dropped_requests_wanted_and_keeps_the_rest(coalescers):
+    """Sibling chunks share a pass; one is dropped during it: the micro-batches it alone
+    needs are skipped (`wanted`), the other sibling gets every score."""
+    from reranker.watch import CLIENT_GONE, Dropped, Watch
+
+    asked: list[list[bool]] = []
+    entered, release = threading.Event(), threading.Event()
+    dropped_one, kept_one = Watch(), Watch()
+
+    def scorer(pairs, wanted):
+        if pairs[0][0] == "busy":
+            entered.set()
+            assert release.wait(10)
+        else:
+            dropped_one.drop(CLIENT_GONE)  # during the siblings' pass
+            asked.append([wanted([i]) for i in range(len(pairs))])
+        return [float(len(d)) for _, d in pairs]
+
+    coalescer = coalescers(scorer)
+    threads = [threading.Thread(target=coalescer.score, args=("busy", ["x"]), daemon=True)]
+    threads[0].start()
+    assert entered.wait(10)
+    results: dict[str, object] = {}
+
+    def send(name: str, documents, watch: Watch) -> None:
+        try:
+            results[name] = coalescer.score("q", documents, watch=watch)
+        except Dropped as exc:
+            results[name] = exc.reason
+
+    for name, documents, watch in (("dropped", ["a", "b"], dropped_one),
+                                   ("kept", ["ccc"], kept_one)):
+        threads.append(threading.Thread(target=send, args=(name, documents, watch),
+                                        daemon=True))
+        threads[-1].start()
+        while coalescer._queue.qsize() < len(threads) - 1:  # noqa: SLF001
+            time.sleep(0.001)
+    release.set()
+    for thread in threads:
+        thread.join(10)
+    assert asked == [[False, False, True]]
+    assert results == {"dropped": CLIENT_GONE, "kept": [3.0]}

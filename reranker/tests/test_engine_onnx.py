@@ -132,7 +132,7 @@ class _RecordingScorer:
         self.queries: list[list[str]] = []
         self.release = threading.Event()
 
-    def __call__(self, pairs):
+    def __call__(self, pairs, _wanted):
         if not self.passes:
             self.release.wait(5)
         self.passes.append(len(pairs))
@@ -163,7 +163,7 @@ def test_coalescer_merges_waiting_requests_and_splits_answers():
 def test_coalescer_gathers_sibling_chunks_into_the_first_pass():
     passes = []
 
-    def record(pairs):
+    def record(pairs, _wanted):
         passes.append(len(pairs))
         return [0.0] * len(pairs)
 
@@ -198,7 +198,7 @@ def test_coalescer_answers_overlapping_queries_one_after_another():
 
 
 def test_coalescer_hands_errors_to_every_waiting_request():
-    def broken(pairs):
+    def broken(pairs, _wanted):
         raise RuntimeError("model exploded")
 
     coalescer = Coalescer(broken)

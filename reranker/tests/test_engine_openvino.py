@@ -67,3 +67,48 @@ def test_concurrent_requests_get_their_own_scores(tiny_model_dir, reference):
         np.testing.assert_allclose(got, reference.predict([[query, d] for d in DOCUMENTS]),
                                    atol=1e-4)
     assert engine.score(QUERY, []) == []
+
+
+@pytest.mark.parametrize("name", ["openvino-fp32", "onnx"])
+def test_a_pass_runs_only_the_micro_batches_still_wanted(tiny_model_dir, expected, name):
+    """Between the micro-batches of a pass the engine asks whether any of the next one's pairs
+    is still wanted (`wanted`): the others are not run, the rest score as always."""
+    from reranker import metrics
+
+    engine = load_engine(Settings(model_dir=tiny_model_dir, engine=name, batch_size=2))
+    pairs = [(QUERY, d) for d in DOCUMENTS]
+    keep = {0, 1, 2}  # documents still wanted; the others' request has gone
+    asked: list[list[int]] = []
+
+    def wanted(indices) -> bool:
+        asked.append(sorted(indices))
+        return any(i in keep for i in indices)
+
+    scored_before = metrics.PAIRS._value.get()  # noqa: SLF001
+    scores = engine._score_pairs(pairs, wanted)  # noqa: SLF001
+    parts = sorted({tuple(part) for part in asked})  # openvino asks again as it starts one
+    run = [part for part in parts if any(i in keep for i in part)]
+    assert len(parts) == 5 and len(run) < len(parts)  # 10 pairs in 5 micro-batches
+    ran = sorted(i for part in run for i in part)
+    np.testing.assert_allclose(scores[ran], expected[ran], atol=1e-4)
+    skipped = sorted(set(range(len(pairs))) - set(ran))
+    assert np.isnan(scores[skipped]).all()
+    assert metrics.PAIRS._value.get() - scored_before == len(ran)  # noqa: SLF001
+
+
+def test_openvino_asks_again_as_a_micro_batch_would_start(tiny_model_dir, expected):
+    """The queue keeps two micro-batches in flight and pads the next meanwhile: a request
+    dropped between the padding and the start is not run either."""
+    engine = load_engine(Settings(model_dir=tiny_model_dir, engine="openvino-fp32",
+                                  batch_size=2))
+    pairs = [(QUERY, d) for d in DOCUMENTS]
+    seen: dict[tuple[int, ...], int] = {}
+
+    def wanted(indices) -> bool:  # every micro-batch is dropped after its first question
+        part = tuple(sorted(indices))
+        seen[part] = seen.get(part, 0) + 1
+        return seen[part] == 1
+
+    scores = engine._score_pairs(pairs, wanted)  # noqa: SLF001
+    assert len(seen) == 5 and set(seen.values()) == {2}
+    assert np.isnan(scores).all()

@@ -23,7 +23,7 @@ class HeldEngine:
         self.release = threading.Event()
         self.seen: list[str] = []
 
-    def score(self, query, documents, *, deadline=None):
+    def score(self, query, documents, *, deadline=None, watch=None):
         if not self.entered.is_set():
             self.entered.set()
             assert self.release.wait(10)
@@ -136,7 +136,7 @@ def test_a_body_over_the_limit_is_413_not_queued(tiny_model_dir):
 
 def test_every_answer_gives_its_bytes_back(tiny_model_dir):
     class Failing(HeldEngine):
-        def score(self, query, documents, *, deadline=None):
+        def score(self, query, documents, *, deadline=None, watch=None):
             if query == "boom":
                 raise RuntimeError("model exploded")
             return [0.0] * len(documents)
@@ -235,3 +235,37 @@ def test_the_limits_come_from_the_settings(tiny_model_dir, field, value):
     names = {"max_inflight_bytes": "max_bytes", "max_queued": "max_queued",
              "queue_timeout": "timeout"}
     assert getattr(admission, names[field]) == value
+
+
+def test_a_request_past_its_request_timeout_is_dropped_counted_and_logged_once(
+        tiny_model_dir, caplog):
+    """The engine scores until the request is dropped (as a coalescing engine between
+    passes); the answer is 503 JSON, /metrics counts it by reason, the log says it once."""
+    import logging
+
+    class UntilDropped:
+        def score(self, query, documents, *, deadline=None, watch=None):
+            assert watch is not None and watch.deadline is not None
+            watch.dropped.result(timeout=10)
+            raise watch.error()
+
+        def meta(self):
+            return {}
+
+    app = create_app(settings_of(tiny_model_dir, request_timeout=0.05), engine=UntilDropped())
+    admission = app.extensions["reranker.admission"]
+    counted = {reason: gauge(app, "reranker_requests_dropped_total", reason=reason)
+               for reason in ("deadline", "client_gone")}
+    with caplog.at_level(logging.INFO, logger="reranker.app"):
+        response = post(app, body("late"))
+    assert response.status_code == 503 and response.headers["Retry-After"] == "1"
+    assert response.get_json()["error"] == (
+        "request dropped: not answered within REQUEST_TIMEOUT (0.05 s); the rest of its "
+        "documents were not scored")
+    assert gauge(app, "reranker_requests_dropped_total", reason="deadline") == \
+        counted["deadline"] + 1
+    assert gauge(app, "reranker_requests_dropped_total", reason="client_gone") == \
+        counted["client_gone"]
+    lines = [r.getMessage() for r in caplog.records if "dropped" in r.getMessage()]
+    assert len(lines) == 1 and "not answered within REQUEST_TIMEOUT" in lines[0]
+    assert (admission.in_flight, admission.bytes_in_flight) == (0, 0)

@@ -234,7 +234,7 @@ def test_wrong_method_is_405_json(client, method, path):
 # --- failures and loading --------------------------------------------------------------
 
 class ExplodingEngine:
-    def score(self, query, documents, *, deadline=None):
+    def score(self, query, documents, *, deadline=None, watch=None):
         raise RuntimeError("tensor exploded")
 
     def meta(self):
@@ -255,7 +255,7 @@ def test_engine_error_is_500_json_logged_with_request_id(settings, caplog):
 
 
 class WrongLengthEngine(ExplodingEngine):
-    def score(self, query, documents, *, deadline=None):
+    def score(self, query, documents, *, deadline=None, watch=None):
         return [0.0]
 
 

@@ -75,6 +75,32 @@ def serve(tmp_path: Path, model_dir: Path, env: dict[str, str] | None = None) ->
             process.wait(5)
 
 
+def engine_env(name: str, seconds: float) -> dict[str, str]:
+    """The environment that runs one of reranker_test_engines."""
+    return {"ENGINE": f"reranker_test_engines:{name}", "SLOW_ENGINE_SECONDS": str(seconds),
+            "PYTHONPATH": os.pathsep.join([str(TESTS_DIR), os.environ.get("PYTHONPATH", "")])}
+
+
+def wait_for(check, tries: int = 500) -> bool:
+    """Whether `check()` came true, asked every 20 ms (bounded; no time is asserted)."""
+    for _ in range(tries):
+        if check():
+            return True
+        time.sleep(0.02)
+    return False
+
+
+def metric(server: Server, name: str, **labels) -> float:
+    from prometheus_client.parser import text_string_to_metric_families
+
+    text = requests.get(f"{server.url}/metrics", timeout=10).text
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            if sample.name == name and sample.labels == labels:
+                return sample.value
+    return 0.0
+
+
 def test_python_m_reranker_serves_the_protocol(tmp_path, tiny_model_dir, reference):
     with serve(tmp_path, tiny_model_dir, {"ENGINE": "torch"}) as server:  # the reference
         server.wait_ready()
@@ -94,7 +120,7 @@ def test_python_m_reranker_serves_the_protocol(tmp_path, tiny_model_dir, referen
         assert bad.status_code == 400 and "error" in bad.json()
         missing = requests.get(f"{server.url}/missing", timeout=5)
         assert missing.status_code == 404 and "error" in missing.json()
-        assert "gthread" in server.log_tail(100)
+        assert "Using worker: reranker.worker.ProbeLaneWorker" in server.log_tail(100)
 
 
 def test_health_answers_at_once_while_requests_queue_for_the_model(tmp_path, tiny_model_dir):
@@ -244,11 +270,7 @@ def test_an_overloaded_server_answers_503_at_once_and_keeps_the_connection(tmp_p
         thread = threading.Thread(target=lambda: first.append(requests.post(
             f"{server.url}/rerank", data=b'{"query": "q", "documents": ["d"]}', timeout=60)))
         thread.start()
-        for _ in range(500):  # until the first is admitted
-            if "reranker_requests_in_flight 1.0" in requests.get(f"{server.url}/metrics",
-                                                                 timeout=5).text:
-                break
-            time.sleep(0.02)
+        wait_for(lambda: metric(server, "reranker_requests_in_flight") == 1)  # admitted
         port = int(server.url.rsplit(":", 1)[1])
         big = b'{"query": "q", "documents": ["' + b"x" * 1_000_000 + b'"]}'
         with socket.create_connection(("127.0.0.1", port), timeout=60) as sock:
@@ -261,3 +283,66 @@ def test_an_overloaded_server_answers_503_at_once_and_keeps_the_connection(tmp_p
             # The refused body was read and dropped: the connection serves the next request.
             got, answer, _ = exchange(sock, "/rerank", b'{"query": "q", "documents": ["d"]}')
             assert got == 200 and len(answer["scores"]) == 1
+
+
+def test_a_request_whose_client_hangs_up_is_dropped_and_logged_once(tmp_path, tiny_model_dir):
+    """The engine would work on it for a minute; the client closes its connection: the
+    server drops it (the connection reads end-of-file), counts it and says so once."""
+    with serve(tmp_path, tiny_model_dir, engine_env("until_dropped", 60)) as server:
+        server.wait_ready()
+        port = int(server.url.rsplit(":", 1)[1])
+        body = b'{"query": "q", "documents": ["d"]}'
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+            sock.sendall(b"POST /rerank HTTP/1.1\r\nHost: test\r\nX-Request-Id: hung-up\r\n"
+                         b"Content-Length: %d\r\n\r\n%s" % (len(body), body))
+            wait_for(lambda: metric(server, "reranker_requests_in_flight") == 1)  # the engine has it
+        # The client has gone: dropped within a poll of the watcher.
+        assert wait_for(lambda: metric(server, "reranker_requests_dropped_total",
+                                       reason="client_gone") == 1)
+        assert metric(server, "reranker_requests_in_flight") == 0
+        dropped = [line for line in server.log_tail(200).splitlines()
+                   if "reranker.app" in line and "dropped" in line]
+        assert len(dropped) == 1, dropped
+        assert "request hung-up dropped after" in dropped[0]
+        assert "the client closed its connection" in dropped[0]
+
+
+def test_a_client_that_waits_is_answered_and_never_dropped(tmp_path, tiny_model_dir):
+    with serve(tmp_path, tiny_model_dir, engine_env("until_dropped", 2)) as server:
+        server.wait_ready()
+        answers = [requests.post(f"{server.url}/rerank", timeout=30,
+                                 data=b'{"query": "q", "documents": ["dd"]}')
+                   for _ in range(2)]  # the second on a fresh connection of its own
+        assert [a.status_code for a in answers] == [200, 200]
+        assert [a.json()["scores"][0]["score"] for a in answers] == [2.0, 2.0]
+        for reason in ("client_gone", "deadline"):
+            assert metric(server, "reranker_requests_dropped_total", reason=reason) == 0
+
+
+def test_probes_answer_while_every_request_thread_is_taken(tmp_path, tiny_model_dir):
+    """THREADS=2, both held by requests the model takes 30 s each over, two more waiting for
+    a thread: the probes are answered meanwhile, on threads of their own."""
+    env = {**engine_env("slow", 30), "THREADS": "2"}
+    with serve(tmp_path, tiny_model_dir, env) as server:
+        server.wait_ready()
+        statuses: list[int] = []
+
+        def rerank() -> None:
+            with contextlib.suppress(requests.RequestException):
+                statuses.append(requests.post(f"{server.url}/rerank", timeout=120,
+                                              data=b'{"query": "q", "documents": ["d"]}')
+                                .status_code)
+
+        threads = [threading.Thread(target=rerank, daemon=True) for _ in range(4)]
+        for thread in threads:
+            thread.start()
+        # Both request threads are taken.
+        wait_for(lambda: metric(server, "reranker_requests_in_flight") == 2)
+        for path in ("/.well-known/live", "/.well-known/ready"):
+            with socket.create_connection(("127.0.0.1", int(server.url.rsplit(":", 1)[1])),
+                                          timeout=20) as sock:  # a new connection, as kubelet
+                sock.sendall(b"GET %s HTTP/1.1\r\nHost: test\r\n\r\n" % path.encode())
+                response = http.client.HTTPResponse(sock)
+                response.begin()
+                assert response.status == 204, path
+        assert statuses == [], "the probes were answered only after the requests"

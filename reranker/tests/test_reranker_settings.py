@@ -47,6 +47,7 @@ def test_defaults():
                                                                           10.0, 262144)
     assert (s.max_queued, s.queue_bound) == (None, 32)  # half of THREADS (64)
     assert s.max_text_chars is None  # the engine's: 16 x the model's token limit
+    assert s.request_timeout == 55.0  # above Weaviate's 50 s module timeout
 
 
 def test_the_queue_bound_follows_threads_unless_set():
@@ -66,7 +67,8 @@ def test_every_variable_is_read():
            "MAX_BODY_BYTES": "1000", "ENABLE_CUDA": "true", "CUDA_CORE": "cuda:1",
            "WORKERS": "2", "THREADS": "16", "LOG_LEVEL": "DEBUG", "MAX_BATCH_TOKENS": "4096",
            "ONNX_CACHE_DIR": "/cache", "MAX_INFLIGHT_BYTES": "1000000", "MAX_QUEUED": "5",
-           "QUEUE_TIMEOUT": "2.5", "MAX_PASS_TOKENS": "9999", "MAX_TEXT_CHARS": "4000"}
+           "QUEUE_TIMEOUT": "2.5", "MAX_PASS_TOKENS": "9999", "MAX_TEXT_CHARS": "4000",
+           "REQUEST_TIMEOUT": "0"}
     s = Settings.from_env(env)
     assert s == Settings(model_dir=Path("/m"), host="0.0.0.0", port=9000, engine="onnx",
                          batch_size=8, max_seq_length=256, max_documents=64,
@@ -74,7 +76,7 @@ def test_every_variable_is_read():
                          threads=16, log_level="debug", max_batch_tokens=4096,
                          onnx_cache_dir=Path("/cache"), max_inflight_bytes=1_000_000,
                          max_queued=5, queue_timeout=2.5, max_pass_tokens=9999,
-                         max_text_chars=4000)
+                         max_text_chars=4000, request_timeout=0.0)
     assert s.device == "cuda:1"
 
 
@@ -103,6 +105,8 @@ def test_bad_values_name_the_variable(env):
     ({"QUEUE_TIMEOUT": "soon"}, "could not convert"),
     ({"MAX_PASS_TOKENS": "0"}, "must be a positive integer"),
     ({"MAX_TEXT_CHARS": "-5"}, "must be a positive integer"),
+    ({"REQUEST_TIMEOUT": "-1"}, "must be 0 (off) or a positive number of seconds"),
+    ({"REQUEST_TIMEOUT": "inf"}, "must be 0 (off) or a positive number of seconds"),
 ])
 def test_bad_limits_are_one_line_naming_the_variable(env, why):
     [(name, value)] = env.items()

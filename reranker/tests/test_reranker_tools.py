@@ -54,7 +54,12 @@ def test_download_falls_back_to_bin_weights():
 def test_gunicorn_runs_threaded_workers():
     options = gunicorn_options(Settings(host="::", port=9, workers=2, threads=5))
     assert options["bind"] == ["[::]:9"]
-    assert (options["worker_class"], options["workers"], options["threads"]) == ("gthread", 2, 5)
+    assert (options["worker_class"], options["workers"], options["threads"]) == (
+        "reranker.worker.ProbeLaneWorker", 2, 5)
+    from gunicorn.util import load_class
+    from gunicorn.workers.gthread import ThreadWorker
+
+    assert issubclass(load_class(options["worker_class"]), ThreadWorker)
     assert bind_address("0.0.0.0", 8080) == "0.0.0.0:8080"
 
 

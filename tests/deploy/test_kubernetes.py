@@ -22,7 +22,9 @@ import yaml
 
 from reranker.settings import OPTIONS
 
-DEPLOY = Path(__file__).resolve().parents[2] / "deploy" / "kubernetes"
+ROOT = Path(__file__).resolve().parents[2]
+DEPLOY = ROOT / "deploy" / "kubernetes"
+DOCKERFILE = ROOT / "reranker" / "Dockerfile"
 # The Kubernetes versions the manifests are stated for (docs/kubernetes.md); the locked
 # kubernetes-validate (1.37.0) ships the schemas of 1.25 to 1.37.
 KUBERNETES_VERSIONS = ("1.30.0", "1.37.0")
@@ -111,23 +113,57 @@ def semantic_problems(docs: list[dict]) -> list[str]:
     return problems
 
 
+def image_settings() -> dict[str, str]:
+    """The settings the image sets (the runtime stage's ENV of reranker/Dockerfile), with
+    ${ARG} replaced by the build argument's default."""
+    text = DOCKERFILE.read_text()
+    args = dict(re.findall(r"^ARG (\w+)=(\S+)$", text, re.M))
+    runtime = text[text.index(" AS runtime"):]
+    block = re.search(r"^ENV ((?:.*\\\n)*.*)$", runtime, re.M)[1]
+    values = dict(re.findall(r"(\w+)=(\S+)", block))
+    return {name: re.sub(r"\$\{(\w+)\}", lambda m: args[m[1]], value)
+            for name, value in values.items()}
+
+
+def resolved(option, value: str):
+    """What the service makes of a value: blank is unset (the default)."""
+    return option.default if value.strip() == "" else option.parse(value.strip())
+
+
 def env_problems(docs: list[dict]) -> list[str]:
-    """The reranker's env: each a setting of the service, holding the code's default."""
+    """The reranker's env: every setting of the service, each at its default in the image
+    (the value the image sets, else the code's default)."""
     options = {option.env: option for option in OPTIONS}
+    image = image_settings()
     problems = []
     (container,) = of_kind(docs, "Deployment")["spec"]["template"]["spec"]["containers"]
-    for item in container.get("env", []):
-        option = options.get(item["name"])
+    given = {item["name"]: item["value"] for item in container.get("env", [])}
+    for name in sorted(set(options) - set(given)):
+        problems.append(f"env {name} is missing: every setting is listed at its default")
+    for name, value in given.items():
+        option = options.get(name)
         if option is None:
-            problems.append(f"env {item['name']} is no setting of the reranker")
-        elif option.parse(item["value"]) != option.default:
-            problems.append(f"env {item['name']}={item['value']!r}: the default is "
-                            f"{option.default!r}")
+            problems.append(f"env {name} is no setting of the reranker")
+            continue
+        default = resolved(option, image[name]) if name in image else option.default
+        if resolved(option, value) != default:
+            problems.append(f"env {name}={value!r}: the default is {default!r}"
+                            + (" (set by the image)" if name in image else ""))
     return problems
 
 
+def image_problems(docs: list[dict]) -> list[str]:
+    """The image: an explicit tag (a moving tag pulls whatever was pushed last)."""
+    (container,) = of_kind(docs, "Deployment")["spec"]["template"]["spec"]["containers"]
+    name, _, tag = container["image"].rpartition(":")
+    if not name or "/" in tag or tag in ("", "latest"):
+        return [f"image {container['image']!r}: an explicit tag, not latest"]
+    return []
+
+
 def problems_of(docs: list[dict], version: str) -> list[str]:
-    return schema_problems(docs, version) + semantic_problems(docs) + env_problems(docs)
+    return (schema_problems(docs, version) + semantic_problems(docs) + env_problems(docs)
+            + image_problems(docs))
 
 
 def key_paths(values: dict, prefix: str = "") -> set[str]:
@@ -174,6 +210,11 @@ def _rename(mapping: dict, old: str, new: str) -> None:
     mapping[new] = mapping.pop(old)
 
 
+def _set(container: dict, name: str, value: str) -> None:
+    (item,) = [item for item in container["env"] if item["name"] == name]
+    item["value"] = value
+
+
 BROKEN = {
     "a misspelt field": (lambda d, s, c: _rename(c, "readinessProbe", "readinesProbe"),
                          "'readinesProbe' was unexpected"),
@@ -195,8 +236,16 @@ BROKEN = {
         lambda d, s, c: c["env"].append({"name": "MAX_DOCUMENT", "value": "10"}),
         "env MAX_DOCUMENT is no setting"),
     "a setting off its default": (
-        lambda d, s, c: c["env"].append({"name": "WORKERS", "value": "2"}),
-        "env WORKERS='2': the default is 1"),
+        lambda d, s, c: _set(c, "WORKERS", "2"), "env WORKERS='2': the default is 1"),
+    "a setting off the image's value": (
+        lambda d, s, c: _set(c, "HOST", "127.0.0.1"),
+        "env HOST='127.0.0.1': the default is '0.0.0.0' (set by the image)"),
+    "a setting left out": (
+        lambda d, s, c: c.update(env=[e for e in c["env"] if e["name"] != "REQUEST_TIMEOUT"]),
+        "env REQUEST_TIMEOUT is missing"),
+    "the image's moving tag": (
+        lambda d, s, c: c.update(image=c["image"].rsplit(":", 1)[0] + ":latest"),
+        "an explicit tag, not latest"),
 }
 
 

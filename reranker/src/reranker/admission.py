@@ -8,7 +8,9 @@ to MAX_BODY_BYTES); otherwise the request *queues*, first come first served, for
 `timeout` seconds. When `max_queued` requests already wait, or the wait runs out, it is refused
 with `Overloaded`, which the app answers 503 with `Retry-After` at once. Each admitted request
 carries its `deadline` (its arrival plus `timeout`) on to the model's queue, which refuses it
-the same way if the model has not started on it by then (`engines/batching.py`).
+the same way if the model has not started on it by then (`engines/batching.py`). A request
+dropped while it waits (its client has gone, or REQUEST_TIMEOUT passed: `reranker.watch`)
+leaves the queue at once with `Dropped`.
 
 The checks are a lock and a few additions; nothing is copied. /metrics shows the requests and
 bytes in flight and the requests queued (the app counts the refusals, by reason).
@@ -22,6 +24,7 @@ from collections import deque
 from dataclasses import dataclass, field
 
 from reranker import metrics
+from reranker.watch import Watch
 
 RETRY_AFTER_SECONDS = 1  # what a refused client is told: try again soon, the queue moves
 
@@ -86,9 +89,10 @@ class Admission:
     def queued(self) -> int:
         return len(self._waiters)
 
-    def admit(self, cost: int) -> Ticket:
+    def admit(self, cost: int, watch: Watch | None = None) -> Ticket:
         """A ticket for a request of `cost` bytes, once admitted; `Overloaded` when the queue
-        is full (at once) or the request waited `timeout` seconds."""
+        is full (at once) or the request waited `timeout` seconds; `watch`'s `Dropped` when
+        it drops the request while it waits."""
         timeout = self.timeout
         deadline = time.monotonic() + timeout
         with self._lock:
@@ -100,13 +104,20 @@ class Admission:
             waiter = _Waiter(cost, deadline)
             self._waiters.append(waiter)
             self._report()
+        if watch is not None:
+            watch.dropped.add_done_callback(lambda _: waiter.admitted.set())
         waiter.admitted.wait(max(0.0, deadline - time.monotonic()))
         with self._lock:
-            if waiter.ticket is not None:  # admitted, perhaps just as the wait ran out
-                return waiter.ticket
-            self._waiters.remove(waiter)
-            self._admit_waiters()  # it may have held back smaller requests behind it
-            self._report()
+            if waiter.ticket is None:
+                self._waiters.remove(waiter)
+                self._admit_waiters()  # it may have held back smaller requests behind it
+                self._report()
+        if watch is not None and watch.is_dropped:
+            if waiter.ticket is not None:  # admitted just as it was dropped: give it back
+                self.release(waiter.ticket)
+            raise watch.error()
+        if waiter.ticket is not None:  # admitted, perhaps just as the wait ran out
+            return waiter.ticket
         raise Overloaded(f"server overloaded: not admitted within {timeout:g} s "
                          "(QUEUE_TIMEOUT); retry later", "timeout")
 

@@ -5,7 +5,9 @@ loaded once, in the background (see `loader`); tests inject their own. Every ans
 a success is JSON `{"error": ...}` (Weaviate decodes the body before it looks at the status),
 and every response carries an `X-Request-Id` that the logs name too. `POST /rerank` is admitted
 before its body is read and holds its place until its answer is written (`admission`); under
-overload it is answered 503 with `Retry-After`.
+overload it is answered 503 with `Retry-After`. From its arrival it is watched (`watch`): when
+its client closes the connection, or REQUEST_TIMEOUT passes, it is dropped, the rest of it
+unscored, counted on /metrics and logged once.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from reranker.drain import discard_unread_body
 from reranker.engine import Engine
 from reranker.loader import EngineLoader, describe
 from reranker.settings import Settings
+from reranker.watch import Dropped, Watch, Watcher
 
 log = logging.getLogger("reranker.app")
 
@@ -72,6 +75,8 @@ def create_app(settings: Settings, engine: Engine | None = None, *,
     admission = Admission(max_bytes=settings.max_inflight_bytes,
                           max_queued=settings.queue_bound, timeout=settings.queue_timeout)
     app.extensions["reranker.admission"] = admission
+    watcher = Watcher(request_timeout=settings.request_timeout)
+    app.extensions["reranker.watcher"] = watcher
 
     @app.before_request
     def assign_request_id() -> None:
@@ -99,6 +104,16 @@ def create_app(settings: Settings, engine: Engine | None = None, *,
     def overloaded(exc: Overloaded) -> tuple[Response, int]:
         metrics.rejected(exc.reason)
         log.info("request %s refused (503): %s", g.get("request_id"), exc.message)
+        response, status = _error(exc.message, 503)
+        response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        return response, status
+
+    @app.errorhandler(Dropped)
+    def dropped(exc: Dropped) -> tuple[Response, int]:
+        metrics.dropped(exc.reason)
+        log.warning("request %s dropped after %.1f s: %s; the rest of it is not scored",
+                    g.get("request_id"),
+                    time.perf_counter() - g.get("started", time.perf_counter()), exc.why)
         response, status = _error(exc.message, 503)
         response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
         return response, status
@@ -156,18 +171,25 @@ def create_app(settings: Settings, engine: Engine | None = None, *,
         length = request.content_length
         if length is not None and length > settings.max_body_bytes:
             raise protocol.BadRequest(_too_large(settings.max_body_bytes), status=413)
-        # Admitted before the body is read; a body without a length may be as long as allowed.
-        ticket = admission.admit(settings.max_body_bytes if length is None else length)
+        # Watched from its arrival to its answer: the socket is gunicorn's (None in tests).
+        watch = watcher.watch(request.environ.get("gunicorn.socket"))
         try:
-            response = answer_rerank(ticket.deadline)
-        except BaseException:
-            admission.release(ticket)
-            raise
+            # Admitted before the body is read; a body without a length may be as long as
+            # allowed.
+            ticket = admission.admit(settings.max_body_bytes if length is None else length,
+                                     watch)
+            try:
+                response = answer_rerank(ticket.deadline, watch)
+            except BaseException:
+                admission.release(ticket)
+                raise
+        finally:
+            watcher.forget(watch)
         # Held until the answer is written: its bytes are in memory until then.
         response.call_on_close(lambda: admission.release(ticket))
         return response
 
-    def answer_rerank(deadline: float) -> Response:
+    def answer_rerank(deadline: float, watch: Watch) -> Response:
         # Weaviate sends no Content-Type: parse the raw body, whatever the header says.
         body = request.get_data(cache=False)
         if len(body) > settings.max_body_bytes:
@@ -178,9 +200,10 @@ def create_app(settings: Settings, engine: Engine | None = None, *,
         metrics.documents(1 if parsed.documents is None else len(parsed.documents))
         if parsed.documents is None:
             assert parsed.property is not None  # guaranteed by the parser
-            [score] = engine.score(parsed.query, [parsed.property], deadline=deadline)
+            [score] = engine.score(parsed.query, [parsed.property], deadline=deadline,
+                                   watch=watch)
             return jsonify(protocol.single_response(parsed.query, parsed.property, score))
-        scores = engine.score(parsed.query, parsed.documents, deadline=deadline)
+        scores = engine.score(parsed.query, parsed.documents, deadline=deadline, watch=watch)
         return jsonify(protocol.documents_response(parsed.query, parsed.documents, scores))
 
     return app

@@ -19,6 +19,7 @@ from typing import Any, Protocol, runtime_checkable
 
 from reranker.engine_table import CUDA_ENGINES, EXTRAS, FACTORIES
 from reranker.settings import Settings
+from reranker.watch import Watch
 
 
 @runtime_checkable
@@ -26,12 +27,14 @@ class Engine(Protocol):
     """What the app needs from a scorer."""
 
     def score(self, query: str, documents: list[str], *,
-              deadline: float | None = None) -> list[float]:
+              deadline: float | None = None, watch: Watch | None = None) -> list[float]:
         """One relevance score per document, in the order given (the model's activation applied).
 
         `deadline` (a time.monotonic() value, or None for none): when the model cannot start
         on the request by then, raise `reranker.admission.Overloaded` (answered 503) instead
-        of scoring it.
+        of scoring it. `watch` (`reranker.watch.Watch`, or None): once `watch.is_dropped`,
+        score no more of the request and raise `watch.error()` (waiting for the model, wake
+        when `watch.dropped` completes; scoring, check between passes).
         """
         ...
 

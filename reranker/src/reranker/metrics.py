@@ -18,6 +18,7 @@ Where a rerank's time goes, from the outside in:
 | `reranker_bytes_in_flight` | gauge | their bodies' bytes (bounded by MAX_INFLIGHT_BYTES) |
 | `reranker_requests_queued` | gauge | requests waiting to be admitted (bounded by MAX_QUEUED) |
 | `reranker_requests_rejected_total{reason}` | counter | 503s for overload: `queue_full`, `timeout` |
+| `reranker_requests_dropped_total{reason}` | counter | requests left unfinished: `client_gone`, `deadline` |
 
 With several gunicorn workers (`WORKERS` > 1) every worker counts in its own files under
 `PROMETHEUS_MULTIPROC_DIR` (set by `python -m reranker`), and `/metrics` sums them.
@@ -70,6 +71,12 @@ REJECTED = Counter("reranker_requests_rejected_total",
                    "(QUEUE_TIMEOUT ran out).", ["reason"])
 for _reason in ("queue_full", "timeout"):  # both series from the start: rate() sees the first
     REJECTED.labels(_reason)
+DROPPED = Counter("reranker_requests_dropped_total",
+                  "Requests dropped before their end, the rest of their pairs unscored: "
+                  "client_gone (the client closed its connection) or deadline "
+                  "(REQUEST_TIMEOUT passed).", ["reason"])
+for _reason in ("client_gone", "deadline"):
+    DROPPED.labels(_reason)
 
 _enabled = True
 
@@ -143,6 +150,11 @@ def admission(in_flight: int, bytes_in_flight: int, queued: int) -> None:
 def rejected(reason: str) -> None:
     if _enabled:
         REJECTED.labels(reason).inc()
+
+
+def dropped(reason: str) -> None:
+    if _enabled:
+        DROPPED.labels(reason).inc()
 
 
 def engine_loaded(engine: str, precision: str, model: str, model_type: str) -> None:

@@ -1,9 +1,9 @@
 """The production server: gunicorn with threaded workers around the Flask app.
 
 Used by `python -m reranker` and by the image alike. Each worker process builds the app and
-loads its own copy of the model in the background (the app answers live/ready meanwhile); many
-threads per worker keep the health endpoints answering while scoring requests queue for the
-model. If a worker's model fails to load, the worker exits with gunicorn's boot-error code and
+loads its own copy of the model in the background (the app answers live/ready meanwhile). The
+worker is gthread's with a lane of its own for the health probes (`worker.ProbeLaneWorker`):
+they answer at once however many requests hold the THREADS threads. If a worker's model fails to load, the worker exits with gunicorn's boot-error code and
 the whole server stops, rather than serving "not ready" forever. A worker that dies otherwise
 (killed, out of memory) is replaced by gunicorn's arbiter, and its gauges leave /metrics.
 """
@@ -36,7 +36,7 @@ def gunicorn_options(settings: Settings) -> dict[str, Any]:
     options: dict[str, Any] = {
         "bind": [bind_address(settings.host, settings.port)],
         "workers": settings.workers,
-        "worker_class": "gthread",
+        "worker_class": "reranker.worker.ProbeLaneWorker",  # gthread + the probes' lane
         "threads": settings.threads,
         # gthread workers heartbeat from their main loop, so long requests are not killed;
         # this only catches a worker that is truly stuck.

@@ -46,6 +46,13 @@ def _positive_seconds(text: str) -> float:
     return value
 
 
+def _non_negative_seconds(text: str) -> float:
+    value = float(text)
+    if not (value >= 0 and math.isfinite(value)):
+        raise ValueError("must be 0 (off) or a positive number of seconds")
+    return value
+
+
 def _optional_positive_int(text: str) -> int | None:
     return None if text.lower() in ("", "none", "auto") else _positive_int(text)
 
@@ -129,6 +136,10 @@ OPTIONS: tuple[Option, ...] = (
     Option("queue_timeout", "QUEUE_TIMEOUT", 10.0, _positive_seconds,
            "seconds a request may wait, to be admitted and then for the model to start on it, "
            "before it is answered 503"),
+    Option("request_timeout", "REQUEST_TIMEOUT", 55.0, _non_negative_seconds,
+           "seconds from its arrival after which a request is dropped between passes of the "
+           "model and answered 503, the rest of it unscored (above Weaviate's 50 s module "
+           "timeout, after which nobody reads the answer); 0 = never"),
     Option("max_pass_tokens", "MAX_PASS_TOKENS", 262144, _positive_int,
            "most tokens one pass of the model tokenizes, counted before truncation as the "
            "texts' UTF-8 bytes (no token is shorter than a byte); a longer request is scored "
@@ -143,8 +154,7 @@ OPTIONS: tuple[Option, ...] = (
     Option("workers", "WORKERS", 1, _positive_int,
            "server processes, each loading its own copy of the model"),
     Option("threads", "THREADS", 64, _positive_int,
-           "request threads per process; scoring is serialised, so the extra threads keep the "
-           "health endpoints answering while requests queue for the model"),
+           "request threads per process (the health probes have two more of their own)"),
     Option("metrics", "METRICS", True, _bool,
            "serve Prometheus metrics on GET /metrics (off: record nothing, /metrics is 404)"),
     Option("log_level", "LOG_LEVEL", "info", lambda s: _nonempty(s).lower(),
@@ -171,6 +181,7 @@ class Settings:
     max_inflight_bytes: int = 32 * 1024 * 1024
     max_queued: int | None = None  # None: half of `threads` (queue_bound)
     queue_timeout: float = 10.0
+    request_timeout: float = 55.0  # 0: never
     max_pass_tokens: int = 262144
     max_text_chars: int | None = None  # None: the engine's, 16 x its token limit
     enable_cuda: bool = False

@@ -15,16 +15,17 @@ from __future__ import annotations
 
 import json
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
 
 from reranker import metrics
-from reranker.engines.batching import Coalescer, Pairs
+from reranker.engines.batching import Coalescer, Pairs, Wanted, all_wanted
 from reranker.engines.text_cut import cut_texts, max_chars_of
 from reranker.settings import Settings
+from reranker.watch import Watch
 
 
 def activation_of(config: dict[str, Any]):
@@ -115,27 +116,36 @@ class BatchingEngine(ABC):
                                     name=type(self).__name__)
 
     def score(self, query: str, documents: list[str], *,
-              deadline: float | None = None) -> list[float]:
+              deadline: float | None = None, watch: Watch | None = None) -> list[float]:
         query, documents = cut_texts(query, documents, self.max_chars)
-        return self._coalescer.score(query, documents, deadline)
+        return self._coalescer.score(query, documents, deadline, watch)
 
     def meta(self) -> dict[str, Any]:
         return dict(self._config)
 
-    def _score_pairs(self, pairs: Pairs) -> np.ndarray:
+    def _score_pairs(self, pairs: Pairs, wanted: Wanted = all_wanted) -> np.ndarray:
+        """A pass: one score per pair; a micro-batch none of whose pairs is `wanted` any more
+        when its turn comes is not run (its scores are NaN)."""
         encoded, lengths = self._tokenize(pairs)
         parts = micro_batches(lengths, self.batch_size, self.batch_tokens)
-        metrics.pass_shape(lengths, self.max_length, map(len, parts))
-        scores = np.empty(len(pairs), dtype=np.float64)
-        for part, logits in zip(parts, self._forward_all([[encoded[i] for i in part]
-                                                           for part in parts])):
-            scores[part] = logits
+        scores = np.full(len(pairs), np.nan, dtype=np.float64)
+        outputs = self._forward_all([[encoded[i] for i in part] for part in parts],
+                                    lambda index: wanted(parts[index]))
+        run = [part for part, logits in zip(parts, outputs) if logits is not None]
+        for part, logits in zip(parts, outputs):
+            if logits is not None:
+                scores[part] = logits
+        metrics.pass_shape([lengths[i] for part in run for i in part], self.max_length,
+                           map(len, run))
         return self._activation(scores)
 
-    def _forward_all(self, batches: list[list[Any]]) -> list[np.ndarray]:
-        """`_forward` of every micro-batch of a pass, in order; an engine that can keep
+    def _forward_all(self, batches: list[list[Any]],
+                     wanted: Callable[[int], bool]) -> list[np.ndarray | None]:
+        """`_forward` of every micro-batch of a pass, in order, each only if `wanted(index)`
+        says so when its turn comes (None in its place otherwise); an engine that can keep
         several in flight (and prepare the next while one runs) does so here."""
-        return [self._forward(batch) for batch in batches]
+        return [self._forward(batch) if wanted(index) else None
+                for index, batch in enumerate(batches)]
 
     @abstractmethod
     def _load(self, settings: Settings) -> None:

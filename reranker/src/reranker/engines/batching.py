@@ -18,7 +18,11 @@ the texts' UTF-8 bytes (`text_tokens`): no tokenizer makes a token of less than 
 this bounds what tokenizing a pass allocates, truncation's overflow included. A request larger
 than that — the first one too — is scored in slices, one pass after another (one pair at
 least per pass). A request may carry a deadline: when no pass has started on it by then, it
-leaves the queue unscored and its caller gets `Overloaded`; once started, it runs to the end.
+leaves the queue unscored and its caller gets `Overloaded`. Once started, it runs to its end
+unless it is dropped (its `Watch`: the client has gone, or REQUEST_TIMEOUT has passed; see
+`reranker.watch`): its caller gets `Dropped` at once, and the worker scores no more of it —
+no pass takes it, and a pass under way skips the micro-batches that hold only pairs of
+dropped requests (`score_pairs`' `wanted`).
 """
 
 from __future__ import annotations
@@ -28,15 +32,22 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future
-from concurrent.futures import TimeoutError as FutureTimeout
+from concurrent.futures import FIRST_COMPLETED, Future, wait
 from itertools import islice
 
 from reranker import metrics
 from reranker.admission import Overloaded
+from reranker.watch import Watch
 
 Pairs = list[tuple[str, str]]
-ScorePairs = Callable[[Pairs], Sequence[float]]
+# Whether any of these pairs (indices into the pass) is still wanted by a request.
+Wanted = Callable[[Sequence[int]], bool]
+# A pass: its pairs and `wanted` -> one score per pair (any value for a pair not wanted).
+ScorePairs = Callable[[Pairs, Wanted], Sequence[float]]
+
+
+def all_wanted(_indices: Sequence[int]) -> bool:
+    return True
 
 
 def text_tokens(text: str) -> int:
@@ -49,9 +60,9 @@ class _Job:
     """One request on the queue: its pairs and their token bounds, how many of them passes
     have taken, and the scores of the slices done so far."""
 
-    __slots__ = ("query", "pairs", "costs", "taken", "scores", "future", "queued_at")
+    __slots__ = ("query", "pairs", "costs", "taken", "scores", "future", "queued_at", "watch")
 
-    def __init__(self, query: str, documents: list[str]) -> None:
+    def __init__(self, query: str, documents: list[str], watch: Watch | None = None) -> None:
         query_cost = text_tokens(query)
         self.query = query
         self.pairs: Sequence[tuple[str, str]] = [(query, d) for d in documents]
@@ -60,6 +71,12 @@ class _Job:
         self.scores: list[float] = []
         self.future: Future = Future()
         self.queued_at = time.perf_counter()
+        self.watch = watch
+
+    @property
+    def dropped(self) -> bool:
+        """Nobody waits for it any more: the rest of it is not scored."""
+        return self.watch is not None and self.watch.is_dropped
 
 
 Part = tuple[_Job, int, int]  # a job's pairs [start, end) in one pass
@@ -81,28 +98,32 @@ class Coalescer:
         self._worker = threading.Thread(target=self._run, name=name, daemon=True)
         self._worker.start()
 
-    def score(self, query: str, documents: list[str], deadline: float | None = None
-              ) -> list[float]:
+    def score(self, query: str, documents: list[str], deadline: float | None = None,
+              watch: Watch | None = None) -> list[float]:
         """Scores for `documents` against `query`, in input order (blocks until done).
 
         `deadline` (time.monotonic()): when no pass has started on the request by then,
-        raise `Overloaded` instead; the request is never scored.
+        raise `Overloaded` instead; the request is never scored. `watch`: when it drops the
+        request, raise its `Dropped` at once; the rest of the request is not scored.
         """
         if not documents:
             return []
-        job = _Job(query, documents)
+        job = _Job(query, documents, watch)
         self._queue.put(job)
-        if deadline is None:
+        waits = [job.future] if watch is None else [job.future, watch.dropped]
+        timeout = None if deadline is None else max(0.0, deadline - time.monotonic())
+        wait(waits, timeout, return_when=FIRST_COMPLETED)
+        if not job.future.done() and job.future.cancel():  # never started: never will be
+            # The worker drops a cancelled job unread: let go of the texts now, not when it
+            # gets there (it may be busy for long with other passes).
+            job.pairs = job.costs = ()
+            if watch is not None and watch.is_dropped:
+                raise watch.error()
+            raise Overloaded.not_started()
+        wait(waits, return_when=FIRST_COMPLETED)  # started: until it is done or dropped
+        if job.future.done() or watch is None:
             return job.future.result()
-        try:
-            return job.future.result(timeout=max(0.0, deadline - time.monotonic()))
-        except FutureTimeout:
-            if not job.future.cancel():  # a pass has it: it finishes
-                return job.future.result()
-        # The worker drops a cancelled job unread: let go of the texts now, not when it
-        # gets there (it may be busy for long with other passes).
-        job.pairs = job.costs = ()
-        raise Overloaded.not_started()
+        raise watch.error()
 
     def close(self) -> None:
         """Stop the worker after the requests already queued."""
@@ -126,6 +147,8 @@ class Coalescer:
         query: str | None = None
         full = False
         for job in self._pending:
+            if job.dropped:
+                continue  # its caller has gone: the rest of it is not scored
             if full or (query is not None and job.query != query):
                 rest.append(job)
                 continue
@@ -174,9 +197,14 @@ class Coalescer:
             if not parts:  # every waiting request had been refused
                 continue
             pairs = [pair for job, start, end in parts for pair in islice(job.pairs, start, end)]
+            owners = [job for job, start, end in parts for _ in range(end - start)]
+
+            def wanted(indices: Sequence[int], owners: list[_Job] = owners) -> bool:
+                return any(not owners[i].dropped for i in indices)
+
             try:
                 with metrics.inference():
-                    scores = list(self._score_pairs(pairs))
+                    scores = list(self._score_pairs(pairs, wanted))
                 if len(scores) != len(pairs):
                     raise RuntimeError(f"engine gave {len(scores)} scores for {len(pairs)} pairs")
             except BaseException as exc:  # noqa: BLE001 - every request of the pass gets it
@@ -189,6 +217,8 @@ class Coalescer:
             for job, start, end in parts:
                 done = [float(s) for s in scores[offset : offset + end - start]]
                 offset += end - start
+                if job.dropped:  # some of its pairs may have been skipped; nobody reads them
+                    continue
                 if start == 0 and end == len(job.pairs):  # the whole request in one pass
                     job.future.set_result(done)
                     continue

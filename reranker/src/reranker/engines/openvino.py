@@ -3,7 +3,9 @@
 They run the same `onnx/model.onnx` as the `onnx` engine (OpenVINO reads ONNX Runtime's fused
 BERT operators), with its tokenizer and feed (`onnx.OnnxFileEngine`), on OpenVINO's CPU plugin:
 the micro-batches of a pass (the Coalescer's single worker) go through a queue of two
-requests on two streams, padded to a multiple of 16 tokens. `openvino` takes the plugin's own precision for this CPU — bf16 where the CPU has AVX512_BF16
+requests on two streams, padded to a multiple of 16 tokens, each padded while the ones before
+it run and started only if a request still wants it once the queue has room for it.
+`openvino` takes the plugin's own precision for this CPU — bf16 where the CPU has AVX512_BF16
 or AMX (about twice the fp32 speed), fp16 on ARM, fp32 elsewhere — when it ranks like fp32 on
 this model (`precision_check`, at start), fp32 otherwise; `openvino-fp32` always computes in
 fp32. `precision` says which one the engine runs. Needs only openvino, tokenizers and numpy: no torch, no onnxruntime.
@@ -12,6 +14,8 @@ fp32. `precision` says which one the engine runs. Needs only openvino, tokenizer
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -82,22 +86,32 @@ class OpenVinoEngine(OnnxFileEngine):
         return score
 
     def _run(self, feed: dict[str, np.ndarray]) -> np.ndarray:
-        [logits] = self._forward_feeds([feed])
+        [logits] = self._start_all([lambda: feed], lambda _index: True)
         return logits[:, None]
 
-    def _forward_all(self, batches: list[list]) -> list[np.ndarray]:
-        return self._forward_feeds([self._feed(batch, self.pad_multiple) for batch in batches])
+    def _forward_all(self, batches: list[list],
+                     wanted: Callable[[int], bool]) -> list[np.ndarray | None]:
+        return self._start_all([partial(self._feed, batch, self.pad_multiple)
+                                for batch in batches], wanted)
 
-    def _forward_feeds(self, feeds: list[dict[str, np.ndarray]]) -> list[np.ndarray]:
-        """The first logit of each row of every feed, the feeds kept in flight on the queue."""
-        results: list[np.ndarray] = [np.empty(0)] * len(feeds)
+    def _start_all(self, feeds: list[Callable[[], dict[str, np.ndarray]]],
+                   wanted: Callable[[int], bool]) -> list[np.ndarray | None]:
+        """The first logit of each row of every feed, the feeds kept in flight on the queue:
+        each is padded while the ones before it run, and started once a request of the queue
+        is free, if `wanted(index)` still says so then (None in its place otherwise)."""
+        results: list[np.ndarray | None] = [None] * len(feeds)
 
         def done(request, index: int) -> None:
             results[index] = request.get_tensor(self._output).data[:, 0].astype(np.float64)
 
         self._queue.set_callback(done)
-        for index, feed in enumerate(feeds):
-            self._queue.start_async(feed, index)
+        for index, make in enumerate(feeds):
+            if not wanted(index):
+                continue
+            feed = make()
+            self._queue.get_idle_request_id()  # until one is free (without the GIL)
+            if wanted(index):  # asked again as it would start: dropped meanwhile?
+                self._queue.start_async(feed, index)
         self._queue.wait_all()
         return results
 
