@@ -113,3 +113,33 @@ def test_a_changed_model_or_source_is_rebuilt_into_the_image(default_tag, user_e
     assert f"reranker image: {default_tag}: rebuilding: the reranker's source" in fourth, \
         fourth[-3000:]
     assert f"(pulled) serving directory {xlmr} (sha256 " in reranker_logs()
+
+
+def test_a_hub_model_once_built_restarts_without_the_hub(default_tag, user_env, tmp_path):
+    """A fake hub serves a model; `restart --reranker` builds it; `down`; the hub stops; the
+    same restart is ready again, with one line naming the commit remembered for `main`."""
+    from reranker.testing import make_tiny_cross_encoder
+    from reranker.testing.fake_hub import FakeHub
+
+    model = make_tiny_cross_encoder(tmp_path / "tiny")
+    env = {**user_env, "XDG_CACHE_HOME": str(tmp_path / "cache"),
+           "HF_HOME": str(tmp_path / "hf-home"), "WEAVIATE_DEV_MODEL_NAME": "org/tiny"}
+    for key in ("WEAVIATE_DEV_MODEL_DIR", "WEAVIATE_DEV_MODEL_REVISION", "HF_HUB_OFFLINE",
+                "HF_TOKEN", "HF_HUB_CACHE"):
+        env.pop(key, None)
+    with FakeHub({"org/tiny": model}) as hub:
+        commit = hub.commit("org/tiny")
+        first = restart(env, tmp_path, HF_ENDPOINT=hub.url)
+        assert f"reranker model: org/tiny@{commit}" in first, first[-3000:]
+        assert f"downloading org/tiny@{commit} (" in first
+        assert (tmp_path / "hf-home" / "hub" / "models--org--tiny" / "snapshots" / commit
+                / "config.json").is_file()
+    weaviate_dev_cli("down", env=env, cwd=tmp_path)
+
+    second = restart(env, tmp_path, HF_ENDPOINT=hub.url)  # nothing listens there now
+    [line] = [line for line in second.splitlines() if "could not be asked" in line]
+    assert f"the hub {hub.url} could not be asked (Connection refused): org/tiny@{commit} " \
+           "serves, the commit main named when the hub was last asked" in line
+    assert f"reranker image: {default_tag}: current: model org/tiny@{commit}" in second
+    assert "building" not in second and "downloading" not in second
+    assert f"serving org/tiny@{commit}: engine openvino" in reranker_logs()

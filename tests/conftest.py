@@ -43,3 +43,27 @@ def weaviate_tree(tmp_path) -> Path:
     (root / "cmd" / "weaviate-server").mkdir(parents=True)
     (root / "go.mod").write_text("module github.com/weaviate/weaviate\n")
     return root
+
+
+@pytest.fixture
+def clock_step(monkeypatch):
+    """Make psutil see the wall clock stepped by `seconds` since the processes started:
+    clock_step(seconds) as on Linux (every start time and the boot time move), or
+    clock_step(seconds, starts_move=False) as on macOS (only the boot time moves)."""
+    import psutil
+
+    real_boot, real_start = psutil.boot_time, psutil.Process.create_time
+
+    def step(seconds: float, *, starts_move: bool = True) -> None:
+        monkeypatch.setattr(psutil, "boot_time", lambda: real_boot() + seconds)
+        monkeypatch.setattr(psutil.Process, "create_time",
+                            lambda self: real_start(self) + (seconds if starts_move else 0))
+
+    return step
+
+
+def boot_ticks(pid: int) -> int:
+    """Linux: when pid started, in clock ticks after boot (field 22 of /proc/PID/stat), as
+    weaviate-dev recorded it before it used psutil."""
+    text = Path(f"/proc/{pid}/stat").read_text()
+    return int(text[text.rindex(")") + 2:].split()[19])

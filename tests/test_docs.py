@@ -116,7 +116,7 @@ PROBE = "/weaviate-dev-probe"
 _ENGINES = toolkit_settings.RerankerEngines.read(ROOT)
 PROBES = {"WEAVIATE_DEV_RERANKER_ENGINE": next(n for n in _ENGINES.names if n != _ENGINES.default),
           "WEAVIATE_DEV_PLATFORM": "linux/s390x", "CI": "true",
-          "WEAVIATE_DEV_RERANKER_REDUCED_PRECISION": "off"}
+          "WEAVIATE_DEV_RERANKER_REDUCED_PRECISION": "off", "HF_HUB_OFFLINE": "1"}
 # Variables whose default differs per machine, so the table describes it instead of giving it.
 MACHINE_DEFAULTS = {
     "WEAVIATE_DEV_ROOT": "the checkout (or the installed package's copy) weaviate-dev runs from",

@@ -230,14 +230,18 @@ def test_an_image_from_the_hub_is_pinned_to_a_commit_and_takes_the_repositorys_o
     token = f"hf_secret_{family.replace('-', '_')}_token" if family == "xlm-roberta" else None
     settings = dataclasses.replace(
         weaviate_dev_settings, model_name=f"org/{family}", model_dir=None,
-        reranker_engine="openvino", hf_token=token,
-        cache_dir=tmp_path / "cache")  # the download cache: this test's own
+        reranker_engine="openvino", hf_token=token, cache_dir=tmp_path / "cache",
+        hf_hub_cache=tmp_path / "hf-hub")  # the caches: this test's own
     tag = f"{weaviate_dev_reranker_image_tag}-hub-{family}"
     with FakeHub({f"org/{family}": repository},
                  gated={f"org/{family}": token} if token else None) as hub:
         settings = dataclasses.replace(settings, hf_endpoint=hub.url)
         commit = hub.commit(f"org/{family}")
         if token:
+            from huggingface_hub import constants
+
+            monkeypatch.delenv("HF_TOKEN", raising=False)  # nor the developer's own login
+            monkeypatch.setattr(constants, "HF_TOKEN_PATH", str(tmp_path / "no-login"))
             with pytest.raises(image_model.DevError, match="set HF_TOKEN"):
                 image_model.resolve(dataclasses.replace(settings, hf_token=None))
         assert image_model.resolve(settings).describe() == f"org/{family}@{commit}"

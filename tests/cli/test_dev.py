@@ -152,3 +152,75 @@ def test_dev_says_where_the_model_comes_from_once(monkeypatch, capsys):
     monkeypatch.setattr(dev, "run_step", run_step)
     assert dev.handle(parse(), settings()) == 0
     assert capsys.readouterr().err.count(f"reranker model: {MODEL.describe()}") == 1
+
+
+def test_dev_detach_runs_weaviate_detached():
+    restart, run = dev.steps(parse("--detach", "--nodes", "3"))
+    assert restart == ["restart", "--reranker"]
+    assert run == ["run", "local-reranker-cluster", "--all-nodes", "--nodes", "3", "--detach"]
+
+
+def test_json_goes_with_detach(recorded):
+    from weaviate_dev.core.errors import UsageError
+
+    with pytest.raises(UsageError, match="--json goes with --detach"):
+        dev.handle(parse("--json"), settings())
+    assert recorded == []
+
+
+@pytest.fixture
+def detached_dev(monkeypatch, recorded):
+    """dev --detach with its steps recorded; the report records what it was asked to print."""
+    from weaviate_dev.cli import detached
+    from weaviate_dev.services.docker import local_images
+
+    monkeypatch.setattr(local_images, "image_present", lambda ref: True)
+    monkeypatch.setattr(dev, "setup_steps", lambda args, settings: [])
+    monkeypatch.setattr(detached, "report", lambda settings, args, as_json: recorded.append(
+        f"report json={as_json}"))
+    return recorded
+
+
+def test_a_detached_start_leaves_the_reranker_running_and_reports(detached_dev):
+    assert dev.handle(parse("--detach", "--json"), settings()) == 0
+    assert detached_dev == [[], "restart", "run", "report json=True"]
+
+
+@pytest.mark.parametrize("failure", [1, KeyboardInterrupt])
+def test_a_detached_start_that_fails_stops_the_reranker(monkeypatch, detached_dev, failure):
+    def run_step(argv, settings):
+        detached_dev.append(argv[0])
+        if argv[0] == "run":
+            if failure is KeyboardInterrupt:
+                raise KeyboardInterrupt
+            return failure
+        return 0
+
+    monkeypatch.setattr(dev, "run_step", run_step)
+    if failure is KeyboardInterrupt:
+        with pytest.raises(KeyboardInterrupt):
+            dev.handle(parse("--detach"), settings())
+    else:
+        assert dev.handle(parse("--detach"), settings()) == failure
+    assert detached_dev == [[], "restart", "run", "down"]
+
+
+def test_with_json_every_line_of_the_start_goes_to_stderr(monkeypatch, capfd, detached_dev):
+    import subprocess
+
+    from weaviate_dev.cli import detached
+
+    def noisy(argv, settings):
+        print(f"{argv[0]}: a line for the terminal")
+        subprocess.run(["echo", f"{argv[0]}: a line from a program it runs"], check=True)
+        return 0
+
+    monkeypatch.setattr(dev, "run_step", noisy)
+    monkeypatch.setattr(detached, "report",
+                        lambda settings, args, as_json: print('{"weaviate_url": "x"}'))
+    assert dev.handle(parse("--detach", "--json"), settings()) == 0
+    out, err = capfd.readouterr()
+    assert out == '{"weaviate_url": "x"}\n'
+    for step in ("restart", "run"):
+        assert f"{step}: a line for the terminal" in err
+        assert f"{step}: a line from a program it runs" in err

@@ -5,10 +5,10 @@ trapped so that a test fails if anything tries to run one.
 """
 
 import functools
+import os
 import subprocess
 
 import pytest
-import requests
 
 from weaviate_dev.cli import main as cli
 from weaviate_dev.cli.commands import restart
@@ -16,7 +16,7 @@ from weaviate_dev.services import compose, ports
 from weaviate_dev.services.docker import builds, containers, engine, local_images
 from weaviate_dev.services.catalog import Service
 from weaviate_dev.services.reranker_image import build as image_build
-from weaviate_dev.services.reranker_image import model as image_model
+from weaviate_dev.services.reranker_image import hub as image_hub
 
 REAL_RUN, REAL_POPEN = subprocess.run, subprocess.Popen  # for the real host export test
 REAL_BUILD = image_build.build
@@ -47,14 +47,15 @@ def no_subprocess(monkeypatch):
 
 @pytest.fixture
 def data_root(tmp_path, monkeypatch):
-    """`run`'s data root (XDG_DATA_HOME/weaviate-dev), with two profiles' data and logs."""
+    """`run`'s data root (XDG_DATA_HOME/weaviate-dev) as an earlier `run` left it (no marks):
+    a profile's and a cluster node's data and logs, a profile's filesystem backups."""
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
     root = tmp_path / "xdg" / "weaviate-dev"
-    for name in ("local-reranker-transformers", "local-development-cluster/weaviate-1"):
+    for name in ("local-reranker-transformers", "development-cluster/weaviate-1"):
         (root / name / "data").mkdir(parents=True)
         (root / name / "data" / "segment.db").write_text("x")
         (root / name / "weaviate.log").write_text("log")
-    (root / "local-backup" / "backups").mkdir(parents=True)
+    (root / "local-single-node" / "backups").mkdir(parents=True)
     return root
 
 
@@ -218,10 +219,9 @@ def test_not_ready_in_time_shows_50_log_lines_and_fails(workspace, docker, monke
 
 
 def test_a_missing_reranker_image_is_built_before_anything_is_stopped_or_deleted(
-        workspace, docker, monkeypatch, capsys):
+        workspace, docker, monkeypatch, capsys, hub):
     """A build that fails (or is interrupted) leaves everything as it was; the image it
     replaced is removed after `down`, when no container runs it."""
-    monkeypatch.setattr(image_model.requests, "get", hub_answering(200))
     removed = []
     monkeypatch.setattr(local_images, "remove_unused",
                         lambda ids: removed.append((list(ids), verbs(docker.events))) or 0)
@@ -229,63 +229,104 @@ def test_a_missing_reranker_image_is_built_before_anything_is_stopped_or_deleted
     assert cli.main(["restart", "--reranker", "--workspace", str(workspace)]) == 0
     assert verbs(docker.events)[:4] == ["engine", "build", "down", "up"]
     [(_, tag, model)] = [e for e in docker.events if e[0] == "build"]
-    assert (tag, model.name, model.revision) == ("test/reranker:1", MINILM, COMMIT)
+    commit = hub.commit(MINILM)
+    assert (tag, model.name, model.revision) == ("test/reranker:1", MINILM, commit)
     assert "--build" not in docker.events[3][1]
     assert removed == [(["sha256:old"], ["engine", "build", "down"])]
     err = capsys.readouterr().err
-    assert f"reranker model: {MINILM}@{COMMIT}" in err
+    assert f"reranker model: {MINILM}@{commit}" in err
     assert "reranker image: test/reranker:1: not found: building it with model " \
-        f"{MINILM}@{COMMIT}, engine openvino" in err
+        f"{MINILM}@{commit}, engine openvino" in err
 
 
 MINILM = "cross-encoder/ms-marco-MiniLM-L-6-v2"
-COMMIT = "c9745ed1d9f207416be6d2e6f8de32d1f16199bf"
 
 
-def hub_answering(status=None, error=None, code=None):
-    def get(url, **kwargs):
-        assert url == f"https://huggingface.co/api/models/{MINILM}/revision/main"
-        assert kwargs["timeout"] and sum(kwargs["timeout"]) <= 30
-        if error:
-            raise error
-        body = {"sha": COMMIT, "siblings": [{"rfilename": n} for n in (
-            "config.json", "model.safetensors", "tokenizer.json", "onnx/model.onnx",
-            "README.md")]}
-        return type("Response", (), {"status_code": status, "json": lambda self: body,
-                                     "headers": {"X-Error-Code": code} if code else {}})()
-    return get
+@pytest.fixture
+def hub(tmp_path, monkeypatch):
+    """A hub serving MINILM (config, weights, tokenizer, an ONNX export, a README), the
+    toolkit's and Hugging Face's caches this test's own, no image holding a model."""
+    from reranker.testing.fake_hub import FakeHub
+
+    repository = tmp_path / "repository"
+    (repository / "onnx").mkdir(parents=True)
+    for name in ("config.json", "model.safetensors", "tokenizer.json", "onnx/model.onnx",
+                 "README.md"):
+        (repository / name).write_text("{}")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    for name in ("HF_HOME", "HF_HUB_CACHE", "HF_HUB_OFFLINE", "HF_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setattr(local_images, "labelled", lambda label: [])
+    monkeypatch.delenv("WEAVIATE_DEV_MODEL_DIR", raising=False)
+    with FakeHub({MINILM: repository}) as hub:
+        monkeypatch.setenv("HF_ENDPOINT", hub.url)
+        yield hub
 
 
-@pytest.mark.parametrize("hub, tried", [
-    (hub_answering(error=requests.ConnectionError(
-        "HTTPSConnectionPool(host='huggingface.co', port=443): Max retries exceeded with url: "
-        "/api/models/x (Caused by NameResolutionError(\"<urllib3.connection.HTTPSConnection "
-        "object at 0x7f>: Failed to resolve 'huggingface.co' ([Errno -2] Name or service not "
-        "known)\"))")), "failed (Name or service not known)"),
-    (hub_answering(error=requests.ConnectTimeout("timed out")), "failed (no answer within 15s)"),
-    (hub_answering(404), "answered 404"),
+def a_closed_port() -> str:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return f"http://127.0.0.1:{sock.getsockname()[1]}"
+
+
+@pytest.mark.parametrize("outage, said", [
+    ("no connection", "could not be asked (Connection refused), and no commit of it at main "
+                      "is remembered here"),
+    ("503", "could not be asked (it answered 503), and no commit of it at main is remembered "
+            "here"),
 ])
 def test_a_model_that_cannot_be_had_stops_restart_before_anything_is_built(
-        workspace, docker, monkeypatch, capsys, hub, tried):
+        workspace, docker, monkeypatch, capsys, hub, outage, said):
     monkeypatch.setattr(image_build, "build",
                         lambda *a, **k: pytest.fail("an image build started"))
-    monkeypatch.setattr(image_model.requests, "get", hub)
-    monkeypatch.delenv("WEAVIATE_DEV_MODEL_DIR", raising=False)
-    monkeypatch.delenv("HF_ENDPOINT", raising=False)
+    if outage == "503":
+        hub.outage = 503
+    else:
+        monkeypatch.setenv("HF_ENDPOINT", a_closed_port())
     docker.image_present = False
     before = tree(workspace)
     assert cli.main(["restart", "--reranker", "--workspace", str(workspace)]) == 1
     [line] = capsys.readouterr().err.strip().splitlines()
     assert line.startswith("weaviate-dev restart: error: the reranker image needs the model "
-                           "cross-encoder/ms-marco-MiniLM-L-6-v2")
-    assert (f"GET https://huggingface.co/api/models/{MINILM}/revision/main {tried}") in line
+                           "cross-encoder/ms-marco-MiniLM-L-6-v2, and it cannot be had: the hub "
+                           "http://127.0.0.1:")
+    assert said in line
     assert "WEAVIATE_DEV_MODEL_DIR=/path/to/model" in line and "network access" in line
     assert verbs(docker.events) == ["engine"] and tree(workspace) == before
 
 
+def test_a_mistyped_model_name_stops_restart_with_one_line_and_no_token_advice(
+        workspace, docker, monkeypatch, capsys, hub):
+    monkeypatch.setenv("WEAVIATE_DEV_MODEL_NAME", "cross-encoder/ms-marco-MiniLM-L-6-v3")
+    docker.image_present = False
+    assert cli.main(["restart", "--reranker", "--workspace", str(workspace)]) == 1
+    [line] = capsys.readouterr().err.strip().splitlines()
+    assert line.startswith("weaviate-dev restart: error: there is no model "
+                           f"cross-encoder/ms-marco-MiniLM-L-6-v3 on {hub.url}")
+    assert "HF_TOKEN" not in line and verbs(docker.events) == ["engine"]
+
+
+def test_a_model_once_built_restarts_when_the_hub_cannot_be_asked(
+        workspace, docker, monkeypatch, capsys, hub):
+    docker.image_present = False
+    assert cli.main(["restart", "--reranker", "--workspace", str(workspace)]) == 0
+    commit = hub.commit(MINILM)
+    monkeypatch.setattr(restart.reranker_image, "_identified", {})  # a new run
+    monkeypatch.setenv("HF_ENDPOINT", a_closed_port())
+    capsys.readouterr()
+    assert cli.main(["restart", "--reranker", "--workspace", str(workspace)]) == 0
+    err = capsys.readouterr().err
+    [line] = [line for line in err.splitlines() if "could not be asked" in line]
+    assert f"(Connection refused): {MINILM}@{commit} serves, the commit main named when the " \
+           "hub was last asked, at " in line
+    assert f"reranker model: {MINILM}@{commit}" in err
+
+
 def test_a_model_dir_that_is_no_model_is_refused_before_anything_is_built(
         workspace, docker, monkeypatch, capsys, tmp_path):
-    monkeypatch.setattr(image_model.requests, "get",
+    monkeypatch.setattr(image_hub, "model_files",
                         lambda *a, **k: pytest.fail("the hub was asked despite a model dir"))
     monkeypatch.setenv("WEAVIATE_DEV_MODEL_DIR", str(tmp_path))
     docker.image_present = False
@@ -344,7 +385,7 @@ def test_an_export_that_fails_on_the_host_is_one_line_naming_the_architecture(
 
 
 def test_a_present_image_needs_no_model(workspace, docker, monkeypatch):
-    monkeypatch.setattr(image_model.requests, "get",
+    monkeypatch.setattr(image_hub, "model_files",
                         lambda *a, **k: pytest.fail("the hub was asked for a present image"))
     monkeypatch.delenv("WEAVIATE_DEV_MODEL_DIR", raising=False)
     assert cli.main(["restart", "--reranker", "--workspace", str(workspace)]) == 0
@@ -410,16 +451,112 @@ def test_dry_run_lists_the_run_data_it_would_delete(workspace, monkeypatch, no_s
     assert cli.main(["restart", "--dry-run", "--workspace", str(workspace)]) == 0
     out = capsys.readouterr().out
     assert f"  {data_root}/local-reranker-transformers/data/ (data of `run`)" in out
-    assert f"  {data_root}/local-development-cluster/weaviate-1/data/ (data of `run`)" in out
+    assert f"  {data_root}/development-cluster/weaviate-1/data/ (data of `run`)" in out
+    assert f"  {data_root}/local-single-node/backups/ (data of `run`)" in out
     assert tree(data_root) == before
 
 
 def test_a_data_dir_is_the_root_restart_deletes_in(workspace, docker, tmp_path, data_root):
     other = tmp_path / "elsewhere"
-    (other / "p" / "data").mkdir(parents=True)
+    for name in ("p", "local-single-node"):
+        (other / name / "data").mkdir(parents=True)
     before = tree(data_root)
     assert cli.main(["restart", "--data-dir", str(other), "--workspace", str(workspace)]) == 0
-    assert not (other / "p" / "data").exists() and tree(data_root) == before
+    assert not (other / "local-single-node" / "data").exists() and tree(data_root) == before
+    assert (other / "p" / "data").is_dir()  # no profile's: not run's to delete
+
+
+@pytest.fixture
+def foreign(data_root):
+    """Directories of the user's own beside run's data: named like run's, made by someone else."""
+    made = {data_root / "myproject" / "data" / "important.csv": "a,b",
+            data_root / "notes" / "backups" / "2026.tar": "tar",
+            data_root / "development-cluster" / "weaviate-01" / "data" / "x": "not a node",
+            data_root / "local-reranker-transformers" / "backups" / "b": "no backups there"}
+    for path, text in made.items():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    return made
+
+
+def test_restart_deletes_only_what_run_made(workspace, docker, data_root, foreign, capsys):
+    assert cli.main(["restart", "--data-dir", str(data_root), "--workspace",
+                     str(workspace)]) == 0
+    assert all(path.read_text() == text for path, text in foreign.items())
+    assert not (data_root / "local-reranker-transformers" / "data").exists()
+    assert not (data_root / "local-single-node" / "backups").exists()
+    assert "(3 directories" in capsys.readouterr().err
+
+
+def test_the_dry_run_names_what_it_leaves_alone(workspace, monkeypatch, no_subprocess,
+                                                data_root, foreign, capsys):
+    monkeypatch.setattr(containers, "compose_command", lambda: containers.STANDALONE)
+    assert cli.main(["restart", "--dry-run", "--data-dir", str(data_root), "--workspace",
+                     str(workspace)]) == 0
+    out = capsys.readouterr().out
+    deleted, _, left = out.partition("not made by weaviate-dev: left alone:\n")
+    assert f"{data_root}/local-reranker-transformers/data/ (data of `run`)" in deleted
+    for path in foreign:
+        directory = f"{path.parent}/"
+        assert directory not in deleted and f"  {directory}\n" in left
+
+
+def test_a_directory_run_made_is_deleted_wherever_it_made_it(workspace, docker, data_root):
+    from weaviate_dev.weaviate import marker
+
+    made = data_root / "my-data" / "data"  # PERSISTENCE_DATA_PATH pointed into the data root
+    marker.make(made, data_root, "local-development")
+    (made / "segment.db").write_text("x")
+    copied = data_root / "copy" / "data"  # the user's copy of it: run did not make it there
+    copied.mkdir(parents=True)
+    (copied / marker.NAME).write_text((made / marker.NAME).read_text())
+    assert cli.main(["restart", "--workspace", str(workspace)]) == 0
+    assert not made.exists() and (copied / marker.NAME).is_file()
+
+
+@pytest.mark.parametrize("where", ["/", "home", "project", "checkout"])
+def test_a_data_dir_holding_the_home_or_the_project_is_refused(workspace, docker, tmp_path,
+                                                               monkeypatch, capsys, where):
+    from weaviate_dev.core import tree
+
+    home, checkout = tmp_path / "home" / "me", tmp_path / "code" / "app"
+    (checkout / ".git").mkdir(parents=True)
+    (checkout / "src").mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.chdir(checkout / "src")
+    root = {"/": "/", "home": str(home.parent), "project": str(tree.project_root()),
+            "checkout": str(checkout.parent)}[where]
+    assert cli.main(["restart", "--data-dir", root, "--workspace", str(workspace)]) == 1
+    [err] = capsys.readouterr().err.splitlines()  # one line
+    assert "refusing to delete the data of `run` under" in err
+    assert docker.events == []
+    assert cli.main(["restart", "--keep-data", "--data-dir", root, "--workspace",
+                     str(workspace)]) == 0
+
+
+def test_a_weaviate_started_after_the_check_keeps_its_data(workspace, docker, data_root,
+                                                            monkeypatch, capsys):
+    """`run` starting in another terminal while restart builds or stops: the check is made
+    again, under the data root's lock, right before anything is deleted."""
+    from weaviate_dev.weaviate import groups, running
+
+    real_run = compose.Compose.run
+
+    def down_then_a_run_starts(self, argv, **kwargs):
+        if "down" in argv:  # this test's own process stands for the Weaviate run started
+            me = groups.Member.current()
+            running.RunFile(data_root / "local-reranker-transformers").add(running.Record.of(
+                "local-reranker-transformers", me, owner=me, http=8080, grpc=50051))
+        return real_run(self, argv, **kwargs)
+
+    monkeypatch.setattr(compose.Compose, "run", down_then_a_run_starts)
+    before = tree(data_root)
+    assert cli.main(["restart", "--reranker", "--workspace", str(workspace)]) == 1
+    err = capsys.readouterr().err
+    assert f"local-reranker-transformers (pid {os.getpid()}) is running" in err
+    assert "the compose services were stopped; nothing was deleted or started" in err
+    assert [p for p in tree(data_root) if "running" not in p[0] and "lock" not in p[0]] == before
+    assert "up" not in verbs(docker.events)
 
 
 def test_data_under_a_running_weaviate_is_never_deleted(workspace, docker, data_root,

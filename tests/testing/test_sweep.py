@@ -16,9 +16,9 @@ import subprocess
 import sys
 import textwrap
 import uuid
+from dataclasses import replace
 from pathlib import Path
 
-import psutil
 import pytest
 
 from weaviate_dev.testing import sweep
@@ -83,9 +83,34 @@ def test_a_dead_runs_directory_is_swept_a_live_runs_is_kept(temp_dir):
 def test_a_run_is_its_process_not_its_pid():
     me = sweep.Run.current()
     assert me.alive() and sweep.Run.parse(str(me)) == me
-    assert not sweep.Run(me.host, me.pid, me.started - 500).alive()  # a reused pid
+    assert not replace(me, started=me.started - 50_000).alive()  # a reused pid
     assert sweep.Run("another-host", 1, 0).alive()  # not ours to judge
     assert sweep.Run.parse("not a run") is None
+
+
+def test_a_clock_step_keeps_a_live_run_alive(clock_step):
+    me = sweep.Run.current()
+    clock_step(3600)
+    assert me.alive()
+    clock_step(-3600, starts_move=False)
+    assert me.alive()
+
+
+def test_labels_and_directories_of_earlier_runs_are_read():
+    me = sweep.Run.current()
+    assert sweep.Run.parse(f"{me.host}/{me.pid}/{me.started}") == replace(me, boot=None)
+    assert sweep.Run.parse(f"{me.host}/{me.pid}/{me.started}").alive()
+    old = Path(f"/tmp/{sweep.DIR_PREFIX}{me.pid}-{me.started}-purpose-x1y2")
+    assert sweep.directory_run(old) == replace(me, boot=None)
+
+
+def test_an_earlier_sweep_cannot_read_a_new_label_and_so_leaves_it():
+    # the sweep before the boot time read `host/pid/started` with int(): it must fail on the
+    # new form rather than read another pid from it
+    me = sweep.Run.current()
+    host, _, started = str(me).rpartition("/")
+    with pytest.raises(ValueError):
+        int(started)
 
 
 def test_the_fixtures_containers_and_directories_carry_the_run(monkeypatch):
@@ -163,4 +188,4 @@ def test_the_next_session_removes_what_a_killed_run_left_and_keeps_a_live_runs(
 @pytest.mark.docker
 def test_the_sessions_network_carries_the_run(weaviate_dev_network):
     labels = weaviate_dev_network._network.attrs["Labels"]
-    assert labels[sweep.LABEL] == str(sweep.Run.of(psutil.Process()))
+    assert labels[sweep.LABEL] == str(sweep.Run.current())

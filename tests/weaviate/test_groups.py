@@ -8,10 +8,11 @@ import subprocess
 import sys
 import textwrap
 import time
+from dataclasses import replace
 
-import psutil
 import pytest
 
+from weaviate_dev.core.identity import Identity
 from weaviate_dev.weaviate import groups
 
 # Exits 0 on SIGINT; with "stubborn" ignores SIGINT and SIGTERM (only SIGKILL stops it).
@@ -41,15 +42,14 @@ def started(spawned):
 def test_a_process_is_known_by_pid_and_start_time(started):
     proc = start()
     started.append(proc)
-    when = groups.start_time(proc.pid)
-    assert when is not None
-    assert groups.Member(proc.pid, when).alive()
-    assert not groups.Member(proc.pid, when + 60).alive()  # a reused pid is someone else
+    known = Identity.of(proc.pid)
+    assert groups.Member(known).alive()
+    assert not groups.Member(replace(known, started=known.started + 60)).alive()  # reused pid
     os.kill(proc.pid, signal.SIGKILL)
     time.sleep(0.2)  # a zombie (not reaped yet) counts as gone
-    assert groups.start_time(proc.pid) is None
+    assert not groups.Member(known).alive()
     proc.wait()
-    assert groups.start_time(proc.pid) is None
+    assert not groups.Member(known).alive()
 
 
 def test_a_start_time_is_wall_clock_seconds_on_any_os(started):
@@ -58,17 +58,19 @@ def test_a_start_time_is_wall_clock_seconds_on_any_os(started):
     before = time.time()
     proc = start()
     started.append(proc)
-    assert before - 1 <= groups.start_time(proc.pid) <= time.time()
-    assert groups.start_time(proc.pid) == psutil.Process(proc.pid).create_time()
+    assert before - 1 <= groups.Member.of(proc).identity.started <= time.time()
 
 
-def test_a_small_clock_step_keeps_a_process_known(started):
-    # Linux derives start times from the boot time in whole seconds, which a clock step moves
+def test_a_clock_step_keeps_a_process_known(started, clock_step):
+    # Linux derives start times from the boot time, which a clock step moves
     proc = start()
     started.append(proc)
-    when = groups.start_time(proc.pid)
-    assert groups.Member(proc.pid, when + 1).alive()
-    assert groups.Member(proc.pid, when - 1).alive()
+    known = groups.Member(Identity.of(proc.pid))
+    clock_step(3600)
+    assert known.alive()
+    clock_step(-3600)
+    assert known.alive()
+    assert groups.signal_owner(known, signal.SIGINT) and proc.wait(timeout=10) == 0
 
 
 def test_stop_sends_sigint_and_waits(started):
@@ -99,7 +101,7 @@ def test_a_new_request_skips_the_rest_of_the_grace(started):
 def test_members_of_others_are_stopped_by_pid(started):
     proc = start()
     started.append(proc)
-    member = groups.Member(proc.pid, groups.start_time(proc.pid))
+    member = groups.Member(Identity.of(proc.pid))
     groups.signal_owner(member, signal.SIGINT)
     assert proc.wait(timeout=10) == 0
     assert not member.alive()

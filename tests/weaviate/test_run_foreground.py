@@ -161,3 +161,42 @@ def test_a_ctrl_c_at_any_other_instant_of_the_start_leaves_no_process(tmp_path, 
     result, pid = interrupted_run(tmp_path, where)
     assert not left_running(pid), result.stderr[-2000:]
     assert result.stdout.strip() == f"exit {128 + signal.SIGINT}", result.stderr[-2000:]
+
+
+# A server that logs its clean shutdown at length (more than a pipe holds), then says so in a
+# file; and a driver that runs it in the foreground, telling the Ctrl-C on stderr as run does.
+CHATTY = textwrap.dedent("""
+    import pathlib, signal, sys, time
+    def stop(*args):
+        for step in range(2000):
+            print(f"shutting down: step {step} " + "x" * 60, flush=True)
+        pathlib.Path(sys.argv[1]).write_text("clean")
+        sys.exit(0)
+    signal.signal(signal.SIGINT, stop)
+    print("up", flush=True)
+    time.sleep(60)
+""")
+CHATTY_DRIVER = textwrap.dedent("""
+    import pathlib, sys
+    from weaviate_dev.core import process, progress
+    told = lambda got, sent: progress.say(f"interrupted ({got.name}): stopping Weaviate")
+    code = process.run_foreground([sys.executable, "-c", *sys.argv[1:3]], on_signal=told)
+    pathlib.Path(sys.argv[3]).write_text(f"exit {code}")
+""")
+
+
+def test_a_server_behind_a_pipe_whose_reader_went_away_shuts_down_cleanly(tmp_path):
+    """`weaviate-dev dev 2>&1 | tee dev.log`, Ctrl-C: tee exits at once. The server's shutdown
+    lines and ours then have no reader; neither may stop the shutdown."""
+    done, report = tmp_path / "done", tmp_path / "report"
+    read_end, write_end = os.pipe()
+    proc = subprocess.Popen(
+        [sys.executable, "-c", CHATTY_DRIVER, CHATTY, str(done), str(report)],
+        stdout=write_end, stderr=write_end, env={**os.environ, "PYTHONPATH": str(ROOT / "src")})
+    os.close(write_end)
+    reader = os.fdopen(read_end)
+    assert reader.readline() == "up\n"
+    reader.close()  # the reader is gone
+    proc.send_signal(signal.SIGINT)
+    assert proc.wait(timeout=30) == 0
+    assert report.read_text() == "exit 0" and done.read_text() == "clean"

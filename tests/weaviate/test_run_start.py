@@ -127,3 +127,45 @@ def test_a_run_is_recorded_for_down_while_it_lasts(fake_server, tmp_path, monkey
     assert record.owner == os.getpid() and record.pid != os.getpid()
     assert record.pid == seen["pid"]  # the server itself leads the recorded process group
     assert running.RunFile(home).records() == []
+
+
+def lock_is_held(path) -> bool:
+    import fcntl
+
+    fd = os.open(path, os.O_RDWR | os.O_CREAT)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        return False
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)
+
+
+def test_run_marks_its_directories_and_holds_the_lock_until_it_is_recorded(
+        fake_server, tmp_path, monkeypatch):
+    """restart checks for a running Weaviate under the same lock: it never deletes between
+    run making its directories and run recording its Weaviate."""
+    from weaviate_dev.weaviate import marker, run_data, running
+
+    binary, _ = fake_server
+    root = tmp_path / "d"
+    monkeypatch.setattr(single_run, "preflight", lambda plan: None)
+    seen = []
+    original = running.RunFile.add
+    monkeypatch.setattr(running.RunFile, "add", lambda self, record: seen.append(
+        lock_is_held(root / run_data.LOCK)) or original(self, record))
+    made = marker.make
+    monkeypatch.setattr(marker, "make", lambda *args: seen.append(
+        lock_is_held(root / run_data.LOCK)) or made(*args))
+    node = free_node()
+    main(["run", "local-first-rbac", "--node", str(node), "--nodes", "1",
+          "--weaviate-bin", str(binary), "--data-dir", str(root)])
+    assert seen == [True, True, True] and not lock_is_held(root / run_data.LOCK)
+    state = root / "rbac-cluster" / f"weaviate-{node}"
+    for leaf in ("data", "backups"):
+        mark = json.loads((state / leaf / marker.NAME).read_text())
+        assert mark["made_by"] == "weaviate-dev run"
+        assert mark["profile"] == f"rbac cluster node {node}"
+        assert mark["path"] == f"rbac-cluster/weaviate-{node}/{leaf}"
+        assert marker.made_here(state / leaf, root)

@@ -143,7 +143,7 @@ def test_commands_for_each_source(tmp_path):
     cmd = weaviate_source.command(src, plan, built=built)
     assert cmd.argv == (str(built), *args)  # compiled first, run in the tree
     assert cmd.cwd == root and cmd.env == plan.env
-    with pytest.raises(DevError, match="compile it first"):
+    with pytest.raises(DevError, match="must be compiled before it runs"):
         weaviate_source.command(src, plan)
     debugger = Debugger(Path("/c/dlv"), 2399)
     cmd = weaviate_source.command(src, plan, built=built, debugger=debugger)

@@ -54,7 +54,8 @@ WATCH_DRIVER = textwrap.dedent("""
         f"pathlib.Path({str(tree / 'up')!r}).write_text(str(os.getpid()))\\n"
         "time.sleep(600)\\n")
     plan = types.SimpleNamespace(
-        label="stubborn", home=tree / "state", data_dir=tree / "data", port=9, grpc=9,
+        label="stubborn", home=tree / "state", data_dir=tree / "data", data_root=tree,
+        port=9, grpc=9,
         node=None, ready_url="http://127.0.0.1:9/v1/.well-known/ready",
         make_dirs=lambda: None)
     source = types.SimpleNamespace(path=tree, describe=lambda: str(tree))

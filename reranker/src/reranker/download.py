@@ -1,9 +1,10 @@
 """Fetch a cross-encoder into a directory, pinned to one commit (or take a local one).
 
 Runs as a plain script too (`python download.py ...`): the Dockerfile copies only this file,
-so that the model layer does not depend on the rest of the source, and the toolkit runs it on
-the host for a hub model (`weaviate-dev` downloads outside the image build, so that a token
-never enters it). Standard library at import; huggingface_hub only when downloading.
+so that the model layer does not depend on the rest of the source (an image built with
+MODEL_NAME downloads in its build; `weaviate-dev` downloads on the host instead, into the
+Hugging Face cache, and takes `wanted_files` and the digests from here). Standard library at
+import; huggingface_hub only when downloading.
 
 A hub model is resolved to a commit first (`--revision`, a branch, tag or commit; default
 `main`), and every file comes from that commit (`snapshot_download(revision=<commit>,
@@ -143,16 +144,17 @@ def main(argv: list[str] | None = None) -> int:
     elif args.model_name:
         # Plain HTTPS downloads honour the CA bundle of a proxy; the Xet transport may not.
         os.environ.setdefault("HF_HUB_DISABLE_XET", "1")
-        from huggingface_hub.errors import HfHubHTTPError
+        from huggingface_hub.errors import GatedRepoError, HfHubHTTPError
 
         try:
             info = download(args.model_name, args.output, onnx=args.onnx,
                             revision=args.revision or None)
         except HfHubHTTPError as exc:  # the hub's own words, in one line (no traceback)
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+            gated = isinstance(exc, GatedRepoError) and not os.environ.get("HF_TOKEN")
             raise SystemExit(f"download of {args.model_name}: {type(exc).__name__}: {first}"
-                             + ("" if os.environ.get("HF_TOKEN") else
-                                " (a gated or private model needs HF_TOKEN)")) from None
+                             + (" (a gated model needs HF_TOKEN of an account with access)"
+                                if gated else "")) from None
     else:
         parser.error("give --model-name or --local-dir")
     if args.info:

@@ -1,1 +1,2 @@
-"""The command line: one parser (`main`) and one module per verb under `commands/`."""
+"""The `weaviate-dev` command line: the parser in `main` and one module per verb under
+`commands/`."""

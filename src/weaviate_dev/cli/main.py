@@ -1,9 +1,9 @@
-"""`weaviate-dev`: one parser, one module per verb under `weaviate_dev.cli.commands`.
+"""The `weaviate-dev` command: parse the command line and run the chosen verb.
 
-Each verb module exposes `register(subparsers)` (adds its parser, sets `handler`) and a
-handler `(args, settings) -> int`. A `DevError` becomes one stderr line and exit 1
-(`UsageError`: exit 2); Ctrl-C exits 130; a reader that stops reading (`| head`) exits 141,
-quietly.
+Each verb module under `weaviate_dev.cli.commands` has `register(subparsers)`, which adds its
+parser and sets `handler`, and a handler `(args, settings) -> int`. A `DevError` is printed as
+one line on stderr and the command exits 1 (2 for a `UsageError`). Ctrl-C exits 130. When the
+reader stops reading (`| head`), the command exits 141 without a message.
 """
 
 from __future__ import annotations
@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
-import os
 import signal
 import sys
 
@@ -26,12 +25,14 @@ VERBS = ("dev", "setup", "restart", "down", "status", "logs", "run")
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """Return the argument parser with every verb registered."""
     parser = argparse.ArgumentParser(
         prog="weaviate-dev",
         description="Bring up a local Weaviate development environment (with a reranker).",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
-    parser.add_argument("-v", "--verbose", action="store_true", help="log every command run")
+    parser.add_argument("-v", "--verbose", action="store_true",
+                        help="print every command that weaviate-dev runs")
     subparsers = parser.add_subparsers(dest="verb", metavar="COMMAND", required=True)
     for verb in VERBS:
         importlib.import_module(f"weaviate_dev.cli.commands.{verb}").register(subparsers)
@@ -39,6 +40,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run the command line `argv` (default: sys.argv[1:]) and return the exit code."""
     parser = build_parser()
     args = parser.parse_args(argv)
     progress.set_verb(args.verb)
@@ -49,23 +51,25 @@ def main(argv: list[str] | None = None) -> int:
     try:
         code = int(args.handler(args, Settings.from_env()) or 0)
         sys.stdout.flush()  # a reader that went away shows here, not at interpreter exit
-        return code
     except BrokenPipeError:
         # The reader stopped reading (`weaviate-dev run --list | head`): exit quietly, with
-        # the status a tool killed by SIGPIPE has; stdout goes nowhere from now on, so the
-        # interpreter's last flush cannot fail again.
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        # the status a tool killed by SIGPIPE has; stdout (and stderr on the same pipe) goes
+        # nowhere from now on, so the interpreter's last flush cannot fail again.
+        progress.silence(sys.stdout)
         return SIGPIPE_EXIT
     except UsageError as exc:
         parser.print_usage(sys.stderr)
-        print(f"weaviate-dev {args.verb}: error: {exc}", file=sys.stderr)
+        progress.write(f"weaviate-dev {args.verb}: error: {exc}\n")
         return 2
     except DevError as exc:
-        print(f"weaviate-dev {args.verb}: error: {exc}", file=sys.stderr)
+        progress.write(f"weaviate-dev {args.verb}: error: {exc}\n")
         return 1
     except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
+        progress.write("interrupted\n")
         return 130
+    finally:
+        progress.flush_all()  # never a failed flush at exit: `Exception ignored`, exit 120
+    return code
 
 
 if __name__ == "__main__":

@@ -1,2 +1,5 @@
-"""The small core every room uses, using none of them: settings (every switch, read once),
-errors, the one process runner, the one wait, progress lines, local state, where the tree is."""
+"""Small building blocks that the rest of the toolkit uses and that use none of it.
+
+Settings (read once), error types, the subprocess runner, readiness waits, progress lines,
+file locks, workspace state, and the location of the project's own files.
+"""

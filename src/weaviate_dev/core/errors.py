@@ -1,16 +1,17 @@
-"""The toolkit's error types. The CLI turns any `DevError` into one stderr line and exit 1."""
+"""The toolkit's error types. The CLI prints any `DevError` as one line on stderr and exits 1."""
 
 
 class DevError(Exception):
-    """A failure the user can act on; its message says what went wrong and what to do."""
+    """A failure the user can act on. The message tells what went wrong and what to do."""
 
 
 class UsageError(DevError):
-    """Bad flags or arguments (exit code 2)."""
+    """Raised for bad flags or arguments; the CLI exits with code 2."""
 
 
 class CommandFailed(DevError):
-    """A subprocess exited non-zero. Carries argv, return code and captured output."""
+    """Raised when a subprocess exits non-zero. Keeps argv, the return code and the captured
+    output."""
 
     def __init__(self, argv, returncode, output=""):
         self.argv = list(argv)
@@ -22,4 +23,5 @@ class CommandFailed(DevError):
 
 
 class WaitTimeout(DevError):
-    """Something was not ready in time. The message names what was awaited and shows evidence."""
+    """Raised when something is not ready in time. The message names what we waited for, the
+    result of the last check and, when available, the last log lines."""

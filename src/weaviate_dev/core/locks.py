@@ -1,4 +1,4 @@
-"""A lock on a file, held while one process builds something another would build too.
+"""Lock a file while one process builds something that another process would build too.
 
 Two `go build`s of one tree at once (a background prebuild and `run --debug`, two terminals)
 would each compile everything: Go's build cache is shared but does not wait for work in
@@ -33,3 +33,19 @@ def held(path: Path, on_wait: Callable[[], None] | None = None) -> Iterator[None
         yield
     finally:
         os.close(fd)  # closing drops the lock
+
+
+def is_held(path: Path) -> bool:
+    """Whether a process holds the lock on `path` now (flock, as `held` and the filelock
+    package take it); a missing file is a lock nobody holds."""
+    try:
+        fd = os.open(path, os.O_RDWR)
+    except FileNotFoundError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)
+    return False

@@ -1,4 +1,5 @@
-"""The one place that runs subprocesses: argv lists only, logged, typed errors."""
+"""Run subprocesses. Every subprocess of the toolkit starts here: from an argv list (never a
+shell string), logged, with typed errors."""
 
 from __future__ import annotations
 
@@ -7,30 +8,36 @@ import os
 import shlex
 import shutil
 import signal
+import stat
 import subprocess
+import sys
+import threading
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import BinaryIO
 
+from weaviate_dev.core import progress
 from weaviate_dev.core.errors import CommandFailed, DevError
 
 log = logging.getLogger(__name__)
 
 
+RELAY_JOIN = 5.0  # seconds for the last output of a stopped process to be copied
 # Root's programs (dockerd, debootstrap) live in sbin, which a non-login PATH may lack.
 SBIN = ("/usr/local/sbin", "/usr/sbin", "/sbin")
 
 
 def which(program: str) -> str | None:
-    """The full path of program on PATH or in the sbin folders, or None."""
+    """Return the full path of `program` on PATH or in the sbin folders, or None."""
     path = os.pathsep.join([os.environ.get("PATH", os.defpath), *SBIN])
     return shutil.which(program, path=path)
 
 
 def child_env(env: Mapping[str, str] | None) -> dict[str, str]:
-    """The child's environment: env (default ours) with the sbin folders on PATH, since
-    root's programs call others by name (dockerd -> iptables, debootstrap -> chroot)."""
+    """Return the environment for a child process: `env` (default: ours) with the sbin
+    folders added to PATH, since root's programs call others by name (dockerd -> iptables,
+    debootstrap -> chroot)."""
     child = dict(os.environ if env is None else env)
     parts = child.get("PATH", os.defpath).split(os.pathsep)
     child["PATH"] = os.pathsep.join(parts + [d for d in SBIN if d not in parts])
@@ -45,7 +52,7 @@ def _resolve(argv: Sequence) -> list[str]:
 
 
 def format_argv(argv: Sequence[str]) -> str:
-    """A shell-quoted rendering of argv, for logs and --dry-run output."""
+    """Return argv shell-quoted as one line, for logs and --dry-run output."""
     return shlex.join(str(a) for a in argv)
 
 
@@ -93,7 +100,8 @@ def spawn(
     env: Mapping[str, str] | None = None,
     **popen_kwargs,
 ) -> subprocess.Popen:
-    """Start argv without waiting (long-running servers). The caller owns the process."""
+    """Start argv without waiting (for long-running servers) and return the Popen. The
+    caller is responsible for stopping it."""
     argv = _resolve(argv)
     log.debug("spawn: %s", format_argv(argv))
     try:
@@ -106,8 +114,11 @@ def spawn(
 
 def run_with_stdin(argv: Sequence[str], stdin: BinaryIO, *,
                    env: Mapping[str, str] | None = None) -> int:
-    """Run argv reading the file `stdin` (streamed from where it is, never read whole), its
-    output on ours; its exit code. DevError when the program does not exist."""
+    """Run argv with the file `stdin` as its input and return its exit code.
+
+    A real file is streamed, never read whole; the program's output goes to ours. Raises
+    DevError when the program does not exist.
+    """
     try:
         stdin.fileno()
     except (AttributeError, OSError, ValueError):  # in memory (io.BytesIO): through a pipe
@@ -135,13 +146,17 @@ def run_foreground(
     SIGKILL. After the process exits we wait up to `drain_timeout` seconds for the rest of its
     group (the server behind a wrapper). `on_start(popen)` runs once the process exists;
     `on_signal(received, sent)` after each relay (signal.Signals both), to tell the user.
-    Returns the exit code, or 128+N when killed by signal N (also when signal N came before
-    anything was started: then nothing is). Call from the main thread.
+    Returns the exit code, or 128+N when signal N killed it (also when signal N arrived
+    before the process started; then it is not started). Call from the main thread.
 
-    The handlers are in place before the process is spawned, so that no Ctrl-C can fall
-    between the two: one that comes while it is being spawned is relayed as soon as it exists
-    (it runs in a session of its own, out of the terminal's reach: a KeyboardInterrupt there
-    would leave it running).
+    The signal handlers are installed before the process is spawned, so no Ctrl-C is lost in
+    between: one that arrives during the spawn is relayed as soon as the process exists. (The
+    process runs in its own session, out of the terminal's reach, so a KeyboardInterrupt here
+    would leave it running.)
+
+    When our stdout or stderr is a pipe (`| tee dev.log`), the process writes into a pipe of
+    ours that we copy there (`copy_output`): a Ctrl-C ends the reader too, and the process would
+    otherwise be killed by SIGPIPE in the middle of its clean shutdown.
     """
     escalation = [signal.SIGINT, signal.SIGTERM]
     received: list[int] = []
@@ -168,13 +183,20 @@ def run_foreground(
     try:
         if received:  # between our start and the handlers: nothing is started
             return 128 + received[0]
-        started.append(spawn(argv, cwd=cwd, env=env, start_new_session=True))
+        outputs = {name: stream for name, stream in (("stdout", sys.stdout),
+                                                      ("stderr", sys.stderr))
+                   if through_pipe(stream)}
+        started.append(spawn(argv, cwd=cwd, env=env, start_new_session=True,
+                             **{name: subprocess.PIPE for name in outputs}))
         proc = started[0]
+        copies = [copy_output(getattr(proc, name), stream) for name, stream in outputs.items()]
         catch_up()
         if on_start is not None:
             on_start(proc)
         code = proc.wait()
         drain_group(proc.pid, drain_timeout)
+        for thread in copies:  # the group is gone: the pipes are at their end
+            thread.join(timeout=RELAY_JOIN)
     except BaseException:
         if started:
             stop_group(started[0], drain_timeout)
@@ -185,10 +207,40 @@ def run_foreground(
     return 128 - code if code < 0 else code
 
 
+def through_pipe(stream) -> bool:
+    """Whether stream writes into a pipe or socket (not a terminal, a file or /dev/null)."""
+    try:
+        mode = os.fstat(stream.fileno()).st_mode
+    except (OSError, ValueError, AttributeError):
+        return False
+    return stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode)
+
+
+def copy_output(source: BinaryIO, stream) -> threading.Thread:
+    """Copy what a child writes into `source` to `stream`, in a thread, until the child's end
+    of the pipe closes. When stream cannot be written (its reader went away), it goes to
+    /dev/null and the copy goes on, so the child can always write."""
+
+    def copy() -> None:
+        target = stream.fileno()
+        with source:
+            for chunk in iter(lambda: os.read(source.fileno(), 65536), b""):
+                try:
+                    while chunk:
+                        chunk = chunk[os.write(target, chunk):]
+                except OSError:  # BrokenPipeError: from now on into /dev/null
+                    progress.silence(stream)
+
+    stream.flush()  # what we wrote before comes before the child's output
+    thread = threading.Thread(target=copy, name="copy-output", daemon=True)
+    thread.start()
+    return thread
+
+
 def stop_group(proc: subprocess.Popen, timeout: float = 30.0) -> None:
-    """Stop `proc`, started in its own process group (`start_new_session=True`), with its group:
-    SIGTERM to the group, SIGKILL when `proc` has not exited `timeout` seconds later.
-    Nothing when it has exited already."""
+    """Stop `proc` (started with `start_new_session=True`) and its process group: SIGTERM to
+    the group, then SIGKILL when `proc` has not exited `timeout` seconds later. Does nothing
+    when it has already exited."""
     if proc.poll() is not None:
         return
     signal_group(proc.pid, signal.SIGTERM)
@@ -200,7 +252,8 @@ def stop_group(proc: subprocess.Popen, timeout: float = 30.0) -> None:
 
 
 def signal_group(pgid: int, sig: int) -> bool:
-    """Send sig to process group pgid; False when no such group (or not ours to signal)."""
+    """Send `sig` to process group `pgid`; return False when there is no such group (or we
+    may not signal it)."""
     try:
         os.killpg(pgid, sig)
         return True
@@ -209,7 +262,8 @@ def signal_group(pgid: int, sig: int) -> bool:
 
 
 def drain_group(pgid: int, timeout: float) -> None:
-    """Wait until no process of group pgid is left; SIGKILL the rest after timeout."""
+    """Wait until no process of group `pgid` is left; SIGKILL the rest after `timeout`
+    seconds."""
     deadline = time.monotonic() + timeout
     while signal_group(pgid, 0):
         if time.monotonic() >= deadline:

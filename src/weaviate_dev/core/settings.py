@@ -91,6 +91,13 @@ def parse_platform(value: str | None) -> str | None:
     return value
 
 
+def hub_cache(path) -> Path:
+    """The Hugging Face cache, by huggingface_hub's own rule (`path(name)` reads a variable as
+    an absolute path, None when unset)."""
+    home = path("HF_HOME") or (path("XDG_CACHE_HOME") or Path.home() / ".cache") / "huggingface"
+    return path("HF_HUB_CACHE") or home / "hub"
+
+
 @dataclass(frozen=True)
 class Settings:
     """Resolved configuration. Build with `Settings.from_env()`; pass it down, never re-read."""
@@ -113,6 +120,10 @@ class Settings:
     model_revision: str | None = None  # a branch, tag or commit of model_name (None: main)
     hf_endpoint: str = DEFAULT_HF_ENDPOINT  # the hub MODEL_NAME comes from (HF_ENDPOINT: a mirror)
     hf_token: str | None = field(default=None, repr=False)  # HF_TOKEN: gated/private models
+    # Where hub models are downloaded: the user's own Hugging Face cache (HF_HUB_CACHE, else
+    # HF_HOME/hub, else XDG_CACHE_HOME/huggingface/hub), shared with every other tool using it
+    hf_hub_cache: Path = Path.home() / ".cache" / "huggingface" / "hub"
+    hf_hub_offline: bool = False  # HF_HUB_OFFLINE=1: the hub is never asked
     ca_bundle: Path | None = None  # extra CA certificates trusted by builds (proxies)
     # package indexes for image builds; often with a credential: never printed as they are
     pip_index_url: str | None = field(default=None, repr=False)
@@ -160,6 +171,8 @@ class Settings:
             model_revision=get("WEAVIATE_DEV_MODEL_REVISION"),
             hf_endpoint=get("HF_ENDPOINT") or DEFAULT_HF_ENDPOINT,
             hf_token=get("HF_TOKEN"),
+            hf_hub_cache=hub_cache(path),
+            hf_hub_offline=(get("HF_HUB_OFFLINE") or "").upper() in ("1", "ON", "YES", "TRUE"),
             # Builds trust what the host's pip trusts unless told otherwise (proxies).
             ca_bundle=path("WEAVIATE_DEV_CA_BUNDLE") or path("PIP_CERT"),
             pip_index_url=get("WEAVIATE_DEV_PIP_INDEX_URL"),

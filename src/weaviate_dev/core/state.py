@@ -1,4 +1,4 @@
-"""Local state in the workspace (data/, data-weaviate-N/, backups-*/, ...): find it, delete it.
+"""Find and delete local state in the workspace (data/, data-weaviate-N/, backups-*/, ...).
 
 Safety rules, because this deletes directories:
 - patterns are relative to the workspace and may not contain ".." (UsageError);
@@ -19,7 +19,7 @@ from weaviate_dev.core.errors import DevError, UsageError
 
 
 def check_relative(pattern: str) -> str:
-    """A state path must be relative and free of "..": anything else is a UsageError."""
+    """Return `pattern` unchanged; raise UsageError when it is absolute or contains ".."."""
     pure = PurePosixPath(pattern)
     if not pattern or pure.is_absolute() or ".." in pure.parts or "\\" in pattern:
         raise UsageError(f"state path {pattern!r} must be relative to the workspace "
@@ -28,7 +28,8 @@ def check_relative(pattern: str) -> str:
 
 
 def resolve_workspace(path: str | Path) -> Path:
-    """The workspace as an absolute real path; it must be an existing directory, not `/`."""
+    """Return the workspace as an absolute real path. Raises UsageError when it is not an
+    existing directory, or is the filesystem root."""
     workspace = Path(path).expanduser().resolve()
     if not workspace.is_dir():
         raise UsageError(f"workspace {workspace} is not a directory")
@@ -54,7 +55,8 @@ def _inside_without_symlinks(workspace: Path, candidate: Path) -> bool:
 
 
 def find_state(workspace: Path, patterns: Iterable[str]) -> list[Path]:
-    """The existing paths in workspace that match patterns, sorted, without duplicates."""
+    """Return the existing paths in `workspace` that match `patterns`, sorted and without
+    duplicates."""
     found: set[Path] = set()
     for pattern in patterns:
         check_relative(pattern)
@@ -67,7 +69,8 @@ def find_state(workspace: Path, patterns: Iterable[str]) -> list[Path]:
 
 
 def remove_state(workspace: Path, paths: Iterable[Path]) -> list[Path]:
-    """Delete each path (checked again right before); return what was removed."""
+    """Delete each path, checking again just before that it is safe; return the paths
+    deleted."""
     removed = []
     for path in paths:
         path = Path(path)
@@ -95,7 +98,8 @@ def remove_state(workspace: Path, paths: Iterable[Path]) -> list[Path]:
 
 
 def display(workspace: Path, path: Path) -> str:
-    """A path for humans: relative to the workspace, with a marker for symlinks."""
+    """Return `path` for display: relative to the workspace, with a slash for a directory
+    and a note for a symlink."""
     text = os.path.relpath(path, workspace)
     if path.is_symlink():
         return f"{text} (symlink: only the link is removed)"

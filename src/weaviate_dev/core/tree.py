@@ -1,4 +1,4 @@
-"""Where the project's own files are: compose/ (every service) and reranker/ (the image we build).
+"""Find the project's own files: compose/ (every service) and reranker/ (the image we build).
 
 In a checkout (and an editable install) they sit beside src/. A wheel carries copies of both
 under weaviate_dev/assets/ (pyproject.toml: force-include), so that a plain `pip install` of
@@ -13,7 +13,8 @@ ASSETS = Path(__file__).resolve().parents[1] / "assets"  # weaviate_dev/assets
 
 
 def project_root() -> Path:
-    """The directory holding compose/ and reranker/: the packaged copy, else the checkout."""
+    """Return the directory that contains compose/ and reranker/: the packaged copy, else
+    the checkout."""
     if (ASSETS / "compose").is_dir():
         return ASSETS
     for parent in Path(__file__).resolve().parents:
@@ -23,5 +24,5 @@ def project_root() -> Path:
 
 
 def compose_file(root: Path | None = None) -> Path:
-    """Our compose file: the one definition of every service."""
+    """Return the path of our compose file, which defines every service."""
     return (root or project_root()) / "compose" / "docker-compose.yml"

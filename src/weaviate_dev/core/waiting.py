@@ -1,15 +1,16 @@
-"""Every readiness wait: a timeout, visible progress, evidence on failure."""
+"""Wait until something is ready: every wait has a timeout, prints progress, and shows
+evidence when it fails."""
 
 from __future__ import annotations
 
 import socket
-import sys
 import time
 from collections.abc import Callable
 
 import requests
 
 from weaviate_dev.core.errors import WaitTimeout
+from weaviate_dev.core.progress import write
 
 # A probe returns None when ready, or a short string saying why it is not ready yet.
 Probe = Callable[[], "str | None"]
@@ -17,7 +18,7 @@ Probe = Callable[[], "str | None"]
 
 def http_probe(url: str, *, expect: Callable[[int], bool] = lambda s: 200 <= s < 300,
                timeout: float = 2.0) -> Probe:
-    """A probe that GETs url and is ready when `expect(status)` holds."""
+    """Return a probe that GETs `url` and passes when `expect(status)` is true."""
 
     def probe() -> str | None:
         try:
@@ -30,7 +31,7 @@ def http_probe(url: str, *, expect: Callable[[int], bool] = lambda s: 200 <= s <
 
 
 def tcp_probe(host: str, port: int, timeout: float = 1.0) -> Probe:
-    """A probe that is ready when host:port accepts a TCP connection."""
+    """Return a probe that passes when host:port accepts a TCP connection."""
 
     def probe() -> str | None:
         try:
@@ -53,12 +54,12 @@ def wait_until(
     clock: Callable[[], float] = time.monotonic,
     sleep: Callable[[float], None] = time.sleep,
 ) -> float:
-    """Poll probe until it reports ready; return the seconds it took.
+    """Call `probe` until it reports ready; return the seconds it took.
 
-    On timeout raise WaitTimeout naming `what`, the last reason, and the tail of `logs()`.
-    `progress` is called every ~5 s with a status line (default: stderr).
+    On timeout, raises WaitTimeout naming `what`, the last reason, and the tail of `logs()`.
+    `progress` is called about every 5 s with a status line (default: print to stderr).
     """
-    report = progress or (lambda line: print(line, file=sys.stderr, flush=True))
+    report = progress or (lambda line: write(line.rstrip("\n") + "\n"))
     start = clock()
     last_report = start
     reason = "not probed yet"

@@ -1,10 +1,11 @@
-"""The services, as compose/docker-compose.yml defines them: one definition each.
+"""Read the service definitions from compose/docker-compose.yml, one definition per service.
 
 A service's ports come from its compose `ports:`, everything else from its `x-weaviate-dev`
 block: the restart flag that starts it, readiness probe and timeout, help, and the environment
 it gives Weaviate (`weaviate-env`, with {host} and {port} filled in for where Weaviate runs).
 `restart`, `run` profiles, `dev`, `status` and the testcontainers fixtures all read them here,
-so a port is changed in one place. Code here only loads, selects and builds probes.
+so a port is changed in one place. This module only loads the definitions, selects services
+and makes readiness probes.
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ class PortMap:
 
 @dataclass(frozen=True)
 class ProbeSpec:
-    """How readiness is checked, against the service's first host port."""
+    """How to check that a service is ready, through its first host port."""
 
     kind: str  # "http" or "tcp"
     path: str = "/"
@@ -57,16 +58,18 @@ class Service:
 
     @property
     def host_ports(self) -> tuple[int, ...]:
+        """The host ports the service publishes, in the compose file's order."""
         return tuple(p.host for p in self.ports)
 
     def url(self, address: str) -> str:
-        """Base URL on the host (through the first published port)."""
+        """Return the service's base URL from the host, through its first published port."""
         return f"http://{probe_host(address)}:{self.ports[0].host}"
 
     def weaviate_env(self, *, in_network: bool = False,
                      host: str = "localhost") -> dict[str, str]:
-        """What Weaviate needs to reach this service: from the host (`host`, the published
-        port) or from a container on the same Docker network (the alias, the container port)."""
+        """Return the environment variables Weaviate needs to reach this service: from the
+        host (`host` and the published port), or with `in_network` from a container on the
+        same Docker network (the service name and the container port)."""
         if in_network:
             host, port = self.name, self.ports[0].container
         else:
@@ -75,7 +78,8 @@ class Service:
                 for key, value in self.weaviate_env_template.items()}
 
     def readiness_probe(self, address: str) -> waiting.Probe:
-        """A probe for waiting.wait_until, aimed at the host port bound on `address`."""
+        """Return a probe for waiting.wait_until that checks the host port bound on
+        `address`."""
         if self.probe.kind == "tcp":
             return waiting.tcp_probe(probe_host(address), self.ports[0].host)
         if self.probe.expect == "any":
@@ -86,26 +90,30 @@ class Service:
 
 
 def probe_host(address: str) -> str:
-    """Where the host reaches a port bound on `address` (all interfaces -> loopback)."""
+    """Return the address the host uses to reach a port bound on `address` (loopback for a
+    port bound on all interfaces)."""
     return "127.0.0.1" if address in ("0.0.0.0", "", "::") else address
 
 
 @dataclass(frozen=True)
 class ServiceCatalog:
-    """All services, the flags that start them, flags we refuse, and the state to delete."""
+    """Every service, the flags that start them, the flags we reject, and the workspace state
+    that `down` deletes."""
 
     services: tuple[Service, ...]
     unsupported_flags: dict[str, str]
     state_paths: tuple[str, ...]
 
     def flags(self) -> dict[str, list[Service]]:
-        """Flag -> its services, in the compose file's order."""
+        """Return each flag with the services it starts, in the compose file's order."""
         result: dict[str, list[Service]] = {}
         for service in self.services:
             result.setdefault(service.flag, []).append(service)
         return result
 
     def service(self, name: str) -> Service:
+        """Return the service called `name`; raise UsageError listing the known ones when
+        there is none."""
         for service in self.services:
             if service.name == name:
                 return service
@@ -113,7 +121,8 @@ class ServiceCatalog:
         raise UsageError(f"unknown service {name!r} (known: {known})")
 
     def select(self, chosen: Iterable[str]) -> list[Service]:
-        """The services for a set of flags (names without "--"), in the file's order.
+        """Return the services that a set of flags (names without "--") starts, in the
+        file's order.
 
         Order and repetition of the flags do not matter. A flag listed as unsupported raises
         UsageError with its reason; an unknown flag raises UsageError too.
@@ -129,13 +138,14 @@ class ServiceCatalog:
         return [s for s in self.services if s.flag in chosen]
 
 
-def load_catalog(files: Sequence[Path] = ()) -> ServiceCatalog:
-    """The services of our compose file (and of override `files` after it: a service defined
-    again there replaces ours). A malformed definition is a DevError naming it."""
+def load_catalog(overrides: Sequence[Path] = ()) -> ServiceCatalog:
+    """Load the services of our compose file and of the `overrides` files after it (a
+    service defined again there replaces ours). Raises DevError naming a malformed
+    definition."""
     services: dict[str, Service] = {}
     unsupported: dict[str, str] = {}
     state_paths: list[str] = []
-    for path in (tree.compose_file(), *files):
+    for path in (tree.compose_file(), *overrides):
         document = _read(Path(path))
         extension = document.get(EXTENSION) or {}
         unsupported.update(extension.get("unsupported_flags") or {})

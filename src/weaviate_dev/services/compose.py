@@ -1,4 +1,5 @@
-"""Docker Compose command lines for our project, and the variables our compose file reads.
+"""Build Docker Compose command lines for our project, and the variables our compose file
+reads.
 
 Works with the Compose v2 plugin (`docker compose`) and with the standalone `docker-compose`
 (v1.29 on Debian); `containers.compose_command` finds which. Every command names the project
@@ -22,11 +23,13 @@ DEFAULT_PROJECT = "weaviate-dev"
 
 
 def default_compose_file(settings: Settings) -> Path:
+    """Return the path of our compose file under the configured project root."""
     return tree.compose_file(settings.project_root)
 
 
 def compose_environment(settings: Settings, workspace: Path) -> dict[str, str]:
-    """The variables compose/docker-compose.yml interpolates, from our settings."""
+    """Return the variables that compose/docker-compose.yml reads, with values from our
+    settings."""
     env = {
         "WEAVIATE_DEV_BIND_ADDRESS": settings.bind_address,
         "WEAVIATE_DEV_WORKSPACE": str(workspace),
@@ -52,6 +55,7 @@ class Compose:
     env: Mapping[str, str] = field(default_factory=dict)  # added to the caller's environment
 
     def argv(self, *args: str) -> list[str]:
+        """Return `docker compose -p PROJECT -f FILE... ARGS...`."""
         argv = [*self.command, "-p", self.project]
         for path in self.files:
             argv += ["-f", str(path)]
@@ -79,25 +83,27 @@ class Compose:
         return process.run(argv, env={**os.environ, **self.env}, **kwargs)
 
     def logs_tail(self, service: str, lines: int = 50) -> str:
-        """The last `lines` log lines of a service (evidence for a failed wait)."""
+        """Return the last `lines` log lines of a service (shown when a wait fails)."""
         result = self.run(self.logs_argv([service], tail=lines), check=False, capture=True,
                           timeout=60)
         return (result.stdout or "").rstrip() or "(no log output)"
 
 
 def check_files(files: Sequence[Path]) -> None:
-    """Every compose file must exist (checked before anything acts)."""
+    """Raise DevError naming each compose file that does not exist (checked before anything
+    starts)."""
     missing = [str(f) for f in files if not Path(f).is_file()]
     if missing:
         raise DevError(f"compose file(s) not found: {', '.join(missing)}")
 
 
-# --- what the engine knows about our project ------------------------------------------------
+# --- the Compose of a project ---------------------------------------------------------------
 
 
 def for_project(settings: Settings, *, workspace: Path, project: str = DEFAULT_PROJECT,
                 overrides: Sequence[Path] = ()) -> Compose:
-    """The Compose of a project over our compose file (and override files after it)."""
+    """Return the Compose for `project` over our compose file and any override files after
+    it."""
     files = (default_compose_file(settings), *overrides)
     check_files(files)
     return Compose(command=containers.compose_command(), files=files, project=project,

@@ -1,10 +1,10 @@
-"""The images the environment needs, each had the cheapest way that works here.
+"""Provide the Docker images the environment needs, in the cheapest way that works here.
 
-An image is used as named if it is present or can be pulled. When the registry cannot be
-reached, we build a stand-in under a local name: a Debian base image (debootstrap) and a
-Prometheus around Debian's package (the Weaviate image around a binary: `weaviate.image`; our
-reranker image, which is always ours: `reranker_image`). Every function is idempotent: an
-image that exists is not built again.
+An image is used under its own name when it is present or can be pulled. When no registry
+can be reached, we build a stand-in under a local name: a Debian base image (with
+debootstrap) and a Prometheus image from Debian's package. (`weaviate.image` builds the
+Weaviate stand-in around a binary; `reranker_image` always builds our reranker image.) An
+image that exists is never built again.
 """
 
 from __future__ import annotations
@@ -35,9 +35,9 @@ LOCAL_PREFIX = "weaviate-dev/"
 
 
 def ensure_image(ref: str, fallback: str, build, platform: str | None = None) -> str:
-    """ref if present or pullable (for `platform`, when given; any name but our own local
-    ones, a name the user set included); else `fallback`, built with `build()` if it is
-    missing."""
+    """Return `ref` when it is present or can be pulled (for `platform` when given); else
+    return `fallback`, calling `build()` first when it is missing. Our own local names are
+    never pulled; any other name is, including one the user set."""
     if usable(ref, platform) or (not ref.startswith(LOCAL_PREFIX)
                                  and local_images.pull(ref, platform)
                                  and usable(ref, platform)):
@@ -50,15 +50,16 @@ def ensure_image(ref: str, fallback: str, build, platform: str | None = None) ->
 
 
 def usable(ref: str, platform: str | None) -> bool:
-    """The image is here, and of `platform`'s architecture when one is asked for (an amd64
-    python:3.11-slim must not become the base of an arm64 build)."""
+    """Return True when the image is present, and of `platform`'s architecture when one is
+    given (an amd64 python:3.11-slim must not become the base of an arm64 build)."""
     found = local_images.image_platform(ref)
     return found is not None and (platform is None
                                   or cross_build.arch(found) == cross_build.arch(platform))
 
 
 def foreign_platform(settings: Settings) -> str | None:
-    """settings.platform when it is not the engine's own (then builds go through BuildKit)."""
+    """Return settings.platform when it differs from the engine's own (builds for it go
+    through BuildKit), else None."""
     return settings.platform if cross_build.is_foreign(settings.platform) else None
 
 
@@ -66,7 +67,8 @@ def foreign_platform(settings: Settings) -> str | None:
 
 
 def debian_mirror(settings: Settings) -> str:
-    """The mirror for debootstrap: the setting, else the host's apt sources, else Debian's."""
+    """Return the Debian mirror for debootstrap: the setting, else the host's apt sources,
+    else deb.debian.org."""
     if settings.debian_mirror:
         return settings.debian_mirror
     for source in (Path("/etc/apt/sources.list.d/debian.sources"), Path("/etc/apt/sources.list")):
@@ -85,8 +87,9 @@ BASE_CHANGES = ("ENV LANG=C.UTF-8", 'CMD ["/bin/bash"]')
 
 
 def build_base_image(settings: Settings, tag: str, platform: str | None = None) -> str:
-    """A minimal Debian bookworm with Python 3.11 (at /usr/bin/python3), via debootstrap; for
-    another platform's architecture (through its emulator: a few minutes) when given."""
+    """Build image `tag`, a minimal Debian bookworm with Python 3.11 (at /usr/bin/python3),
+    with debootstrap, and return the tag. With `platform`, build it for that architecture
+    through its emulator (a few minutes)."""
     mirror = debian_mirror(settings)
     arch = ["--arch", cross_build.DEBIAN[cross_build.arch(platform)]] if platform else []
     say(f"building base image {tag} with debootstrap from {mirror}"
@@ -119,8 +122,8 @@ def base_image_names(settings: Settings) -> tuple[str, str]:
 
 
 def ensure_base_image(settings: Settings) -> str:
-    """The base image for our builds: the configured one, or a local Debian stand-in (of
-    settings.platform's architecture when that is not the engine's own)."""
+    """Return the base image for our builds: the configured one, or a local Debian stand-in
+    (built for settings.platform's architecture when that differs from the engine's)."""
     platform = foreign_platform(settings)
     wanted, fallback = base_image_names(settings)
     if platform:
@@ -142,6 +145,7 @@ def present_base_image(settings: Settings) -> tuple[str, str] | None:
 
 
 def require_cross_build(platform: str) -> None:
+    """Raise DevError naming what to install when this machine cannot build for `platform`."""
     missing = cross_build.missing(platform)
     if missing:
         raise DevError(f"WEAVIATE_DEV_PLATFORM={platform}: building for it needs "
@@ -163,15 +167,15 @@ ENTRYPOINT ["/usr/bin/prometheus"]
 
 
 def ensure_prometheus_image(settings: Settings) -> str:
-    """The Prometheus image: the configured one if present or pullable, else a stand-in around
-    Debian's prometheus package on our base image (no registry here)."""
+    """Return the Prometheus image: the configured one when present or pullable, else a
+    stand-in built from Debian's prometheus package on our base image."""
     wanted = settings.prometheus_image
     fallback = (LOCAL_PROMETHEUS_IMAGE
                 if wanted in (DEFAULT_PROMETHEUS_IMAGE, LOCAL_PROMETHEUS_IMAGE) else wanted)
 
     def build() -> str:
         base = ensure_base_image(settings)
-        say(f"building {fallback}: Debian's prometheus package on {base}")
+        say(f"building {fallback} from Debian's prometheus package on {base}")
         context = io.BytesIO()
         with tarfile.open(fileobj=context, mode="w") as tar:
             add_bytes(tar, "Dockerfile", PROMETHEUS_DOCKERFILE.encode())
@@ -184,6 +188,7 @@ def ensure_prometheus_image(settings: Settings) -> str:
 
 
 def add_bytes(tar: tarfile.TarFile, name: str, data: bytes) -> None:
+    """Add a file called `name` with the content `data` to `tar`."""
     info = tarfile.TarInfo(name)
     info.size = len(data)
     info.mode = 0o644

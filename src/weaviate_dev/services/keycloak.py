@@ -1,8 +1,8 @@
-"""Keycloak's admin REST API, for the demo user of `restart --keycloak`.
+"""Create the demo user of `restart --keycloak` through Keycloak's admin REST API.
 
-The compose keycloak service imports realm "weaviate" (client "demo") at start; after it is
-ready we log in to the master realm as admin and create user johndoe/johndoe in that realm.
-Creating a user that exists already counts as success, so `restart` may run again.
+The compose keycloak service imports realm "weaviate" (client "demo") when it starts. Once it
+is ready, we log in to the master realm as admin and create user johndoe/johndoe in that
+realm. A user that already exists counts as success, so `restart` can run again.
 """
 
 from __future__ import annotations
@@ -16,6 +16,8 @@ from weaviate_dev.core.errors import DevError
 
 @dataclass(frozen=True)
 class DemoUser:
+    """The demo user that `restart --keycloak` creates."""
+
     username: str = "johndoe"
     password: str = "johndoe"
     email: str = "john@doe.com"
@@ -23,7 +25,8 @@ class DemoUser:
 
 def admin_token(session: requests.Session, base_url: str, *, username: str = "admin",
                 password: str = "admin", timeout: float = 10) -> str:
-    """An access token of the master realm's admin (password grant, client admin-cli)."""
+    """Log in as the master realm's admin (password grant, client admin-cli) and return the
+    access token."""
     url = f"{base_url}/auth/realms/master/protocol/openid-connect/token"
     try:
         response = session.post(url, data={"grant_type": "password", "client_id": "admin-cli",
@@ -42,7 +45,8 @@ def admin_token(session: requests.Session, base_url: str, *, username: str = "ad
 
 def create_user(base_url: str, *, realm: str = "weaviate", user: DemoUser = DemoUser(),
                 session: requests.Session | None = None, timeout: float = 10) -> str:
-    """Create `user` in `realm`; return "created" or "exists". DevError on any other answer."""
+    """Create `user` in `realm`; return "created" or "exists". Raises DevError on any other
+    answer."""
     session = session or requests.Session()
     token = admin_token(session, base_url, timeout=timeout)
     url = f"{base_url}/auth/admin/realms/{realm}/users"

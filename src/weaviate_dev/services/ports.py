@@ -1,9 +1,9 @@
-"""Host ports: is a port free to publish, and if not, who holds it.
+"""Check that host ports are free to publish and, when one is not, find what uses it.
 
-The preflight binds each port the way Docker's proxy would (same address, no SO_REUSEPORT).
-Holders are looked up, where the system lets us, among Docker containers (by published port,
+`preflight` binds each port the way Docker's proxy would (same address, no SO_REUSEPORT).
+Where the system allows, it looks for the holder among Docker containers (by published port,
 `containers.port_holders`) and then among processes (psutil's listening sockets and their
-owners, on Linux, macOS and Windows). Whether something answers on a port is a probe:
+owners, on Linux, macOS and Windows). To check whether something answers on a port, use
 `waiting.tcp_probe`.
 """
 
@@ -30,12 +30,13 @@ class PortConflict:
     reason: str = "address already in use"
 
     def describe(self) -> str:
+        """Return one line naming the port, the service that needs it, and its holder."""
         who = f"held by {self.holder}" if self.holder else "holder not found"
         return f"{self.address}:{self.port} (for {self.service}) is taken: {self.reason}; {who}"
 
 
 def port_is_free(address: str, port: int) -> tuple[bool, str]:
-    """Try to bind address:port; (True, "") when it could be bound, else (False, reason)."""
+    """Try to bind address:port; return (True, "") when that works, else (False, reason)."""
     family = socket.AF_INET6 if ":" in address else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     try:
@@ -57,9 +58,9 @@ def port_is_free(address: str, port: int) -> tuple[bool, str]:
 
 
 def listening_pids(port: int) -> set[int | None]:
-    """Pids of the processes listening on TCP `port` (any address); None stands for a listener
-    whose process we may not see (another user's, without root). A socket that forked workers
-    share is named once, by any one of them."""
+    """Return the pids of the processes listening on TCP `port` (any address). None stands
+    for a listener whose process we may not see (another user's, without root). A socket
+    shared by forked workers appears once, under any one of them."""
     try:
         sockets = psutil.net_connections(kind="tcp")
     except psutil.AccessDenied:  # macOS: the system-wide table needs root
@@ -68,8 +69,8 @@ def listening_pids(port: int) -> set[int | None]:
 
 
 def listens(process: psutil.Process, port: int) -> bool:
-    """Whether `process` holds a listening TCP socket on `port` (False when we may not look:
-    another user's process, or gone)."""
+    """Return True when `process` listens on TCP `port` (False when we may not look: another
+    user's process, or one that has exited)."""
     try:
         return any(_listens_on(s, port) for s in process.net_connections(kind="tcp"))
     except psutil.Error:
@@ -81,7 +82,8 @@ def _listens_on(sock, port: int) -> bool:
 
 
 def process_holding(port: int) -> str | None:
-    """"process PID (command line)" of a listener on port, when the system lets us see it."""
+    """Return "process PID (command line)" for the process listening on `port`, "a process
+    we may not inspect" when the system hides it, or None when nothing listens."""
     pids = listening_pids(port)
     if not pids:
         return None
@@ -95,7 +97,8 @@ def process_holding(port: int) -> str | None:
 
 
 def find_holder(port: int, containers: dict[int, str] | None = None) -> str | None:
-    """Best description of who holds port: a container if one publishes it, else a process."""
+    """Describe what uses `port`: the container that publishes it, else the process that
+    listens on it."""
     if containers and port in containers:
         return containers[port]
     return process_holding(port)
@@ -105,13 +108,15 @@ def preflight(
     bindings: Iterable[tuple[str, int, str]],
     *,
     ignore_ports: Iterable[int] = (),
-    is_free: Callable[[str, int], tuple[bool, str]] = port_is_free,
+    is_free: Callable[[str, int], tuple[bool, str]] | None = None,
     containers: Callable[[], dict[int, str]] | None = None,
 ) -> list[PortConflict]:
     """Check every (address, port, service); return the conflicts (empty when all are free).
 
     `ignore_ports` are ports held by our own compose project, which `down` frees first.
+    `is_free` defaults to `port_is_free`, looked up at call time (so tests can replace it).
     """
+    is_free = is_free or port_is_free
     ignored = set(ignore_ports)
     conflicts = []
     publishers: dict[int, str] | None = None

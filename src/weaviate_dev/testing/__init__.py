@@ -1,2 +1,2 @@
-"""The test fixtures: testcontainers for Weaviate and our reranker, and the pytest plugin
-(registered through the `pytest11` entry point: installing the package is enough)."""
+"""Test fixtures that run Weaviate with our reranker: testcontainers classes and a pytest
+plugin. Installing the package registers the plugin (through the `pytest11` entry point)."""

@@ -1,11 +1,11 @@
 """Testcontainers for a Weaviate that reranks through a reranker sidecar.
 
-`RerankerContainer` runs a reranker-transformers image (ours or the official one) as the
-compose service `reranker-transformers` is defined (its name as network alias, its container
-port); `WeaviateContainer` runs Weaviate with the reranker module pointed at it, through the
-environment that service gives Weaviate on a Docker network. Both publish their ports on
-127.0.0.1 only, wait for their ready endpoint with a timeout, and on a failed start remove
-themselves and raise with the container's log tail.
+`RerankerContainer` runs a reranker-transformers image (ours or the official one) the way
+compose defines the `reranker-transformers` service (its name as network alias, its container
+port). `WeaviateContainer` runs Weaviate with the reranker module pointed at it, using the
+variables that service defines for Weaviate on a Docker network. Both publish their ports on
+127.0.0.1 only and wait for their ready endpoint with a timeout; when a start fails, the
+container is removed and the error shows its log tail.
 
     with Network() as net, RerankerContainer(image).with_network(net) as reranker, \
          WeaviateContainer(weaviate_image).with_network(net) as weaviate:
@@ -13,10 +13,10 @@ themselves and raise with the container's log tail.
 
 `PrometheusContainer` scrapes given targets (the reranker's GET /metrics) on such a network.
 
-This module needs the package's `test` extra (testcontainers; `connect()` the weaviate client):
-the pytest plugin imports it only in the fixtures that start containers.
-Each container carries the run's label (`sweep.labels`): one a killed run left is removed by
-the next run.
+This module needs the package's `test` extra (testcontainers, and weaviate-client for
+`connect()`), so the pytest plugin imports it only in the fixtures that start containers.
+Each container carries the run's label (`sweep.labels`), so the next run removes any
+container that a killed run left behind.
 """
 
 from __future__ import annotations
@@ -37,7 +37,8 @@ LOG_TAIL_LINES = 50
 
 
 class _ProbedContainer(DockerContainer):
-    """A container published on loopback and started only once its ready URL answers."""
+    """A container whose ports are published on loopback; `start()` returns once its ready
+    URL answers."""
 
     ready_path = "/"
     ready_timeout = 120.0
@@ -56,7 +57,8 @@ class _ProbedContainer(DockerContainer):
         return self
 
     def host_port(self, port: int) -> int:
-        """The 127.0.0.1 port a container port is published on (new after a restart)."""
+        """Return the 127.0.0.1 port that container `port` is published on (it changes after
+        a restart)."""
         container = self.get_wrapped_container()
         container.reload()
         bindings = container.attrs["NetworkSettings"]["Ports"].get(f"{port}/tcp") or []
@@ -65,18 +67,22 @@ class _ProbedContainer(DockerContainer):
         return int(bindings[0]["HostPort"])
 
     def url_for(self, port: int) -> str:
+        """Return the base URL of container `port` from the host."""
         # Ports are published on loopback only, so the host is always 127.0.0.1.
         return f"http://127.0.0.1:{self.host_port(port)}"
 
     def log_tail(self, lines: int = LOG_TAIL_LINES) -> str:
+        """Return the last `lines` lines of the container's log."""
         stdout, stderr = self.get_logs()
         text = (stdout + stderr).decode(errors="replace")
         return "\n".join(text.splitlines()[-lines:])
 
     def ready_probe(self):
+        """Return the probe that passes once the container is ready."""
         return http_probe(self.url_for(self.probe_port) + self.ready_path)
 
     def start(self) -> "_ProbedContainer":
+        """Start the container and wait until it is ready; remove it again if that fails."""
         super().start()
         try:
             self.wait_ready()
@@ -97,7 +103,8 @@ class _ProbedContainer(DockerContainer):
             self._container = None
 
     def wait_ready(self, timeout: float | None = None) -> float:
-        """Wait for the ready endpoint; raise WaitTimeout with the log tail if it never answers."""
+        """Wait for the ready endpoint and return the seconds it took; raise WaitTimeout with
+        the log tail when it never answers."""
 
         def probe() -> str | None:
             container = self.get_wrapped_container()
@@ -113,12 +120,13 @@ class _ProbedContainer(DockerContainer):
 
 
 def reranker_service() -> Service:
-    """The reranker's one definition (compose/docker-compose.yml)."""
+    """Return the reranker service as compose/docker-compose.yml defines it."""
     return load_catalog().service(RERANKER_SERVICE)
 
 
 class RerankerContainer(_ProbedContainer):
-    """A reranker-transformers inference container, ready when /.well-known/ready is 204."""
+    """A reranker-transformers inference container, ready when /.well-known/ready returns
+    204."""
 
     ready_path = "/.well-known/ready"
 
@@ -135,7 +143,7 @@ class RerankerContainer(_ProbedContainer):
 
     @property
     def url(self) -> str:
-        """Base URL from the host (changes when the container is restarted)."""
+        """The base URL from the host (it changes when the container is restarted)."""
         return self.url_for(self.port)
 
 
@@ -143,7 +151,8 @@ class WeaviateContainer(_ProbedContainer):
     """Weaviate with the reranker-transformers module, anonymous access and no vectorizer.
 
     Start the reranker first: Weaviate keeps its port closed until the reranker is ready.
-    `reranker_env` overrides what the reranker service gives Weaviate on a Docker network.
+    `reranker_env` replaces the variables that point Weaviate at the reranker on a Docker
+    network.
     """
 
     ready_path = "/v1/.well-known/ready"
@@ -167,14 +176,16 @@ class WeaviateContainer(_ProbedContainer):
 
     @property
     def http_url(self) -> str:
+        """Weaviate's HTTP URL from the host."""
         return self.url_for(WEAVIATE_HTTP_PORT)
 
     @property
     def grpc_port(self) -> int:
+        """The host port of Weaviate's gRPC API."""
         return self.host_port(WEAVIATE_GRPC_PORT)
 
     def connect(self):
-        """A weaviate-client v4 client for this server (caller closes it)."""
+        """Return a weaviate-client v4 client for this server; the caller must close it."""
         import weaviate
 
         return weaviate.connect_to_local(
@@ -185,9 +196,9 @@ class WeaviateContainer(_ProbedContainer):
 
 
 class PrometheusContainer(_ProbedContainer):
-    """A Prometheus scraping `targets` ("host:port" on the container's networks) every
-    `interval`, as job `job`; ready when /-/ready answers. Its configuration is written to a
-    directory of its own, mounted read-only."""
+    """A Prometheus that scrapes `targets` ("host:port" on the container's networks) every
+    `interval` as job `job`, ready when /-/ready answers. Its configuration is written to a
+    directory of its own and mounted read-only."""
 
     ready_path = "/-/ready"
     probe_port = 9090
@@ -210,10 +221,11 @@ class PrometheusContainer(_ProbedContainer):
 
     @property
     def url(self) -> str:
+        """Prometheus' base URL from the host."""
         return self.url_for(self.probe_port)
 
     def query(self, expression: str) -> list[dict]:
-        """The instant vector of a PromQL expression (Prometheus' HTTP API)."""
+        """Run a PromQL query through Prometheus' HTTP API and return the instant vector."""
         import requests
 
         response = requests.get(f"{self.url}/api/v1/query", params={"query": expression},
@@ -222,6 +234,7 @@ class PrometheusContainer(_ProbedContainer):
         return response.json()["data"]["result"]
 
     def stop(self, force: bool = True, delete_volume: bool = True) -> None:
+        """Remove the container and its configuration directory."""
         import shutil
 
         try:

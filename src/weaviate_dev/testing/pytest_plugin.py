@@ -1,4 +1,4 @@
-"""pytest fixtures: a real Weaviate reranking through a reranker container.
+"""pytest fixtures that start a real Weaviate which reranks through a reranker container.
 
 Installing the package registers this plugin (a `pytest11` entry point named after this
 module): no conftest line is needed. `pytest_plugins = ["weaviate_dev.testing.pytest_plugin"]`
@@ -6,7 +6,8 @@ in a conftest, or `pytest -p weaviate_dev.testing.pytest_plugin`, names the same
 changes nothing; `pytest -p no:weaviate_dev.testing.pytest_plugin` turns it off.
 
 Every fixture is session-scoped and named `weaviate_dev_*`, so none can shadow or be shadowed
-by a project's own. `pytest --fixtures` says what each gives; how they build on each other:
+by a project's own. `pytest --fixtures` describes each one; this is how they depend on each
+other:
 
     weaviate_dev_settings, weaviate_dev_docker
     weaviate_dev_reranker_image     built with weaviate_dev_reranker_model_dir as
@@ -16,19 +17,20 @@ by a project's own. `pytest --fixtures` says what each gives; how they build on 
                                                   -> weaviate_dev_prometheus
 
 The container fixtures need the `test` extra (testcontainers, weaviate-client). pytest loads
-this module in every run of every project in an environment holding the package, so it
-imports only the toolkit's core: each fixture imports what it uses (the docker SDK, the
-extra's modules). Without the extra every pytest run goes on as before, and a test that asks
-for a container fixture fails in one line: pip install 'weaviate-dev[test]'.
+this module in every run of every project in an environment where the package is installed,
+so it imports only the toolkit's core: each fixture imports what it uses (the docker SDK, the
+extra's modules). Without the extra, every pytest run works as before, and a test that asks
+for a container fixture fails with one line: pip install 'weaviate-dev[test]'.
 
-When Docker or Weaviate cannot be had these fixtures skip with the reason, except under
-CI=true, where they fail: a CI run must never pass by skipping its integration suite.
+When there is no Docker engine, or an image can be neither pulled nor built, these fixtures
+skip with the reason, except under CI=true, where they fail: a CI run must never pass by
+skipping its integration suite.
 
 Every container and network made here carries the run's label (testing/sweep.py;
-testcontainers' reaper would need an image to pull); before the first one is made, whatever a
-run that died (SIGKILL, the OOM killer, a CI timeout) left is removed, and the terminal says
-what. Nothing of that happens in a session that starts no container: loading the plugin asks
-Docker nothing.
+testcontainers' reaper would need an image to pull). Before the first one is made, the plugin
+removes whatever a run that died (SIGKILL, the OOM killer, a CI timeout) left behind and
+prints what it removed. A session that starts no container does none of this: loading the
+plugin does not contact Docker.
 """
 
 from __future__ import annotations
@@ -45,7 +47,8 @@ TEST_EXTRA_MODULES = {"testcontainers": "testcontainers", "weaviate": "weaviate-
 
 
 def unavailable(settings: Settings, reason: str):
-    """Skip (laptop) or fail (CI) because a prerequisite of the integration suite is missing."""
+    """Skip the test (or fail it under CI=true) because a prerequisite of the integration
+    suite is missing."""
     if settings.ci:
         pytest.fail(f"integration prerequisite missing under CI=true: {reason}", pytrace=False)
     pytest.skip(reason)
@@ -63,13 +66,15 @@ def require_test_extra() -> None:
 
 @pytest.fixture(scope="session")
 def weaviate_dev_settings() -> Settings:
-    """Settings.from_env(): image names, Weaviate version, model (one place)."""
+    """The toolkit's settings, read from the environment (Settings.from_env()): image names,
+    Weaviate version, model."""
     return Settings.from_env()
 
 
 @pytest.fixture(scope="session")
 def weaviate_dev_docker(weaviate_dev_settings):
-    """The docker SDK client of weaviate_dev.services.docker.engine (shared: not closed here)."""
+    """The toolkit's docker SDK client (weaviate_dev.services.docker.engine). It is shared,
+    so it is not closed here."""
     from weaviate_dev.services.docker import engine
 
     try:
@@ -80,14 +85,15 @@ def weaviate_dev_docker(weaviate_dev_settings):
 
 @pytest.fixture(scope="session")
 def weaviate_dev_reranker_model_dir(weaviate_dev_settings):
-    """A local model to bake into the reranker image (default: WEAVIATE_DEV_MODEL_DIR; None:
-    the image downloads WEAVIATE_DEV_MODEL_NAME). Override it in a conftest."""
+    """A local model directory to bake into the reranker image (default:
+    WEAVIATE_DEV_MODEL_DIR). With None, the image build downloads WEAVIATE_DEV_MODEL_NAME.
+    Override it in a conftest."""
     return weaviate_dev_settings.model_dir
 
 
 @pytest.fixture(scope="session")
 def weaviate_dev_reranker_image_tag(weaviate_dev_settings) -> str:
-    """The tag the reranker image is built as. Override it in a conftest."""
+    """The tag to build the reranker image as. Override it in a conftest."""
     return weaviate_dev_settings.reranker_image
 
 
@@ -95,8 +101,10 @@ def weaviate_dev_reranker_image_tag(weaviate_dev_settings) -> str:
 def weaviate_dev_reranker_image(weaviate_dev_settings, weaviate_dev_docker,
                                 weaviate_dev_reranker_model_dir,
                                 weaviate_dev_reranker_image_tag) -> str:
-    """reranker/ as that tag holding that model: built when the image of that tag does not
-    hold the model, source, engine and platform configured (its labels), else used as it is."""
+    """The reranker image, tagged weaviate_dev_reranker_image_tag, with the model of
+    weaviate_dev_reranker_model_dir baked in. It is built when the labels of the image with
+    that tag do not match the configured model, source, engine and platform; otherwise the
+    existing image is used."""
     from weaviate_dev.services import reranker_image
 
     try:
@@ -140,7 +148,8 @@ def weaviate_dev_network(request):
 
 @pytest.fixture(scope="session")
 def weaviate_dev_reranker(weaviate_dev_network, weaviate_dev_reranker_image):
-    """A RerankerContainer of that image, ready, on the network as `reranker-transformers`."""
+    """A ready RerankerContainer of weaviate_dev_reranker_image, on the network as
+    `reranker-transformers`."""
     from weaviate_dev.testing.containers import RerankerContainer
 
     # Containers are context managers: removed on exit, also when a test failed.
@@ -152,7 +161,7 @@ def weaviate_dev_reranker(weaviate_dev_network, weaviate_dev_reranker_image):
 @pytest.fixture(scope="session")
 def weaviate_dev_weaviate(weaviate_dev_network, weaviate_dev_reranker,
                           weaviate_dev_weaviate_image):
-    """A WeaviateContainer reranking through weaviate_dev_reranker, ready."""
+    """A ready WeaviateContainer that reranks through weaviate_dev_reranker."""
     from weaviate_dev.testing.containers import WeaviateContainer
 
     with WeaviateContainer(weaviate_dev_weaviate_image).with_network(
@@ -162,7 +171,8 @@ def weaviate_dev_weaviate(weaviate_dev_network, weaviate_dev_reranker,
 
 @pytest.fixture(scope="session")
 def weaviate_dev_client(weaviate_dev_weaviate):
-    """A weaviate-client v4 client of weaviate_dev_weaviate (closed at the session's end)."""
+    """A weaviate-client v4 client connected to weaviate_dev_weaviate (closed at the end of
+    the session)."""
     client = weaviate_dev_weaviate.connect()
     try:
         yield client
@@ -172,8 +182,8 @@ def weaviate_dev_client(weaviate_dev_weaviate):
 
 @pytest.fixture(scope="session")
 def weaviate_dev_prometheus(weaviate_dev_network, weaviate_dev_reranker, weaviate_dev_settings):
-    """A PrometheusContainer scraping the reranker's /metrics every second (its image, or a
-    stand-in around Debian's prometheus package)."""
+    """A PrometheusContainer that scrapes the reranker's /metrics every second (the
+    Prometheus image, or a stand-in built from Debian's prometheus package)."""
     from weaviate_dev.services import images
     from weaviate_dev.testing.containers import RERANKER_SERVICE, PrometheusContainer
 

@@ -4,12 +4,13 @@ A run that is SIGKILLed (the OOM killer, a CI timeout, `kill -9`) runs none of i
 cleanup: its containers, networks and temporary directories stay, holding ports, memory and
 disk, and the next run trips over them. testcontainers' own reaper (Ryuk) would remove them,
 but it is an image to pull, which our machines cannot. So every container and network the
-fixtures make carries the label `LABEL` with the id of the run (`Run`: the host, pid and start
-time of the process that made it), and every temporary directory they make is named after it
-(`mkdtemp`). Once per pytest session, before its first container (`sweep_once`; our own
-suites at the session's start, root conftest), whatever a run that is no longer alive left is
-removed; what a live run owns (another terminal's pytest) is
-never touched, nor is a run of another host (a shared Docker engine) judged from here.
+fixtures make carries the label `LABEL` with the id of the run (`Run`: the host, pid, start
+time and boot time of the process that made it; core/identity.py decides whether that process
+still runs), and every temporary directory they make is named after it (`mkdtemp`). Once per
+pytest session, before its first container (`sweep_once`; our own suites at the session's
+start, root conftest), whatever a run that is no longer alive left is removed; what a live run
+owns (another terminal's pytest) is never touched, nor is a run of another host (a shared
+Docker engine) judged from here.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-import psutil
+from weaviate_dev.core.identity import Identity
 
 log = logging.getLogger(__name__)
 
@@ -37,42 +38,44 @@ class Run:
     host: str
     pid: int
     started: int  # the process's start time, in hundredths of a second since the epoch
+    boot: int | None = None  # the boot time then, in hundredths of a second since the epoch
 
     @classmethod
     def current(cls) -> "Run":
-        return cls.of(psutil.Process())
-
-    @classmethod
-    def of(cls, process: psutil.Process) -> "Run":
-        return cls(socket.gethostname(), process.pid, round(process.create_time() * 100))
+        me = Identity.current()
+        return cls(socket.gethostname(), me.pid, round(me.started * 100), round(me.boot * 100))
 
     @classmethod
     def parse(cls, text: str) -> "Run | None":
         """The run a label names; None for a label that is not ours to read."""
         host, _, rest = text.rpartition("/")
         host, _, pid = host.rpartition("/")
+        return cls.of_parts(host, pid, rest)
+
+    @classmethod
+    def of_parts(cls, host: str, pid: str, times: str) -> "Run | None":
+        """From the pid and `STARTED.BOOT` (or `STARTED`, as runs wrote it before the boot
+        time was added; an older sweep cannot read the new form, and so leaves it alone)."""
+        started, _, boot = times.partition(".")
         try:
-            return cls(host, int(pid), int(rest))
+            return cls(host, int(pid), int(started), int(boot) if boot else None)
         except ValueError:
             return None
 
+    @property
+    def times(self) -> str:
+        return str(self.started) + (f".{self.boot}" if self.boot is not None else "")
+
     def __str__(self) -> str:
-        return f"{self.host}/{self.pid}/{self.started}"
+        return f"{self.host}/{self.pid}/{self.times}"
 
     def alive(self) -> bool:
-        """Whether the run's process still runs. A run of another host counts as alive (its
-        processes cannot be seen from here); so does one we may not inspect."""
+        """Whether the run's process still runs (core/identity.py). A run of another host
+        counts as alive: its processes cannot be seen from here."""
         if self.host != socket.gethostname():
             return True
-        try:
-            process = psutil.Process(self.pid)
-            # The same pid with another start time is another process: the run is gone.
-            return (abs(round(process.create_time() * 100) - self.started) <= 1
-                    and process.status() != psutil.STATUS_ZOMBIE)
-        except psutil.NoSuchProcess:
-            return False
-        except psutil.AccessDenied:
-            return True
+        boot = None if self.boot is None else self.boot / 100
+        return Identity(self.pid, self.started / 100, boot).alive()
 
 
 def labels() -> dict[str, str]:
@@ -84,17 +87,14 @@ def mkdtemp(purpose: str) -> Path:
     """A temporary directory of this run (named after it, so a later run can tell whether
     its maker is alive); the caller removes it, `sweep` does if the run dies first."""
     run = Run.current()
-    return Path(tempfile.mkdtemp(prefix=f"{DIR_PREFIX}{run.pid}-{run.started}-{purpose}-"))
+    return Path(tempfile.mkdtemp(prefix=f"{DIR_PREFIX}{run.pid}-{run.times}-{purpose}-"))
 
 
 def directory_run(path: Path) -> Run | None:
     """The run a temporary directory of `mkdtemp` belongs to (on this host)."""
     pid, _, rest = path.name[len(DIR_PREFIX):].partition("-")
-    started, _, _ = rest.partition("-")
-    try:
-        return Run(socket.gethostname(), int(pid), int(started))
-    except ValueError:
-        return None
+    times, _, _ = rest.partition("-")
+    return Run.of_parts(socket.gethostname(), pid, times)
 
 
 def sweep(docker_client=None, temp_dir: Path | None = None) -> list[str]:

@@ -1,3 +1,6 @@
-"""Weaviate as processes: where it comes from (a checkout, a binary, an image) and building it,
-the profiles of run_dev_server, one node in the foreground, a cluster and its raft readiness,
-process groups, the port scheme, and what `run` has running."""
+"""Run Weaviate as local processes for `weaviate-dev run`.
+
+This package finds Weaviate (a source checkout, a binary or an image) and builds it, resolves
+the profiles of run_dev_server.sh and their ports, starts one node in the foreground or a whole
+cluster, waits until the cluster's raft agrees, and records which processes `run` started.
+"""

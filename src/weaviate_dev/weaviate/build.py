@@ -1,16 +1,16 @@
-"""The weaviate-server binary, built from Weaviate's Go module at a pinned version.
+"""Build the weaviate-server binary from Weaviate's Go module at a pinned version.
 
-`go mod download -json github.com/weaviate/weaviate@vX.Y.Z` names the module's directory in
-Go's (read-only) module cache; a writable copy of it goes to a per-version folder of the
-user's cache (`.../weaviate-X.Y.Z/src`, a Weaviate source tree without .git), and
-`go build ./cmd/weaviate-server` there makes the binary. `weaviate-dev run --weaviate-src`
-on that same copy then finds every package in Go's build cache and only links (Go keys the
-cache of a main module's packages by their directory). An existing binary is not rebuilt.
+`go mod download -json github.com/weaviate/weaviate@vX.Y.Z` downloads the module into Go's
+read-only module cache. We copy it to a writable folder for that version in the user's cache
+(`.../weaviate-X.Y.Z/src`, a Weaviate source tree without .git) and run
+`go build ./cmd/weaviate-server` there. Go keys its build cache by package directory, so a
+later `weaviate-dev run --weaviate-src` on the same copy finds every package compiled and only
+links. An existing binary is not rebuilt.
 
-Any source tree `run` starts from is compiled the same way, once, into a per-checkout folder
-of the cache (`checkout_binary`): a release build, or a debug one for Delve (optimisations
-and inlining off); Go's build cache makes the next compile incremental. A compile error is a
-CompileError carrying the compiler's `file:line: message` lines.
+`run` compiles any source tree it starts the same way, into a cache folder of its own
+(`checkout_binary`): a release build, or a debug build for Delve (optimisations and inlining
+off). Go's build cache makes later compiles incremental. A failed compile raises CompileError
+with the compiler's `file:line: message` lines.
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ COMPILER_LINE = re.compile(r"^\S+\.go:\d+(?::\d+)?: ")
 
 
 class CompileError(DevError):
-    """`go build` failed; `lines` are the compiler's `file:line: message` lines."""
+    """Raised when `go build` fails. `lines` are the compiler's `file:line: message` lines."""
 
     def __init__(self, checkout: Path, output: str):
         self.output = output
@@ -46,29 +46,47 @@ class CompileError(DevError):
 
 
 def binary_dir(settings: Settings) -> Path:
+    """Return the cache folder of the pinned version's binary and source."""
     return settings.cache_dir / f"weaviate-{settings.weaviate_version}"
 
 
 def binary_path(settings: Settings) -> Path:
-    """Where the binary is: the configured one, or our per-version build."""
+    """Return the path of the weaviate-server binary: WEAVIATE_DEV_WEAVIATE_BIN when set,
+    else our build of the pinned version."""
     return settings.weaviate_bin or binary_dir(settings) / "weaviate-server"
 
 
 def source_dir(settings: Settings) -> Path:
-    """The writable copy of the pinned Weaviate module source (a --weaviate-src tree)."""
+    """Return the folder of the writable copy of the pinned Weaviate source (usable as
+    --weaviate-src)."""
     return binary_dir(settings) / "src"
 
 
 def go() -> str:
+    """Return the path of the `go` command; raise DevError when Go is not installed."""
     found = shutil.which("go")
     if not found:
-        raise DevError("Go is needed to build Weaviate from its module; install Go >= 1.24 "
-                       "or set WEAVIATE_DEV_WEAVIATE_BIN to a weaviate-server binary")
+        raise DevError("building Weaviate needs Go: install Go 1.24 or later, or set "
+                       "WEAVIATE_DEV_WEAVIATE_BIN to a weaviate-server binary")
     return found
 
 
+def go_install(module: str, version: str, gobin: Path, program: str) -> Path:
+    """A Go program from its module at a pinned version: `go install module@version` into
+    `gobin`, once. A build under way in another process is waited for (a build lock), not done
+    a second time. The program's path."""
+    path = Path(gobin) / program
+    with locks.held(path.parent.with_name(path.parent.name + ".lock")):
+        if not path.is_file():
+            say(f"installing {program} {version} (go install {module}@{version})")
+            process.run([go(), "install", f"{module}@{version}"],
+                        env={**os.environ, "GOBIN": str(path.parent)}, capture=True)
+    return path
+
+
 def ensure_source(settings: Settings) -> Path:
-    """The pinned module's source as a writable tree, copied from Go's module cache once."""
+    """Download the pinned Weaviate module, copy it once to a writable source tree, and
+    return the tree."""
     target = source_dir(settings)
     if target.is_dir():  # complete: the copy is renamed into place only when done
         return target
@@ -78,10 +96,10 @@ def ensure_source(settings: Settings) -> Path:
     # cwd outside any module, so that the download is not resolved against one
     out = process.run([go(), "mod", "download", "-json", module], capture=True,
                       cwd=target.parent).stdout
-    try:  # stderr is merged into the output: the JSON object is what is between the braces
+    try:  # stderr is merged into the output, so cut the JSON object out by its braces
         info = json.loads(out[out.index("{"):out.rindex("}") + 1])
     except ValueError:
-        raise DevError(f"go mod download -json {module} printed no module: {out[-500:]}") from None
+        raise DevError(f"go mod download -json {module} printed no JSON: {out[-500:]}") from None
     if info.get("Error") or not info.get("Dir"):
         raise DevError(f"go mod download {module}: {info.get('Error') or 'no Dir'}")
     partial = target.with_name(target.name + ".partial")
@@ -94,12 +112,13 @@ def ensure_source(settings: Settings) -> Path:
                 os.chmod(path, os.stat(path).st_mode | 0o200)
     os.chmod(partial, os.stat(partial).st_mode | 0o200)
     partial.rename(target)
-    say(f"Weaviate {settings.weaviate_version} source in {target}")
+    say(f"copied the Weaviate {settings.weaviate_version} source to {target}")
     return target
 
 
 def checkout_binary(settings: Settings, checkout: Path, *, debug: bool = False) -> Path:
-    """Where `run` keeps the server compiled from `checkout` (one folder per tree)."""
+    """Return the path where `run` puts the server compiled from `checkout` (one cache
+    folder per tree)."""
     tree = checkout.resolve()
     key = hashlib.sha256(str(tree).encode()).hexdigest()[:12]
     flavour = "debug" if debug else "release"
@@ -107,22 +126,25 @@ def checkout_binary(settings: Settings, checkout: Path, *, debug: bool = False) 
 
 
 def build_argv(output: Path, *, ldflags: str = "", debug: bool = False) -> list[str]:
-    """The `go build` command line (run in the source tree)."""
+    """Return the `go build` command line, to be run in the source tree."""
     return ["go", "build", *(["-gcflags", DEBUG_GCFLAGS] if debug else []), "-ldflags", ldflags,
             "-o", str(output), SERVER_PACKAGE]
 
 
 def go_build(checkout: Path, output: Path, *, ldflags: str = "", debug: bool = False) -> float:
-    """`go build` the server of a checkout into output (with -ldflags, e.g. the original's
-    build info: weaviate_source.build_ldflags; `debug`: for Delve); seconds taken. The new
-    binary replaces output only when the build succeeded (a running one is left alone);
-    CompileError when it did not."""
+    """Build the server of `checkout` into `output` and return the seconds it took.
+
+    `ldflags` go to `go build -ldflags` (for example the build info from
+    weaviate_source.build_ldflags); `debug` makes a build for Delve. The new binary replaces
+    `output` only when the build succeeds, so a running server is left alone. Raises
+    CompileError when the build fails.
+    """
     started = time.monotonic()
     output.parent.mkdir(parents=True, exist_ok=True)
     partial = output.with_name(output.name + ".partial")
     argv = build_argv(partial, ldflags=ldflags, debug=debug)
     waiting = lambda: say(f"waiting for another build of {checkout} into {output.parent} "  # noqa: E731
-                          "(it compiles what this one needs)")
+                          "to finish (it compiles the same packages)")
     with locks.held(output.with_name(".build.lock"), on_wait=waiting):
         result = process.run([go(), *argv[1:]], cwd=checkout, capture=True, check=False)
         if result.returncode:
@@ -136,18 +158,20 @@ def go_build(checkout: Path, output: Path, *, ldflags: str = "", debug: bool = F
 
 def compile_checkout(settings: Settings, checkout: Path, *, ldflags: str = "",
                      debug: bool = False) -> Path:
-    """Compile `checkout` into its cache folder, saying so and how long it took; the binary."""
+    """Compile `checkout` into its cache folder, print how long it took, and return the
+    binary's path."""
     output = checkout_binary(settings, checkout, debug=debug)
     what = "a debug build (-gcflags 'all=-N -l') of " if debug else ""
-    say(f"compiling {what}Weaviate in {checkout} (go build; minutes the first time, "
-        "seconds once Go's build cache has it)")
+    say(f"compiling {what}Weaviate in {checkout} (go build: minutes the first time, "
+        "seconds once Go's build cache is filled)")
     took = go_build(checkout, output, ldflags=ldflags, debug=debug)
     say(f"compiled in {took:.1f}s: {output}")
     return output
 
 
 def ensure_binary(settings: Settings) -> Path:
-    """Return a weaviate-server binary, building it from the module's source when missing."""
+    """Return the path of a weaviate-server binary, building it from the pinned module's
+    source when missing."""
     path = binary_path(settings)
     if path.is_file():
         return path

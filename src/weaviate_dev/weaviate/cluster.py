@@ -1,10 +1,11 @@
-"""A whole cluster for `weaviate-dev run PROFILE --all-nodes`: what every node is.
+"""Describe a whole cluster for `weaviate-dev run PROFILE --all-nodes`: each node's resolved
+profile, command and log.
 
-The cluster of a cluster profile has `voters` raft voters and `count` nodes
-(`ProfileCatalog.members`: every node the profile lists, or N voters with `--nodes N`); each
-node is the profile resolved for its index, with its own state directory and its log
-(`DATA/<cluster>-cluster/weaviate-I/weaviate.log`). Everything here is a plan: nothing is
-started (cluster_run.py starts, watches and stops).
+A cluster profile has `voters` raft voters and `count` nodes (`ProfileCatalog.members`: every
+node the profile lists, or N voters with `--nodes N`). Each node gets the profile resolved for
+its index, its own state directory and its own log
+(`DATA/<cluster>-cluster/weaviate-I/weaviate.log`). This module starts nothing;
+cluster_run.py starts, watches and stops the nodes.
 """
 
 from __future__ import annotations
@@ -28,7 +29,8 @@ LOG = "weaviate.log"
 
 @dataclass(frozen=True)
 class Node:
-    """One node: its resolved profile, the exact command, its log file."""
+    """One cluster node: its resolved profile (`plan`), the command that starts it, and its
+    log file."""
 
     plan: Resolved
     command: Command
@@ -51,19 +53,22 @@ class Node:
         return self.plan.grpc
 
     def address_line(self) -> str:
+        """Return the line that tells where this node listens and logs."""
         return (f"node {self.index}  {self.http_url}  gRPC 127.0.0.1:{self.grpc}  "
                 f"log {self.log}")
 
 
 @dataclass(frozen=True)
 class Cluster:
-    """Every node of one cluster, and where it keeps its record and, from source, its build."""
+    """One cluster: its nodes, how many of them vote, and its home directory, where `run`
+    records the processes it started."""
 
     name: str
     profile: str
     home: Path  # DATA/<cluster>-cluster
     nodes: tuple[Node, ...]
     voters: int
+    single: bool = False  # one node of any profile (`run --detach`): no raft cluster to wait for
 
     @property
     def voter_names(self) -> list[str]:
@@ -74,6 +79,9 @@ class Cluster:
         return [n.name for n in self.nodes if n.index >= self.voters]
 
     def describe(self) -> str:
+        """Return a short description, e.g. "the development cluster (3 nodes, 3 voters)"."""
+        if self.single:
+            return f"Weaviate ({self.name})"
         others = len(self.nodes) - self.voters
         return (f"the {self.name} cluster ({len(self.nodes)} nodes, {self.voters} voters"
                 + (f", {others} non-voter{'s' * (others > 1)}" if others else "") + ")")
@@ -82,8 +90,8 @@ class Cluster:
 def plans(catalog: ProfileCatalog, profile: str, *, nodes: int | None, data_root: Path,
           environ: Mapping[str, str], checkout: Path | None, vectorizer: str | None,
           options=(), relative_to: Path | None = None) -> list[Resolved]:
-    """The resolved profile of every node of profile's cluster (UsageError for a profile that
-    is not a cluster one, listing those that are)."""
+    """Resolve `profile` for every node of its cluster and return the list. Raises
+    UsageError, listing the cluster profiles, when `profile` is not one of them."""
     voters, count = catalog.members(profile, nodes)
     return [catalog.resolve(profile, data_root=data_root, environ=environ, checkout=checkout,
                             node=index, nodes=voters, options=options,
@@ -95,8 +103,8 @@ def assemble(catalog: ProfileCatalog, profile: str, node_plans: list[Resolved],
              source: WeaviateSource, *, built: Path | None = None,
              command: Callable[[WeaviateSource, Resolved], Command] = weaviate_source.command
              ) -> Cluster:
-    """The cluster: each node's command from `source` (a source tree: `built`, the binary
-    compiled once for every node)."""
+    """Return the Cluster whose nodes start Weaviate from `source`. For a source tree, pass
+    `built`: the binary compiled once for all nodes."""
     home = node_plans[0].home
     if source.kind == "source":
         if built is None:
@@ -107,9 +115,18 @@ def assemble(catalog: ProfileCatalog, profile: str, node_plans: list[Resolved],
                    voters=node_plans[0].nodes)
 
 
+def single(plan: Resolved, command: Command) -> Cluster:
+    """One node of any profile, run the way a cluster's nodes run (`run --detach`): in a
+    session of its own, its output in `weaviate.log` in its state directory."""
+    node = Node(plan, command, plan.state_dir / LOG)
+    return Cluster(name=plan.label, profile=plan.profile, home=plan.home, nodes=(node,),
+                   voters=1, single=True)
+
+
 def under_debugger(whole: Cluster, index: int, debugger, debug_binary: Path) -> Cluster:
-    """The cluster with node `index` running `debug_binary` under `debugger` (delve.Debugger),
-    in the same directory with the same environment; the other nodes unchanged."""
+    """Return a copy of `whole` in which node `index` runs `debug_binary` under `debugger`
+    (a delve.Debugger), in the same directory with the same environment. The other nodes
+    are unchanged."""
     nodes = list(whole.nodes)
     node = nodes[index]
     argv = debugger.argv(debug_binary, node.plan.server_args)
@@ -118,7 +135,8 @@ def under_debugger(whole: Cluster, index: int, debugger, debug_binary: Path) -> 
 
 
 def dry_run_lines(cluster: Cluster) -> list[str]:
-    """Every node's environment and exact command, as `run --dry-run` prints one node."""
+    """Return every node's environment and exact command, in the form `run --dry-run` prints
+    for one node."""
     lines = []
     for node in cluster.nodes:
         lines.append(f"# node {node.index} ({node.plan.label}): {node.http_url}, "
@@ -131,7 +149,8 @@ def dry_run_lines(cluster: Cluster) -> list[str]:
 
 
 def preflight_port(port: int, purpose: str) -> None:
-    """Refuse when a port of ours beside Weaviate's (e.g. Delve's) is taken."""
+    """Raise DevError when `port`, which we need besides Weaviate's own (Delve's, for
+    example), is already taken."""
     conflicts = ports.preflight([("127.0.0.1", port, purpose)])
     if conflicts:
         raise DevError("cannot start; nothing was started:\n"
@@ -139,9 +158,12 @@ def preflight_port(port: int, purpose: str) -> None:
 
 
 def preflight(plans: Sequence[Resolved], what: str) -> None:
-    """Refuse before anything starts when a port of any of these Weaviate processes is taken
-    (naming the port and who holds it); warn once about each needed service that does not
-    answer. `run` checks its one node with it, `run --all-nodes` every node."""
+    """Check ports and services before any of these Weaviate processes starts.
+
+    Raises DevError, naming each port and the process that uses it, when a port is taken.
+    Prints one warning for each needed service that does not answer. `run` checks its one
+    node; `run --all-nodes` checks every node.
+    """
     several = len(plans) > 1
     bindings = [("127.0.0.1", port, f"{f'node {plan.node} ' if several else ''}{purpose}")
                 for plan in plans for purpose, port in plan.ports.items()]

@@ -9,11 +9,16 @@ restarted with `weaviate-dev run PROFILE --node I` adds itself: it is stopped wi
 A node that exits before the cluster is whole stops the start: the others are stopped and its
 last log lines shown. After that, a node that exits is reported with the command that
 starts it again; the others keep running.
+
+Detached (`run --detach`, `dev --detach`), the run ends once the cluster is whole: the nodes
+keep running after weaviate-dev exits (their sessions are their own, their input is /dev/null,
+their output goes to their log files) and `weaviate-dev down` stops them through the record.
+A start that fails or is interrupted still stops every node first. One node of any profile
+runs the same way (`cluster.single`), ready when its /v1/.well-known/ready answers.
 """
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import threading
@@ -25,12 +30,13 @@ from datetime import datetime, timezone
 from weaviate_dev.core import process, waiting
 from weaviate_dev.core.errors import DevError, WaitTimeout
 from weaviate_dev.core.progress import say
-from weaviate_dev.weaviate import groups, raft
+from weaviate_dev.weaviate import groups, raft, run_data
 from weaviate_dev.weaviate.cluster import Cluster, Node
 from weaviate_dev.weaviate.running import Record, RunFile, remove_container
 
 LOG_TAIL = 30
 WATCH_INTERVAL = 0.5
+INTERRUPTED_EXIT = 130  # a detached start that Ctrl-C stopped
 
 
 class Interrupted(Exception):
@@ -59,14 +65,17 @@ class ClusterRun:
     """One foreground run of a cluster; call it once."""
 
     def __init__(self, cluster: Cluster, environ: dict, *, ready_timeout: float,
-                 restart_hint: Callable[[Node], str], grace: float = 30.0) -> None:
+                 restart_hint: Callable[[Node], str], grace: float = 30.0,
+                 detach: bool = False, down_line: str = "weaviate-dev down") -> None:
         self.cluster = cluster
+        self.detach = detach  # return once ready, leaving the nodes running
+        self.down_line = down_line  # the command that stops them then
         self.environ = environ
         self.ready_timeout = ready_timeout
         self.restart_hint = restart_hint
         self.grace = grace
         self.state = RunFile(cluster.home)
-        self.me = groups.Member(os.getpid(), groups.start_time(os.getpid()))
+        self.me = groups.Member.current()
         self.members: dict[int, groups.Member] = {}  # our own nodes, by index
         self.requests = 0  # Ctrl-C/SIGTERM received
         self.interruptible = False
@@ -79,9 +88,13 @@ class ClusterRun:
                 self._start_all()
                 took = self._wait_whole()
                 self._ready(took)
+                if self.detach:
+                    self.stopped = True  # nothing to stop: they run on, for `down` to stop
+                    return 0
                 return self._watch()
             except Interrupted as exc:
-                return self._stop(f"interrupted ({exc})")
+                code = self._stop(f"interrupted ({exc})")
+                return INTERRUPTED_EXIT if self.detach else code
             except NodeExited as exc:
                 say(str(exc))
                 self._stop("a node exited during start")
@@ -125,11 +138,16 @@ class ClusterRun:
     # --- start ----------------------------------------------------------------------------
 
     def _start_all(self) -> None:
-        for node in self.cluster.nodes:
-            node.plan.make_dirs()
-        say(f"starting {self.cluster.describe()}; logs in {self.cluster.home}/weaviate-I/")
-        for node in self.cluster.nodes:  # not interruptible: every started node is recorded
-            self._start(node)
+        # the data root's lock until every node is recorded: restart deletes nothing meanwhile
+        with run_data.held_while_starting(self.cluster.home.parent):
+            for node in self.cluster.nodes:
+                node.plan.make_dirs()
+            logs = (self.cluster.nodes[0].log if self.cluster.single
+                    else f"{self.cluster.home}/weaviate-I/")
+            say(f"starting {self.cluster.describe()}; "
+                f"{'log' if self.cluster.single else 'logs'} in {logs}")
+            for node in self.cluster.nodes:  # not interruptible: every started node is recorded
+                self._start(node)
         self._check_interrupt()
 
     def _start(self, node: Node) -> None:
@@ -151,8 +169,9 @@ class ClusterRun:
 
     def _wait_whole(self) -> float:
         first = self.cluster.nodes[0]
-        whole = raft.probe(first.http_url, voters=self.cluster.voter_names,
-                           others=self.cluster.other_names)
+        whole = (raft.probe(first.http_url, voters=self.cluster.voter_names,
+                            others=self.cluster.other_names)
+                 if not self.cluster.single else lambda: None)
         ready = {n.index: waiting.http_probe(n.plan.ready_url) for n in self.cluster.nodes}
 
         def probe() -> str | None:
@@ -178,11 +197,18 @@ class ClusterRun:
                                   progress=lambda line: say(line.strip()))
 
     def _ready(self, took: float) -> None:
-        say(f"Weaviate cluster is ready in {took:.0f}s: {self.cluster.describe()}, "
-            "every node ready, one raft leader")
+        if self.cluster.single:
+            say(f"Weaviate is ready in {took:.0f}s: {self.cluster.describe()}")
+        else:
+            say(f"Weaviate cluster is ready in {took:.0f}s: {self.cluster.describe()}, "
+                "every node ready, one raft leader")
         for node in self.cluster.nodes:
             say(f"  {node.address_line()}")
-        say("Ctrl-C here, or `weaviate-dev down` in another terminal, stops every node")
+        if self.detach:
+            say(f"{'it runs' if self.cluster.single else 'they run'} in the background: "
+                f"`{self.down_line}` stops {'it' if self.cluster.single else 'every node'}")
+        else:
+            say("Ctrl-C here, or `weaviate-dev down` in another terminal, stops every node")
 
     # --- watch ----------------------------------------------------------------------------
 

@@ -1,9 +1,10 @@
-"""Delve, the Go debugger, for `weaviate-dev run --debug`.
+"""Install and start Delve, the Go debugger, for `weaviate-dev run --debug`.
 
-Delve comes from its Go module at a pinned version, installed on demand into the cache like
+Delve is installed on first use from its Go module at a pinned version, into the cache like
 the Weaviate binary (`go install github.com/go-delve/delve/cmd/dlv@VERSION` with GOBIN set).
-A debug run starts the debug build of Weaviate under `dlv exec` headless on 127.0.0.1 (what
-IDEs and `dlv connect` attach to), continuing at once, so Weaviate starts as without it.
+A debug run starts Weaviate's debug build under a headless `dlv exec` on 127.0.0.1, which
+IDEs and `dlv connect` attach to. Delve continues at once, so Weaviate starts just as it
+would without the debugger.
 """
 
 from __future__ import annotations
@@ -23,11 +24,13 @@ DEFAULT_PORT = 2345
 
 
 def dlv_path(settings: Settings) -> Path:
+    """Return where the pinned dlv is installed in the cache."""
     return settings.cache_dir / f"delve-{VERSION}" / "dlv"
 
 
 def ensure_delve(settings: Settings) -> Path:
-    """The pinned dlv, installed from its Go module when missing (seconds)."""
+    """Return the path of the pinned dlv, installing it from its Go module first when it is
+    missing (this takes seconds)."""
     path = dlv_path(settings)
     if path.is_file():
         return path
@@ -42,7 +45,7 @@ def ensure_delve(settings: Settings) -> Path:
 
 @dataclass(frozen=True)
 class Debugger:
-    """Delve headless on 127.0.0.1:port around a debug build."""
+    """Delve running headless on 127.0.0.1:port with a debug build of Weaviate."""
 
     dlv: Path
     port: int = DEFAULT_PORT
@@ -52,9 +55,11 @@ class Debugger:
         return f"127.0.0.1:{self.port}"
 
     def argv(self, binary: Path, args) -> list[str]:
+        """Return the command that starts `binary` with `args` under Delve."""
         return [str(self.dlv), "exec", str(binary), "--headless", "--listen", self.address,
                 "--accept-multiclient", "--continue", "--api-version", "2", "--", *args]
 
     def attach_line(self) -> str:
+        """Return the line that tells the user how to attach a debugger client."""
         return (f"debugger: Delve {VERSION} listens on {self.address}; attach with "
                 f"`dlv connect {self.address}` or your IDE's Go remote attach (docs/run.md)")

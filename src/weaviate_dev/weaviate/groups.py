@@ -3,7 +3,7 @@
 Each node runs in a session of its own, so a Ctrl-C in the terminal reaches only weaviate-dev,
 which then stops every node itself, in order. A member is a group leader known by pid *and*
 start time: by the time `weaviate-dev down` in another terminal looks, a pid may belong to
-someone else. Start times are psutil's (seconds since the epoch, on Linux, macOS and Windows).
+someone else (core/identity.py decides whether it is still the same process).
 Stopping is SIGINT (Weaviate's clean shutdown), then SIGTERM, then SIGKILL, each after its
 grace, or at once when the user asks again (a second Ctrl-C).
 """
@@ -17,50 +17,37 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-import psutil
-
 from weaviate_dev.core import process
+from weaviate_dev.core.identity import Identity
 
 POLL = 0.1
 KILL_WAIT = 10.0  # after SIGKILL only the kernel is left to wait for
-# Two start times this close are one process. Linux gives a start as clock ticks after boot
-# plus the boot time in whole seconds, and a clock step moves that boot time by a whole second;
-# a pid comes round again only after every other pid was handed out, never within seconds.
-START_SLACK = 2.0
-
-
-def start_time(pid: int) -> float | None:
-    """When pid started (seconds since the epoch), or None when it is gone, a zombie or hidden
-    from us."""
-    try:
-        target = psutil.Process(pid)
-        with target.oneshot():
-            if target.status() in (psutil.STATUS_ZOMBIE, psutil.STATUS_DEAD):
-                return None
-            return target.create_time()
-    except psutil.Error:  # NoSuchProcess (ZombieProcess too), AccessDenied
-        return None
 
 
 @dataclass(frozen=True)
 class Member:
     """A group leader: our own child (popen) or a process another weaviate-dev started."""
 
-    pid: int
-    started: float | None
+    identity: Identity  # its pid and start time (core/identity.py)
     popen: subprocess.Popen | None = field(default=None, compare=False, repr=False)
+
+    @property
+    def pid(self) -> int:
+        return self.identity.pid
 
     @classmethod
     def of(cls, popen: subprocess.Popen) -> "Member":
-        return cls(popen.pid, start_time(popen.pid), popen)
+        return cls(Identity.of(popen.pid) or Identity(popen.pid, 0.0), popen)
+
+    @classmethod
+    def current(cls) -> "Member":
+        """This weaviate-dev process (the owner of what it starts)."""
+        return cls(Identity.current())
 
     def alive(self) -> bool:
         if self.popen is not None:  # our child: poll() also reaps it
             return self.popen.poll() is None
-        if self.started is None:
-            return False
-        now = start_time(self.pid)
-        return now is not None and abs(now - self.started) < START_SLACK
+        return self.identity.alive()
 
 
 def signal_owner(member: Member, sig: int) -> bool:

@@ -1,8 +1,9 @@
-"""Weaviate as an image: the configured one if it can be had, else one around a binary.
+"""Provide a Weaviate Docker image: the configured one when it is present or can be pulled,
+else one built around a local binary.
 
-No Weaviate image can be pulled on a machine without a registry: `ensure_weaviate_image` then
-packages a weaviate-server built from Weaviate's Go module (`weaviate.build`) on our base image
-(`services.images`), with `image.Dockerfile` beside this module.
+A machine that cannot reach a registry cannot pull Weaviate's image. `ensure_weaviate_image`
+then builds one: a weaviate-server binary built from Weaviate's Go module (`weaviate.build`)
+on our base image (`services.images`), using the `image.Dockerfile` next to this module.
 """
 
 from __future__ import annotations
@@ -21,7 +22,8 @@ DOCKERFILE = Path(__file__).with_name("image.Dockerfile")
 
 
 def build_weaviate_image(settings: Settings, tag: str) -> str:
-    """Package a weaviate-server binary (built from the Go module if needed) as an image."""
+    """Build image `tag` around a weaviate-server binary (built from the Go module if
+    needed) and return the tag."""
     binary = weaviate_build.ensure_binary(settings)
     base = images.ensure_base_image(settings)
     say(f"building {tag} from {binary} on {base}")
@@ -33,7 +35,8 @@ def build_weaviate_image(settings: Settings, tag: str) -> str:
 
 
 def ensure_weaviate_image(settings: Settings) -> str:
-    """The Weaviate image: the configured one, or one built around a local binary."""
+    """Return the tag of a Weaviate image: the configured one when it is present or can be
+    pulled, else one built around a local binary."""
     wanted = settings.weaviate_image
     fallback = (LOCAL_WEAVIATE_IMAGE
                 if wanted in (DEFAULT_WEAVIATE_IMAGE, LOCAL_WEAVIATE_IMAGE) else wanted)

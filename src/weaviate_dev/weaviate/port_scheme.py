@@ -1,7 +1,9 @@
-"""The port scheme of a dev cluster: which ports node I of N listens on, and the variables that
-put it there (profiles.yaml's `cluster_ports` are the bases). Node 0 keeps Weaviate's defaults
-for gRPC and raft, as run_dev_server.sh did; every other node shifts each port by its index, so
-any node count works and no two ports collide (`check_cluster_ports` proves it for a plan).
+"""Assign ports to the nodes of a dev cluster: which ports node I of N listens on, and the
+environment variables that set them.
+
+profiles.yaml's `cluster_ports` gives the base ports. Node 0 keeps Weaviate's default gRPC and
+raft ports, as run_dev_server.sh did; every other node shifts each port by its index, so any
+node count works and no two ports collide (`check_cluster_ports` verifies this).
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ SERVER_DEFAULT_GOSSIP = 7946  # Weaviate's memberlist default (gRPC 50051, raft 
 
 @dataclass(frozen=True)
 class ClusterPorts:
-    """The base ports of the cluster scheme (profiles.yaml `cluster_ports`)."""
+    """The base ports of the cluster port scheme, from profiles.yaml's `cluster_ports`."""
 
     http: int = 8080
     grpc: int = 50051
@@ -26,12 +28,13 @@ class ClusterPorts:
 
 def cluster_node_env(index: int, nodes: int, base: ClusterPorts, *, metrics: int, pprof: int,
                      members: int = 0) -> tuple[dict[str, str], dict[str, int]]:
-    """The variables and listening ports of cluster node `index` among `nodes` voters.
+    """Return the environment variables and listening ports of cluster node `index` in a
+    cluster of `nodes` voters.
 
-    Node 0 keeps the server defaults for gRPC and raft (as the original did); every other
-    node shifts each port by its index (pairs of ports shift by two). RAFT_JOIN names every
-    member (at least `members`, the voters and this node), voters first: with
-    CLUSTER_IN_LOCALHOST Weaviate finds a peer's raft port only there.
+    Node 0 keeps the server's default gRPC and raft ports (as the original script did); every
+    other node shifts each port by its index (pairs of ports shift by two). RAFT_JOIN lists
+    every member, voters first (at least `members`, the voters and this node), because with
+    CLUSTER_IN_LOCALHOST that is the only place Weaviate finds a peer's raft port.
     """
     if index < 0:
         raise UsageError(f"--node must be 0 or more, not {index}")
@@ -72,7 +75,8 @@ def cluster_node_env(index: int, nodes: int, base: ClusterPorts, *, metrics: int
 
 
 def single_node_ports(env: Mapping[str, str], base: ClusterPorts) -> dict[str, int]:
-    """The ports a single node listens on: its variables, else Weaviate's defaults."""
+    """Return the ports a single node listens on, from its variables or else Weaviate's
+    defaults."""
     gossip = int(env.get("CLUSTER_GOSSIP_BIND_PORT", SERVER_DEFAULT_GOSSIP))
     raft = int(env.get("RAFT_PORT", base.raft))
     return {

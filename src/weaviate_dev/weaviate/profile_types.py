@@ -1,7 +1,8 @@
-"""What a profile is, and what one resolves to: the types of `profiles`.
+"""The types that `profiles` reads and returns.
 
-`Profile` is one name of run_dev_server.sh as profiles.yaml declares it (with its `Option`s and
-the services it `Need`s); `Resolved` is the plan of one Weaviate process that `run` starts.
+A `Profile` is one profile of run_dev_server.sh as declared in profiles.yaml, with its
+`Option`s and the services it needs (`Need`). A `Resolved` is a profile resolved for one
+Weaviate process: everything `run` needs to start it.
 """
 
 from __future__ import annotations
@@ -9,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from weaviate_dev.weaviate import marker
 
 
 @dataclass(frozen=True)
@@ -20,6 +23,7 @@ class Need:
     what: str | None = None
 
     def describe(self) -> str:
+        """Return e.g. "keycloak on localhost:9090 (start it: weaviate-dev restart --keycloak)"."""
         name = self.what or self.flag or "service"
         how = f" (start it: weaviate-dev restart --{self.flag})" if self.flag else ""
         return f"{name} on localhost:{self.port}{how}"
@@ -60,13 +64,14 @@ class Profile:
 
 
 def weaviate_ready_url(port: int) -> str:
-    """Where a Weaviate that `run` started on 127.0.0.1:port says it is ready."""
+    """Return the readiness URL of a Weaviate that `run` started on 127.0.0.1:port."""
     return f"http://127.0.0.1:{port}/v1/.well-known/ready"
 
 
 @dataclass(frozen=True)
 class Resolved:
-    """A fully resolved profile: what one Weaviate process gets."""
+    """A profile resolved for one Weaviate process: its environment, server flags, ports and
+    directories."""
 
     profile: str
     label: str  # profile name, or "<cluster> node I" for generated nodes
@@ -85,8 +90,8 @@ class Resolved:
 
     @property
     def home(self) -> Path:
-        """Where the record of what runs lives: the cluster's directory for a cluster node,
-        else the profile's state directory."""
+        """The directory where `run` records what it started: the cluster's directory for a
+        cluster node, else the profile's state directory."""
         return self.state_dir.parent if self.node is not None else self.state_dir
 
     @property
@@ -97,13 +102,19 @@ class Resolved:
     def grpc(self) -> int:
         return self.ports.get("grpc", 50051)
 
+    @property
+    def data_root(self) -> Path:
+        """The root of every profile's state directory (`run --data-dir`)."""
+        return self.home.parent
+
     def make_dirs(self) -> None:
-        """The directories Weaviate expects to exist: state, data, filesystem backups."""
-        for path in (self.state_dir, self.data_dir):
-            path.mkdir(parents=True, exist_ok=True)
+        """Create the directories Weaviate expects: state, data and filesystem backups. The
+        data and backups directories made here carry run's mark (marker.py)."""
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        marker.make(self.data_dir, self.data_root, self.label)
         if "BACKUP_FILESYSTEM_PATH" in self.env:
-            Path(self.env["BACKUP_FILESYSTEM_PATH"]).mkdir(parents=True, exist_ok=True)
+            marker.make(Path(self.env["BACKUP_FILESYSTEM_PATH"]), self.data_root, self.label)
 
     def env_lines(self) -> list[str]:
-        """`KEY=VALUE` lines, sorted by key (for --print-env)."""
+        """Return `KEY=VALUE` lines sorted by key (for --print-env)."""
         return [f"{key}={self.env[key]}" for key in sorted(self.env)]

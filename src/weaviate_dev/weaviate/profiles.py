@@ -1,9 +1,9 @@
-"""Weaviate dev-server profiles: loads profiles.yaml and resolves one profile to a plan.
+"""Load Weaviate's dev-server profiles from profiles.yaml and resolve one for `run`.
 
-The types a plan is made of are in `profile_types`; this module reads the data and resolves.
-Over 300 lines on purpose: `ProfileCatalog` is the one reader of profiles.yaml's vocabulary
-(groups, services, options, clusters and their generated nodes, helpers, `vectorizer-none`),
-and splitting that grammar over modules would make a reader chase it.
+The types live in `profile_types`. This module is over 300 lines on purpose: `ProfileCatalog`
+is the only code that reads profiles.yaml's vocabulary (groups, services, options, clusters
+and their generated nodes, helpers, `vectorizer-none`), and splitting it across modules would
+make a reader chase it.
 
 A plan (`Resolved`) is everything `weaviate-dev run` needs to start one Weaviate process:
 the environment variables the profile sets, the server flags, the ports and the profile's own
@@ -53,7 +53,8 @@ class _UniqueKeyLoader(yaml.SafeLoader):
 
 
 def drop_vectorizer(spec: Mapping, env: dict[str, str], needs: list[Need]) -> str:
-    """Apply profiles.yaml's `vectorizer-none` to env and needs; the note saying what changed."""
+    """Apply profiles.yaml's `vectorizer-none` to `env` and `needs` in place; return a note
+    on what changed."""
     dropped = [f"{key}={env.pop(key)}" for key in spec["drop-env"] if key in env]
     if "ENABLE_MODULES" in env:
         names = env["ENABLE_MODULES"].split(",")
@@ -80,10 +81,10 @@ def drop_vectorizer(spec: Mapping, env: dict[str, str], needs: list[Need]) -> st
 class ProfileCatalog:
     """All profiles of profiles.yaml, by name, in the file's order.
 
-    Services are named, not repeated: a profile's `services:` adds what each service gives
-    Weaviate (its `weaviate-env` from compose/docker-compose.yml) and needs it running;
-    `needs:` names a service (or gives {what, port} for something outside compose); and
-    `{port:SERVICE}` in a value is that service's host port.
+    A profile names services instead of repeating their settings: `services:` adds each
+    service's `weaviate-env` (from compose/docker-compose.yml) and marks the service as
+    needed; `needs:` names a service (or gives {what, port} for something outside compose);
+    `{port:SERVICE}` in a value is replaced by that service's host port.
     """
 
     def __init__(self, data: Mapping, services: ServiceCatalog):
@@ -132,11 +133,12 @@ class ProfileCatalog:
         return cls(yaml.load(text, Loader=_UniqueKeyLoader), services or load_catalog())
 
     def _strings(self, mapping: Mapping | None) -> dict[str, str]:
-        """Values as strings, with service ports filled in (`_expand`)."""
+        """Return `mapping` with its values as strings and service ports filled in."""
         return {str(k): self._expand(v) for k, v in (mapping or {}).items()}
 
     def _expand(self, value) -> str:
-        """`value` as a string, every {port:SERVICE} replaced by that service's host port."""
+        """Return `value` as a string with every {port:SERVICE} replaced by that service's
+        host port."""
         return PORT_REFERENCE.sub(lambda m: str(self._service(m[1]).host_ports[0]), str(value))
 
     def _service(self, name: str) -> Service:
@@ -146,7 +148,7 @@ class ProfileCatalog:
             raise DevError(f"profiles data: {exc}") from None
 
     def _uses(self, spec: Mapping) -> tuple[dict[str, str], list[Need]]:
-        """The env and needs of a spec's `services:` and `needs:`."""
+        """Return the environment and needs that a spec's `services:` and `needs:` add."""
         env: dict[str, str] = {}
         needs: list[Need] = []
         for name in spec.get("services") or ():
@@ -203,13 +205,17 @@ class ProfileCatalog:
         return list(self.profiles)
 
     def cluster_heads(self) -> list[str]:
-        """Node 0 of each cluster: the names `run --all-nodes` is usually given."""
+        """Return the node-0 profile of each cluster: the names usually given to
+        `run --all-nodes`."""
         return [p.name for p in self.profiles.values() if p.kind == "cluster" and p.node == 0]
 
     def members(self, name: str, nodes: int | None = None) -> tuple[int, int]:
-        """(voters, nodes) of the cluster of profile `name`: its voters (or `nodes`) and every
-        node it lists, more when the voters are more. Anything else: a UsageError that lists
-        the cluster profiles."""
+        """Return (voters, nodes) for the cluster of profile `name`.
+
+        voters is the cluster's default, or `nodes` when given; nodes is the number of nodes
+        the cluster lists, or voters when that is larger. Raises UsageError, listing the
+        cluster profiles, when `name` is not a cluster profile.
+        """
         heads = ", ".join(self.cluster_heads())
         if name not in self.profiles:
             raise UsageError(f"unknown profile {name!r}; cluster profiles: {heads}")
@@ -220,6 +226,7 @@ class ProfileCatalog:
         return voters, max(voters, profile.members)
 
     def get(self, name: str) -> Profile:
+        """Return profile `name`; raise UsageError, suggesting close names, when there is none."""
         try:
             return self.profiles[name]
         except KeyError:
@@ -241,7 +248,7 @@ class ProfileCatalog:
         relative_to: Path | None = None,
         vectorizer: str | None = None,
     ) -> Resolved:
-        """Resolve profile `name` to a plan.
+        """Resolve profile `name` for one Weaviate process and return the result.
 
         environ: the caller's environment (only the common `${X:-default}` variables and
           PERSISTENCE_DATA_PATH are taken from it, as in the original).

@@ -1,11 +1,11 @@
-"""Is a Weaviate cluster whole? Judged from what its raft layer says.
+"""Check whether every node of a Weaviate cluster has joined, using the raft statistics.
 
-`GET /v1/cluster/statistics` (any node) gathers one entry per reachable node: `name`, `ready`,
-`status`, `isVoter` (1.39.0 leaves it out for a non-voter), `leaderId`, and `raft` with the
-`latestConfiguration` the node knows (`suffrage` 0 = voter, 1 = non-voter), plus a top-level
-`synchronized`. A node that died is simply missing (and `synchronized` may still be true), so
-every expected node is looked for by name. `/v1/nodes` answers HEALTHY as soon as gossip sees a
-node, before raft has a leader, so it is not enough on its own.
+`GET /v1/cluster/statistics` on any node returns one entry per reachable node: `name`,
+`ready`, `status`, `isVoter` (1.39.0 leaves it out for a non-voter), `leaderId`, and `raft`
+with the `latestConfiguration` the node knows (`suffrage` 0 = voter, 1 = non-voter), plus a
+top-level `synchronized`. A node that died is simply missing (and `synchronized` may still be
+true), so we look for every expected node by name. `/v1/nodes` reports HEALTHY as soon as
+gossip sees a node, before raft has a leader, so it is not enough on its own.
 """
 
 from __future__ import annotations
@@ -20,8 +20,8 @@ VOTER, NON_VOTER = 0, 1
 
 
 def missing(body: Mapping, *, voters: Iterable[str], others: Iterable[str] = ()) -> str | None:
-    """None when every voter and non-voter is ready, healthy, a member with the right suffrage
-    and agrees on one leader; else the first reason why not."""
+    """Return None when every voter and non-voter is ready, healthy, a member with the right
+    suffrage, and agrees on one leader; otherwise return the first problem found."""
     voters, others = sorted(voters), sorted(others)
     stats = {entry.get("name"): entry for entry in body.get("statistics") or []}
     for name in voters + others:
@@ -54,7 +54,8 @@ def missing(body: Mapping, *, voters: Iterable[str], others: Iterable[str] = ())
 
 def probe(http_url: str, *, voters: Iterable[str], others: Iterable[str] = (),
           timeout: float = 5.0) -> Probe:
-    """A waiting.wait_until probe: ready when `missing` finds nothing, asked through http_url."""
+    """Return a probe for waiting.wait_until: it asks `http_url` for the cluster statistics
+    and passes when `missing` finds no problem."""
     url = f"{http_url}/v1/cluster/statistics"
     voters, others = list(voters), list(others)
 

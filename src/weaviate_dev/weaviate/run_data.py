@@ -1,42 +1,159 @@
-"""What `weaviate-dev run` keeps of each profile under its data root, as `restart` deletes it.
+"""What `weaviate-dev run` keeps under its data root, and which of it `restart` deletes.
 
 The original `restart_dev_environment.sh` deleted the dev server's data (`data`,
 `data-weaviate-N`, `backups-weaviate-N`), so the documented two commands started an empty
 Weaviate. Our `run` keeps each profile's state in `<data root>/<profile>/` and each cluster
 node's in `<data root>/<cluster>-cluster/weaviate-N/` (profiles.py): their `data/` and
-`backups/` are what `restart` deletes; logs and run records stay. Never under a Weaviate that
-is running: `refuse_if_running` says which one and how to stop it.
+`backups/` are what `restart` deletes; logs and run records stay.
+
+Only what run made is deleted. A `data/` or `backups/` directory found there counts as run's
+when its mark says that run made it at that place (marker.py), or when it sits exactly where
+run keeps a profile's or cluster node's data: `<profile>/data` for a profile of the table
+(profiles.yaml), `<profile>/backups` for one that uses filesystem backups, and the same under
+`<cluster>-cluster/weaviate-N/` for a cluster of the table. That second rule covers the data of
+runs older than the mark. Any other directory found (`myproject/data`) is left alone and named.
+A data root that is `/`, the home directory, or a directory holding the project or the current
+checkout is refused outright.
+
+Never under a Weaviate that is running: `refuse_if_running` says which one and how to stop it.
+`restart` checks before it starts its work and again right before it deletes, under the data
+root's lock (`locked`), which `run` holds while it makes its directories and records what it
+starts: a Weaviate that starts in between is either seen, or starts after the deletion.
 """
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
-from weaviate_dev.core import state
+from weaviate_dev.core import locks, state
 from weaviate_dev.core.errors import DevError
-from weaviate_dev.weaviate import running
+from weaviate_dev.core.progress import say
+from weaviate_dev.weaviate import marker, running
+from weaviate_dev.weaviate.profiles import BACKUPS, ProfileCatalog
 
-PATTERNS = ("*/data", "*-cluster/weaviate-*/data", "*/backups", "*-cluster/weaviate-*/backups")
-
-
-def find(data_root: Path) -> list[Path]:
-    """The data and backups directories of every profile under data_root (none: [])."""
-    if not Path(data_root).is_dir():
-        return []
-    return state.find_state(Path(data_root), PATTERNS)
+CANDIDATES = ("*/data", "*/backups", "*-cluster/weaviate-*/data", "*-cluster/weaviate-*/backups")
+NODE = re.compile(r"weaviate-(0|[1-9][0-9]*)")
+LOCK = ".weaviate-dev.lock"
 
 
-def refuse_if_running(data_root: Path) -> None:
-    """DevError naming every Weaviate `run` has running on data under data_root."""
-    live = [record for run_file in running.recorded(data_root)
-            for record in run_file.records() if record.alive()]
+@dataclass(frozen=True)
+class Found:
+    """The data and backups directories under a data root: run's, and the others."""
+
+    ours: list[Path]
+    others: list[Path]  # not made by run: never deleted
+
+
+def find(data_root: Path, catalog: ProfileCatalog | None = None) -> Found:
+    """The data and backups directories under data_root, sorted into run's and the others."""
+    data_root = Path(data_root)
+    if not data_root.is_dir():
+        return Found([], [])
+    layout = Layout(catalog or ProfileCatalog.load())
+    ours, others = [], []
+    for path in state.find_state(data_root, CANDIDATES):
+        mine = path.is_dir() and not path.is_symlink() and (
+            marker.made_here(path, data_root) or layout.holds(path.relative_to(data_root)))
+        (ours if mine else others).append(path)
+    return Found(ours, others)
+
+
+class Layout:
+    """Where run keeps the data and backups of every profile of the table."""
+
+    def __init__(self, catalog: ProfileCatalog) -> None:
+        self.singles: dict[str, bool] = {}  # profile -> whether it has backups/
+        self.clusters: dict[str, bool] = {}  # cluster -> whether its nodes have backups/
+        for profile in catalog.profiles.values():
+            if profile.kind == "helper":
+                continue
+            env = [*profile.env.values(),
+                   *(v for option in profile.options.values() for v in option.env.values())]
+            backups = any(BACKUPS in value for value in env)
+            if profile.kind == "cluster":
+                self.clusters[profile.cluster] = self.clusters.get(profile.cluster) or backups
+            else:
+                self.singles[profile.name] = backups
+
+    def holds(self, relative: Path) -> bool:
+        """Whether `relative` (to the data root) is exactly a profile's or node's data or
+        backups directory."""
+        *home, leaf = relative.parts
+        if leaf not in ("data", "backups"):
+            return False
+        if len(home) == 1 and home[0] in self.singles:
+            return leaf == "data" or self.singles[home[0]]
+        if len(home) == 2 and home[0].endswith("-cluster") and NODE.fullmatch(home[1]):
+            cluster = home[0].removesuffix("-cluster")
+            return cluster in self.clusters and (leaf == "data" or self.clusters[cluster])
+        return False
+
+
+def checkout_around(start: Path) -> Path | None:
+    """The git checkout holding start (the nearest directory with a `.git`), if any."""
+    for directory in (start, *start.parents):
+        if (directory / ".git").exists():
+            return directory
+    return None
+
+
+def refuse_unsafe_root(data_root: Path, projects: Sequence[Path],
+                       cwd: Path | None = None) -> None:
+    """DevError (one line) when data_root is `/` or is or holds the home directory, one of
+    `projects` (the toolkit's tree), or the git checkout around the current directory."""
+    root = Path(data_root).resolve()
+    held = [("the home directory", Path.home()),
+            *(("the weaviate-dev project", project) for project in projects),
+            ("the current checkout", checkout_around((cwd or Path.cwd()).resolve()))]
+    what = "is the filesystem root" if root == Path(root.anchor) else next(
+        (f"is or holds {name} {path}" for name, path in held
+         if path is not None and (root == path.resolve() or root in path.resolve().parents)),
+        None)
+    if what:
+        raise DevError(f"refusing to delete the data of `run` under {data_root}: it {what}; "
+                       "give --data-dir the directory `run` keeps its data in, or keep the "
+                       "data with --keep-data")
+
+
+def refuse_if_running(data_root: Path, done: str = "nothing was stopped, deleted or "
+                      "started") -> None:
+    """DevError naming every Weaviate `run` has running on data under data_root, and every
+    `run` still waiting for its Weaviate (a --watch between two builds); `done` says what was
+    done before the check."""
+    records = [record for run_file in running.recorded(data_root)
+               for record in run_file.records()]
+    live = [f"Weaviate {r.label} (pid {r.pid})" for r in records if r.alive()]
+    live += [f"weaviate-dev run for {r.label} (pid {r.owner})" for r in records
+             if not r.alive() and r.owner_alive()]
     if live:
-        names = ", ".join(f"{r.label} (pid {r.pid})" for r in live)
-        raise DevError(f"Weaviate {names} is running on the data restart would delete under "
-                       f"{data_root}: stop it first (`weaviate-dev down`), or keep the data "
-                       "with --keep-data; nothing was stopped, deleted or started")
+        raise DevError(f"{', '.join(dict.fromkeys(live))} is running on the data restart would "
+                       f"delete under {data_root}: stop it first (`weaviate-dev down`), or keep "
+                       f"the data with --keep-data; {done}")
 
 
-def remove(data_root: Path, paths: list[Path]) -> list[Path]:
-    """Delete `paths` (found by `find`), inside data_root only, never through a symlink."""
+@contextmanager
+def locked(data_root: Path, on_wait: Callable[[], None] | None = None) -> Iterator[None]:
+    """Hold the data root's lock: `restart` while it checks and deletes, `run` while it makes
+    its directories and records what it starts."""
+    with locks.held(Path(data_root) / LOCK, on_wait=on_wait):
+        yield
+
+
+def held_while_starting(data_root: Path) -> ExitStack:
+    """The data root's lock for `run`: held from before it makes its directories until it has
+    recorded what it started; `.close()` releases it (again: nothing)."""
+    hold = ExitStack()
+    hold.enter_context(locked(data_root, on_wait=lambda: say(
+        f"waiting for another weaviate-dev under {data_root} (a restart deleting data, or a "
+        "run starting)")))
+    return hold
+
+
+def remove(data_root: Path, paths: Sequence[Path]) -> list[Path]:
+    """Delete `paths` (run's, found by `find`), inside data_root only, never through a
+    symlink."""
     return state.remove_state(Path(data_root), paths)

@@ -4,9 +4,10 @@
 The record lives in the profile's state directory, or for cluster nodes in the cluster's
 (`DATA/<cluster>-cluster/running.json`), so `run --all-nodes`, a node restarted with
 `run --node I` and nodes started one per terminal all land in the same file. Each record names
-the node's process group (pid and start time) and its owner, the weaviate-dev process that
-waits for it. `down` asks each owner to stop (SIGTERM, what Ctrl-C does), then stops whatever
-is left itself and removes containers left behind.
+the node's process group (pid, start time and boot time: core/identity.py) and its owner, the
+weaviate-dev process that waits for it; a field a later version adds is ignored when read.
+`down` asks each owner to stop (SIGTERM, what Ctrl-C does), then stops whatever is left itself
+and removes containers left behind.
 """
 
 from __future__ import annotations
@@ -17,9 +18,10 @@ import os
 import signal
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
+from weaviate_dev.core.identity import Identity
 from weaviate_dev.weaviate import groups
 
 FILE = "running.json"
@@ -34,33 +36,49 @@ class Record:
     label: str
     index: int | None
     pid: int
-    started: float  # groups.start_time: seconds since the epoch
+    started: float  # identity.Identity.started: seconds since the epoch (see `identity_of`)
     owner: int
     owner_started: float
     http: int
     grpc: int
     log: str | None = None
     container: str | None = None  # `docker run --name` of an image node
+    boot: float | None = None  # the boot time when `started` was read
+    owner_boot: float | None = None
 
     @classmethod
     def of(cls, label: str, member: groups.Member, *, owner: groups.Member, http: int,
            grpc: int, index: int | None = None, log: Path | None = None,
            container: str | None = None) -> "Record":
-        return cls(label=label, index=index, pid=member.pid, started=member.started or 0,
-                   owner=owner.pid, owner_started=owner.started or 0, http=http, grpc=grpc,
+        node, parent = member.identity, owner.identity
+        return cls(label=label, index=index, pid=node.pid, started=float(node.started),
+                   boot=node.boot, owner=parent.pid, owner_started=float(parent.started),
+                   owner_boot=parent.boot, http=http, grpc=grpc,
                    log=str(log) if log else None, container=container)
 
     def member(self) -> groups.Member:
-        return groups.Member(self.pid, self.started)
+        return groups.Member(identity_of(self.pid, self.started, self.boot))
 
     def owner_member(self) -> groups.Member:
-        return groups.Member(self.owner, self.owner_started)
+        return groups.Member(identity_of(self.owner, self.owner_started, self.owner_boot))
 
     def alive(self) -> bool:
         return self.member().alive()
 
     def owner_alive(self) -> bool:
         return self.owner_member().alive()
+
+
+def identity_of(pid: int, started: float | int, boot: float | None) -> Identity:
+    """A recorded process. Records written before weaviate-dev used psutil (before
+    2026-12-05) hold the start as whole clock ticks after boot, with no boot time: an integer,
+    where psutil's start time is written as a float."""
+    if boot is None and isinstance(started, int):
+        return Identity.from_boot_ticks(pid, started)
+    return Identity(pid, float(started), boot)
+
+
+FIELDS = frozenset(f.name for f in fields(Record))
 
 
 class RunFile:
@@ -83,7 +101,8 @@ class RunFile:
 
     def _read(self) -> list[Record]:
         try:
-            return [Record(**item) for item in json.loads(self.path.read_text())]
+            return [Record(**{key: value for key, value in item.items() if key in FIELDS})
+                    for item in json.loads(self.path.read_text())]
         except (OSError, ValueError, TypeError):
             return []
 

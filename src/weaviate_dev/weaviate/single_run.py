@@ -1,21 +1,22 @@
 """One Weaviate in the foreground, as `weaviate-dev run PROFILE` starts it.
 
 Ports checked first by the caller (taken ones refused, missing services warned about), the
-state and data directories made, then the command runs in the foreground: Ctrl-C is forwarded to Weaviate and
-its exit code passed on, one line says when /v1/.well-known/ready answers, and the process is
-recorded in its state directory (running.py) for `weaviate-dev down` and `status`.
+state and data directories made, then the command runs in the foreground: Ctrl-C is forwarded
+to Weaviate and its exit code passed on, one line says when /v1/.well-known/ready answers, and
+the process is recorded in its state directory (running.py) for `weaviate-dev down` and
+`status`. From making the directories until the record is written, run holds the data root's
+lock (run_data.py), so that `restart` cannot delete the data of a Weaviate that is starting.
 """
 
 from __future__ import annotations
 
-import os
 import threading
 import time
 
 from weaviate_dev.core import process, waiting
 from weaviate_dev.core.errors import WaitTimeout
 from weaviate_dev.core.progress import say
-from weaviate_dev.weaviate import cluster, groups
+from weaviate_dev.weaviate import cluster, groups, run_data
 from weaviate_dev.weaviate.profile_types import Resolved
 from weaviate_dev.weaviate.running import Record, RunFile
 
@@ -28,23 +29,28 @@ def preflight(plan: Resolved) -> None:
 def start(plan: Resolved, source, command, timeout: float, environ) -> int:
     """Run `command` in the foreground until it ends; its exit code. The caller checked the
     ports first (`preflight`)."""
-    plan.make_dirs()
-    say(f"{plan.label} from {source.describe()}; data in {plan.data_dir}")
-    say(f"http://127.0.0.1:{plan.port} (Ctrl-C stops Weaviate)")
-    env = {**environ, **command.env}
-    watchers: list[threading.Thread] = []
-    state = RunFile(plan.home)
-    me = groups.Member(os.getpid(), groups.start_time(os.getpid()))
-
-    def started(proc) -> None:
-        record(state, plan, proc, me, command)
-        watchers.append(watch_ready(proc, plan, timeout))
-
+    hold = run_data.held_while_starting(plan.data_root)  # restart deletes nothing meanwhile
     try:
-        code = process.run_foreground(command.argv, cwd=command.cwd, env=env,
-                                      on_start=started, on_signal=interrupted)
+        plan.make_dirs()
+        say(f"{plan.label} from {source.describe()}; data in {plan.data_dir}")
+        say(f"http://127.0.0.1:{plan.port} (Ctrl-C stops Weaviate)")
+        env = {**environ, **command.env}
+        watchers: list[threading.Thread] = []
+        state = RunFile(plan.home)
+        me = groups.Member.current()
+
+        def started(proc) -> None:
+            record(state, plan, proc, me, command)
+            hold.close()  # recorded: from here on restart sees it running
+            watchers.append(watch_ready(proc, plan, timeout))
+
+        try:
+            code = process.run_foreground(command.argv, cwd=command.cwd, env=env,
+                                          on_start=started, on_signal=interrupted)
+        finally:
+            state.forget_dead()
     finally:
-        state.forget_dead()
+        hold.close()
     for watcher in watchers:  # let its last line out before ours
         watcher.join(timeout=2)
     return code

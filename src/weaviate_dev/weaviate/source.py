@@ -1,4 +1,4 @@
-"""Where Weaviate comes from for `weaviate-dev run`: a source checkout, a binary, or an image.
+"""Find Weaviate for `weaviate-dev run`: a source checkout, a binary, or an image.
 
 Order (first match wins):
   1. --weaviate-src DIR                      that checkout, compiled (go build) and run
@@ -10,9 +10,9 @@ Order (first match wins):
   7. ~/go/bin/weaviate-server, then weaviate-server on PATH
   8. without Go (nothing could build a binary): Weaviate's image (Settings.weaviate_image, at
      the pinned version), pulled when missing
-Then `command()` turns a resolved profile into the exact argv, working directory and
+`command()` then turns a resolved profile into the exact argv, working directory and
 environment. A checkout is compiled once into the cache with the build-info -ldflags of the
-original script (build.compile_checkout), then its binary runs in the checkout.
+original script (build.compile_checkout), and its binary runs in the checkout.
 """
 
 from __future__ import annotations
@@ -46,13 +46,14 @@ class WeaviateSource:
     why: str = ""  # how it was chosen, for the start line
 
     def describe(self) -> str:
+        """Return e.g. "binary /path/weaviate-server (--weaviate-bin)"."""
         target = self.image if self.kind == "image" else self.path
         return f"{self.kind} {target} ({self.why})"
 
 
 @dataclass(frozen=True)
 class Command:
-    """The exact process to start."""
+    """The exact process to start: argv, working directory and added environment."""
 
     argv: tuple[str, ...]
     cwd: Path | None
@@ -60,6 +61,7 @@ class Command:
     container: str | None = None  # the `docker run --name` of an image
 
     def shell_line(self) -> str:
+        """Return argv as one line a shell can run."""
         return process.format_argv(self.argv)
 
 
@@ -76,7 +78,7 @@ def is_checkout(path: Path) -> bool:
 
 
 def find_checkout(start: Path) -> Path | None:
-    """The Weaviate checkout containing start (or start itself), if any."""
+    """Return the Weaviate checkout that contains `start` (or is `start`), or None."""
     start = start.resolve()
     for candidate in (start, *start.parents):
         if is_checkout(candidate):
@@ -94,7 +96,7 @@ def locate(
     home: Path | None = None,
     which: Callable[[str], str | None] = shutil.which,
 ) -> WeaviateSource:
-    """Pick where Weaviate comes from, in the documented order (module docstring)."""
+    """Choose where Weaviate comes from, in the order the module docstring lists."""
     chosen = [flag for flag, v in (("--weaviate-src", src), ("--weaviate-bin", binary),
                                    ("--image", image)) if v is not None]
     if len(chosen) > 1:
@@ -145,7 +147,8 @@ def build_ldflags(
     user: str | None = None,
     host: str | None = None,
 ) -> str:
-    """The original's build-info -ldflags: branch, short revision, user@host, UTC date."""
+    """Return the -ldflags that stamp build info as the original script did: branch, short
+    revision, user@host and UTC date."""
     def run_git(args: list[str]) -> str:
         # "unknown" without git, and for a tree that is not a repository's root (a module
         # copy has no .git; inside another repository git would name that one's revision)
@@ -179,15 +182,18 @@ def command(
     debugger=None,
     uid_gid: tuple[int, int] | None = None,
 ) -> Command:
-    """The exact command that runs `plan` from `source`. A source tree runs `built`, its
-    compiled server (weaviate_build.compile_checkout), in the tree; under `debugger`
-    (delve.Debugger) when given. The original's `debug` profile runs `dlv debug` there."""
+    """Return the exact command that runs `plan` from `source`.
+
+    A source tree runs `built`, its compiled server (weaviate_build.compile_checkout), in the
+    tree, under `debugger` (a delve.Debugger) when given. The original's `debug` profile runs
+    `dlv debug` there instead.
+    """
     args = list(plan.server_args)
     if source.kind == "source":
         if plan.runner == "dlv":
             argv = ["dlv", "debug", weaviate_build.SERVER_PACKAGE, "--", *args]
         elif built is None:
-            raise DevError(f"{source.path}: a source tree runs compiled; compile it first")
+            raise DevError(f"{source.path}: a source tree must be compiled before it runs")
         elif debugger is not None:
             argv = debugger.argv(built, args)
         else:

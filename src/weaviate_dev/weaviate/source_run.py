@@ -1,6 +1,9 @@
-"""A source tree as `weaviate-dev run` starts it: compiled first into the build cache (release,
-or debug for Delve), then its binary run in the tree, under Delve with --debug; and the lines
---dry-run shows for it. The original `debug` profile keeps its own `dlv debug`."""
+"""Start Weaviate from a source tree for `weaviate-dev run`.
+
+`run` first compiles the tree into the build cache (a release build, or a debug build for
+Delve), then runs the binary in the tree, under Delve with --debug. This module also makes the
+line --dry-run prints for the compile. The original `debug` profile still runs `dlv debug`.
+"""
 
 from __future__ import annotations
 
@@ -16,14 +19,15 @@ from weaviate_dev.weaviate.source import Command, WeaviateSource
 
 
 def compiles(source: WeaviateSource, plan: Resolved) -> bool:
-    """Whether `run` compiles this source first (a tree, but not the original `debug`
-    profile's `dlv debug`)."""
+    """Return True when `run` compiles this source first: a source tree, except under the
+    original `debug` profile, which runs `dlv debug`."""
     return source.kind == "source" and plan.runner != "dlv"
 
 
 def check_loop_flags(source: WeaviateSource, plan: Resolved, *, debug: bool,
                      watch: bool) -> None:
-    """--debug and --watch need a source tree `run` compiles; UsageError for anything else."""
+    """Raise UsageError when --debug or --watch is given without a source tree that `run`
+    compiles."""
     for flag, wanted in (("--debug", debug), ("--watch", watch)):
         if not wanted:
             continue
@@ -36,8 +40,11 @@ def check_loop_flags(source: WeaviateSource, plan: Resolved, *, debug: bool,
 
 def command(settings: Settings, source: WeaviateSource, plan: Resolved, *, compiled: bool,
             debug: bool = False, debug_port: int = delve.DEFAULT_PORT) -> Command:
-    """The command that runs the plan; a source tree compiled first (when `compiled`; else
-    only named, for --dry-run), under Delve with `debug`."""
+    """Return the command that runs `plan` from `source`, under Delve when `debug` is set.
+
+    With `compiled`, a source tree is compiled first (and Delve installed for `debug`);
+    without it, the binary paths are only named, for --dry-run.
+    """
     if not compiles(source, plan):
         return weaviate_source.command(source, plan)
     debugger = None
@@ -56,16 +63,19 @@ def command(settings: Settings, source: WeaviateSource, plan: Resolved, *, compi
 
 
 def build_line(settings: Settings, checkout: Path, *, debug: bool = False) -> str:
-    """What --dry-run shows for the compile a source tree gets first."""
+    """Return the `go build` line that --dry-run prints for compiling a source tree."""
     output = weaviate_build.checkout_binary(settings, checkout, debug=debug)
     return f"cd {process.format_argv([str(checkout)])} && " + process.format_argv(
         weaviate_build.build_argv(output, ldflags="...", debug=debug))
 
 
 def prebuild_debug(settings: Settings) -> Path:
-    """The debug build `run --debug` makes of the pinned module's source tree, made ahead
-    (minutes cold: every package without optimisations); `run --debug` on that tree then only
-    links. A run that starts while this compiles waits for it (the build lock)."""
+    """Compile the debug build of the pinned Weaviate source ahead of time; return its path.
+
+    This takes minutes the first time (every package without optimisations); `run --debug`
+    on that tree then only links. A run that starts meanwhile waits for this build (the build
+    lock).
+    """
     source = weaviate_build.ensure_source(settings)
     return weaviate_build.compile_checkout(settings, source,
                                            ldflags=weaviate_source.build_ldflags(source),

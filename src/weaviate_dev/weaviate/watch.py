@@ -1,11 +1,11 @@
 """`weaviate-dev run --watch`: rebuild and restart Weaviate when its Go sources change.
 
-The tree is watched with watchfiles (inotify, debounced): a change to a `.go` file that goes
-into the server (not `_test.go`, not under vendor/, testdata/ or the run's own data) is
-compiled into the same cached binary (build.go_build replaces it only when the compile
-succeeded). A good build stops the running Weaviate (SIGINT, as Ctrl-C) and starts the new
-one on the same data directory; a compile error is printed (the compiler's file:line lines)
-and the running server stays up. Ctrl-C, SIGTERM or `weaviate-dev down` stop both; a second
+watchfiles watches the tree (inotify, debounced). When a `.go` file of the server changes
+(not `_test.go`, not under vendor/, testdata/ or the run's own data), the tree is compiled
+into the same cached binary; build.go_build replaces it only when the compile succeeds. After
+a good build the running Weaviate is stopped (SIGINT, as Ctrl-C) and the new one starts on
+the same data directory. After a compile error the compiler's file:line lines are printed and
+the running server stays up. Ctrl-C, SIGTERM or `weaviate-dev down` stop both; a second
 Ctrl-C sends Weaviate SIGTERM, a third SIGKILL, as in `run`.
 """
 
@@ -23,7 +23,7 @@ from watchfiles import DefaultFilter, watch
 
 from weaviate_dev.core import process
 from weaviate_dev.core.progress import say
-from weaviate_dev.weaviate import groups, single_run
+from weaviate_dev.weaviate import groups, run_data, single_run
 from weaviate_dev.weaviate.build import CompileError
 from weaviate_dev.weaviate.profile_types import Resolved
 from weaviate_dev.weaviate.running import RunFile
@@ -33,7 +33,8 @@ STOP_GRACE = 30.0  # seconds Weaviate gets to shut down before SIGTERM, then SIG
 
 
 class GoSources(DefaultFilter):
-    """The files whose change rebuilds the server."""
+    """A watchfiles filter that passes the files whose changes rebuild the server: .go
+    files, except tests and files under vendor/ or testdata/."""
 
     def __init__(self, ignore_paths=()):
         super().__init__(ignore_dirs=(*DefaultFilter.ignore_dirs, "vendor", "testdata"),
@@ -45,7 +46,7 @@ class GoSources(DefaultFilter):
 
 
 def describe(changes, root: Path, shown: int = 3) -> str:
-    """`a.go, b/c.go (+2 more)`: the changed files, relative to the tree."""
+    """Return the changed files relative to the tree, e.g. `a.go, b/c.go (+2 more)`."""
     names = sorted({os.path.relpath(path, root) for _, path in changes})
     more = len(names) - shown
     return ", ".join(names[:shown]) + (f" (+{more} more)" if more > 0 else "")
@@ -58,21 +59,25 @@ class SourceWatch:
         self.plan, self.source, self.rebuild = plan, source, rebuild
         self.timeout, self.environ = timeout, environ
         self.state = RunFile(plan.home)
-        self.me = groups.Member(os.getpid(), groups.start_time(os.getpid()))
+        self.me = groups.Member.current()
         self.stopping = threading.Event()
         self.signals = 0
         self.proc: subprocess.Popen | None = None  # the Weaviate running now
 
     def __call__(self) -> int:
+        """Build and start Weaviate, then rebuild and restart it on each change until
+        stopped; return Weaviate's last exit code."""
         command = self.rebuild()  # the first compile: an error ends the run
-        self.plan.make_dirs()
         root = self.source.path
-        say(f"{self.plan.label} from {self.source.describe()}; data in {self.plan.data_dir}")
-        say(f"http://127.0.0.1:{self.plan.port}; watching {root} for .go changes "
-            "(Ctrl-C stops Weaviate and the watch)")
         previous = {sig: signal.signal(sig, self._on_signal)
                     for sig in (signal.SIGINT, signal.SIGTERM)}
-        proc = self._start(command)
+        with run_data.held_while_starting(self.plan.data_root):
+            self.plan.make_dirs()
+            say(f"{self.plan.label} from {self.source.describe()}; data in "
+                f"{self.plan.data_dir}")
+            say(f"http://127.0.0.1:{self.plan.port}; watching {root} for .go changes "
+                "(Ctrl-C stops Weaviate and the watch)")
+            proc = self._start(command)
         told_exit = False
         try:
             ignored = {self.plan.home, self.plan.data_dir}
@@ -98,12 +103,14 @@ class SourceWatch:
                     for line in exc.lines or str(exc).splitlines()[1:]:
                         say(f"  {line}")
                     continue
-                self._stop(proc)
-                if self.stopping.is_set():  # Ctrl-C while the old one stopped
-                    break
-                say(f"restarting Weaviate with the same data ({time.monotonic() - started:.1f}s "
-                    "since the change)")
-                proc = self._start(command)
+                # no Weaviate runs between the two: restart must not delete its data then
+                with run_data.held_while_starting(self.plan.data_root):
+                    self._stop(proc)
+                    if self.stopping.is_set():  # Ctrl-C while the old one stopped
+                        break
+                    say(f"restarting Weaviate with the same data "
+                        f"({time.monotonic() - started:.1f}s since the change)")
+                    proc = self._start(command)
                 told_exit = False
         finally:
             code = self._stop(proc)
@@ -135,14 +142,15 @@ class SourceWatch:
         return proc
 
     def _stop(self, proc: subprocess.Popen) -> int:
-        """Stop Weaviate as Ctrl-C does (SIGINT to its group), harder when it lingers; its
-        exit code (128+N when a signal ended it)."""
+        """Stop Weaviate as Ctrl-C does (SIGINT to its process group), then with SIGTERM and
+        SIGKILL when it does not exit; return its exit code (128+N when signal N ended it)."""
         if proc.poll() is None:
             process.signal_group(proc.pid, signal.SIGINT)
             try:
                 proc.wait(timeout=STOP_GRACE)
             except subprocess.TimeoutExpired:
-                say(f"Weaviate still running {STOP_GRACE:.0f}s after SIGINT: stopping it harder")
+                say(f"Weaviate is still running {STOP_GRACE:.0f}s after SIGINT; sending "
+                    "SIGTERM, then SIGKILL")
                 process.stop_group(proc, timeout=10)
         process.drain_group(proc.pid, timeout=10)
         self.state.forget_dead()

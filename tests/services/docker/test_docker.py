@@ -264,7 +264,7 @@ def test_remove_unused_frees_leftover_chains_and_keeps_what_is_tagged_or_used(mo
     assert freed == (5310 - 300) + (340 - 300)
     assert set(api.images_by_id) == {"sha256:base", "sha256:builder", "sha256:final",
                                      "sha256:inuse"}
-    assert "kept sha256:inuse" in capsys.readouterr().err
+    assert "kept image sha256:inuse" in capsys.readouterr().err
     assert local_images.remove_unused([]) == 0
 
 

@@ -1,5 +1,6 @@
 """The model an image bakes in, identified before any build: a directory's files and their
-digest (cached by stat), or a hub model's commit (through a fake hub, the real revision API)."""
+digest (cached by stat), or a hub model's commit (through a fake hub, the real revision API;
+the hub's refusals and the offline fallback: test_image_hub.py)."""
 
 from __future__ import annotations
 
@@ -123,16 +124,3 @@ def test_a_named_revision_is_resolved_and_a_missing_one_refused(tmp_path, hub):
                                        r"\(WEAVIATE_DEV_MODEL_REVISION"):
         image_model.resolve(settings(tmp_path, model_name="org/open", hf_endpoint=hub.url,
                                         model_revision="v9"))
-
-
-def test_a_gated_model_needs_a_token_that_has_access(tmp_path, hub):
-    without = settings(tmp_path, model_name="org/gated", hf_endpoint=hub.url)
-    with pytest.raises(DevError) as refused:
-        image_model.resolve(without)
-    assert "org/gated is gated or private" in str(refused.value)
-    assert "set HF_TOKEN" in str(refused.value) and "\n" not in str(refused.value)
-    with pytest.raises(DevError, match="refused HF_TOKEN for org/gated"):
-        image_model.resolve(dataclasses.replace(without, hf_token="hf_wrong"))
-    found = image_model.resolve(dataclasses.replace(without, hf_token="hf_ok"))
-    assert found.revision == hub.commit("org/gated")
-    assert "hf_ok" not in repr(dataclasses.replace(without, hf_token="hf_ok"))  # never printed

@@ -9,8 +9,16 @@ path (`reranker.download`: huggingface_hub's list_repo_files and hf_hub_download
 Every file under a directory (recursively; `.git/`, `.cache/` excepted) is a repository file at
 revision "main", whose commit id hashes the files' paths and hashes. `hub.push(repo, directory)`
 makes a new commit the head of "main"; earlier commits stay reachable by their id, as on the
-real hub. A repository listed in `gated` (repo -> token) answers 401 (X-Error-Code GatedRepo)
-to every request without `Authorization: Bearer <token>`. What huggingface_hub 2.x calls:
+real hub. Refusals are the real hub's, status and X-Error-Code (huggingface_hub's
+hf_raise_for_status maps them to its errors):
+- a repository that does not exist: 401 RepoNotFound to a request without a token (the hub
+  does not tell a missing repository from a private one), 404 RepoNotFound with one;
+- a repository listed in `gated` (repo -> the token that has access): 401 GatedRepo to every
+  request without a token; with another token, its model info (`"gated": "manual"`) but 403
+  GatedRepo for its files;
+- `hub.outage = 503`: every request answers that status (a hub that is down); `hub.slow`
+  seconds after each 1 MB of a file make a slow connection.
+What huggingface_hub 2.x calls:
 - GET /api/models/{repo}[/revision/{rev}]: model_info (siblings: the files).
 - GET /api/models/{repo}/tree/{rev}[/{dir}]?recursive=: list_repo_tree/list_repo_files;
   entries {"type": "file"|"directory", "path", "oid", "size", "lfs"}, `page_size` per page,
@@ -21,7 +29,7 @@ to every request without `Authorization: Bearer <token>`. What huggingface_hub 2
   chunks; `Range: bytes=a-b` answers 206 (how the client resumes a broken download). Served
   directly (200), never redirected to a CDN, no Xet headers: the client downloads over plain HTTP.
 - 404s carry X-Error-Code (RepoNotFound, RevisionNotFound, EntryNotFound), from which
-  hf_raise_for_status raises RepositoryNotFoundError etc.; without it a missing repo would end
+  hf_raise_for_status raises RepositoryNotFoundError etc.; without it a missing file would end
   as LocalEntryNotFoundError ("check your connection").
 Run alone (e.g. for `docker build`):
     python -m reranker.testing.fake_hub org/model=DIR [--host 172.17.0.1] [--port 8000]
@@ -32,7 +40,9 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import ssl
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlencode, urlsplit
@@ -92,12 +102,21 @@ class _Handler(BaseHTTPRequestHandler):
         rest = url.path[len("/api/models/") if api else 1:]
         repo_id = next((r for r in sorted(hub.repos, key=len, reverse=True)
                         if (rest + "/").startswith(r + "/")), None)
-        if repo_id is None:
-            return self._error(404, "RepoNotFound", "Repository not found")
+        authorization = self.headers.get("Authorization")
+        if hub.outage:
+            return self._send(hub.outage, {"Content-Type": "text/plain"}, b"hub unavailable")
+        if repo_id is None:  # as the hub: 401 to an anonymous request (it may be private)
+            return self._error(404 if authorization else 401, "RepoNotFound",
+                               "Repository not found")
         token = hub.gated.get(repo_id)
-        if token and self.headers.get("Authorization") != f"Bearer {token}":
+        if token and not authorization:
             return self._error(401, "GatedRepo", f"Access to model {repo_id} is restricted. "
-                               "You must have access to it and be authenticated to access it.")
+                               "You must have access to it and be authenticated to access it. "
+                               "Please log in.")
+        if token and authorization != f"Bearer {token}" and not api:
+            return self._error(403, "GatedRepo", f"Access to model {repo_id} is restricted "
+                               "and you are not in the authorized list. Visit "
+                               f"https://huggingface.co/{repo_id} to ask for access.")
         history, rest = hub.repos[repo_id], rest[len(repo_id) + 1:]
         m = re.fullmatch(r"(?:(tree|revision)/([^/]+)/?(.*))?" if api
                          else r"resolve/([^/]+)/(.+)", rest)
@@ -111,7 +130,8 @@ class _Handler(BaseHTTPRequestHandler):
             return self._file(repo, unquote(m.group(2)), files, commit)
         if m.group(1) != "tree":
             return self._json({"id": repo_id, "modelId": repo_id, "sha": commit,
-                               "private": False, "gated": False, "disabled": False, "tags": [],
+                               "private": False, "gated": "manual" if token else False,
+                               "disabled": False, "tags": [],
                                "siblings": [{"rfilename": n} for n in files]})
         base, query = unquote(m.group(3)).strip("/"), parse_qs(url.query)
         dirs = {"/".join(n.split("/")[:i]) for n in files for i in range(1, n.count("/") + 1)}
@@ -166,6 +186,7 @@ class _Handler(BaseHTTPRequestHandler):
                     while left > 0 and (chunk := f.read(min(CHUNK, left))):
                         self.wfile.write(chunk)
                         left -= len(chunk)
+                        time.sleep(self.server.hub.slow)
                 except ConnectionError:  # the client hung up (it resumes with a Range)
                     self.close_connection = True
 
@@ -211,20 +232,29 @@ class _History:
 
 class FakeHub:
     """Serves {"org/name": directory} on host:port (port 0: a free one) from a thread while
-    entered; `gated` repositories (repo -> token) only to that token."""
+    entered; `gated` repositories (repo -> token) only to that token; over HTTPS with `tls`
+    (a certificate file and its key file)."""
 
     def __init__(self, repos: dict[str, Path], host: str = "127.0.0.1", port: int = 0,
-                 page_size: int = 1000, gated: dict[str, str] | None = None):
+                 page_size: int = 1000, gated: dict[str, str] | None = None,
+                 tls: tuple[Path, Path] | None = None):
         self.repos = {repo_id: _History(path) for repo_id, path in repos.items()}
         self.gated = dict(gated or {})
         self.page_size = page_size
         self.log: list[tuple] = []  # (method, path?query, Range header) of every request
         self.authorizations: list[str | None] = []  # each request's Authorization header
         self.on_file = None  # called with a file's name before it is served (GET)
+        self.outage: int | None = None  # a status (503) every request answers, while set
+        self.slow = 0.0  # seconds slept after each 1 MB of a file (a slow connection)
         self._server = ThreadingHTTPServer((host, port), _Handler)
         self._server.daemon_threads, self._server.hub = True, self
+        if tls:  # (certificate, key): HTTPS, as behind a TLS-inspecting proxy
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(*map(str, tls))
+            self._server.socket = context.wrap_socket(self._server.socket, server_side=True)
         self.host, self.port = host, self._server.server_address[1]
-        self.url = f"http://{'127.0.0.1' if host in ('', '0.0.0.0') else host}:{self.port}"
+        self.url = (f"{'https' if tls else 'http'}://"
+                    f"{'127.0.0.1' if host in ('', '0.0.0.0') else host}:{self.port}")
         self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,),
                                         daemon=True)
 

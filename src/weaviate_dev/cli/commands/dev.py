@@ -9,6 +9,10 @@ foreground, reranking through it). Ctrl-C stops Weaviate and then the reranker: 
 nothing running behind it (`--keep-reranker` keeps the reranker for the next run).
 `--nodes N` runs a cluster instead: `run local-reranker-cluster --all-nodes --nodes N`, every
 node reranking through the one reranker.
+`--detach` starts both in the background for scripts, notebooks and CI (`run ... --detach`):
+once Weaviate is ready (a cluster: raft has every voter) it prints where both answer (`--json`:
+one JSON object on stdout, every other line on stderr) and exits 0, leaving them running until
+`weaviate-dev down`. A start that fails, or Ctrl-C before it is ready, leaves nothing running.
 """
 
 from __future__ import annotations
@@ -48,10 +52,16 @@ def register(subparsers):
                              "reranking through the one reranker")
     parser.add_argument("--data-dir", metavar="DIR",
                         help="where Weaviate keeps its data (passed to run, and to restart, "
-                             "which deletes it unless --keep-data)")
+                             "which deletes the data run made there unless --keep-data)")
     parser.add_argument("--weaviate-bin", metavar="PATH", help="passed to run")
     parser.add_argument("--image", nargs="?", const="", metavar="TAG",
                         help="run Weaviate from an image (passed to run)")
+    parser.add_argument("--detach", action="store_true",
+                        help="start both in the background, wait until they are ready, print "
+                             "where they answer and exit; `weaviate-dev down` stops them")
+    parser.add_argument("--json", action="store_true",
+                        help="with --detach: print one JSON object (each node's HTTP and gRPC "
+                             "address, the reranker's URL, model and engine) on stdout")
     parser.set_defaults(handler=handle)
 
 
@@ -74,6 +84,8 @@ def steps(args) -> list[list[str]]:
         run += ["--weaviate-bin", args.weaviate_bin]
     if args.image is not None:
         run += ["--image", args.image] if args.image else ["--image"]
+    if args.detach:
+        run.append("--detach")
     return [restart, run]
 
 
@@ -103,27 +115,52 @@ def run_step(argv: list[str], settings: Settings) -> int:
 
 
 def handle(args, settings: Settings) -> int:
+    from weaviate_dev.cli import detached
+    from weaviate_dev.core.errors import UsageError
+
+    if args.json and not args.detach:
+        raise UsageError("--json goes with --detach")
+    restart, run = steps(args)
+    if args.dry_run:
+        return run_step(restart, settings) or run_step(run, settings)
+    if not args.detach:
+        return start(args, settings, restart, run)
+    with detached.stdout_on_stderr(args.json):  # stdout carries the JSON alone
+        code = start(args, settings, restart, run)
+    if code == 0:
+        detached.report(settings, args, as_json=args.json)
+    return code
+
+
+def start(args, settings: Settings, restart: list[str], run: list[str]) -> int:
+    """Check the model, run the setup steps this machine needs, then restart and run. The
+    reranker is stopped at the end unless --keep-reranker, or a detached start succeeded."""
     from weaviate_dev.cli.commands import restart as restart_command
     from weaviate_dev.cli.commands import setup
     from weaviate_dev.services import reranker_image
     from weaviate_dev.services.catalog import load_catalog
 
-    restart, run = steps(args)
-    if args.dry_run:
-        return run_step(restart, settings) or run_step(run, settings)
     reranker_image.check_model(settings)
     setup.run_steps(settings, setup_steps(args, settings))
+    running = False  # both left running: a detached start that succeeded
     try:
         code = run_step(restart, settings)
         if code:
             return code
         reranker = load_catalog().service(RERANKER).url(settings.bind_address)
         progress.set_verb("dev")
-        progress.say(f"reranker ready at {reranker}; starting Weaviate ({run[1]}"
-                     + (f", {args.nodes} nodes" if args.nodes else "") + "); Ctrl-C stops "
-                     + ("Weaviate (the reranker is kept)" if args.keep_reranker else "both"))
-        return run_step(run, settings)
+        what = run[1] + (f", {args.nodes} nodes" if args.nodes else "")
+        stops = "Weaviate (the reranker is kept)" if args.keep_reranker else "both"
+        if args.detach:
+            progress.say(f"reranker ready at {reranker}; starting Weaviate ({what}) in the "
+                         f"background; Ctrl-C before it is ready stops {stops}")
+        else:
+            progress.say(f"reranker ready at {reranker}; starting Weaviate ({what}); Ctrl-C "
+                         f"stops {stops}")
+        code = run_step(run, settings)
+        running = args.detach and code == 0
+        return code
     finally:
-        if not args.keep_reranker:
+        if not (args.keep_reranker or running):
             progress.set_verb("dev")
             restart_command.stop_project(settings, workspace=args.workspace)

@@ -5,9 +5,9 @@ with --dry-run print it and stop. Otherwise check everything (compose files, com
 Docker engine, the reranker's model and whether its image holds it, no Weaviate of `run`
 still running on the data to delete, every host port free) before acting; then (re)build the
 reranker image when it does not hold what is configured, `down --remove-orphans`, delete the
-local state — the workspace's and the data of every `run` profile, as the original deleted
-the dev server's data — and the image the build replaced, `up -d` the chosen services and wait
-for each to be ready
+local state — the workspace's, and the data `run` made for its profiles (never a directory it
+did not make; weaviate/run_data.py), as the original deleted the dev server's data — and the
+image the build replaced, `up -d` the chosen services and wait for each to be ready
 (per-service timeout; on timeout its last 50 log lines and exit 1); with --keycloak create the
 demo user. See docs/restart.md.
 """
@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from weaviate_dev.cli.commands.down import add_data_dir_option, data_root_of
-from weaviate_dev.core import state
+from weaviate_dev.core import state, tree
 from weaviate_dev.core.errors import DevError
 from weaviate_dev.core.process import format_argv
 from weaviate_dev.core.progress import say
@@ -97,6 +97,7 @@ class Plan:
     timeout: float | None = None  # overrides every service's own readiness timeout
     data_root: Path | None = None  # where `run` keeps each profile's state
     run_data: list[Path] = field(default_factory=list)  # the profiles' data/ under data_root
+    left_alone: list[Path] = field(default_factory=list)  # data/ there that run did not make
     image: reranker_image.ImagePlan | None = None  # decided in preflight
 
     def timeout_for(self, service: Service) -> float:
@@ -129,6 +130,9 @@ class Plan:
             lines.append("state to delete:")
             lines += [f"  {state.display(self.workspace, p)}" for p in self.state_paths]
             lines += [f"  {p}/ (data of `run`)" for p in self.run_data]
+        if self.left_alone:
+            lines.append("not made by weaviate-dev: left alone:")
+            lines += [f"  {p}/" for p in self.left_alone]
         return lines
 
     @property
@@ -154,6 +158,10 @@ def make_plan(args, settings: Settings, catalog: ServiceCatalog,
         command=compose_command, files=files, project=args.project_name,
         env=compose_mod.compose_environment(settings, workspace))
     data_root = data_root_of(args)
+    found = run_data.Found([], [])
+    if not args.keep_data:
+        run_data.refuse_unsafe_root(data_root, (settings.project_root, tree.project_root()))
+        found = run_data.find(data_root)
     return Plan(
         services=services,
         workspace=workspace,
@@ -164,7 +172,8 @@ def make_plan(args, settings: Settings, catalog: ServiceCatalog,
         reranker_image=settings.reranker_image,
         timeout=args.timeout,
         data_root=data_root,
-        run_data=[] if args.keep_data else run_data.find(data_root),
+        run_data=found.ours,
+        left_alone=found.others,
     )
 
 
@@ -223,7 +232,12 @@ def act(plan: Plan, settings: Settings) -> None:
         removed = state.remove_state(plan.workspace, plan.state_paths)
         say(f"deleted {len(removed)} state path(s) in {plan.workspace}")
     if plan.run_data:
-        removed = run_data.remove(plan.data_root, plan.run_data)
+        with run_data.locked(plan.data_root, on_wait=lambda: say(
+                f"waiting for a `weaviate-dev run` that is starting under {plan.data_root}")):
+            # checked again: a Weaviate may have started since preflight
+            run_data.refuse_if_running(plan.data_root, done=(
+                "the compose services were stopped; nothing was deleted or started"))
+            removed = run_data.remove(plan.data_root, plan.run_data)
         say(f"deleted the data and backups of the Weaviate profiles under {plan.data_root} "
             f"({len(removed)} director{'y' if len(removed) == 1 else 'ies'}; --keep-data keeps "
             "them)")
@@ -254,7 +268,7 @@ def act(plan: Plan, settings: Settings) -> None:
         outcome = keycloak.create_user(service.url(plan.bind_address))
         say(f"keycloak demo user johndoe/johndoe in realm weaviate: {outcome}")
     for service in plan.services:
-        print(f"{service.name:26} {service.url(plan.bind_address)}")
+        print(f"{service.name:26} {service.url(plan.bind_address)}", flush=True)
 
 
 def stop_project(settings: Settings, *, workspace: str | None = None,

@@ -4,7 +4,9 @@ or with `--all-nodes` every node of a cluster profile.
 Flow: parse -> resolve the profile (profiles.py) -> pick where Weaviate comes from
 (source.py; a source tree is compiled, or run under Delve, by source_run.py) -> print
 (--print-env / --dry-run) or preflight, then run in the foreground (single_run.py; watch.py
-with --watch). A whole cluster: cluster.py plans it, cluster_run.py runs it.
+with --watch). A whole cluster: cluster.py plans it, cluster_run.py runs it. With --detach,
+cluster_run.py starts the node (or every node) in the background, waits until it is ready and
+returns, leaving it running for `weaviate-dev down`.
 """
 
 from __future__ import annotations
@@ -69,6 +71,11 @@ def register(subparsers) -> None:
     parser.add_argument("--data-dir", metavar="DIR",
                         help="root of the per-profile state directories "
                              "(default $XDG_DATA_HOME/weaviate-dev, ~/.local/share/weaviate-dev)")
+    parser.add_argument("--detach", action="store_true",
+                        help="start Weaviate in the background, its output in weaviate.log in "
+                             "its state directory; wait until it is ready (with --all-nodes: "
+                             "until raft has every voter), then exit, leaving it running: "
+                             "`weaviate-dev down` stops it. A start that fails stops it again")
     parser.add_argument("--ready-timeout", type=float, metavar="SECONDS",
                         help="how long to wait for the ready line once Weaviate started "
                              "(default 180); Weaviate keeps running after it")
@@ -138,6 +145,8 @@ def handle(args, settings) -> int:
     if args.list:
         print(list_profiles(catalog))
         return 0
+    if args.detach and args.watch:
+        raise UsageError("--watch restarts Weaviate from the foreground: leave out --detach")
     if args.all_nodes:
         if args.node is not None:
             raise UsageError("--all-nodes starts every node; leave out --node")
@@ -193,7 +202,22 @@ def handle(args, settings) -> int:
 
         return SourceWatch(plan, source, rebuild, timeout, environ)()
     command = source_run.command(settings, source, plan, compiled=True, **loop)
+    if args.detach:
+        from weaviate_dev.weaviate.cluster_run import ClusterRun
+
+        say(f"Weaviate from {source.describe()}; data in {plan.data_dir}")
+        return ClusterRun(cluster.single(plan, command), environ, ready_timeout=timeout,
+                          restart_hint=lambda node: "", detach=True,
+                          down_line=down_line(args))()
     return single_run.start(plan, source, command, timeout, environ)
+
+
+def down_line(args) -> str:
+    """The command that stops what this run leaves running (`--detach`)."""
+    argv = ["weaviate-dev", "down"]
+    if args.data_dir:
+        argv += ["--data-dir", str(Path(args.data_dir).expanduser().resolve())]
+    return process.format_argv(argv)
 
 
 def default_image(settings, source):
@@ -256,7 +280,8 @@ def run_cluster(args, settings, catalog: ProfileCatalog, source, given: dict) ->
             say(f"node {debug_node}: {debugger.attach_line()}")
     timeout = args.ready_timeout or READY_TIMEOUT["image" if source.kind == "image" else "binary"]
     return ClusterRun(whole, given["environ"], ready_timeout=timeout,
-                      restart_hint=lambda node: restart_line(args, node, given["data_root"]))()
+                      restart_hint=lambda node: restart_line(args, node, given["data_root"]),
+                      detach=args.detach, down_line=down_line(args))()
 
 
 def restart_line(args, node: cluster.Node, data_root: Path) -> str:

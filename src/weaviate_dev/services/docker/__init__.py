@@ -1,4 +1,7 @@
-"""Docker, in small modules: the connection to the engine (`engine`) and installing one
-where it is missing (`install`), local images (`local_images`), image builds (`builds`;
-another platform's through BuildKit: `cross_build`), and containers with the compose command
-(`containers`). Nothing else in the toolkit talks to Docker."""
+"""Talk to Docker. Nothing else in the toolkit does.
+
+`engine` connects to the Docker engine and `install` installs one where it is missing;
+`local_images` looks up, pulls and removes images; `builds` builds images (`cross_build` for
+another platform, through BuildKit); `containers` lists containers and finds the compose
+command.
+"""

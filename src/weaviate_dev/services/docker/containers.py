@@ -1,6 +1,8 @@
-"""Containers: what a compose project runs, who holds a host port, and which compose command
-this machine has (`docker compose`, else `docker-compose`). Compose itself is a program of its
-own, which `services.compose.Compose` runs; this module only finds it.
+"""List containers: those of a compose project, and those that publish a host port; and find
+this machine's compose command (`docker compose`, else `docker-compose`).
+
+Compose itself is a separate program, which `services.compose.Compose` runs; this module only
+finds it.
 """
 
 from __future__ import annotations
@@ -67,25 +69,29 @@ def remove_container(name: str) -> bool:
 
 
 def _of_project(project: str) -> dict[str, str]:
-    """The filter for what compose made for `project` (it labels containers and networks)."""
+    """Return the filter that selects what compose made for `project` (compose labels its
+    containers and networks)."""
     return {"label": f"{COMPOSE_PROJECT_LABEL}={project}"}
 
 
 def project_containers(project: str) -> list[ContainerState]:
-    """All containers (running or not) of a compose project, by the label compose sets."""
+    """Return every container (running or not) of a compose project, found by the label
+    compose sets."""
     found = engine.client().containers.list(all=True, filters=_of_project(project))
     return sorted((_state(c) for c in found), key=lambda s: (s.service, s.name))
 
 
 def project_leftovers(project: str) -> list[str]:
-    """Names of the containers (any state) and networks a compose project still has."""
+    """Return the names of the containers (in any state) and networks that a compose project
+    still has."""
     return ([c.name for c in project_containers(project)]
             + [n.name for n in engine.client().networks.list(filters=_of_project(project))])
 
 
 def port_holders() -> dict[int, str]:
-    """Host port -> "Docker container NAME (compose project P)" for every running container;
-    empty when no engine answers (then nothing of Docker's can hold a port)."""
+    """Map each host port that a running container publishes to "Docker container NAME
+    (compose project P)". Returns {} when no engine answers (then no container can hold a
+    port)."""
     if not engine.answers():
         return {}
     holders: dict[int, str] = {}
@@ -101,8 +107,8 @@ def port_holders() -> dict[int, str]:
 
 def compose_command(run: Callable = process.run,
                     which: Callable[[str], str | None] = shutil.which) -> tuple[str, ...]:
-    """("docker", "compose") when the plugin answers, else ("docker-compose",); DevError if
-    neither exists."""
+    """Return ("docker", "compose") when the plugin works, else ("docker-compose",); raise
+    DevError when neither exists."""
     if which("docker"):
         result = run([*PLUGIN, "version"], check=False, capture=True, timeout=30)
         if result.returncode == 0:

@@ -1,4 +1,4 @@
-"""Building another platform's images (`WEAVIATE_DEV_PLATFORM`, e.g. linux/arm64 on x86).
+"""Build images for another platform (`WEAVIATE_DEV_PLATFORM`, e.g. linux/arm64 on x86).
 
 Two things make it possible: BuildKit, through Docker's buildx plugin (the classic builder
 that the docker SDK drives cannot build for another architecture), and an emulator that runs
@@ -20,7 +20,7 @@ from weaviate_dev.core import process
 from weaviate_dev.core.errors import DevError
 from weaviate_dev.core.progress import say
 from weaviate_dev.core.settings import Settings
-from weaviate_dev.services.docker import install as environment
+from weaviate_dev.services.docker import install as docker_install
 from weaviate_dev.services.docker import engine
 
 BUILDX_MODULE = "github.com/docker/buildx/cmd/buildx"
@@ -33,23 +33,26 @@ DEBIAN = {"arm64": "arm64", "amd64": "amd64"}
 
 
 def arch(platform: str) -> str:
-    """linux/arm64 -> arm64."""
+    """Return the architecture of a platform: linux/arm64 -> arm64."""
     return platform.split("/")[1]
 
 
 def is_foreign(platform: str | None) -> bool:
-    """Whether images for `platform` cannot be built by the engine's own (classic) builder."""
+    """Return True when the engine's own (classic) builder cannot build images for
+    `platform`."""
     return bool(platform) and arch(platform) != arch(engine.native_platform())
 
 
 def buildx_ready() -> bool:
+    """Return True when Docker's buildx plugin works."""
     result = process.run(["docker", "buildx", "version"], check=False, capture=True)
     return result.returncode == 0
 
 
 def emulator_ready(platform: str) -> bool:
-    """An emulator runs `platform`'s programs: a binfmt_misc entry with the F flag (fixed:
-    usable inside containers), or no binfmt_misc here (Docker Desktop emulates in its VM)."""
+    """Return True when an emulator can run `platform`'s programs: a binfmt_misc entry with
+    the F flag (fixed: usable inside containers), or no binfmt_misc here (Docker Desktop
+    emulates in its VM)."""
     if not BINFMT.is_dir() or not _local_engine():
         return True
     entry = BINFMT / f"qemu-{QEMU.get(arch(platform), arch(platform))}"
@@ -63,13 +66,15 @@ def emulator_ready(platform: str) -> bool:
 
 
 def missing(platform: str) -> list[str]:
-    """What building for `platform` still lacks here (empty: ready)."""
+    """Return what this machine still lacks to build for `platform` (empty when ready)."""
     return ([] if buildx_ready() else ["the buildx plugin (BuildKit)"]) + \
         ([] if emulator_ready(platform) else [f"an emulator for {platform}"])
 
 
 def ensure(settings: Settings) -> str:
-    """Make this machine build images for settings.platform (default linux/arm64)."""
+    """Set this machine up to build images for settings.platform (default linux/arm64):
+    install buildx and register an emulator when missing. Returns a line saying what is
+    ready."""
     platform = settings.platform or "linux/arm64"
     if not buildx_ready():
         install_buildx(settings)
@@ -81,7 +86,8 @@ def ensure(settings: Settings) -> str:
 
 
 def install_buildx(settings: Settings) -> Path:
-    """buildx from its Go module, pinned, as Docker's CLI plugin."""
+    """Build buildx from its Go module at the pinned version, install it as Docker's CLI
+    plugin, and return the plugin's path."""
     gobin = settings.cache_dir / f"buildx-{BUILDX_VERSION}"
     binary = gobin / "buildx"
     if not binary.is_file():
@@ -104,10 +110,11 @@ def install_buildx(settings: Settings) -> Path:
 
 
 def register_emulator(platform: str) -> None:
-    """Debian's qemu-user-static, registered with binfmt_misc (root, Debian/Ubuntu)."""
+    """Install Debian's qemu-user-static and register it with binfmt_misc (as root, on
+    Debian/Ubuntu)."""
     name = QEMU.get(arch(platform), arch(platform))
     if not process.which(f"qemu-{name}-static"):
-        environment.install_packages(("qemu-user-static", "binfmt-support"))
+        docker_install.install_packages(("qemu-user-static", "binfmt-support"))
     if not (BINFMT / "register").exists():
         process.run(["mount", "-t", "binfmt_misc", "binfmt_misc", str(BINFMT)], capture=True)
     # Installed before binfmt_misc was mounted, the package registered nothing: enable it.
@@ -115,7 +122,8 @@ def register_emulator(platform: str) -> None:
 
 
 def _local_engine() -> bool:
-    """The engine runs on this machine's kernel (not in Docker Desktop's VM)."""
+    """Return True when the engine runs on this machine's kernel (not in Docker Desktop's
+    VM)."""
     host = os.environ.get("DOCKER_HOST", "")
     return (not host or host.startswith("unix://")) and \
         "Docker Desktop" not in str(engine.client().info().get("OperatingSystem", ""))

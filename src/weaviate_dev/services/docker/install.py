@@ -1,4 +1,5 @@
-"""The Docker engine: found if one answers, else installed (Debian/Ubuntu, root) and started.
+"""Make sure a Docker engine runs: use one that answers, else install one (Debian/Ubuntu,
+as root) and start it.
 
 On a laptop with Docker Desktop nothing here acts. On a bare Debian machine (our CI) this
 installs Debian's docker.io, docker-compose and debootstrap and starts dockerd in the
@@ -23,7 +24,7 @@ DOCKERD_LOG = Path("/var/log/weaviate-dev-dockerd.log")
 
 
 def missing_tools() -> list[str]:
-    """Host programs the environment needs that are not on PATH."""
+    """Return the host programs the environment needs that are missing."""
     missing = [] if process.which("dockerd") or engine.answers() else ["dockerd"]
     try:
         containers.compose_command()
@@ -33,11 +34,11 @@ def missing_tools() -> list[str]:
 
 
 def install_packages(packages=APT_PACKAGES) -> None:
-    """apt-get install the engine and its helpers (needs root on Debian/Ubuntu)."""
+    """Install `packages` with apt-get (needs root on Debian/Ubuntu)."""
     if os.geteuid() != 0 or not shutil.which("apt-get"):
-        raise DevError("no Docker engine answers and this is not a Debian/Ubuntu root shell: "
-                       "install Docker (Docker Desktop or your distribution's docker.io and "
-                       "docker-compose) and start it")
+        raise DevError("no Docker engine answers, and this is not a Debian/Ubuntu root shell "
+                       "where we could install one: install Docker (Docker Desktop, or your "
+                       "distribution's docker.io and docker-compose) and start it")
     say(f"installing {' '.join(packages)} with apt-get")
     env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
     process.run(["apt-get", "update", "-qq"], env=env, capture=True)
@@ -60,20 +61,22 @@ def start_engine(timeout: float = 60) -> None:
 
 
 def log_tail(lines: int = 50) -> str:
+    """Return the last `lines` lines of dockerd's log."""
     return "\n".join(DOCKERD_LOG.read_text(errors="replace").splitlines()[-lines:])
 
 
 def ensure_engine() -> None:
-    """Make sure a Docker engine answers and a compose command exists."""
+    """Make sure a Docker engine runs and a compose command exists, installing and starting
+    what is missing."""
     if engine.answers() and not missing_tools():
-        say("Docker engine answers")
+        say("the Docker engine is running")
         return
     needed = [p for p in APT_PACKAGES if not process.which(_program_of(p))]
     if needed:
         install_packages(needed)
     if not engine.answers():
         start_engine()
-    say("Docker engine answers")
+    say("the Docker engine is running")
 
 
 def _program_of(package: str) -> str:

@@ -1,4 +1,4 @@
-"""Images in the local Docker engine: looked up, pulled, tagged, imported and removed."""
+"""Look up, pull, import and remove images in the local Docker engine."""
 
 from __future__ import annotations
 
@@ -11,11 +11,12 @@ from weaviate_dev.services.docker import engine
 
 
 def image_present(ref: str) -> bool:
+    """Return True when the engine has image `ref`."""
     return image_id(ref) is not None
 
 
 def image_id(ref: str | None) -> str | None:
-    """The id of a local image ("sha256:..."); None when there is none."""
+    """Return the id of a local image ("sha256:..."), or None when there is none."""
     if not ref:
         return None
     try:
@@ -25,7 +26,8 @@ def image_id(ref: str | None) -> str | None:
 
 
 def image_labels(ref: str) -> dict[str, str] | None:
-    """A local image's labels ({} when it has none); None when there is no such image."""
+    """Return a local image's labels ({} when it has none), or None when there is no such
+    image."""
     try:
         attrs = engine.client().images.get(ref).attrs
     except docker.errors.ImageNotFound:
@@ -42,8 +44,16 @@ def with_labels(labels: dict[str, str]) -> list[str]:
                                             reverse=True)]
 
 
+def labelled(label: str) -> list[tuple[dict[str, str], float]]:
+    """(labels, creation time in seconds since the epoch) of every local image that carries
+    `label`."""
+    images = engine.client().api.images(filters={"label": label})
+    return [(dict(image.get("Labels") or {}), float(image.get("Created") or 0))
+            for image in images]
+
+
 def image_platform(ref: str) -> str | None:
-    """"os/arch" of a local image; None when there is no such image."""
+    """Return a local image's "os/arch", or None when there is no such image."""
     try:
         attrs = engine.client().images.get(ref).attrs
     except docker.errors.ImageNotFound:
@@ -52,8 +62,8 @@ def image_platform(ref: str) -> str | None:
 
 
 def pull(ref: str, platform: str | None = None) -> bool:
-    """Pull ref (for `platform`); False (quietly) when the registry cannot be reached or lacks
-    it."""
+    """Pull `ref` (for `platform` when given); return False, after one line saying why, when
+    the registry cannot be reached or does not have it."""
     say(f"pulling {ref}" + (f" for {platform}" if platform else ""))
     try:
         engine.client().images.pull(ref, platform=platform)
@@ -65,8 +75,9 @@ def pull(ref: str, platform: str | None = None) -> bool:
 
 def remove_unused(ids) -> int:
     """Remove each image of `ids` that has no tag, no child image and no container (its
-    untagged parents go with it, as `docker rmi` does); the bytes that freed. Images still
-    tagged or in use are kept, each said in one line."""
+    untagged parents go with it, as with `docker rmi`); return the bytes freed. An image
+    that a container still uses is kept, with one line saying so; one still tagged or with
+    child images is skipped quietly."""
     wanted = [i for i in dict.fromkeys(ids) if i]
     if not wanted:
         return 0
@@ -85,7 +96,7 @@ def remove_unused(ids) -> int:
             deleted = api.remove_image(attrs["Id"], force=False, noprune=False)
         except docker.errors.APIError as exc:
             if exc.status_code == 409 and "child" not in str(exc.explanation or ""):
-                say(f"kept {attrs['Id'][:19]}: {exc.explanation or exc}")
+                say(f"kept image {attrs['Id'][:19]}: {exc.explanation or exc}")
             continue
         for entry in deleted or []:
             gone = entry.get("Deleted")
@@ -96,7 +107,8 @@ def remove_unused(ids) -> int:
 
 
 def split_tag(ref: str) -> tuple[str, str]:
-    """("repo/name", "tag") of "repo/name:tag"; the tag "latest" when ref names none."""
+    """Split "repo/name:tag" into ("repo/name", "tag"); the tag is "latest" when `ref` has
+    none."""
     repository, sep, version = ref.rpartition(":")
     if not sep or "/" in version:  # no tag, or a registry port ("host:5000/name")
         return ref, "latest"
@@ -104,7 +116,7 @@ def split_tag(ref: str) -> tuple[str, str]:
 
 
 def import_rootfs(tarball: Path, tag: str, changes: list[str]) -> str:
-    """`docker import` of a root filesystem tarball as `tag` (a base image without a registry)."""
+    """Import a root filesystem tarball as image `tag` (`docker import`) and return the tag."""
     repository, version_tag = split_tag(tag)
     engine.client().api.import_image_from_file(str(tarball), repository=repository, tag=version_tag,
                                         changes=changes)

@@ -1,20 +1,25 @@
-"""The reranker image: an image of our reranker that holds exactly the model you configured.
+"""Build the reranker image: our reranker with exactly the model you configured baked in.
 
-Everything that makes the image lives in this package, in the order a build goes through it:
+Everything that builds the image lives in this package, in the order a build uses it:
 
 - `model`: identify the configured model (a local directory by the digest of its files, a
-  hub model by the commit its revision names); `digests` remembers file digests by stat.
-- `staging`: put the model's files on disk (a hub model downloaded, torch weights exported to
-  ONNX), outside the image build.
+  hub model by the commit its revision names); `digests` remembers file digests by stat,
+  `hub` asks the Hugging Face Hub (through huggingface_hub) and `remembered` keeps the
+  commits it named, for when it cannot be asked.
+- `staging`: put the model's files on disk (a hub model downloaded into the Hugging Face
+  cache, torch weights exported to ONNX), outside the image build; `leftovers` removes what
+  killed runs left in the toolkit's cache.
 - `context`: write the build context (reranker/ and the model's files) as a tar file on disk;
   `shared_code` loads the reranker's own standard-library modules the toolkit shares.
-- `labels`: the labels an image carries about what it holds.
-- `plan`: compare the wanted labels with the present image and decide; `build`: build it.
-- `serving`: which model a running reranker serves.
+- `labels`: the labels that record which model, engine, platform and source an image was
+  built from.
+- `plan`: compare the wanted labels with the existing image and decide whether to build;
+  `build`: build it.
+- `serving`: find which model a running reranker serves.
 
 The rest of the toolkit uses only the functions below: `check_model` early (seconds, before
 anything slow), then `plan(...).apply()` or `ensure`; `setup` uses `prebuild_dependencies`,
-and `restart` and `status` use `describe_serving`.
+and `restart`, `status` and `dev --detach` use `describe_serving` and `serving_info`.
 """
 
 from __future__ import annotations
@@ -23,15 +28,17 @@ from weaviate_dev.core.errors import DevError
 from weaviate_dev.core.progress import say
 from weaviate_dev.core.settings import Settings
 from weaviate_dev.services.docker import local_images
+from weaviate_dev.services.reranker_image import leftovers
 from weaviate_dev.services.reranker_image import model as _model
 from weaviate_dev.services.reranker_image.build import prebuild_dependencies
 from weaviate_dev.services.reranker_image.labels import ImageSpec
 from weaviate_dev.services.reranker_image.model import ModelSource
 from weaviate_dev.services.reranker_image.plan import ImagePlan, ensure, plan
 from weaviate_dev.services.reranker_image.serving import describe as describe_serving
+from weaviate_dev.services.reranker_image.serving import engine_info as serving_info
 
 __all__ = ["ImagePlan", "ImageSpec", "ModelSource", "check_model", "describe_serving",
-           "ensure", "plan", "prebuild_dependencies"]
+           "ensure", "plan", "prebuild_dependencies", "serving_info"]
 
 # The models check_model has identified in this process, by their settings: `dev` checks
 # before its setup steps, and the `restart` it runs then needs no second check.
@@ -43,10 +50,12 @@ def check_model(settings: Settings) -> ModelSource | None:
 
     This takes seconds and runs before anything slow, so that a model that cannot be found
     stops the command at once with one line. The answer is kept for the rest of the process.
+    What killed runs left in the toolkit's cache is removed first (`leftovers`).
     Returns None when the user named an image (WEAVIATE_DEV_RERANKER_IMAGE) that is present:
-    it will be used as it is and needs no model. Without a Docker engine (not installed yet)
-    such an image counts as missing.
+    it is used as it is and needs no model. Without a Docker engine (not installed yet), such
+    an image counts as missing.
     """
+    leftovers.sweep(settings)
     key = _model.identity(settings)
     if key in _identified:
         return _identified[key]

@@ -4,7 +4,8 @@ What goes in: reranker/ (its Dockerfile, locked requirement files, source; never
 caches), the CA bundle a proxy needs (certs/ca-bundle.crt) and the model's files under
 models/local/, each read from where it lies (a model directory, the download cache, an export)
 and never copied first. The tar is written once into a temporary file beside the cache, so a
-multi-GB model costs disk for one copy and a few MB of memory, however large it is.
+multi-GB model costs disk for one copy and a few MB of memory, however large it is (a run
+killed meanwhile leaves it; the next run removes it: `leftovers`).
 
 `source_digest` hashes exactly the reranker/ part of the context (names and bytes): the image
 label that says which reranker source an image was built from. `written` gives the tar file
@@ -15,13 +16,13 @@ from __future__ import annotations
 
 import contextlib
 import tarfile
-import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
+from weaviate_dev.core import scratch
 from weaviate_dev.core.errors import DevError
 from weaviate_dev.core.settings import Settings
-from weaviate_dev.services.reranker_image import shared_code
+from weaviate_dev.services.reranker_image import leftovers, shared_code
 
 # Paths of reranker/ never sent to the image build (reranker/.dockerignore says the same).
 EXCLUDED = {"tests", "__pycache__", ".pytest_cache", "models", "certs", "build"}
@@ -65,10 +66,9 @@ def source_digest(settings: Settings) -> str:
 def written(settings: Settings, model_files: Iterable[tuple[str, Path]] = ()
             ) -> Iterator[tuple[Path, dict[str, str]]]:
     """(the context as a tar file, its build arguments) while entered, in a scratch directory
-    beside the toolkit's cache (a real disk: /tmp may be a small tmpfs), removed after."""
-    scratch_root = settings.cache_dir / "tmp"
-    scratch_root.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix="weaviate-dev-context-", dir=scratch_root) as tmp:
+    in the toolkit's cache (a real disk: /tmp may be a small tmpfs), removed after; named
+    after this process, so that the next run removes it if this one is killed."""
+    with scratch.directory(settings.cache_dir / "tmp", leftovers.CONTEXT_PREFIX) as tmp:
         target = Path(tmp) / "context.tar"
         yield target, write(target, settings, model_files)
 

@@ -2,15 +2,18 @@
 
 The image takes a local model directory (`WEAVIATE_DEV_MODEL_DIR`) or a Hugging Face model
 (`WEAVIATE_DEV_MODEL_NAME`, at `WEAVIATE_DEV_MODEL_REVISION` or main; `HF_ENDPOINT` for a
-mirror, `HF_TOKEN` for a gated or private one). `resolve` turns either into a `ModelSource`
-within seconds, before anything slow starts:
+mirror, `HF_TOKEN` or a login for a gated or private one). `resolve` turns either into a
+`ModelSource` within seconds, before anything slow starts:
 
 - a directory: the files the engine loads from it (the reranker's own selection, `download.
   wanted_files`; for an engine of an ONNX export the directory's own current export instead of
   its torch weights) and the digest of those files (cached by stat: `digests`);
-- a hub model: the commit its revision names now (the hub's revision API) and the files of
-  that commit; a hub that cannot be reached, a missing model or revision, or a gated model
-  without a token stops here with one line naming the model, what was tried and the fixes.
+- a hub model: the commit its revision names now (asked of the hub through huggingface_hub:
+  `hub`) and the files of that commit. A missing model or revision, or a gated model without
+  access, stops here with one line. When the hub cannot be asked (no connection, a timeout, a
+  server error; HF_HUB_OFFLINE=1), the newest commit remembered for that revision serves
+  (`remembered`), with a line that says so; only with none remembered does it stop. A revision
+  that is a commit id (40 hex characters) is never asked.
 
 The ModelSource is what the image's label records and what a later run compares with.
 """
@@ -18,17 +21,14 @@ The ModelSource is what the image's label records and what a later run compares 
 from __future__ import annotations
 
 import json
-import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
-import requests
-
 from weaviate_dev.core.errors import DevError
+from weaviate_dev.core.progress import say
 from weaviate_dev.core.settings import Settings
-from weaviate_dev.services.reranker_image import digests, shared_code
+from weaviate_dev.services.reranker_image import digests, hub, remembered, shared_code
 
-TIMEOUT = (5, 10)  # connect, read (seconds): the check must answer long before a build would
 WEIGHT_SUFFIXES = (".safetensors", ".bin", ".safetensors.index.json", ".bin.index.json")
 SKIPPED_DIRS = (".git/", ".cache/")
 
@@ -66,7 +66,8 @@ def resolve(settings: Settings) -> ModelSource:
 def identity(settings: Settings) -> tuple:
     """What `resolve` depends on: two settings with the same identity name the same model."""
     return (settings.model_dir, settings.model_name, settings.model_revision,
-            settings.hf_endpoint, settings.reranker_engine, settings.project_root)
+            settings.hf_endpoint, settings.hf_hub_offline, settings.reranker_engine,
+            settings.project_root)
 
 
 # --- a local directory --------------------------------------------------------------------
@@ -134,49 +135,72 @@ def refuse_remote_code(model_dir: Path) -> None:
 # --- a hub model --------------------------------------------------------------------------
 
 
-def hub_url(settings: Settings) -> str:
-    """The hub API address that names the model's commit at the wanted revision."""
-    revision = settings.model_revision or "main"
-    return (f"{settings.hf_endpoint.rstrip('/')}/api/models/{settings.model_name}"
-            f"/revision/{requests.utils.quote(revision, safe='')}")
-
-
 def hub_model(settings: Settings, onnx_file: str | None) -> ModelSource:
-    url = hub_url(settings)
-    headers = {"Authorization": f"Bearer {settings.hf_token}"} if settings.hf_token else {}
+    """The hub model at the commit its revision names: asked of the hub, or, when the hub
+    cannot be asked, the newest commit remembered for that revision (with a line that says
+    so). A revision that is a commit id is used as it is, and nothing is asked when
+    HF_HUB_OFFLINE=1."""
+    name, revision = settings.model_name, settings.model_revision or "main"
+    if hub.COMMIT.fullmatch(revision):
+        return hub_source(settings, revision, remembered.files_of(settings, name, revision),
+                          onnx_file)
+    if settings.hf_hub_offline:
+        return from_memory(settings, onnx_file, "HF_HUB_OFFLINE=1: the hub is not asked")
     try:
-        response = requests.get(url, headers=headers, timeout=TIMEOUT,
-                                verify=_verify(settings.ca_bundle))
-    except requests.RequestException as exc:
-        raise unavailable(settings, f"GET {url} failed ({_reason(exc)})") from None
-    if response.status_code in (401, 403):
-        if settings.hf_token:
-            raise DevError(f"the hub refused HF_TOKEN for {settings.model_name} ({url} "
-                           f"answered {response.status_code}): the token has no access to "
-                           "this gated or private model")
-        raise DevError(f"{settings.model_name} is gated or private ({url} answered "
-                       f"{response.status_code}): set HF_TOKEN to a token with access (it is "
-                       "used for the download only, never stored in the image)")
-    if response.status_code == 404 and \
-            response.headers.get("X-Error-Code") == "RevisionNotFound":
-        raise DevError(f"{settings.model_name} has no revision {settings.model_revision!r} "
-                       "(WEAVIATE_DEV_MODEL_REVISION: a branch, tag or commit)")
-    if response.status_code != 200:
-        raise unavailable(settings, f"GET {url} answered {response.status_code}")
-    try:
-        info = response.json()
-        commit = str(info["sha"])
-        names = [str(s["rfilename"]) for s in info.get("siblings") or []]
-    except (ValueError, KeyError, TypeError):
-        raise unavailable(settings, f"GET {url} did not answer as a hub does") from None
+        commit, files = hub.model_files(settings, name, revision)
+    except hub.Unreachable as exc:
+        return from_memory(settings, onnx_file,
+                           f"the hub {settings.hf_endpoint} could not be asked ({exc})")
+    remembered.remember(settings, name, revision, commit, files)
+    return hub_source(settings, commit, files, onnx_file)
+
+
+def from_memory(settings: Settings, onnx_file: str | None, why: str) -> ModelSource:
+    """The newest commit remembered for the configured revision, said in one line; DevError
+    when none is."""
+    name, revision = settings.model_name, settings.model_revision or "main"
+    found = remembered.recall(settings, name, revision)
+    if found is None:
+        raise unavailable(settings, f"{why}, and no commit of it at {revision} is remembered "
+                                    "here (one is, once a build has asked the hub)")
+    say(f"{why}: {name}@{found.commit} serves, {found.source}")
+    return hub_source(settings, found.commit, found.files, onnx_file)
+
+
+def hub_source(settings: Settings, commit: str, files: list[str] | tuple[str, ...],
+               onnx_file: str | None) -> ModelSource:
+    """The ModelSource of a hub commit whose files are `files` (every file of the commit;
+    empty when not known here: `with_files` asks the hub for them when a build needs them)."""
+    name = settings.model_name
+    if not files:
+        return ModelSource("hub", name, commit, ())
     download = shared_code.module(settings.project_root, "download")
-    files = download.wanted_files(names, onnx=onnx_file == "model.onnx")
-    if "config.json" not in files:
-        raise DevError(f"{settings.model_name}@{commit} has no config.json: is it a "
-                       "transformers model?")
-    return ModelSource("hub", settings.model_name, commit, tuple(files),
+    wanted = download.wanted_files(list(files), onnx=onnx_file == "model.onnx")
+    if "config.json" not in wanted:
+        raise DevError(f"{name}@{commit} has no config.json: is it a transformers model?")
+    return ModelSource("hub", name, commit, tuple(wanted),
                        needs_export=onnx_file is not None
-                       and not any(f.startswith("onnx/") for f in files))
+                       and not any(f.startswith("onnx/") for f in wanted))
+
+
+def with_files(settings: Settings, model: ModelSource) -> ModelSource:
+    """`model` with the files a build takes: a hub commit whose files are not known here (a
+    revision given as a commit, a commit remembered from an image) asks the hub for them."""
+    if model.kind != "hub" or model.files:
+        return model
+    settings = replace(settings, model_name=model.name)
+    onnx_file = settings.reranker_engines.onnx_file(settings.reranker_engine)
+    if settings.hf_hub_offline:
+        raise DevError(f"building an image of {model.describe()} needs the list of its files, "
+                       "which is not known here, and HF_HUB_OFFLINE=1 keeps the hub from "
+                       "being asked: unset HF_HUB_OFFLINE once the hub can be reached")
+    try:
+        commit, files = hub.model_files(settings, model.name, model.revision)
+    except hub.Unreachable as exc:
+        raise unavailable(settings, f"the hub {settings.hf_endpoint} could not be asked which "
+                                    f"files {model.revision} holds ({exc})") from None
+    remembered.remember(settings, model.name, None, commit, files)
+    return hub_source(settings, commit, files, onnx_file)
 
 
 def unavailable(settings: Settings, problem: str) -> DevError:
@@ -184,20 +208,3 @@ def unavailable(settings: Settings, problem: str) -> DevError:
                     f"be had: {problem}. Fix: WEAVIATE_DEV_MODEL_DIR=/path/to/model (a "
                     "cross-encoder saved with save_pretrained), or network access to the hub "
                     "(HF_ENDPOINT for a mirror)")
-
-
-def _verify(ca_bundle: Path | None) -> str | bool:
-    return str(ca_bundle) if ca_bundle else True
-
-
-def _reason(exc: requests.RequestException) -> str:
-    """The root cause in a few words ("Name or service not known"), not urllib3's essay."""
-    if isinstance(exc, requests.Timeout):
-        return f"no answer within {sum(TIMEOUT)}s"
-    text = str(exc)
-    errno = re.findall(r"\[Errno -?\d+\] ([^'\")\]]+)", text)
-    if errno:
-        return errno[-1].strip()
-    if isinstance(exc, requests.exceptions.SSLError):
-        return "TLS verification failed: set WEAVIATE_DEV_CA_BUNDLE to your proxy's CA bundle"
-    return type(exc).__name__

@@ -1,9 +1,9 @@
-"""What a running reranker serves: its model, engine and precision, as it reports them.
+"""Find which model, engine and precision a running reranker serves, as it reports them.
 
 The reranker exports `reranker_engine_info{engine, precision, model, model_type} 1` on GET
-/metrics (model: what the image's MODEL_INFO names, e.g. "org/name@<commit>"). With metrics off
-the image's labels (`reranker_image.ImageSpec`) still name model and engine; the precision is
-then unknown.
+/metrics (model: the name in the image's MODEL_INFO, e.g. "org/name@<commit>"). With metrics
+off, the image's labels (`reranker_image.ImageSpec`) still name the model and engine, but the
+precision is unknown.
 """
 
 from __future__ import annotations
@@ -20,7 +20,8 @@ _LABEL = re.compile(r'(\w+)="((?:[^"\\]|\\.)*)"')
 
 
 def engine_info(url: str, timeout: float = 5) -> dict[str, str] | None:
-    """The labels of reranker_engine_info from `url`/metrics; None when it has none."""
+    """Return the labels of reranker_engine_info from `url`/metrics, or None when the
+    reranker does not report it."""
     try:
         response = requests.get(f"{url.rstrip('/')}/metrics", timeout=timeout)
     except requests.RequestException:
@@ -31,6 +32,7 @@ def engine_info(url: str, timeout: float = 5) -> dict[str, str] | None:
 
 
 def parse_info(text: str) -> dict[str, str] | None:
+    """Return the labels of the reranker_engine_info line in a /metrics page, or None."""
     for line in text.splitlines():
         if line.startswith(INFO + "{"):
             labels = line[len(INFO) + 1:line.rindex("}")]
@@ -40,7 +42,8 @@ def parse_info(text: str) -> dict[str, str] | None:
 
 
 def describe(url: str, image: str | None = None) -> str:
-    """"org/name@<commit> (engine openvino, bf16)", from /metrics, else the image's labels."""
+    """Return e.g. "org/name@<commit> (engine openvino, bf16)", from /metrics, else from the
+    image's labels."""
     info = engine_info(url)
     if info and info.get("model"):
         return f"{info['model']} (engine {info.get('engine', '?')}, " \

@@ -1,109 +1,128 @@
 """The model files an image build takes, had on the host without copying a model around.
 
-- A hub model is downloaded here, outside the image build, by the reranker's own download
-  script (`reranker/src/reranker/download.py`: the commit `model.resolve` found, every
-  file from it) into `<cache>/models/<org>--<name>/<commit>/`, kept for the next build. A token
-  (HF_TOKEN) reaches only that download's environment: never a build argument, a layer or the
-  image's history.
+- A hub model is downloaded here, outside the image build, into the user's own Hugging Face
+  cache (`hub.download`: the commit `model.resolve` found, the files the engine needs; files
+  already there, from an earlier build or another tool, are not downloaded again), and the
+  build context reads them from there. A token (HF_TOKEN, or the one a login saved) is used
+  by that download only: never a build argument, a layer or the image's history.
 - For an engine of an ONNX export, torch weights are exported here when this Python has torch
   and the reranker package (tests, CI, a developer's full venv), into
   `<cache>/exports/<model>-<recipe>-<file>/`, kept for the next build; the image then gets the
   export instead of the weights and needs no torch. Without torch here the weights go in and
   the image build exports them in a stage of its own.
 
+Two processes that stage the same model take turns (a lock per download or export, in
+`<cache>/locks/`): the second waits, then finds the work done. An export is written into a
+scratch directory named after its process and renamed into place when complete; what a killed
+run left is removed by the next (`leftovers`).
+
 `files(...)` answers (name in the model directory, file on disk) pairs for the build context.
 """
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import os
 import shutil
 import sys
-import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
-from weaviate_dev.core import process
+from weaviate_dev.core import locks, process, scratch
 from weaviate_dev.core.errors import CommandFailed, DevError
 from weaviate_dev.core.progress import say
 from weaviate_dev.core.settings import Settings
-from weaviate_dev.services.reranker_image import shared_code
+from weaviate_dev.services.reranker_image import hub, leftovers, shared_code
+from weaviate_dev.services.reranker_image import model as image_model
 from weaviate_dev.services.reranker_image.model import WEIGHT_SUFFIXES, ModelSource
 
-COMPLETE = ".complete"  # written last: a directory without it is an interrupted attempt
+COMPLETE = ".complete"  # written last into an export: a directory without it is unfinished
 
 
 def files(settings: Settings, model: ModelSource) -> list[tuple[str, Path]]:
     """The model's files for the build context, after any download or export it needs."""
-    root = Path(model.name) if model.kind == "directory" else fetch(settings, model)
-    staged = [(name, root / name) for name in model.files]
+    leftovers.sweep(settings)
+    model = image_model.with_files(settings, model)
+    if model.kind == "directory":
+        staged = [(name, Path(model.name) / name) for name in model.files]
+    else:
+        staged = fetch(settings, model)
     onnx_file = settings.reranker_engines.onnx_file(settings.reranker_engine)
     if model.needs_export and onnx_file and can_export_here():
-        export = export_here(settings, model, root, staged, onnx_file)
+        export = export_here(settings, model, staged, onnx_file)
         staged = [(n, p) for n, p in staged if not n.endswith(WEIGHT_SUFFIXES)]
         staged += [(f"onnx/{p.name}", p) for p in sorted(export.iterdir())
                    if p.is_file() and p.name != COMPLETE]
     return staged
 
 
-def fetch(settings: Settings, model: ModelSource) -> Path:
-    """The hub model's commit in the download cache (downloaded once)."""
-    target = settings.cache_dir / "models" / model.name.replace("/", "--") / model.revision
-    if (target / COMPLETE).is_file():
-        say(f"model {model.describe()}: from the download cache {target}")
-        return target
-    download = shared_code.module(settings.project_root, "download")
-    onnx = any(name.startswith("onnx/") for name in model.files)
-    say(f"downloading {model.describe()} ({len(model.files)} files) into {target}")
-    with _scratch(target) as tmp:
-        scratch = Path(tmp)
-        env = download_environment(settings, scratch)
-        argv = [sys.executable, download.__file__, "--model-name", model.name, "--revision",
-                model.revision, "--output", str(scratch / "model"), *(["--onnx"] if onnx else [])]
+def fetch(settings: Settings, model: ModelSource) -> list[tuple[str, Path]]:
+    """The hub model's files at its commit, from the Hugging Face cache (downloaded into it
+    when missing)."""
+    with one_at_a_time(settings, f"hub-{_slug(model)}", f"downloading {model.describe()}"):
+        cached = hub.cached_files(settings, model.name, model.revision, model.files)
+        if cached is not None:
+            say(f"model {model.describe()}: from the Hugging Face cache {settings.hf_hub_cache}")
+            return cached
+        if settings.hf_hub_offline:
+            raise DevError(f"{model.describe()} is not in the Hugging Face cache "
+                           f"{settings.hf_hub_cache}, and HF_HUB_OFFLINE=1 keeps it from being "
+                           "downloaded: unset HF_HUB_OFFLINE once the hub can be reached")
+        say(f"downloading {model.describe()} ({len(model.files)} files) into the Hugging Face "
+            f"cache {settings.hf_hub_cache}")
         try:
-            process.run(argv, env=env, capture=True)
-        except CommandFailed as exc:
-            raise DevError(f"downloading {model.describe()} failed: {last_line(exc)}") from None
-        (scratch / "model" / COMPLETE).write_text(model.revision + "\n")
-        shutil.rmtree(target, ignore_errors=True)  # an interrupted attempt's leftovers
-        os.replace(scratch / "model", target)
-    return target
+            return hub.download(settings, model.name, model.revision, model.files)
+        except hub.Unreachable as exc:
+            raise DevError(f"downloading {model.describe()} failed: the hub "
+                           f"{settings.hf_endpoint} could not be reached ({exc})") from None
 
 
-def download_environment(settings: Settings, scratch: Path) -> dict[str, str]:
-    """The download's environment: the hub, the token, the CA bundle, a private HF_HOME."""
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("HF_", "HUGGING_FACE_", "TRANSFORMERS_"))}
-    env.update(HF_ENDPOINT=settings.hf_endpoint, HF_HOME=str(scratch / "hf-home"),
-               HF_HUB_DISABLE_XET="1", HF_HUB_DISABLE_TELEMETRY="1")
-    if settings.hf_token:
-        env["HF_TOKEN"] = settings.hf_token
-    if settings.ca_bundle:
-        for name in ("SSL_CERT_FILE", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE"):
-            env[name] = str(settings.ca_bundle)
-    return env
+@contextlib.contextmanager
+def one_at_a_time(settings: Settings, key: str, doing: str) -> Iterator[None]:
+    """Hold the lock of one download or export while entered; another process doing the same
+    waits (and says so), then finds it done."""
+    def waiting() -> None:
+        say(f"waiting for another weaviate-dev process that is {doing}")
+
+    with locks.held(settings.cache_dir / "locks" / f"{key}.lock", on_wait=waiting):
+        yield
+
+
+def _slug(model: ModelSource) -> str:
+    """The model as part of a file name: `org--name-<commit's first 12>`, or a directory's
+    digest (a hub commit is checked to be one before it becomes a path)."""
+    if model.kind == "directory":
+        return model.revision[:32]
+    commit = hub.checked_commit(model.revision, model.name)
+    return f"{model.name.replace('/', '--')}-{commit[:12]}"
 
 
 def can_export_here() -> bool:
     return bool(importlib.util.find_spec("torch") and importlib.util.find_spec("reranker"))
 
 
-def export_here(settings: Settings, model: ModelSource, root: Path,
-                staged: list[tuple[str, Path]], onnx_file: str) -> Path:
+def export_here(settings: Settings, model: ModelSource, staged: list[tuple[str, Path]],
+                onnx_file: str) -> Path:
     """The model's ONNX export for `onnx_file`, made here with torch (once per model, recipe
     and file; kept in the cache). The weights are read where they lie (symlinked)."""
     store = shared_code.module(settings.project_root, "onnx_store")
-    key = model.revision[:32] if model.kind == "directory" else \
-        f"{model.name.replace('/', '--')}-{model.revision[:12]}"
-    target = settings.cache_dir / "exports" / f"{key}-recipe{store.RECIPE}-{onnx_file}"
-    if (target / COMPLETE).is_file():
-        say(f"ONNX export of {model.describe()}: from the cache {target}")
-        return target
-    say(f"exporting {model.describe()} to ONNX here for ENGINE={settings.reranker_engine} "
-        "(the image needs no torch)")
-    with _scratch(target) as tmp:
-        scratch = Path(tmp)
-        linked = scratch / "model"
+    key = f"{_slug(model)}-recipe{store.RECIPE}-{onnx_file}"
+    target = settings.cache_dir / "exports" / key
+    with one_at_a_time(settings, f"export-{key}", f"exporting {model.describe()} to ONNX"):
+        if (target / COMPLETE).is_file():
+            say(f"ONNX export of {model.describe()}: from the cache {target}")
+            return target
+        say(f"exporting {model.describe()} to ONNX here for ENGINE={settings.reranker_engine} "
+            "(the image needs no torch)")
+        _export(settings, model, staged, store, target)
+    return target
+
+
+def _export(settings: Settings, model: ModelSource, staged: list[tuple[str, Path]], store,
+            target: Path) -> None:
+    with scratch.directory(target.parent, leftovers.EXPORT_PREFIX) as tmp:
+        linked = Path(tmp) / "model"
         for name, path in staged:
             (linked / name).parent.mkdir(parents=True, exist_ok=True)
             (linked / name).symlink_to(Path(path).resolve())
@@ -116,9 +135,8 @@ def export_here(settings: Settings, model: ModelSource, root: Path,
                            f"{last_line(exc, prefix='onnx export: ')}") from None
         export = store.shipped_dir(linked)
         (export / COMPLETE).write_text(model.key + "\n")
-        shutil.rmtree(target, ignore_errors=True)
+        shutil.rmtree(target, ignore_errors=True)  # an unfinished one (no COMPLETE)
         os.replace(export, target)
-    return target
 
 
 def last_line(exc: CommandFailed, prefix: str = "") -> str:
@@ -129,10 +147,3 @@ def last_line(exc: CommandFailed, prefix: str = "") -> str:
         if tagged:
             return tagged[-1]
     return lines[-1] if lines else str(exc)
-
-
-def _scratch(target: Path) -> tempfile.TemporaryDirectory:
-    """A scratch directory beside `target` (same filesystem: the result is renamed into
-    place), removed on the way out whatever happened."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    return tempfile.TemporaryDirectory(prefix=".partial-", dir=target.parent)
