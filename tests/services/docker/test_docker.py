@@ -273,3 +273,27 @@ def test_remove_unused_frees_leftover_chains_and_keeps_what_is_tagged_or_used(mo
                                            ("host:5000/me/x:2", ("host:5000/me/x", "2"))])
 def test_split_tag(ref, expected):
     assert local_images.split_tag(ref) == expected
+
+
+class _Network:
+    def __init__(self, gateway):
+        self.gateway = gateway
+
+    def inspect_network(self, name):
+        assert name == "bridge"
+        return {"IPAM": {"Config": [{"Subnet": "172.17.0.0/16", "Gateway": self.gateway}]}}
+
+
+@pytest.mark.parametrize("gateway, local, expected", [
+    ("172.17.0.1", True, ("172.17.0.1", "172.17.0.1")),  # Linux: the gateway is the host's
+    ("", True, ("172.17.0.1", "172.17.0.1")),  # no gateway given: the subnet's first address
+    ("192.168.65.1", False, ("127.0.0.1", "host.docker.internal")),  # Docker Desktop's VM
+])
+def test_where_a_builds_containers_reach_the_host(monkeypatch, gateway, local, expected):
+    from types import SimpleNamespace
+
+    monkeypatch.setattr(engine, "_client", SimpleNamespace(api=_Network(gateway)))
+    addresses = ["127.0.0.1"] + (["172.17.0.1"] if local else [])
+    monkeypatch.setattr(engine.psutil, "net_if_addrs", lambda: {
+        f"if{i}": [SimpleNamespace(address=a)] for i, a in enumerate(addresses)})
+    assert engine.host_for_builds() == expected

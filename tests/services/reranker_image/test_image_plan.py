@@ -352,3 +352,19 @@ def test_index_credentials_reach_no_build_argument_and_no_printed_line(root, tmp
     # The stand-in is the same for every build, so Docker's cache keeps the dependency layers.
     stand_ins = {b["args"]["PIP_INDEX_URL"] for b in docker.builds}
     assert len(stand_ins) == 1
+
+
+def test_the_model_stage_key_covers_every_source_file_its_stages_read(root):
+    """The `builder` and `model` stages of the Dockerfile copy from src/ only the files
+    `MODEL_STAGE_SOURCES` names (so that the model stage's key covers them); every other
+    source file is copied after them (its edit reuses the model stage)."""
+    import re
+
+    dockerfile = (root / "reranker" / "Dockerfile").read_text()
+    stages = re.split(r"^FROM ", dockerfile, flags=re.M)
+    early = "".join(s for s in stages if re.match(r"\S+ AS (builder|model)\n", s))
+    copied = {word for line in re.findall(r"^COPY (.+)$", early, flags=re.M)
+              for word in line.split()[:-1] if not word.startswith("--")}
+    from_src = {c for c in copied if c.startswith("src/")}
+    assert from_src == set(image_build.MODEL_STAGE_SOURCES) - {"Dockerfile"}
+    assert copied - from_src <= {"certs/", "requirements/", "${LOCAL_MODEL_DIR:-models/README.md}"}

@@ -83,7 +83,7 @@ def build(settings: Settings, tag: str, model: ModelSource, spec: ImageSpec) -> 
                     built = builds.build(stream, tag=tag, buildargs=buildargs,
                                          labels=spec.labels())
             made += built.stages
-    freed = local_images.remove_unused(leftovers(made))
+    freed = local_images.remove_unused(leftover_stages(made))
     if freed:
         say(f"removed this build's dangling stages: {freed / 1e6:.0f} MB freed")
     return replaced if replaced != built.image_id else None
@@ -137,7 +137,7 @@ def model_stage_key(settings: Settings, staged: list[tuple[str, Path]],
     return hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()
 
 
-def leftovers(stage_images: list[str]) -> list[str]:
+def leftover_stages(stage_images: list[str]) -> list[str]:
     """Of a build's stage images, those its label names a leftover stage (`LEFTOVER_STAGES`):
     removed after the build, with their untagged parents, unless an image builds on them."""
     return [image for image in dict.fromkeys(stage_images)
