@@ -21,8 +21,8 @@ import numpy as np
 import pytest
 import requests
 from image_helpers import (FP32, RANKING_QUERIES, assert_exact, assert_ranks_alike,
-                           bridge_gateway, engine_image, host_url, ranking_documents, rerank_each,
-                           running, wait_ready)
+                           bridge_gateway, contains, engine_image, host_url, ranking_documents,
+                           rerank_each, running, wait_ready)
 
 pytestmark = pytest.mark.docker
 
@@ -198,16 +198,6 @@ def hub_repository(tmp_path, family: str, monkeypatch):
     if family == "xlm-roberta":
         assert (repository / "onnx" / "model.onnx_data").is_file()
     return model, repository
-
-
-def contains(chunks, needle: bytes) -> bool:
-    """Whether a stream of byte chunks holds `needle` (also across chunk boundaries)."""
-    tail = b""
-    for chunk in chunks:
-        if needle in tail + chunk:
-            return True
-        tail = (tail + chunk)[-len(needle):]
-    return False
 
 
 @pytest.mark.parametrize("family", ["bert", "xlm-roberta"])

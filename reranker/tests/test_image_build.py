@@ -6,73 +6,42 @@ on the model's own layers; a base image updated under the same name is a reason 
 
 from __future__ import annotations
 
-import base64
 import dataclasses
-import http.server
 import json
+import secrets
 import shutil
-import threading
-from pathlib import Path
 
 import pytest
-import requests
+from image_helpers import contains
 
 pytestmark = pytest.mark.docker
 
-SECRET = "s3cret"
+# Unique to the run: no file of the image may hold it by chance (the source is in the image).
+SECRET = "s3cret-" + secrets.token_hex(4)
 
 
 @pytest.fixture
 def private_index(weaviate_dev_settings):
-    """A package index on the host's 127.0.0.1 that answers only user:s3cret: it relays the
-    simple API of PyPI (whose pages link to its file host, reached by the build directly).
-    `seen` holds each request's (path, Authorization header)."""
-    seen = []
-    verify = str(weaviate_dev_settings.ca_bundle) if weaviate_dev_settings.ca_bundle else True
+    """A package index on the host's 127.0.0.1 that answers only user:SECRET: it passes the
+    simple API of PyPI on (whose pages link to its file host, reached by the build directly)."""
+    from reranker.testing.fake_index import FakeIndex, pypi_answer
 
-    class Index(http.server.BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
-        def log_message(self, *args):
-            pass
-
-        def do_GET(self):  # noqa: N802
-            seen.append((self.path, self.headers.get("Authorization")))
-            wanted = "Basic " + base64.b64encode(f"user:{SECRET}".encode()).decode()
-            if self.headers.get("Authorization") != wanted:
-                return self.reply(401, b"unauthorized", {"Content-Type": "text/plain"})
-            upstream = requests.get(f"https://pypi.org{self.path}", timeout=60, verify=verify,
-                                    headers={"Accept": self.headers.get("Accept", "*/*")})
-            self.reply(upstream.status_code, upstream.content,
-                       {"Content-Type": upstream.headers.get("Content-Type", "text/html")})
-
-        def reply(self, status, body, headers):
-            self.send_response(status)
-            for name, value in {**headers, "Content-Length": str(len(body))}.items():
-                self.send_header(name, value)
-            self.end_headers()
-            self.wfile.write(body)
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Index)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    server.seen = seen
-    try:
-        yield server
-    finally:
-        server.shutdown()
-        server.server_close()
+    ca_bundle = weaviate_dev_settings.ca_bundle
+    with FakeIndex(pypi_answer(str(ca_bundle) if ca_bundle else True), user="user",
+                   password=SECRET) as index:
+        yield index
 
 
 def test_a_package_index_password_is_in_no_layer_history_label_or_line(
         weaviate_dev_settings, weaviate_dev_docker, weaviate_dev_reranker_model_dir,
         weaviate_dev_reranker_image_tag, private_index, capfd):
-    """WEAVIATE_DEV_PIP_INDEX_URL=http://user:s3cret@127.0.0.1:PORT/simple: the dependencies
-    are installed from that index (it sees the password: the toolkit's relay adds it), and
-    `s3cret` is in none of the image's `docker history --no-trunc`, `docker inspect`, the bytes
-    of `docker save`, nor the toolkit's output."""
+    """WEAVIATE_DEV_PIP_INDEX_URL=http://user:s3cret-<run>@127.0.0.1:PORT/simple: the
+    dependencies are installed from that index (it sees the password: the toolkit's relay adds
+    it), and the password is in none of the image's `docker history --no-trunc`, `docker
+    inspect`, the bytes of `docker save`, nor the toolkit's output."""
     from weaviate_dev.services import reranker_image
 
-    port = private_index.server_address[1]
+    port = private_index.url.rsplit(":", 1)[1]
     settings = dataclasses.replace(
         weaviate_dev_settings, reranker_engine="openvino",
         pip_index_url=f"http://user:{SECRET}@127.0.0.1:{port}/simple")
@@ -81,8 +50,7 @@ def test_a_package_index_password_is_in_no_layer_history_label_or_line(
         image = reranker_image.ensure(settings, tag=tag,
                                       model_dir=weaviate_dev_reranker_model_dir)
         output = capfd.readouterr()
-        credentials = "Basic " + base64.b64encode(f"user:{SECRET}".encode()).decode()
-        used = [path for path, auth in private_index.seen if auth == credentials]
+        used = [path for path, auth in private_index.seen if auth == private_index.credentials]
         assert any(path.startswith("/simple/openvino/") for path in used), \
             private_index.seen[:20]  # the build installed from this index
         needle = SECRET.encode()
@@ -96,16 +64,6 @@ def test_a_package_index_password_is_in_no_layer_history_label_or_line(
     finally:
         if weaviate_dev_docker.images.list(name=tag):
             weaviate_dev_docker.images.remove(tag, force=True)
-
-
-def contains(chunks, needle: bytes) -> bool:
-    """Whether a stream of byte chunks holds `needle` (also across chunk boundaries)."""
-    tail = b""
-    for chunk in chunks:
-        if needle in tail + chunk:
-            return True
-        tail = (tail + chunk)[-len(needle):]
-    return False
 
 
 @pytest.fixture
@@ -145,6 +103,7 @@ def test_a_source_edit_builds_on_the_models_layers_and_an_updated_base_rebuilds(
     model. The same base name on another image (pulled or built again) says "base image
     changed"."""
     from weaviate_dev.services import reranker_image
+    from weaviate_dev.services.docker import local_images
     from weaviate_dev.services.reranker_image import build as image_build
 
     name, made = base_alias
@@ -154,11 +113,10 @@ def test_a_source_edit_builds_on_the_models_layers_and_an_updated_base_rebuilds(
     made.append(tag)
     first = reranker_image.ensure(settings, tag=tag, model_dir=weaviate_dev_reranker_model_dir)
     first_layers = layers(weaviate_dev_docker, first)
-    [stage] = [i for i in weaviate_dev_docker.api.images(
-        all=True, filters={"label": [f"{image_build.MODEL_STAGE_LABEL}="
-                                     f"{weaviate_dev_docker.images.get(first).labels[image_build.MODEL_STAGE_LABEL]}",
-                                     "weaviate-dev.reranker.stage=model"]})]
-    stage_layers = layers(weaviate_dev_docker, stage["Id"])
+    key = weaviate_dev_docker.images.get(first).labels[image_build.MODEL_STAGE_LABEL]
+    [stage] = local_images.with_labels({image_build.MODEL_STAGE_LABEL: key,
+                                        "weaviate-dev.reranker.stage": "model"})
+    stage_layers = layers(weaviate_dev_docker, stage)
     assert first_layers[:len(stage_layers)] == stage_layers
     app = project_copy / "reranker" / "src" / "reranker" / "app.py"
     app.write_text(app.read_text() + "\n# a one-line edit\n")
@@ -166,7 +124,7 @@ def test_a_source_edit_builds_on_the_models_layers_and_an_updated_base_rebuilds(
     second = reranker_image.ensure(settings, tag=tag, model_dir=weaviate_dev_reranker_model_dir)
     err = capfd.readouterr().err
     assert "rebuilding: the reranker's source" in err
-    assert f"the model's layers are reused (model stage {stage['Id'][7:19]})" in err
+    assert f"the model's layers are reused (model stage {stage[7:19]})" in err
     assert "(model stage): context" not in err  # no build of the model stage, no model sent
     second_layers = layers(weaviate_dev_docker, second)
     assert second_layers[:len(stage_layers)] == stage_layers

@@ -8,11 +8,11 @@ from __future__ import annotations
 import base64
 import dataclasses
 import gzip
-import http.server
-import threading
 
 import pytest
 import requests
+
+from reranker.testing.fake_index import FakeIndex
 
 from weaviate_dev.core.errors import UsageError
 from weaviate_dev.core.settings import Settings
@@ -25,57 +25,32 @@ WHEEL = bytes(range(256)) * 4096  # 1 MB that must arrive unchanged
 @pytest.fixture
 def index_server():
     """A private index at http://127.0.0.1:PORT that answers only user:s3cret; its pages link
-    to its own absolute address. `seen` holds each request's (path, Authorization)."""
-    seen = []
+    to its own absolute address."""
+    def answer(path, headers):
+        if path == "/simple":
+            return 301, b"", {"Location": f"{index.url}/simple/"}
+        if path == "/simple/pkg/":
+            page = (f'<a href="{index.url}/packages/pkg-1.0-py3-none-any.whl#sha256=ab">'
+                    'pkg-1.0</a><a href="../../packages/pkg-0.9.tar.gz">pkg-0.9</a>').encode()
+            if "gzip" in headers.get("Accept-Encoding", ""):
+                return 200, gzip.compress(page), {"Content-Type": "text/html",
+                                                  "Content-Encoding": "gzip"}
+            return 200, page, {"Content-Type": "text/html"}
+        if path == "/packages/pkg-1.0-py3-none-any.whl":
+            return 200, WHEEL, {"Content-Type": "application/octet-stream"}
+        return 404, b"not found", {}
 
-    class Index(http.server.BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
-        def log_message(self, *args):
-            pass
-
-        def do_GET(self):  # noqa: N802
-            seen.append((self.path, self.headers.get("Authorization")))
-            expected = "Basic " + base64.b64encode(b"user:s3cret").decode()
-            if self.headers.get("Authorization") != expected:
-                return self.reply(401, b"no", "text/plain", {"WWW-Authenticate": "Basic"})
-            origin = f"http://127.0.0.1:{self.server.server_address[1]}"
-            if self.path == "/simple":
-                return self.reply(301, b"", "text/plain", {"Location": f"{origin}/simple/"})
-            if self.path == "/simple/pkg/":
-                page = (f'<a href="{origin}/packages/pkg-1.0-py3-none-any.whl#sha256=ab">'
-                        'pkg-1.0</a><a href="../../packages/pkg-0.9.tar.gz">pkg-0.9</a>')
-                body, extra = page.encode(), {}
-                if "gzip" in (self.headers.get("Accept-Encoding") or ""):
-                    body, extra = gzip.compress(body), {"Content-Encoding": "gzip"}
-                return self.reply(200, body, "text/html", extra)
-            if self.path == "/packages/pkg-1.0-py3-none-any.whl":
-                return self.reply(200, WHEEL, "application/octet-stream")
-            return self.reply(404, b"not found", "text/plain")
-
-        def reply(self, status, body, content_type, headers=None):
-            self.send_response(status)
-            self.send_header("Content-Type", content_type)
-            self.send_header("Content-Length", str(len(body)))
-            for name, value in (headers or {}).items():
-                self.send_header(name, value)
-            self.end_headers()
-            self.wfile.write(body)
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Index)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    server.seen = seen
-    server.origin = f"http://127.0.0.1:{server.server_address[1]}"
-    try:
-        yield server
-    finally:
-        server.shutdown()
-        server.server_close()
+    with FakeIndex(answer, user="user", password="s3cret") as index:
+        yield index
 
 
 @pytest.fixture
 def on_loopback(monkeypatch):
     monkeypatch.setattr(engine, "host_for_builds", lambda: ("127.0.0.1", "127.0.0.1"))
+
+
+def with_password(url: str) -> str:
+    return url.replace("http://", "http://user:s3cret@")
 
 
 def with_indexes(index=None, extra=None) -> Settings:
@@ -91,8 +66,7 @@ def get(relay, url, proxy=None, **kwargs):
 
 def test_the_build_reaches_the_index_through_a_stand_in_without_the_credentials(
         index_server, on_loopback):
-    settings = with_indexes(f"http://user:s3cret@127.0.0.1:{index_server.server_address[1]}"
-                            "/simple")
+    settings = with_indexes(with_password(index_server.url) + "/simple")
     with index_relay.relay(settings) as relay:
         stand_in = relay.buildargs["PIP_INDEX_URL"]
         assert "s3cret" not in stand_in and stand_in.endswith("/simple")
@@ -115,8 +89,7 @@ def test_the_build_reaches_the_index_through_a_stand_in_without_the_credentials(
 
 
 def test_only_the_build_with_the_relays_password_gets_through(index_server, on_loopback):
-    settings = with_indexes(f"http://user:s3cret@127.0.0.1:{index_server.server_address[1]}"
-                            "/simple")
+    settings = with_indexes(with_password(index_server.url) + "/simple")
     with index_relay.relay(settings) as relay:
         stand_in = relay.buildargs["PIP_INDEX_URL"]
         proxy = relay.buildargs["http_proxy"]
