@@ -278,7 +278,8 @@ def test_the_dockerfile_alone_downloads_the_revision_it_is_given(
 
     from reranker.testing.fake_hub import FakeHub
     from weaviate_dev.services import images
-    from weaviate_dev.services.docker import builds
+    from weaviate_dev.services.docker import builds, local_images
+    from weaviate_dev.services.reranker_image import build as image_build
     from weaviate_dev.services.reranker_image import context as image_context
 
     model, repository = hub_repository(tmp_path, "bert", monkeypatch)
@@ -303,3 +304,4 @@ def test_the_dockerfile_alone_downloads_the_revision_it_is_given(
                 container.logs().decode(errors="replace")
     finally:
         weaviate_dev_docker.images.remove(built.tag, force=True)
+        local_images.remove_unused(image_build.leftover_stages(list(built.stages)))
