@@ -113,3 +113,13 @@ def bridge_gateway(docker_engine) -> str:
 
     [config] = docker_engine.networks.get("bridge").attrs["IPAM"]["Config"]
     return config.get("Gateway") or str(ipaddress.ip_network(config["Subnet"])[1])
+
+
+def contains(chunks, needle: bytes) -> bool:
+    """Whether a stream of byte chunks (`docker save`) holds `needle`, also across chunks."""
+    tail = b""
+    for chunk in chunks:
+        if needle in tail + chunk:
+            return True
+        tail = (tail + chunk)[-len(needle):]
+    return False

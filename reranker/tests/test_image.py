@@ -21,8 +21,8 @@ import numpy as np
 import pytest
 import requests
 from image_helpers import (FP32, RANKING_QUERIES, assert_exact, assert_ranks_alike,
-                           bridge_gateway, engine_image, host_url, ranking_documents, rerank_each,
-                           running, wait_ready)
+                           bridge_gateway, contains, engine_image, host_url, ranking_documents,
+                           rerank_each, running, wait_ready)
 
 pytestmark = pytest.mark.docker
 
@@ -200,16 +200,6 @@ def hub_repository(tmp_path, family: str, monkeypatch):
     return model, repository
 
 
-def contains(chunks, needle: bytes) -> bool:
-    """Whether a stream of byte chunks holds `needle` (also across chunk boundaries)."""
-    tail = b""
-    for chunk in chunks:
-        if needle in tail + chunk:
-            return True
-        tail = (tail + chunk)[-len(needle):]
-    return False
-
-
 @pytest.mark.parametrize("family", ["bert", "xlm-roberta"])
 def test_an_image_from_the_hub_is_pinned_to_a_commit_and_takes_the_repositorys_own_export(
         family, weaviate_dev_settings, weaviate_dev_docker, weaviate_dev_reranker_image_tag,
@@ -288,7 +278,8 @@ def test_the_dockerfile_alone_downloads_the_revision_it_is_given(
 
     from reranker.testing.fake_hub import FakeHub
     from weaviate_dev.services import images
-    from weaviate_dev.services.docker import builds
+    from weaviate_dev.services.docker import builds, local_images
+    from weaviate_dev.services.reranker_image import build as image_build
     from weaviate_dev.services.reranker_image import context as image_context
 
     model, repository = hub_repository(tmp_path, "bert", monkeypatch)
@@ -313,3 +304,4 @@ def test_the_dockerfile_alone_downloads_the_revision_it_is_given(
                 container.logs().decode(errors="replace")
     finally:
         weaviate_dev_docker.images.remove(built.tag, force=True)
+        local_images.remove_unused(image_build.leftover_stages(list(built.stages)))

@@ -143,3 +143,20 @@ def test_a_local_model_is_described_by_a_digest_of_its_files(tiny_model_dir, tmp
     assert info["description"] == f"directory {tiny_model_dir} (sha256 {info['sha256'][:12]})"
     (tmp_path / "m" / "config.json").write_text("{}")
     assert download.tree_digest(tmp_path / "m") != info["sha256"]
+
+
+def test_a_local_model_given_as_its_own_output_is_described_in_place(tiny_model_dir, tmp_path):
+    """The image build copies a local model straight to its place and only describes it there
+    (`--local-dir D --output D`): nothing is copied, the digest is the directory's."""
+    import shutil
+
+    model = tmp_path / "model"
+    shutil.copytree(tiny_model_dir, model)
+    before = {p.name: p.stat().st_mtime_ns for p in model.iterdir()}
+    info_path = tmp_path / "info.json"
+    assert download.main(["--local-dir", str(model), "--output", str(model), "--describe",
+                          "directory X (sha256 abc)", "--info", str(info_path)]) == 0
+    info = read_info(info_path)
+    assert info["sha256"] == download.tree_digest(tiny_model_dir)
+    assert info["description"] == "directory X (sha256 abc)"
+    assert {p.name: p.stat().st_mtime_ns for p in model.iterdir()} == before

@@ -113,8 +113,9 @@ def download(model_name: str, output: Path, *, onnx: bool = False,
 def copy_local(source: Path, output: Path, description: str = "") -> dict:
     if not (source / "config.json").is_file():
         raise SystemExit(f"{source} is not a model directory (no config.json)")
-    print(f"copying the local model {source}", flush=True)
-    shutil.copytree(source, output, dirs_exist_ok=True)
+    if Path(source).resolve() != Path(output).resolve():  # the image build copies it in place
+        print(f"copying the local model {source}", flush=True)
+        shutil.copytree(source, output, dirs_exist_ok=True)
     digest = tree_digest(output)
     return {"model": str(source), "sha256": digest,
             "description": description or f"directory {source} (sha256 {digest[:12]})"}
@@ -127,7 +128,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="a branch, tag or commit of --model-name (default main); the "
                              "files all come from the commit it names at the start")
     parser.add_argument("--local-dir", default="",
-                        help="a model directory to copy instead (wins over --model-name)")
+                        help="a model directory to copy instead (wins over --model-name); "
+                             "the same as --output: only described")
     parser.add_argument("--output", required=True, type=Path)
     parser.add_argument("--onnx", action="store_true",
                         help="take the repository's onnx/model.onnx instead of its torch weights "

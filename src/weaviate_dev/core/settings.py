@@ -125,8 +125,9 @@ class Settings:
     hf_hub_cache: Path = Path.home() / ".cache" / "huggingface" / "hub"
     hf_hub_offline: bool = False  # HF_HUB_OFFLINE=1: the hub is never asked
     ca_bundle: Path | None = None  # extra CA certificates trusted by builds (proxies)
-    pip_index_url: str | None = None
-    pip_extra_index_url: str | None = None
+    # package indexes for image builds; often with a credential: never printed as they are
+    pip_index_url: str | None = field(default=None, repr=False)
+    pip_extra_index_url: str | None = field(default=None, repr=False)
     weaviate_bin: Path | None = None  # a prebuilt weaviate-server binary
     debian_mirror: str | None = None  # for building the local base image
     bind_address: str = "127.0.0.1"  # host interface for published ports

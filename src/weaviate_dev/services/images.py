@@ -113,17 +113,35 @@ def build_base_image(settings: Settings, tag: str, platform: str | None = None) 
                                            platform=platform).tag
 
 
+def base_image_names(settings: Settings) -> tuple[str, str]:
+    """(the configured base image, the local Debian stand-in used when that cannot be had)."""
+    platform = foreign_platform(settings)
+    wanted = settings.base_image
+    local = LOCAL_BASE_IMAGE + (f"-{cross_build.arch(platform)}" if platform else "")
+    return wanted, local if wanted in (DEFAULT_BASE_IMAGE, LOCAL_BASE_IMAGE) else wanted
+
+
 def ensure_base_image(settings: Settings) -> str:
     """Return the base image for our builds: the configured one, or a local Debian stand-in
     (built for settings.platform's architecture when that differs from the engine's)."""
     platform = foreign_platform(settings)
-    wanted = settings.base_image
-    local = LOCAL_BASE_IMAGE + (f"-{cross_build.arch(platform)}" if platform else "")
-    fallback = local if wanted in (DEFAULT_BASE_IMAGE, LOCAL_BASE_IMAGE) else wanted
+    wanted, fallback = base_image_names(settings)
     if platform:
         require_cross_build(platform)
     return ensure_image(wanted, fallback, lambda: build_base_image(settings, fallback, platform),
                         platform)
+
+
+def present_base_image(settings: Settings) -> tuple[str, str] | None:
+    """(name, id) of the base image a build would use now, when it is present; None when it
+    would first have to be pulled or built (nothing is pulled or built here)."""
+    platform = foreign_platform(settings)
+    for ref in dict.fromkeys(base_image_names(settings)):
+        if usable(ref, platform):
+            found = local_images.image_id(ref)
+            if found:
+                return ref, found
+    return None
 
 
 def require_cross_build(platform: str) -> None:

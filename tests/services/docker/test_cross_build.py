@@ -34,20 +34,28 @@ def test_docker_desktop_emulates_in_its_own_vm(tmp_path, monkeypatch):
 
 
 def test_a_buildkit_build_sends_the_context_on_stdin_and_loads_the_tag(monkeypatch):
+    """The build arguments go by name on buildx's command line (which any user of the machine
+    can read) and by value in its environment."""
     runs = []
     monkeypatch.setattr(builds.process, "run_with_stdin",
-                        lambda argv, stream: runs.append((argv, stream.read())) or 0)
+                        lambda argv, stream, env: runs.append((argv, stream.read(), env)) or 0)
     monkeypatch.setattr(local_images, "image_id", lambda ref: "sha256:1")
     context = io.BytesIO(b"a tarball")
-    built = builds.build_for(context, tag="r:arm64", buildargs={"B": "2", "A": "1"},
-                                    platform="linux/arm64", labels={"l": "v"})
+    secret = "http://user:s3cret@127.0.0.1:3141/simple"
+    built = builds.build_for(context, tag="r:arm64",
+                             buildargs={"B": "2", "A": "1", "PIP_INDEX_URL": secret},
+                             platform="linux/arm64", labels={"l": "v"})
     assert (built.tag, built.image_id) == ("r:arm64", "sha256:1")
-    [(argv, data)] = runs
+    [(argv, data, env)] = runs
     assert argv[:3] == ["docker", "buildx", "build"] and argv[-1] == "-" and data == b"a tarball"
     assert argv[argv.index("--label") + 1] == "l=v"
     assert argv[argv.index("--platform") + 1] == "linux/arm64" and "--load" in argv
     assert argv[argv.index("-t") + 1] == "r:arm64"
-    assert [argv[i + 1] for i, a in enumerate(argv) if a == "--build-arg"] == ["A=1", "B=2"]
-    monkeypatch.setattr(builds.process, "run_with_stdin", lambda argv, data: 1)
+    assert [argv[i + 1] for i, a in enumerate(argv) if a == "--build-arg"] == [
+        "A", "B", "PIP_INDEX_URL"]
+    assert "s3cret" not in " ".join(argv)
+    assert (env["A"], env["B"], env["PIP_INDEX_URL"]) == ("1", "2", secret)
+    assert env["PATH"]  # the caller's environment besides
+    monkeypatch.setattr(builds.process, "run_with_stdin", lambda argv, data, env: 1)
     with pytest.raises(DevError, match="building r:arm64 for linux/arm64 failed"):
         builds.build_for(context, tag="r:arm64", buildargs={}, platform="linux/arm64")

@@ -123,11 +123,6 @@ class _FakeApi:
         self.kwargs = kwargs
         return iter(self.chunks)
 
-    layers: list = []  # the history of the built image (a test sets it)
-
-    def history(self, image_id):
-        return self.layers
-
 
 class _FakeClient:
     def __init__(self, chunks):
@@ -169,7 +164,8 @@ class _Image:
 def test_a_build_is_tagged_only_once_it_succeeded(monkeypatch):
     tags: list[str] = []
     images = type("Images", (), {"get": lambda self, ref: (ref == "4fe1", _Image(tags))[1]})()
-    chunks = [{"stream": "Step 1/1 : FROM base\n"}, {"stream": "Successfully built 4fe1\n"}]
+    chunks = [{"stream": "Step 1/1 : FROM base\n"}, {"aux": {"ID": "4fe1"}},
+              {"stream": "Successfully built 4fe1\n"}]
     client = _FakeClient(chunks)
     client.images = images
     monkeypatch.setattr(engine, "_client", client)
@@ -180,22 +176,31 @@ def test_a_build_is_tagged_only_once_it_succeeded(monkeypatch):
     assert client.api.kwargs["labels"] == {"weaviate-dev.reranker.engine": "onnx"}
 
 
-def test_a_builds_leftovers_are_its_steps_outside_the_final_images_history(monkeypatch):
-    """A multi-stage build's other stages (the model stage, its export) leave images that
-    the final image does not build on: those are the build's leftovers, newest first."""
+def test_a_build_records_its_stages_images_from_the_engines_aux_messages(monkeypatch):
+    """A multi-stage build's stage images come from the engine's structured `aux` messages
+    (one as each stage ends, the final image last), never from its text: a step's " ---> id"
+    line or a "Successfully built" line that says otherwise is not taken."""
     images = type("Images", (), {"get": lambda self, ref: _Image([])})()
-    steps = ["aaa111aaa111", "bbb222bbb222", "ccc333ccc333", "ddd444ddd444", "eee555eee555"]
-    chunks = [*({"stream": f"Step {i}/5 : RUN x\n ---> Running in 9f\n ---> {step}\n"}
-                for i, step in enumerate(steps, 1)),
-              {"stream": " ---> Using cache\n ---> eee555eee555\n"},
-              {"stream": "Successfully built eee555eee555\n"}]
+    chunks = [{"stream": "Step 1/3 : FROM base AS model\n ---> aaa111aaa111\n"},
+              {"aux": {"ID": "sha256:model"}},
+              {"stream": "Step 2/3 : FROM base AS export\n ---> bbb222bbb222\n"},
+              {"aux": {"ID": "sha256:export"}}, {"aux": {"ID": "sha256:model"}},
+              {"stream": "Step 3/3 : LABEL x=y\n ---> ccc333ccc333\n"},
+              {"aux": {"ID": _Image.id}},
+              {"stream": "Successfully built ccc333ccc333\n"}]
     client = _FakeClient(chunks)
     client.images = images
-    client.api.layers = [{"Id": f"sha256:{steps[i]}{'f' * 52}"} for i in (4, 3, 0)] + \
-        [{"Id": "<missing>"}]
     monkeypatch.setattr(engine, "_client", client)
     built = builds.build(io.BytesIO(), tag="me/x:1", buildargs={})
-    assert built.leftovers == ("ccc333ccc333", "bbb222bbb222")
+    assert built.image_id == _Image.id
+    assert built.stages == ("sha256:model", "sha256:export")
+
+
+def test_a_build_without_an_image_id_fails_in_one_line(monkeypatch):
+    monkeypatch.setattr(engine, "_client",
+                        _FakeClient([{"stream": "Successfully built ccc333ccc333\n"}]))
+    with pytest.raises(DevError, match="building me/x:1: the engine did not say which image"):
+        builds.build(io.BytesIO(), tag="me/x:1", buildargs={})
 
 
 class _RemovingApi:
@@ -268,3 +273,27 @@ def test_remove_unused_frees_leftover_chains_and_keeps_what_is_tagged_or_used(mo
                                            ("host:5000/me/x:2", ("host:5000/me/x", "2"))])
 def test_split_tag(ref, expected):
     assert local_images.split_tag(ref) == expected
+
+
+class _Network:
+    def __init__(self, gateway):
+        self.gateway = gateway
+
+    def inspect_network(self, name):
+        assert name == "bridge"
+        return {"IPAM": {"Config": [{"Subnet": "172.17.0.0/16", "Gateway": self.gateway}]}}
+
+
+@pytest.mark.parametrize("gateway, local, expected", [
+    ("172.17.0.1", True, ("172.17.0.1", "172.17.0.1")),  # Linux: the gateway is the host's
+    ("", True, ("172.17.0.1", "172.17.0.1")),  # no gateway given: the subnet's first address
+    ("192.168.65.1", False, ("127.0.0.1", "host.docker.internal")),  # Docker Desktop's VM
+])
+def test_where_a_builds_containers_reach_the_host(monkeypatch, gateway, local, expected):
+    from types import SimpleNamespace
+
+    monkeypatch.setattr(engine, "_client", SimpleNamespace(api=_Network(gateway)))
+    addresses = ["127.0.0.1"] + (["172.17.0.1"] if local else [])
+    monkeypatch.setattr(engine.psutil, "net_if_addrs", lambda: {
+        f"if{i}": [SimpleNamespace(address=a)] for i, a in enumerate(addresses)})
+    assert engine.host_for_builds() == expected

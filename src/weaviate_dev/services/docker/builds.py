@@ -5,6 +5,7 @@ step, and on failure raises a DevError that names the failing step and shows its
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass
 from typing import BinaryIO
@@ -17,12 +18,13 @@ from weaviate_dev.services.docker import engine, local_images
 
 @dataclass(frozen=True)
 class Built:
-    """A finished build: its tag, the image's id, and the images its other stages left
-    (untagged, no longer needed once the build is done)."""
+    """A finished build: its tag, the image's id, and the last image of each of its other
+    stages, in the order the engine reported them (`stages`: the build's own record of what it
+    made, from the engine's structured `aux` messages, not from its text)."""
 
     tag: str
     image_id: str | None = None
-    leftovers: tuple[str, ...] = ()
+    stages: tuple[str, ...] = ()
 
 
 def build(context: BinaryIO, *, tag: str, buildargs: dict[str, str],
@@ -39,22 +41,23 @@ def build(context: BinaryIO, *, tag: str, buildargs: dict[str, str],
     """
     context.seek(0)
     log = BuildLog(tag)
-    stream = engine.client().api.build(fileobj=context, custom_context=True, rm=True, forcerm=True,
-                                buildargs=buildargs, dockerfile=dockerfile, decode=True,
-                                labels=labels or None, target=target)
+    made: list[str] = []  # the engine reports each stage's image as it finishes, the last last
+    stream = engine.client().api.build(fileobj=context, custom_context=True, rm=True,
+                                       forcerm=True, buildargs=buildargs, dockerfile=dockerfile,
+                                       decode=True, labels=labels or None, target=target)
     for chunk in stream:
         if "error" in chunk:
             raise DevError(log.failure(chunk["error"]))
+        image_id = (chunk.get("aux") or {}).get("ID")
+        if image_id:
+            made.append(image_id)
         log.add(chunk.get("stream", ""))
-    if not log.image_id:
+    if not made:
         raise DevError(f"building {tag}: the engine did not say which image it built")
-    image = engine.client().images.get(log.image_id)
+    image = engine.client().images.get(made[-1])
     if tag_result:
         image.tag(*local_images.split_tag(tag))
-    kept = {layer.get("Id") for layer in engine.client().api.history(image.id)}
-    leftovers = tuple(step for step in reversed(log.step_images)
-                      if not any(k and k.split(":")[-1].startswith(step) for k in kept))
-    return Built(tag, image.id, leftovers)
+    return Built(tag, image.id, tuple(dict.fromkeys(i for i in made[:-1] if i != image.id)))
 
 
 def build_for(context: BinaryIO, *, tag: str, buildargs: dict[str, str],
@@ -63,16 +66,18 @@ def build_for(context: BinaryIO, *, tag: str, buildargs: dict[str, str],
     into the engine as `tag`. The classic builder cannot build another architecture's image
     (a COPY after a RUN fails with "failed to get destination image"), and the SDK drives
     only that builder: this runs the buildx plugin, its progress on the terminal; the image is
-    tagged only when the whole build succeeded."""
+    tagged only when the whole build succeeded. The build arguments' values reach buildx
+    through its environment (`--build-arg NAME`), never its command line, which any user of
+    the machine can read."""
     argv = ["docker", "buildx", "build", "--platform", platform, "--load", "--progress",
             "plain", "-t", tag]
-    for name, value in sorted(buildargs.items()):
-        argv += ["--build-arg", f"{name}={value}"]
+    for name in sorted(buildargs):
+        argv += ["--build-arg", name]
     for name, value in sorted((labels or {}).items()):
         argv += ["--label", f"{name}={value}"]
     say(f"building {tag} for {platform} with BuildKit")
     context.seek(0)
-    code = process.run_with_stdin([*argv, "-"], context)
+    code = process.run_with_stdin([*argv, "-"], context, env={**os.environ, **buildargs})
     if code != 0:
         raise DevError(f"building {tag} for {platform} failed (docker buildx exit code {code}; "
                        "its output is above)")
@@ -89,17 +94,9 @@ class BuildLog:
         self.tag = tag
         self.step = ""
         self.lines: list[str] = []
-        self.image_id: str | None = None  # from "Successfully built <id>"
-        self.step_images: list[str] = []  # each step's image (" ---> <id>"), in order
 
     def add(self, text: str) -> None:
         for line in text.splitlines():
-            built = re.match(r"Successfully built ([0-9a-f]+)", line)
-            if built:
-                self.image_id = built[1]
-            step_image = re.fullmatch(r" ---> ([0-9a-f]{12,64})\s*", line)
-            if step_image:
-                self.step_images.append(step_image[1])
             if line.startswith("Step "):
                 self.step, self.lines = self._short(line), []
                 say(f"{self.tag}: {self.step}")

@@ -35,6 +35,15 @@ def image_labels(ref: str) -> dict[str, str] | None:
     return dict((attrs.get("Config") or {}).get("Labels") or {})
 
 
+def with_labels(labels: dict[str, str]) -> list[str]:
+    """The ids of the local images, intermediate ones too, that carry every one of `labels`,
+    newest first."""
+    found = engine.client().api.images(
+        all=True, filters={"label": [f"{name}={value}" for name, value in labels.items()]})
+    return [image["Id"] for image in sorted(found, key=lambda i: i.get("Created") or 0,
+                                            reverse=True)]
+
+
 def labelled(label: str) -> list[tuple[dict[str, str], float]]:
     """(labels, creation time in seconds since the epoch) of every local image that carries
     `label`."""

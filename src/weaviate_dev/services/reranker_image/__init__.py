@@ -14,7 +14,8 @@ Everything that builds the image lives in this package, in the order a build use
 - `labels`: the labels that record which model, engine, platform and source an image was
   built from.
 - `plan`: compare the wanted labels with the existing image and decide whether to build;
-  `build`: build it.
+  `build`: build it (on the model's stage, kept between builds); `index_relay`: serve the
+  package indexes to the build without their credentials.
 - `serving`: find which model a running reranker serves.
 
 The rest of the toolkit uses only the functions below: `check_model` early (seconds, before

@@ -2,9 +2,13 @@
 
 Every reranker image we build carries its `ImageSpec` as labels: the model (a directory's
 files by digest, or a hub model at its commit), the digest of the reranker's part of the build
-context (Dockerfile, locked requirements, source), the engine, the platform and the base image,
-and one fingerprint over them. Comparing the wanted spec with an image's labels tells whether
-the image must be rebuilt, and why.
+context (Dockerfile, locked requirements, source), the engine, the platform and the base
+image's id (so that a base image pulled or built again rebuilds the image), and one fingerprint
+over them. Comparing the wanted spec with an image's labels tells whether the image must be
+rebuilt, and why.
+
+The Dockerfile labels each of its stages with `STAGE_LABEL` (a constant per stage, so that the
+layer cache still applies); a build's leftover stage images are found by it.
 """
 
 from __future__ import annotations
@@ -15,6 +19,8 @@ from dataclasses import dataclass
 
 LABEL = "weaviate-dev.reranker."
 FIELDS = ("model", "model_key", "engine", "platform", "source", "base")
+DESCRIPTIVE = ("model", "base_name")  # for people: outside the fingerprint
+STAGE_LABEL = LABEL + "stage"  # the Dockerfile's stage name, on every image of that stage
 
 
 @dataclass(frozen=True)
@@ -26,15 +32,16 @@ class ImageSpec:
     engine: str
     platform: str
     source: str  # sha256 of the reranker part of the build context
-    base: str  # the base image's name
+    base: str  # the base image's id ("sha256:..."); "" when it is not present yet
+    base_name: str = ""  # the base image's name
 
     @property
     def fingerprint(self) -> str:
-        identity = {name: getattr(self, name) for name in FIELDS if name != "model"}
+        identity = {name: getattr(self, name) for name in FIELDS if name not in DESCRIPTIVE}
         return hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()
 
     def labels(self) -> dict[str, str]:
-        labels = {LABEL + name: getattr(self, name) for name in FIELDS}
+        labels = {LABEL + name: getattr(self, name) for name in (*FIELDS, "base_name")}
         labels[LABEL + "fingerprint"] = self.fingerprint
         return labels
 
@@ -43,7 +50,8 @@ class ImageSpec:
         labels = labels or {}
         if not all(LABEL + name in labels for name in FIELDS):
             return None
-        return cls(**{name: labels[LABEL + name] for name in FIELDS})
+        return cls(**{name: labels[LABEL + name] for name in FIELDS},
+                   base_name=labels.get(LABEL + "base_name", ""))
 
     def summary(self) -> str:
         return f"model {self.model}, engine {self.engine}, {self.platform}"
@@ -55,7 +63,15 @@ class ImageSpec:
             changes.append(f"model {old.model} -> {self.model}")
         if old.source != self.source:
             changes.append("the reranker's source (reranker/: Dockerfile, requirements, src)")
-        for name in ("engine", "platform", "base"):
+        for name in ("engine", "platform"):
             if getattr(old, name) != getattr(self, name):
                 changes.append(f"{name} {getattr(old, name)} -> {getattr(self, name)}")
+        if old.base != self.base:
+            was = " ".join(filter(None, (old.base_name, short(old.base))))
+            changes.append(f"base image changed ({was} -> {self.base_name} {short(self.base)})")
         return changes
+
+
+def short(image_id: str) -> str:
+    """An image id as `docker images` shows it (12 hex digits); a name as it is."""
+    return image_id.removeprefix("sha256:")[:12] if image_id.startswith("sha256:") else image_id

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from weaviate_dev.core.progress import say
 from weaviate_dev.core.settings import Settings
+from weaviate_dev.services import images
 from weaviate_dev.services.docker import engine, local_images
 from weaviate_dev.services.reranker_image import build as image_build
 from weaviate_dev.services.reranker_image import context, model as image_model
@@ -58,12 +59,19 @@ class ImagePlan:
             self.replaced = None
 
 
-def wanted_spec(settings: Settings, model: ModelSource) -> ImageSpec:
+def wanted_spec(settings: Settings, model: ModelSource,
+                present: ImageSpec | None = None) -> ImageSpec:
+    """The labels a build would give the image now. The base image is named by its id; when
+    it is not present yet (it is pulled or built first), the present image's base is taken
+    as unchanged, and the build labels the id it then uses."""
+    base = images.present_base_image(settings)
+    if base is None:
+        base = (present.base_name, present.base) if present else (settings.base_image, "")
     return ImageSpec(model=model.describe(), model_key=model.key,
                      engine=settings.reranker_engine,
                      platform=settings.platform or engine.native_platform(),
                      source=context.source_digest(settings),
-                     base=settings.base_image)
+                     base=base[1], base_name=base[0])
 
 
 def plan(settings: Settings, tag: str | None = None, model_dir: Path | None = None,
@@ -81,8 +89,8 @@ def plan(settings: Settings, tag: str | None = None, model_dir: Path | None = No
         return ImagePlan(settings, tag, "use",
                          f"used as given (WEAVIATE_DEV_RERANKER_IMAGE): it holds {holds}")
     model = model or image_model.resolve(settings)
-    wanted = wanted_spec(settings, model)
     present = ImageSpec.from_labels(labels)
+    wanted = wanted_spec(settings, model, present)
     if labels is None:
         reason = f"not found: building it with {wanted.summary()}"
     elif present is None:
