@@ -29,7 +29,7 @@ import yaml
 from integration_tests.action_runner import Runner
 from integration_tests.conftest import (busy_ports, dev_environment, graphql, leftovers,
                                         reranker_scores)
-from weaviate_dev.services import docker_engine
+from weaviate_dev.services.docker import engine, local_images
 
 pytestmark = [pytest.mark.docker, pytest.mark.weaviate]
 
@@ -75,8 +75,8 @@ def runner(weaviate_dev_settings, model_in_workspace, tmp_path):
     if leftovers("weaviate-dev") or busy_ports([8080], patience=0):
         subprocess.run([str(down) if down.exists() else "weaviate-dev", "down"], env=env,
                        capture_output=True, timeout=300)
-    if docker_engine.image_present(tag):
-        docker_engine.client().images.remove(tag, force=True)
+    if local_images.image_present(tag):
+        engine.client().images.remove(tag, force=True)
 
 
 def test_the_actions_outputs_rerank_and_the_last_step_leaves_nothing(runner, tmp_path):
@@ -130,6 +130,6 @@ def test_the_actions_outputs_rerank_and_the_last_step_leaves_nothing(runner, tmp
     assert not any(psutil.pid_exists(pid) and psutil.Process(pid).status() != "zombie"
                    for pid in pids)
     assert leftovers("weaviate-dev") == []
-    assert not [c for c in docker_engine.client().containers.list(all=True)
+    assert not [c for c in engine.client().containers.list(all=True)
                 if c.name.startswith("weaviate-dev-run-")]
     assert busy_ports(PORTS, patience=15) == ""
