@@ -163,7 +163,7 @@ def test_dev_detach_runs_weaviate_detached():
 def test_json_goes_with_detach(recorded):
     from weaviate_dev.core.errors import UsageError
 
-    with pytest.raises(UsageError, match="--json goes with --detach"):
+    with pytest.raises(UsageError, match="--json needs --detach"):
         dev.handle(parse("--json"), settings())
     assert recorded == []
 
