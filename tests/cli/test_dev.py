@@ -69,10 +69,10 @@ def test_dev_checks_the_model_before_any_setup_step_or_build(monkeypatch, record
 
     def no_model(settings):
         recorded.append("model")
-        raise DevError("the reranker image needs the model m, and it cannot be had")
+        raise DevError("the reranker image needs the model m, and it cannot be found")
 
     monkeypatch.setattr(image_model, "resolve", no_model)
-    with pytest.raises(DevError, match="cannot be had"):
+    with pytest.raises(DevError, match="cannot be found"):
         dev.handle(parse(), settings())
     assert recorded == ["model"]
 
