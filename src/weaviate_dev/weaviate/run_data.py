@@ -60,9 +60,10 @@ def find(data_root: Path, catalog: ProfileCatalog | None = None) -> Found:
     layout = Layout(catalog or ProfileCatalog.load())
     ours, others = [], []
     for path in state.find_state(data_root, CANDIDATES):
-        mine = path.is_dir() and not path.is_symlink() and (
-            marker.made_here(path, data_root) or layout.holds(path.relative_to(data_root)))
-        (ours if mine else others).append(path)
+        made_by_run = path.is_dir() and not path.is_symlink() and (
+            marker.made_here(path, data_root)
+            or layout.is_data_or_backups(path.relative_to(data_root)))
+        (ours if made_by_run else others).append(path)
     return Found(ours, others)
 
 
@@ -84,7 +85,7 @@ class Layout:
             else:
                 self.profile_has_backups[profile.name] = backups
 
-    def holds(self, relative: Path) -> bool:
+    def is_data_or_backups(self, relative: Path) -> bool:
         """Return whether `relative` (a path relative to the data root) is exactly a profile's
         or a cluster node's data or backups directory."""
         *home, leaf = relative.parts
