@@ -137,9 +137,9 @@ def test_a_hub_model_once_built_restarts_without_the_hub(default_tag, user_env, 
     weaviate_dev_cli("down", env=env, cwd=tmp_path)
 
     second = restart(env, tmp_path, HF_ENDPOINT=hub.url)  # nothing listens there now
-    [line] = [line for line in second.splitlines() if "could not be asked" in line]
-    assert f"the hub {hub.url} could not be asked (Connection refused): org/tiny@{commit} " \
-           "serves, the commit main named when the hub was last asked" in line
+    [line] = [line for line in second.splitlines() if "could not be reached" in line]
+    assert f"the hub {hub.url} could not be reached (Connection refused): using " \
+           f"org/tiny@{commit}, the commit main pointed to when the hub was last reached" in line
     assert f"reranker image: {default_tag}: current: model org/tiny@{commit}" in second
     assert "building" not in second and "downloading" not in second
     assert f"serving org/tiny@{commit}: engine openvino" in reranker_logs()

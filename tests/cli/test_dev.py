@@ -69,10 +69,10 @@ def test_dev_checks_the_model_before_any_setup_step_or_build(monkeypatch, record
 
     def no_model(settings):
         recorded.append("model")
-        raise DevError("the reranker image needs the model m, and it cannot be had")
+        raise DevError("the reranker image needs the model m, and it cannot be found")
 
     monkeypatch.setattr(image_model, "resolve", no_model)
-    with pytest.raises(DevError, match="cannot be had"):
+    with pytest.raises(DevError, match="cannot be found"):
         dev.handle(parse(), settings())
     assert recorded == ["model"]
 
@@ -163,7 +163,7 @@ def test_dev_detach_runs_weaviate_detached():
 def test_json_goes_with_detach(recorded):
     from weaviate_dev.core.errors import UsageError
 
-    with pytest.raises(UsageError, match="--json goes with --detach"):
+    with pytest.raises(UsageError, match="--json needs --detach"):
         dev.handle(parse("--json"), settings())
     assert recorded == []
 

@@ -272,9 +272,9 @@ def a_closed_port() -> str:
 
 
 @pytest.mark.parametrize("outage, said", [
-    ("no connection", "could not be asked (Connection refused), and no commit of it at main "
+    ("no connection", "could not be reached (Connection refused), and no commit of it at main "
                       "is remembered here"),
-    ("503", "could not be asked (it answered 503), and no commit of it at main is remembered "
+    ("503", "could not be reached (it answered 503), and no commit of it at main is remembered "
             "here"),
 ])
 def test_a_model_that_cannot_be_had_stops_restart_before_anything_is_built(
@@ -290,7 +290,7 @@ def test_a_model_that_cannot_be_had_stops_restart_before_anything_is_built(
     assert cli.main(["restart", "--reranker", "--workspace", str(workspace)]) == 1
     [line] = capsys.readouterr().err.strip().splitlines()
     assert line.startswith("weaviate-dev restart: error: the reranker image needs the model "
-                           "cross-encoder/ms-marco-MiniLM-L-6-v2, and it cannot be had: the hub "
+                           "cross-encoder/ms-marco-MiniLM-L-6-v2, and it cannot be found: the hub "
                            "http://127.0.0.1:")
     assert said in line
     assert "WEAVIATE_DEV_MODEL_DIR=/path/to/model" in line and "network access" in line
@@ -318,9 +318,9 @@ def test_a_model_once_built_restarts_when_the_hub_cannot_be_asked(
     capsys.readouterr()
     assert cli.main(["restart", "--reranker", "--workspace", str(workspace)]) == 0
     err = capsys.readouterr().err
-    [line] = [line for line in err.splitlines() if "could not be asked" in line]
-    assert f"(Connection refused): {MINILM}@{commit} serves, the commit main named when the " \
-           "hub was last asked, at " in line
+    [line] = [line for line in err.splitlines() if "could not be reached" in line]
+    assert f"(Connection refused): using {MINILM}@{commit}, the commit main pointed to when the " \
+           "hub was last reached, at " in line
     assert f"reranker model: {MINILM}@{commit}" in err
 
 

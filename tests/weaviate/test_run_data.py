@@ -74,10 +74,10 @@ def test_a_symlink_or_a_file_is_never_runs(tmp_path):
 
 def test_the_layout_follows_the_profile_table():
     layout = run_data.Layout(ProfileCatalog.load())
-    assert layout.holds(Path("local-reranker-transformers/data"))
-    assert layout.holds(Path("reranker-cluster/weaviate-7/data"))
-    assert not layout.holds(Path("reranker-cluster/weaviate-7/backups"))
-    assert not layout.holds(Path("local-reranker-transformers/weaviate.log"))
+    assert layout.is_data_or_backups(Path("local-reranker-transformers/data"))
+    assert layout.is_data_or_backups(Path("reranker-cluster/weaviate-7/data"))
+    assert not layout.is_data_or_backups(Path("reranker-cluster/weaviate-7/backups"))
+    assert not layout.is_data_or_backups(Path("local-reranker-transformers/weaviate.log"))
 
 
 @pytest.mark.parametrize("root", ["/", "~", "~/..", "project", "project/..", "checkout",

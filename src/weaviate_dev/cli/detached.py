@@ -1,10 +1,11 @@
-"""What `weaviate-dev dev --detach` prints once the reranker and Weaviate run in the background.
+"""Print where the reranker and Weaviate answer once `weaviate-dev dev --detach` has started
+them in the background.
 
-The report names every Weaviate node this process started (from the run records, running.py:
-each node's HTTP URL, gRPC address and log file), the reranker's URL and what it serves, and
-the command that stops everything. `--json` prints it as one JSON object on stdout; every
-other line of the start (ours, compose's, Docker's) then goes to stderr, so that a script can
-read stdout as it is:
+The report lists every Weaviate node that this process started, as the run records
+(running.py) name it: its HTTP URL, gRPC address and log file. It adds the reranker's URL and
+the model it serves, and the command that stops everything. With `--json` the report is one
+JSON object on stdout, and every other line of the start (ours, compose's, Docker's) goes to
+stderr, so that a script can read stdout as it is:
 
     {"weaviate_url": "http://127.0.0.1:8080", "grpc_port": 50051,
      "reranker_url": "http://127.0.0.1:8009",
@@ -32,8 +33,8 @@ RERANKER = "reranker-transformers"
 
 @contextlib.contextmanager
 def stdout_on_stderr(enabled: bool = True) -> Iterator[None]:
-    """While inside, everything written to stdout goes to stderr: Python's prints and the
-    programs started meanwhile (they inherit file descriptor 1)."""
+    """While entered (when `enabled`), send everything written to stdout to stderr: Python's
+    prints, and the output of programs started meanwhile, which inherit file descriptor 1."""
     if not enabled:
         yield
         return
@@ -50,7 +51,7 @@ def stdout_on_stderr(enabled: bool = True) -> Iterator[None]:
 
 
 def started_here(data_root: Path) -> list[running.Record]:
-    """The running Weaviate nodes that this process started, by node index."""
+    """Return the running Weaviate nodes that this process started, ordered by node index."""
     me = os.getpid()
     found = [record for run_file in running.recorded(data_root)
              for record in run_file.records() if record.owner == me and record.alive()]
@@ -58,7 +59,8 @@ def started_here(data_root: Path) -> list[running.Record]:
 
 
 def summary(settings: Settings, data_root: Path, down: str) -> dict:
-    """Where everything answers, as the JSON report has it."""
+    """Return the report as a dict (what --json prints): where each node and the reranker
+    answer, and the command that stops them."""
     from weaviate_dev.services import reranker_image
     from weaviate_dev.services.catalog import load_catalog
 
@@ -79,7 +81,7 @@ def summary(settings: Settings, data_root: Path, down: str) -> dict:
 
 
 def lines(report: dict) -> list[str]:
-    """The report for a terminal."""
+    """Return the report as lines for a terminal."""
     several = len(report["nodes"]) > 1
     out = []
     for node in report["nodes"]:
@@ -94,7 +96,7 @@ def lines(report: dict) -> list[str]:
 
 
 def report(settings: Settings, args, *, as_json: bool) -> None:
-    """Print where the detached reranker and Weaviate answer (stdout)."""
+    """Print the report on stdout, as JSON when `as_json`."""
     from weaviate_dev.cli.commands.run import data_root, down_line
 
     found = summary(settings, data_root(args, os.environ), down_line(args))

@@ -1,6 +1,6 @@
-"""Whether a process recorded earlier is still that process: the one rule for the records of
-`weaviate-dev run` (weaviate/running.py, through groups.Member) and for the test sweep
-(testing/sweep.py).
+"""Tell whether a process recorded earlier is still the same process. The records of
+`weaviate-dev run` (weaviate/running.py, through groups.Member) and the test sweep
+(testing/sweep.py) both use this one rule.
 
 A pid alone cannot tell: by the time another command looks, the pid may belong to another
 process. So a process is recorded with its start time as psutil gives it (seconds since the
@@ -42,8 +42,8 @@ class Identity:
 
     @classmethod
     def of(cls, pid: int) -> "Identity | None":
-        """The process that runs as pid now; None when there is none (gone, a zombie, or
-        hidden from us)."""
+        """Return the process that runs as `pid` now; None when there is none (gone, a zombie,
+        or hidden from us)."""
         try:
             return _read(pid)
         except psutil.AccessDenied:
@@ -51,19 +51,20 @@ class Identity:
 
     @classmethod
     def current(cls) -> "Identity":
-        """This process."""
+        """Return this process."""
         me = cls.of(os.getpid())
         assert me is not None
         return me
 
     @classmethod
     def from_boot_ticks(cls, pid: int, ticks: int) -> "Identity":
-        """A start given as clock ticks after boot (field 22 of Linux's process status), as
-        weaviate-dev recorded it before it used psutil."""
+        """Return a process whose start was recorded as clock ticks after boot (field 22 of
+        Linux's process status), as weaviate-dev recorded it before it used psutil."""
         return cls(pid, ticks / os.sysconf("SC_CLK_TCK"), boot=0.0)
 
     def matches(self, now: "Identity") -> bool:
-        """Whether `now` (the process running as this pid) started when this record says."""
+        """Return whether `now` (the process running as this pid) started when this record
+        says."""
         if self.pid != now.pid or not self.started:
             return False
         if abs(now.started - self.started) < SLACK:
@@ -73,7 +74,7 @@ class Identity:
         return abs((now.started - now.boot) - (self.started - self.boot)) < SLACK
 
     def alive(self) -> bool:
-        """Whether the recorded process still runs."""
+        """Return whether the recorded process still runs."""
         try:
             now = _read(self.pid)
         except psutil.AccessDenied:
@@ -82,8 +83,8 @@ class Identity:
 
 
 def _read(pid: int) -> Identity | None:
-    """The process running as pid, read now; None when there is none or it is a zombie.
-    psutil.AccessDenied when we may not look at it."""
+    """Read the process running as `pid` now; None when there is none or it is a zombie.
+    Raises psutil.AccessDenied when we may not look at it."""
     try:
         process = psutil.Process(pid)
         with process.oneshot():

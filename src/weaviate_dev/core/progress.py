@@ -1,4 +1,4 @@
-"""Progress lines for a human watching a long step: one format for every command.
+"""Print progress lines for a person watching a long step, in one format for every command.
 
 `weaviate-dev <verb>: <message>` on stderr (the verb is set by the CLI; a library user gets
 `weaviate-dev: <message>`), flushed at once, so lines interleave correctly with the output of

@@ -1,4 +1,5 @@
-"""Scratch directories named after the process that makes them, removed once it is gone.
+"""Make scratch directories named after the process that makes them, and remove them once
+that process is gone.
 
 A download, an export or a build context is written into a scratch directory first and
 renamed into place when complete, or removed on the way out. A process that is SIGKILLed (the
@@ -6,8 +7,8 @@ OOM killer, `kill -9`, a closed laptop lid that ends in a reboot) removes nothin
 scratch, often gigabytes, would stay in the cache for ever. So every scratch directory is named
 `<prefix><pid>-<start>.<boot>-<random>`, after the process that made it (its pid, its start
 time and the boot time, as the test sweep names its directories), and `sweep` removes those
-whose maker no longer runs (core/identity.py decides). A directory of a live process (another terminal's
-build) is never touched; a name that is not ours to read is left alone.
+whose maker no longer runs (core/identity.py decides). A directory of a live process (another
+terminal's build) is never touched, and a name we cannot read is left alone.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from pathlib import Path
 
 from weaviate_dev.core.identity import Identity
 
+
 def maker_is_alive(pid: int, started: float, boot: float | None = None) -> bool:
     """Return whether the process `pid` that started at `started` (seconds since the epoch,
     with the boot time `boot` then, when known) still runs, by the one rule of
@@ -29,15 +31,16 @@ def maker_is_alive(pid: int, started: float, boot: float | None = None) -> bool:
 
 
 def maker_tag() -> str:
-    """Return this process as a scratch name carries it: `<pid>-<start>.<boot>`, both in
-    hundredths of a second since the epoch (as the test sweep names its directories)."""
+    """Return the part of a scratch directory's name that names this process:
+    `<pid>-<start>.<boot>`, both times in hundredths of a second since the epoch (as the test
+    sweep names its directories)."""
     me = Identity.current()
     return f"{me.pid}-{round(me.started * 100)}.{round((me.boot or 0) * 100)}"
 
 
 def directory(parent: Path, prefix: str) -> tempfile.TemporaryDirectory:
-    """A scratch directory in `parent` named after this process, removed on the way out
-    (a context manager: `with directory(...) as path`)."""
+    """Return a scratch directory in `parent`, named after this process, as a context manager
+    (`with directory(...) as path`); the directory is removed on the way out."""
     parent.mkdir(parents=True, exist_ok=True)
     return tempfile.TemporaryDirectory(prefix=f"{prefix}{maker_tag()}-", dir=parent)
 
@@ -56,7 +59,7 @@ def maker_of(path: Path, prefix: str) -> tuple[int, float, float | None] | None:
 
 @dataclass
 class Swept:
-    """What `sweep` removed."""
+    """The scratch directories that `sweep` removed, and the bytes that freed."""
 
     paths: list[Path]
     freed: int  # bytes
@@ -66,7 +69,8 @@ class Swept:
 
 
 def sweep(parent: Path, prefix: str) -> Swept:
-    """Remove the scratch directories in `parent` whose maker no longer runs."""
+    """Remove the scratch directories in `parent` whose maker no longer runs; return what
+    was removed."""
     removed, freed = [], 0
     for path in sorted(parent.glob(f"{prefix}*")) if parent.is_dir() else []:
         maker = maker_of(path, prefix)
@@ -81,7 +85,7 @@ def sweep(parent: Path, prefix: str) -> Swept:
 
 
 def size_of(root: Path) -> int:
-    """The bytes of the files under `root` (symlinks not followed)."""
+    """Return the total size in bytes of the files under `root` (symlinks not followed)."""
     total = 0
     for folder, _, names in os.walk(root):  # symlinked folders are not entered
         for name in names:

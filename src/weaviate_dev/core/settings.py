@@ -1,8 +1,8 @@
-"""The toolkit's settings: read once from the environment into one frozen object.
+"""Read the toolkit's settings from the environment, once, into one frozen object.
 
-Every switch that a machine without a registry or model hub needs (base image, pip index,
-CA bundle, local model directory, image names) lives here, with a default that just works on
-a laptop with internet. Nothing else in the toolkit reads the environment for these.
+Every setting that a machine without a registry or model hub needs (base image, pip index, CA
+bundle, local model directory, image names) is read here, with a default that works on a
+laptop with internet access. Nothing else in the toolkit reads these variables.
 """
 
 from __future__ import annotations
@@ -50,12 +50,13 @@ class RerankerEngines:
         return frozenset(self.onnx_files)
 
     def onnx_file(self, engine: str) -> str | None:
-        """The ONNX file `engine` runs (model.onnx, model_int8.onnx); None for torch ones."""
+        """Return the ONNX file that `engine` runs (model.onnx, model_int8.onnx); None for a
+        torch engine."""
         return self.onnx_files.get(engine)
 
     @classmethod
     def read(cls, project_root: Path) -> "RerankerEngines":
-        """The engine table of the reranker that `project_root` builds.
+        """Read the engine table of the reranker that `project_root` builds.
 
         A root without a reranker/ (a scratch root) takes the table of the checkout this
         package runs from, so that settings for other commands can still be built there.
@@ -72,7 +73,8 @@ class RerankerEngines:
                          "WEAVIATE_DEV_ROOT must be a weaviate-dev checkout")
 
     def image(self, engine: str) -> str:
-        """The tag for an engine: `latest` for the default one, the engine's name otherwise."""
+        """Return the image for an engine: tagged `latest` for the default engine, else with
+        the engine's name."""
         if engine == self.default:
             return DEFAULT_RERANKER_IMAGE
         return DEFAULT_RERANKER_IMAGE.rsplit(":", 1)[0] + f":{engine}"
@@ -82,7 +84,8 @@ PLATFORM = re.compile(r"^[a-z0-9]+/[a-z0-9_]+(/[a-z0-9]+)?$")
 
 
 def parse_platform(value: str | None) -> str | None:
-    """A Docker platform ("linux/arm64"), checked; None when unset."""
+    """Return the Docker platform `value` ("linux/arm64") after checking its form; None when
+    unset. Raises UsageError for a malformed one."""
     if value is None:
         return None
     if not PLATFORM.match(value):
@@ -92,15 +95,16 @@ def parse_platform(value: str | None) -> str | None:
 
 
 def hub_cache(path) -> Path:
-    """The Hugging Face cache, by huggingface_hub's own rule (`path(name)` reads a variable as
-    an absolute path, None when unset)."""
+    """Return the Hugging Face cache directory, by huggingface_hub's own rule (`path(name)`
+    reads a variable as an absolute path, None when unset)."""
     home = path("HF_HOME") or (path("XDG_CACHE_HOME") or Path.home() / ".cache") / "huggingface"
     return path("HF_HUB_CACHE") or home / "hub"
 
 
 @dataclass(frozen=True)
 class Settings:
-    """Resolved configuration. Build with `Settings.from_env()`; pass it down, never re-read."""
+    """The toolkit's settings. Build them with `Settings.from_env()` and pass them down; never
+    read the environment again."""
 
     project_root: Path
     reranker_engine: str  # the engine baked into the reranker image (RerankerEngines)
@@ -110,8 +114,8 @@ class Settings:
     weaviate_version: str = WEAVIATE_VERSION
     weaviate_image: str = DEFAULT_WEAVIATE_IMAGE
     reranker_image: str = DEFAULT_RERANKER_IMAGE
-    # WEAVIATE_DEV_RERANKER_IMAGE was set: that image is used as given when present (a line
-    # says what it holds), never rebuilt behind the user's back
+    # WEAVIATE_DEV_RERANKER_IMAGE was set: when that image is present it is used as it is (a
+    # line prints which model it was built with) and never rebuilt behind the user's back
     reranker_image_given: bool = False
     base_image: str = DEFAULT_BASE_IMAGE
     prometheus_image: str = DEFAULT_PROMETHEUS_IMAGE
@@ -137,6 +141,8 @@ class Settings:
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> "Settings":
+        """Read the settings from `environ` (default: os.environ); raise UsageError for an
+        invalid value."""
         env = os.environ if environ is None else environ
 
         def get(name: str) -> str | None:
@@ -191,9 +197,9 @@ class Settings:
         return RerankerEngines.read(self.project_root)
 
     def download_sources(self) -> dict[str, str]:
-        """The reranker image's download-source build arguments that are set (package indexes,
-        a hub mirror), by build-arg name (compose/docker-compose.yml reads each as
-        WEAVIATE_DEV_<name>)."""
+        """Return the reranker image's download-source build arguments that are set (package
+        indexes, a hub mirror), by build-argument name (compose/docker-compose.yml reads each
+        as WEAVIATE_DEV_<name>)."""
         indexes = {"PIP_INDEX_URL": self.pip_index_url,
                    "PIP_EXTRA_INDEX_URL": self.pip_extra_index_url,
                    "HF_ENDPOINT": None if self.hf_endpoint == DEFAULT_HF_ENDPOINT

@@ -1,16 +1,16 @@
-"""What a test run leaves behind when it dies, found by its label and removed by the next run.
+"""Remove what a test run left behind when it died, found by the run's label, in the next run.
 
 A run that is SIGKILLed (the OOM killer, a CI timeout, `kill -9`) runs none of its fixtures'
 cleanup: its containers, networks and temporary directories stay, holding ports, memory and
 disk, and the next run trips over them. testcontainers' own reaper (Ryuk) would remove them,
-but it is an image to pull, which our machines cannot. So every container and network the
-fixtures make carries the label `LABEL` with the id of the run (`Run`: the host, pid, start
-time and boot time of the process that made it; core/identity.py decides whether that process
-still runs), and every temporary directory they make is named after it (`mkdtemp`). Once per
-pytest session, before its first container (`sweep_once`; our own suites at the session's
-start, root conftest), whatever a run that is no longer alive left is removed; what a live run
-owns (another terminal's pytest) is never touched, nor is a run of another host (a shared
-Docker engine) judged from here.
+but it is an image to pull, and our machines cannot pull images. So every container and
+network that the fixtures make carries the label `LABEL` with the id of the run (`Run`: the
+host, pid, start time and boot time of the process that made it; core/identity.py decides
+whether that process still runs), and every temporary directory they make is named after the
+run (`mkdtemp`). Once per pytest session, before its first container (`sweep_once`; our own
+suites do it at the session's start, in the root conftest), everything left by runs that no
+longer run is removed. What a live run owns (another terminal's pytest) is never touched, and
+a run of another host (on a shared Docker engine) is not judged from here.
 """
 
 from __future__ import annotations
@@ -42,20 +42,22 @@ class Run:
 
     @classmethod
     def current(cls) -> "Run":
+        """Return the run of this process."""
         me = Identity.current()
         return cls(socket.gethostname(), me.pid, round(me.started * 100), round(me.boot * 100))
 
     @classmethod
     def parse(cls, text: str) -> "Run | None":
-        """The run a label names; None for a label that is not ours to read."""
+        """Return the run that a label names; None for a label we cannot read."""
         host, _, rest = text.rpartition("/")
         host, _, pid = host.rpartition("/")
         return cls.of_parts(host, pid, rest)
 
     @classmethod
     def of_parts(cls, host: str, pid: str, times: str) -> "Run | None":
-        """From the pid and `STARTED.BOOT` (or `STARTED`, as runs wrote it before the boot
-        time was added; an older sweep cannot read the new form, and so leaves it alone)."""
+        """Return the run of `host` from its pid and its `STARTED.BOOT` text (or `STARTED`, as
+        runs wrote it before the boot time was added; an older sweep cannot read the newer
+        form, so it leaves it alone). None when they are not numbers."""
         started, _, boot = times.partition(".")
         try:
             return cls(host, int(pid), int(started), int(boot) if boot else None)
@@ -64,6 +66,7 @@ class Run:
 
     @property
     def times(self) -> str:
+        """The start and boot times as labels and names carry them: `STARTED.BOOT`."""
         return str(self.started) + (f".{self.boot}" if self.boot is not None else "")
 
     def __str__(self) -> str:
@@ -79,19 +82,21 @@ class Run:
 
 
 def labels() -> dict[str, str]:
-    """The labels of a container or network this run makes."""
+    """Return the labels for a container or network that this run makes."""
     return {LABEL: str(Run.current())}
 
 
 def mkdtemp(purpose: str) -> Path:
-    """A temporary directory of this run (named after it, so a later run can tell whether
-    its maker is alive); the caller removes it, `sweep` does if the run dies first."""
+    """Make a temporary directory for this run and return its path. Its name carries the run,
+    so that a later run can tell whether its maker still runs. The caller removes it; `sweep`
+    does if the run dies first."""
     run = Run.current()
     return Path(tempfile.mkdtemp(prefix=f"{DIR_PREFIX}{run.pid}-{run.times}-{purpose}-"))
 
 
 def directory_run(path: Path) -> Run | None:
-    """The run a temporary directory of `mkdtemp` belongs to (on this host)."""
+    """Return the run (on this host) that a temporary directory of `mkdtemp` belongs to; None
+    when its name carries none."""
     pid, _, rest = path.name[len(DIR_PREFIX):].partition("-")
     times, _, _ = rest.partition("-")
     return Run.of_parts(socket.gethostname(), pid, times)
@@ -108,6 +113,7 @@ def sweep(docker_client=None, temp_dir: Path | None = None) -> list[str]:
 
 
 def _sweep_directories(temp_dir: Path) -> list[str]:
+    """Remove the directories in temp_dir of runs that no longer run."""
     removed = []
     for path in sorted(temp_dir.glob(f"{DIR_PREFIX}*")):
         run = directory_run(path)
@@ -118,6 +124,7 @@ def _sweep_directories(temp_dir: Path) -> list[str]:
 
 
 def _sweep_docker(client) -> list[str]:
+    """Remove the labelled containers and networks of runs that no longer run."""
     import docker.errors
 
     removed = []
@@ -145,8 +152,8 @@ _SWEPT_KEY = "_weaviate_dev_swept"
 
 
 def sweep_once(docker_client, config) -> list[str]:
-    """`sweep` the first time a session asks (later calls return []), writing what it removed
-    on the terminal."""
+    """Run `sweep` the first time a session asks, and print what it removed on the terminal;
+    later calls return []."""
     if getattr(config, _SWEPT_KEY, False):
         return []
     setattr(config, _SWEPT_KEY, True)
@@ -154,11 +161,11 @@ def sweep_once(docker_client, config) -> list[str]:
     reporter = config.pluginmanager.get_plugin("terminalreporter")
     if removed and reporter is not None:
         capture = config.pluginmanager.get_plugin("capturemanager")
-        # in a fixture's setup the output is captured: say it on the terminal all the same
+        # in a fixture's setup the output is captured: print on the terminal all the same
         with (capture.global_and_fixture_disabled() if capture is not None
               else contextlib.nullcontext()):
             reporter.write_line(f"weaviate-dev: removed {len(removed)} leftovers of test runs "
-                                "no longer alive:")
+                                "that no longer run:")
             for line in removed:
                 reporter.write_line(f"  {line}")
     return removed

@@ -1,20 +1,20 @@
 """Run a whole cluster in the foreground: start every node, wait until the raft cluster is
-whole, watch, and stop every node on Ctrl-C or `weaviate-dev down`.
+whole, watch the nodes, and stop them all on Ctrl-C or `weaviate-dev down`.
 
 Each node runs in a session of its own with its output in its log file, so the terminal's
 Ctrl-C reaches only us; we then stop the nodes ourselves (groups.stop: SIGINT, SIGTERM after
-30 s, SIGKILL after 10 more; a second Ctrl-C skips ahead). What runs is recorded in the
-cluster's running.json (running.py), where `weaviate-dev down` finds it and where a node
-restarted with `weaviate-dev run PROFILE --node I` adds itself: it is stopped with the rest.
-A node that exits before the cluster is whole stops the start: the others are stopped and its
-last log lines shown. After that, a node that exits is reported with the command that
-starts it again; the others keep running.
+30 s, SIGKILL after 10 more; a second Ctrl-C skips ahead). The nodes are recorded in the
+cluster's running.json (running.py), where `weaviate-dev down` finds them. A node started
+again with `weaviate-dev run PROFILE --node I` adds itself there and is stopped with the rest.
+If a node exits before the cluster is whole, the start fails: the other nodes are stopped and
+the node's last log lines are printed. After that, a node that exits is reported with the
+command that starts it again, and the other nodes keep running.
 
-Detached (`run --detach`, `dev --detach`), the run ends once the cluster is whole: the nodes
-keep running after weaviate-dev exits (their sessions are their own, their input is /dev/null,
-their output goes to their log files) and `weaviate-dev down` stops them through the record.
-A start that fails or is interrupted still stops every node first. One node of any profile
-runs the same way (`cluster.single`), ready when its /v1/.well-known/ready answers.
+With `run --detach` or `dev --detach`, the run ends once the cluster is whole. The nodes keep
+running after weaviate-dev exits (each in its own session, with its input from /dev/null and
+its output in its log file), and `weaviate-dev down` stops them through the record. A start
+that fails or is interrupted still stops every node first. One node of any profile can run
+the same way (`cluster.single`); it is ready when its /v1/.well-known/ready answers.
 """
 
 from __future__ import annotations
@@ -40,20 +40,22 @@ INTERRUPTED_EXIT = 130  # a detached start that Ctrl-C stopped
 
 
 class Interrupted(Exception):
-    """Ctrl-C or SIGTERM arrived: stop every node."""
+    """Raised when Ctrl-C or SIGTERM arrives; every node is then stopped."""
 
 
 class NodeExited(DevError):
-    """A node ended before the cluster was whole."""
+    """Raised when a node exits before the cluster is whole."""
 
 
 def exit_text(code: int | None) -> str:
+    """Return how a process ended: "exited with code 1" or "was killed by SIGKILL"."""
     if code is not None and code < 0:
         return f"was killed by {signal.Signals(-code).name}"
     return f"exited with code {code}"
 
 
 def log_tail(node: Node, lines: int = LOG_TAIL) -> str:
+    """Return the last `lines` lines of the node's log, each led by "  | "."""
     try:
         text = node.log.read_text(errors="replace").splitlines()[-lines:]
     except OSError as exc:
@@ -62,7 +64,7 @@ def log_tail(node: Node, lines: int = LOG_TAIL) -> str:
 
 
 class ClusterRun:
-    """One foreground run of a cluster; call it once."""
+    """One run of a cluster. Call the object once; it returns the exit code."""
 
     def __init__(self, cluster: Cluster, environ: dict, *, ready_timeout: float,
                  restart_hint: Callable[[Node], str], grace: float = 30.0,
@@ -75,14 +77,16 @@ class ClusterRun:
         self.restart_hint = restart_hint
         self.grace = grace
         self.state = RunFile(cluster.home)
-        self.me = groups.Member.current()
+        self.owner = groups.Member.current()
         self.members: dict[int, groups.Member] = {}  # our own nodes, by index
         self.requests = 0  # Ctrl-C/SIGTERM received
         self.interruptible = False
-        self.reported: set[int] = set()
+        self.reported: set[int] = set()  # nodes whose exit was printed while watching
         self.stopped = False
 
     def __call__(self) -> int:
+        """Start the cluster and wait until it is whole; then watch it, or, detached, return
+        at once. Return the exit code."""
         with self._signals():
             try:
                 self._start_all()
@@ -112,6 +116,7 @@ class ClusterRun:
 
     @contextmanager
     def _signals(self):
+        """While entered, count Ctrl-C and SIGTERM, and raise Interrupted where it is safe."""
         if threading.current_thread() is not threading.main_thread():
             yield
             return
@@ -130,7 +135,7 @@ class ClusterRun:
                 signal.signal(sig, old)
 
     def _check_interrupt(self) -> None:
-        """Interruptible from here on; a signal that came while we were not is honoured now."""
+        """Allow interruptions from here on; a signal that came before is acted on now."""
         if self.requests:
             raise Interrupted("a signal during the start")
         self.interruptible = True
@@ -138,6 +143,7 @@ class ClusterRun:
     # --- start ----------------------------------------------------------------------------
 
     def _start_all(self) -> None:
+        """Make every node's directories and start every node."""
         # the data root's lock until every node is recorded: restart deletes nothing meanwhile
         with run_data.held_while_starting(self.cluster.home.parent):
             for node in self.cluster.nodes:
@@ -151,6 +157,7 @@ class ClusterRun:
         self._check_interrupt()
 
     def _start(self, node: Node) -> None:
+        """Start one node, with its output appended to its log, and record it."""
         stamp = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
         with node.log.open("a") as log:
             log.write(f"=== weaviate-dev {stamp}: {node.command.shell_line()}\n")
@@ -161,13 +168,15 @@ class ClusterRun:
                                   stdin=subprocess.DEVNULL)
         member = groups.Member.of(popen)
         self.members[node.index] = member
-        self.state.add(Record.of(node.plan.label, member, owner=self.me, http=node.plan.port,
+        self.state.add(Record.of(node.plan.label, member, owner=self.owner, http=node.plan.port,
                                  grpc=node.grpc, index=node.index, log=node.log,
                                  container=node.command.container))
 
     # --- wait until the raft cluster is whole ---------------------------------------------
 
     def _wait_whole(self) -> float:
+        """Wait until every node is ready and raft has every voter; return the seconds it
+        took. Raise NodeExited when a node exits meanwhile, WaitTimeout when time runs out."""
         first = self.cluster.nodes[0]
         whole = (raft.probe(first.http_url, voters=self.cluster.voter_names,
                             others=self.cluster.other_names)
@@ -197,6 +206,7 @@ class ClusterRun:
                                   progress=lambda line: say(line.strip()))
 
     def _ready(self, took: float) -> None:
+        """Print that the cluster is ready, where each node answers, and how to stop it."""
         if self.cluster.single:
             say(f"Weaviate is ready in {took:.0f}s: {self.cluster.describe()}")
         else:
@@ -213,6 +223,8 @@ class ClusterRun:
     # --- watch ----------------------------------------------------------------------------
 
     def _watch(self) -> int:
+        """Report each node that exits and each node started again elsewhere, until every node
+        has exited; then return 1."""
         announced: set[int] = set()
         while True:
             for node in self.cluster.nodes:
@@ -234,14 +246,16 @@ class ClusterRun:
             time.sleep(WATCH_INTERVAL)
 
     def _adopted(self) -> list[Record]:
-        """Nodes of this cluster that another weaviate-dev started (a restarted node)."""
+        """Return the live records of this cluster's nodes that another weaviate-dev started
+        (a node started again with --node I)."""
         ours = {m.pid for m in self.members.values()}
         return [r for r in self.state.records() if r.pid not in ours and r.alive()]
 
     # --- stop -----------------------------------------------------------------------------
 
     def _stop(self, why: str) -> int:
-        """Stop our nodes and adopted ones; 0 when every node we started stopped cleanly."""
+        """Stop our nodes and the adopted ones. Return 0 when every node we started stopped
+        cleanly, else 1."""
         self.interruptible = False  # from here a Ctrl-C only hurries the stop along
         self.stopped = True
         alive = [m for m in self.members.values() if m.alive()]

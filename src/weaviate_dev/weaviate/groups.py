@@ -1,11 +1,11 @@
-"""Process groups that weaviate-dev stops: one per Weaviate node it starts.
+"""Stop the process groups that weaviate-dev starts, one per Weaviate node.
 
 Each node runs in a session of its own, so a Ctrl-C in the terminal reaches only weaviate-dev,
-which then stops every node itself, in order. A member is a group leader known by pid *and*
-start time: by the time `weaviate-dev down` in another terminal looks, a pid may belong to
-someone else (core/identity.py decides whether it is still the same process).
-Stopping is SIGINT (Weaviate's clean shutdown), then SIGTERM, then SIGKILL, each after its
-grace, or at once when the user asks again (a second Ctrl-C).
+which then stops every node itself, in order. A member is a group leader known by its pid
+*and* its start time: by the time `weaviate-dev down` in another terminal looks, the pid may
+belong to another process (core/identity.py decides whether it is still the same one).
+Stopping sends SIGINT (Weaviate's clean shutdown), then SIGTERM, then SIGKILL, each after its
+grace period, or at once when the user asks again (a second Ctrl-C).
 """
 
 from __future__ import annotations
@@ -33,25 +33,29 @@ class Member:
 
     @property
     def pid(self) -> int:
+        """The leader's process id."""
         return self.identity.pid
 
     @classmethod
     def of(cls, popen: subprocess.Popen) -> "Member":
+        """Return the member for a child that we started."""
         return cls(Identity.of(popen.pid) or Identity(popen.pid, 0.0), popen)
 
     @classmethod
     def current(cls) -> "Member":
-        """This weaviate-dev process (the owner of what it starts)."""
+        """Return this weaviate-dev process, the owner of the nodes it starts."""
         return cls(Identity.current())
 
     def alive(self) -> bool:
+        """Return whether the leader still runs."""
         if self.popen is not None:  # our child: poll() also reaps it
             return self.popen.poll() is None
         return self.identity.alive()
 
 
 def signal_owner(member: Member, sig: int) -> bool:
-    """Send sig to the process itself (not its group) if it is still the one we knew."""
+    """Send `sig` to the process itself (not its group) if it is still the process we
+    recorded; return whether it was sent."""
     if not member.alive():
         return False
     try:
@@ -63,7 +67,8 @@ def signal_owner(member: Member, sig: int) -> bool:
 
 def wait_gone(members: Iterable[Member], timeout: float,
               requests: Callable[[], int] = lambda: 0) -> bool:
-    """Wait until no member is alive (True), timeout passes or requests() changes (False)."""
+    """Wait until no member is alive and return True; return False when `timeout` passes or
+    requests() changes first."""
     members = list(members)
     asked = requests()
     deadline = time.monotonic() + timeout
@@ -76,8 +81,9 @@ def wait_gone(members: Iterable[Member], timeout: float,
 
 def stop(members: Iterable[Member], *, grace: float = 30.0, term_grace: float = 10.0,
          requests: Callable[[], int] = lambda: 0) -> float:
-    """Stop every member's group: SIGINT, then SIGTERM after `grace`, then SIGKILL after
-    `term_grace` (each step at once when requests() counts a new request). Seconds taken."""
+    """Stop every member's group: SIGINT, then SIGTERM after `grace` seconds, then SIGKILL
+    after `term_grace` more (each step at once when requests() counts a new request). Return
+    the seconds it took."""
     members = list(members)
     started = time.monotonic()
     for sig, seconds in ((signal.SIGINT, grace), (signal.SIGTERM, term_grace),

@@ -1,10 +1,10 @@
-"""The log files of the Weaviate nodes that `weaviate-dev run` started in the background
-(`--detach`) or as a cluster (`--all-nodes`), for `weaviate-dev logs weaviate`.
+"""Find and print the log files of the Weaviate nodes that `weaviate-dev run` started in the
+background (`--detach`) or as a cluster (`--all-nodes`), for `weaviate-dev logs weaviate`.
 
 Each such node writes its output to `weaviate.log` in its state directory, and its run record
-(running.py) names that file. A node is named as raft names it: `weaviate-I` for node I (a single
-node is `weaviate-0`); `weaviate` means every node. Records stay until `weaviate-dev down` or the
-next `run`, so the log of a node that crashed is still found.
+(running.py) names that file. Nodes have the names raft gives them: `weaviate-I` for node I (a
+single node is `weaviate-0`); `weaviate` means every node. Records stay until `weaviate-dev
+down` or the next `run`, so the log of a node that crashed is still found.
 """
 
 from __future__ import annotations
@@ -26,19 +26,23 @@ POLL = 0.2
 
 
 def is_weaviate(name: str) -> bool:
-    """True for `weaviate` and `weaviate-I`: names of Weaviate nodes, not compose services."""
+    """Return True for `weaviate` and `weaviate-I`, the names of Weaviate nodes (not compose
+    services)."""
     return name == ALL or NODE.match(name) is not None
 
 
 @dataclass(frozen=True)
 class NodeLog:
+    """One node's log file, with the node's name and run record."""
+
     name: str  # weaviate-I
     path: Path
     record: running.Record
 
 
 def find(data_root: Path, names: Iterable[str]) -> list[NodeLog]:
-    """The log file of every recorded node that `names` asks for; DevError when there is none."""
+    """Return the log file of every recorded node that `names` asks for; raise DevError when
+    there is none."""
     names = list(names)
     logs = {}
     for run_file in running.recorded(data_root):
@@ -95,6 +99,7 @@ def show(logs: list[NodeLog], *, tail: int | None = None, follow: bool = False,
 
 
 def size(path: Path) -> int:
+    """Return the file's size in bytes, 0 when it is missing."""
     try:
         return path.stat().st_size
     except FileNotFoundError:
@@ -102,7 +107,8 @@ def size(path: Path) -> int:
 
 
 def tail_start(path: Path, end: int, count: int, block: int = 65536) -> int:
-    """Where the last `count` lines before `end` begin (read backwards a block at a time)."""
+    """Return the offset where the last `count` lines before `end` begin, reading the file
+    backwards a block at a time."""
     if count <= 0 or end == 0:
         return end
     position = end
@@ -123,7 +129,7 @@ def tail_start(path: Path, end: int, count: int, block: int = 65536) -> int:
 
 
 def read_from(path: Path, offset: int) -> bytes:
-    """What the file holds from `offset` on (nothing when it is missing)."""
+    """Return the file's bytes from `offset` on (b"" when the file is missing)."""
     try:
         with path.open("rb") as file:
             file.seek(offset)

@@ -22,7 +22,8 @@ MAKER = "weaviate-dev run"
 
 
 def place(directory: Path, data_root: Path) -> str:
-    """Where directory is: relative to the data root when inside it, else the absolute path."""
+    """Return where `directory` is: its path relative to the data root when it is inside it,
+    else its absolute path."""
     try:
         return Path(directory).relative_to(data_root).as_posix()
     except ValueError:
@@ -30,8 +31,8 @@ def place(directory: Path, data_root: Path) -> str:
 
 
 def make(directory: Path, data_root: Path, profile: str) -> None:
-    """Create directory (with its parents) and mark it as made by run for `profile`; a
-    directory that exists already is left as it is."""
+    """Create `directory` (with its parents) and mark it as made by run for `profile`. A
+    directory that exists already is left as it is, without a mark."""
     directory = Path(directory)
     try:
         directory.mkdir(parents=True)
@@ -44,7 +45,8 @@ def make(directory: Path, data_root: Path, profile: str) -> None:
 
 
 def made_here(directory: Path, data_root: Path) -> bool:
-    """Whether directory's mark says that run made it at this place under data_root."""
+    """Return whether `directory`'s mark says that run made it at this place under
+    data_root."""
     try:
         mark = json.loads((Path(directory) / NAME).read_text())
     except (OSError, ValueError):

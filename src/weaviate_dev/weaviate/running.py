@@ -1,13 +1,13 @@
-"""What `weaviate-dev run` has running: one record per Weaviate process, kept where
-`weaviate-dev down` (in another terminal) finds it.
+"""Record each Weaviate process that `weaviate-dev run` starts, where `weaviate-dev down` in
+another terminal can find it.
 
-The record lives in the profile's state directory, or for cluster nodes in the cluster's
-(`DATA/<cluster>-cluster/running.json`), so `run --all-nodes`, a node restarted with
-`run --node I` and nodes started one per terminal all land in the same file. Each record names
-the node's process group (pid, start time and boot time: core/identity.py) and its owner, the
-weaviate-dev process that waits for it; a field a later version adds is ignored when read.
-`down` asks each owner to stop (SIGTERM, what Ctrl-C does), then stops whatever is left itself
-and removes containers left behind.
+A record is kept in the profile's state directory, or for cluster nodes in the cluster's
+(`DATA/<cluster>-cluster/running.json`), so that `run --all-nodes`, a node restarted with
+`run --node I` and nodes started one per terminal all write to the same file. Each record
+names the node's process group (pid, start time and boot time: core/identity.py) and its
+owner, the weaviate-dev process that waits for it. Fields that a later version adds are
+ignored when a record is read. `down` asks each owner to stop (SIGTERM, as Ctrl-C does), then
+stops whatever is left itself and removes the containers left behind.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ OWNER_EXTRA = 15.0  # an owner stops its nodes within their grace; give it this 
 
 @dataclass(frozen=True)
 class Record:
-    """One running Weaviate: its process group, its owner, where it answers and logs."""
+    """One running Weaviate: its process group, its owner, and where it answers and logs."""
 
     label: str
     index: int | None
@@ -50,6 +50,7 @@ class Record:
     def of(cls, label: str, member: groups.Member, *, owner: groups.Member, http: int,
            grpc: int, index: int | None = None, log: Path | None = None,
            container: str | None = None) -> "Record":
+        """Return the record of `member`, a node that `owner` started."""
         node, parent = member.identity, owner.identity
         return cls(label=label, index=index, pid=node.pid, started=float(node.started),
                    boot=node.boot, owner=parent.pid, owner_started=float(parent.started),
@@ -57,22 +58,26 @@ class Record:
                    log=str(log) if log else None, container=container)
 
     def member(self) -> groups.Member:
+        """Return the node's process."""
         return groups.Member(identity_of(self.pid, self.started, self.boot))
 
     def owner_member(self) -> groups.Member:
+        """Return the owner's process."""
         return groups.Member(identity_of(self.owner, self.owner_started, self.owner_boot))
 
     def alive(self) -> bool:
+        """Return whether the node still runs."""
         return self.member().alive()
 
     def owner_alive(self) -> bool:
+        """Return whether the owner still runs."""
         return self.owner_member().alive()
 
 
 def identity_of(pid: int, started: float | int, boot: float | None) -> Identity:
-    """A recorded process. Records written before weaviate-dev used psutil (before
-    2026-12-05) hold the start as whole clock ticks after boot, with no boot time: an integer,
-    where psutil's start time is written as a float."""
+    """Return the Identity of a recorded process. Records written before weaviate-dev used
+    psutil (before 2026-12-05) store the start as whole clock ticks after boot and no boot
+    time: an integer, where psutil's start time is a float."""
     if boot is None and isinstance(started, int):
         return Identity.from_boot_ticks(pid, started)
     return Identity(pid, float(started), boot)
@@ -82,7 +87,8 @@ FIELDS = frozenset(f.name for f in fields(Record))
 
 
 class RunFile:
-    """The records of one state directory; every change under an exclusive lock."""
+    """The run records of one state directory (running.json). Every change is made under an
+    exclusive lock."""
 
     def __init__(self, home: Path) -> None:
         self.home = Path(home)
@@ -107,6 +113,7 @@ class RunFile:
             return []
 
     def records(self) -> list[Record]:
+        """Return the records in the file ([] when there is none or it cannot be read)."""
         return self._read()
 
     def add(self, record: Record) -> None:
@@ -117,20 +124,24 @@ class RunFile:
             records.append(record)
 
     def remove(self, pid: int) -> None:
+        """Remove the record of `pid`."""
         with self._edit() as records:
             records[:] = [r for r in records if r.pid != pid]
 
     def forget_dead(self) -> None:
+        """Remove the records of nodes that no longer run."""
         with self._edit() as records:
             records[:] = [r for r in records if r.alive()]
 
 
 def recorded(data_root: Path) -> list[RunFile]:
-    """Every state directory under data_root with a record."""
+    """Return a RunFile for every state directory under data_root that has a record."""
     return [RunFile(path.parent) for path in sorted(Path(data_root).glob(f"*/{FILE}"))]
 
 
 def remove_container(name: str) -> bool:
+    """Remove the container of an image node; return False when there is none or no Docker
+    engine answers."""
     from weaviate_dev.services.docker import containers, engine
 
     return engine.answers() and containers.remove_container(name)

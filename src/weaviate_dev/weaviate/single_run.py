@@ -1,11 +1,12 @@
-"""One Weaviate in the foreground, as `weaviate-dev run PROFILE` starts it.
+"""Run one Weaviate in the foreground, as `weaviate-dev run PROFILE` does.
 
-Ports checked first by the caller (taken ones refused, missing services warned about), the
-state and data directories made, then the command runs in the foreground: Ctrl-C is forwarded
-to Weaviate and its exit code passed on, one line says when /v1/.well-known/ready answers, and
-the process is recorded in its state directory (running.py) for `weaviate-dev down` and
-`status`. From making the directories until the record is written, run holds the data root's
-lock (run_data.py), so that `restart` cannot delete the data of a Weaviate that is starting.
+The caller checks the ports first (`preflight`: a taken port stops the run, a needed service
+that does not answer gets a warning). `start` makes the state and data directories and runs
+the command in the foreground: Ctrl-C is passed on to Weaviate, and Weaviate's exit code
+becomes run's. One line says when /v1/.well-known/ready answers. The process is recorded in
+its state directory (running.py) for `weaviate-dev down` and `status`. From making the
+directories until the record is written, run holds the data root's lock (run_data.py), so that
+`restart` cannot delete the data of a Weaviate that is starting.
 """
 
 from __future__ import annotations
@@ -22,57 +23,61 @@ from weaviate_dev.weaviate.running import Record, RunFile
 
 
 def preflight(plan: Resolved) -> None:
-    """Fail early when our ports are taken; warn about services the profile needs."""
+    """Raise DevError when a port of the profile is taken, and print a warning for each
+    service the profile needs that does not answer."""
     cluster.preflight([plan], plan.label)
 
 
 def start(plan: Resolved, source, command, timeout: float, environ) -> int:
-    """Run `command` in the foreground until it ends; its exit code. The caller checked the
-    ports first (`preflight`)."""
-    hold = run_data.held_while_starting(plan.data_root)  # restart deletes nothing meanwhile
+    """Run `command` in the foreground until it ends, and return its exit code. The caller
+    checks the ports first (`preflight`)."""
+    start_lock = run_data.held_while_starting(plan.data_root)  # restart deletes nothing meanwhile
     try:
         plan.make_dirs()
-        say(f"{plan.label} from {source.describe()}; data in {plan.data_dir}")
+        say(f"starting {plan.label} from {source.describe()}; its data is in {plan.data_dir}")
         say(f"http://127.0.0.1:{plan.port} (Ctrl-C stops Weaviate)")
         env = {**environ, **command.env}
         watchers: list[threading.Thread] = []
-        state = RunFile(plan.home)
-        me = groups.Member.current()
+        run_file = RunFile(plan.home)
+        owner = groups.Member.current()
 
         def started(proc) -> None:
-            record(state, plan, proc, me, command)
-            hold.close()  # recorded: from here on restart sees it running
+            record(run_file, plan, proc, owner, command)
+            start_lock.close()  # recorded: from here on restart sees it running
             watchers.append(watch_ready(proc, plan, timeout))
 
         try:
             code = process.run_foreground(command.argv, cwd=command.cwd, env=env,
                                           on_start=started, on_signal=interrupted)
         finally:
-            state.forget_dead()
+            run_file.forget_dead()
     finally:
-        hold.close()
+        start_lock.close()
     for watcher in watchers:  # let its last line out before ours
         watcher.join(timeout=2)
     return code
 
 
-def record(state: RunFile, plan: Resolved, proc, owner: groups.Member, command) -> None:
-    """Note the started Weaviate in its state directory, for `weaviate-dev down` and
-    `status` (its process group, who waits for it, where it answers)."""
-    state.add(Record.of(plan.label, groups.Member.of(proc), owner=owner, http=plan.port,
+def record(run_file: RunFile, plan: Resolved, proc, owner: groups.Member, command) -> None:
+    """Record the started Weaviate in its state directory for `weaviate-dev down` and
+    `status`: its process group, the process that waits for it, and where it answers."""
+    run_file.add(Record.of(plan.label, groups.Member.of(proc), owner=owner, http=plan.port,
                         grpc=plan.grpc, index=plan.node, container=command.container))
 
 
 def interrupted(received, sent) -> None:
-    """The line a relayed Ctrl-C (or `weaviate-dev down`'s SIGTERM) leaves in the terminal."""
-    if sent.name == "SIGINT":  # the first relay
-        say(f"interrupted ({received.name}): stopping Weaviate (again: SIGTERM, then SIGKILL)")
+    """Print a line when a Ctrl-C (or `weaviate-dev down`'s SIGTERM) is passed on to
+    Weaviate."""
+    if sent.name == "SIGINT":  # the first one passed on
+        say(f"interrupted ({received.name}): stopping Weaviate (Ctrl-C again sends SIGTERM, "
+            "then SIGKILL)")
     else:
         say(f"{received.name} again: sending {sent.name} to Weaviate")
 
 
 def watch_ready(proc, plan: Resolved, timeout: float) -> threading.Thread:
-    """In a background thread: print one line when Weaviate is ready (or why not)."""
+    """Start a thread that prints one line when Weaviate is ready, or why it is not; return
+    the thread."""
     http = waiting.http_probe(plan.ready_url)
 
     def probe():
@@ -80,12 +85,12 @@ def watch_ready(proc, plan: Resolved, timeout: float) -> threading.Thread:
             raise _Exited(proc.returncode)
         return http()
 
-    last = [0.0]
+    last_said = [0.0]
 
     def progress(line: str) -> None:  # a line every ~30 s, not every 5 s
         now = time.monotonic()
-        if now - last[0] >= 30:
-            last[0] = now
+        if now - last_said[0] >= 30:
+            last_said[0] = now
             say(line.strip())
 
     def watch():

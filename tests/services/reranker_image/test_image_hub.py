@@ -118,8 +118,8 @@ def test_when_the_hub_cannot_be_asked_the_remembered_commit_serves(tmp_path, hub
     again = image_model.resolve(wanted)
     assert again == first and again.revision == commit
     [line] = capsys.readouterr().err.strip().splitlines()
-    assert f"could not be asked ({reason}): org/open@{commit} serves, the commit main " \
-           "named when the hub was last asked, at " in line
+    assert f"could not be reached ({reason}): using org/open@{commit}, the commit main " \
+           "pointed to when the hub was last reached, at " in line
 
 
 def test_the_newest_remembered_commit_serves(tmp_path, hub, repository, capsys):
@@ -135,7 +135,7 @@ def test_the_newest_remembered_commit_serves(tmp_path, hub, repository, capsys):
 def test_with_nothing_remembered_an_unreachable_hub_stops_in_one_line(tmp_path):
     message = refusal(settings(tmp_path, model_name="org/open", hf_endpoint=a_closed_port()))
     assert message.startswith("the reranker image needs the model org/open, and it cannot be "
-                              "had: the hub http://127.0.0.1:")
+                              "found: the hub http://127.0.0.1:")
     assert "(Connection refused), and no commit of it at main is remembered here" in message
     assert "WEAVIATE_DEV_MODEL_DIR=/path/to/model" in message
 
@@ -159,7 +159,7 @@ def test_hf_hub_offline_asks_nothing(tmp_path, hub, capsys):
     asked = len(hub.log)
     capsys.readouterr()
     assert image_model.resolve(offline) == first and len(hub.log) == asked
-    assert f"HF_HUB_OFFLINE=1: the hub is not asked: org/open@{first.revision} serves" in \
+    assert f"HF_HUB_OFFLINE=1: the hub is not asked: using org/open@{first.revision}," in \
         capsys.readouterr().err
 
 
@@ -173,7 +173,7 @@ def test_a_commit_the_hugging_face_cache_names_serves(tmp_path, hub, capsys):
                                     cache_dir=wanted.hf_hub_cache)
     found = image_model.resolve(wanted)
     assert found.revision == hub.commit("org/open")
-    assert f"the commit main named in the Hugging Face cache {wanted.hf_hub_cache}" in \
+    assert f"the commit main points to in the Hugging Face cache {wanted.hf_hub_cache}" in \
         capsys.readouterr().err
 
 
@@ -190,7 +190,7 @@ def test_the_commit_of_an_image_here_serves_when_nothing_else_is_known(tmp_path,
     found = image_model.resolve(settings(tmp_path, model_name="org/open",
                                          hf_endpoint=a_closed_port()))
     assert found.revision == commit
-    assert "the newest commit of it that a reranker image here holds" in capsys.readouterr().err
+    assert "the newest commit of it in a reranker image on this machine" in capsys.readouterr().err
 
 
 def test_a_hub_behind_a_tls_inspecting_proxy_needs_its_ca_bundle(tmp_path, repository):
@@ -213,6 +213,6 @@ def test_a_hub_behind_a_tls_inspecting_proxy_needs_its_ca_bundle(tmp_path, repos
         assert "TLS verification failed: set WEAVIATE_DEV_CA_BUNDLE" in message
         trusted = dataclasses.replace(wanted, ca_bundle=certificate)
         found = image_model.resolve(trusted)
-        staged = dict(staging.files(trusted, found))
+        staged = dict(staging.model_files(trusted, found))
     assert staged["config.json"].read_bytes() == (repository / "config.json").read_bytes()
     assert found.revision == hub.commit("org/open")

@@ -128,7 +128,7 @@ def test_a_missing_image_is_built_labelled_with_what_it_holds(root, tmp_path, do
     assert docker.removed == [LEFTOVERS]  # its own leftover stages, by label; nothing replaced
     err = capsys.readouterr().err
     assert "reranker image: r:1: not found: building it with model directory" in err
-    assert "removed this build's dangling stages: 7000 MB freed" in err
+    assert "removed this build's leftover stages: 7000 MB freed" in err
 
 
 def test_the_same_model_and_source_reuse_the_image(root, tmp_path, docker, capsys):
@@ -157,7 +157,7 @@ def test_another_model_rebuilds_and_says_why(root, tmp_path, docker, capsys):
     a, b = image_model.resolve(first).describe(), image_model.resolve(second).describe()
     assert f"rebuilding: model {a} -> {b}" in err
     assert docker.removed[-2:] == [LEFTOVERS, ["sha256:image-a"]]
-    assert "removed the image weaviate-dev/reranker-transformers:latest replaced" in err
+    assert "removed the image that weaviate-dev/reranker-transformers:latest replaced" in err
 
 
 def test_an_edited_reranker_source_rebuilds(root, tmp_path, docker, capsys):
@@ -198,7 +198,7 @@ def test_an_image_the_user_named_is_used_as_given(root, tmp_path, docker, capsys
                         lambda s: pytest.fail("a given, present image needs no model"))
     assert reranker_image.ensure(given) == "mine:1"
     assert docker.builds == []
-    assert ("reranker image: mine:1: used as given (WEAVIATE_DEV_RERANKER_IMAGE): it holds "
+    assert ("reranker image: mine:1: used as it is (WEAVIATE_DEV_RERANKER_IMAGE): built with "
             "model org/other@abc, engine onnx, linux/amd64") in capsys.readouterr().err
     docker.images["official:1"] = ("sha256:o", {})
     assert reranker_image.ensure(dataclasses.replace(given, reranker_image="official:1"))

@@ -54,17 +54,17 @@ def test_a_hub_model_is_downloaded_once_into_the_hugging_face_cache(tmp_path, ti
         wanted = settings(tmp_path, model_name="org/tiny", hf_endpoint=hub.url,
                           hf_token="hf_ok", reranker_engine="torch")
         model = image_model.resolve(wanted)
-        staged = staging.files(wanted, model)
+        staged = staging.model_files(wanted, model)
         first = capsys.readouterr().err
         requests_made = len(hub.log)
-        again = staging.files(wanted, model)
+        again = staging.model_files(wanted, model)
         assert len(hub.log) == requests_made  # from the cache, no request
     assert [name for name, _ in staged] == list(model.files)
     snapshot = wanted.hf_hub_cache / "models--org--tiny" / "snapshots" / model.revision
     for name, path in staged:
         assert path == snapshot / name and path.read_bytes() == (tiny / name).read_bytes()
     assert again == staged
-    assert "from the Hugging Face cache" in capsys.readouterr().err
+    assert "found in the Hugging Face cache" in capsys.readouterr().err
     assert downloads(hub) and all(p.startswith(f"{model.revision}/") for p in downloads(hub))
     assert not (wanted.cache_dir / "models").exists()  # no second copy of the model
     assert f"downloading org/tiny@{model.revision} (4 files) into the Hugging Face cache" \
@@ -77,7 +77,7 @@ def test_a_download_shows_its_progress_on_a_terminal(tmp_path, big, capsys, monk
     with FakeHub({"org/big": big}) as hub:
         wanted = settings(tmp_path, model_name="org/big", hf_endpoint=hub.url,
                           reranker_engine="torch")
-        staging.files(wanted, image_model.resolve(wanted))
+        staging.model_files(wanted, image_model.resolve(wanted))
     err = capsys.readouterr().err
     assert re.search(r"\d+\.\dMB / 21\.0MB", err), err[-2000:]  # the weights: 21.0 MB
     assert "21.0MB / 21.0MB" in err
@@ -95,7 +95,7 @@ def test_files_already_in_the_users_hugging_face_cache_are_not_downloaded_again(
                                         revision=model.revision,
                                         cache_dir=wanted.hf_hub_cache)  # another tool's
         hub.log.clear()
-        staging.files(wanted, model)
+        staging.model_files(wanted, model)
     assert downloads(hub) and "model.safetensors" not in " ".join(downloads(hub))
 
 
@@ -109,7 +109,7 @@ def test_a_failed_download_is_one_line_and_leaves_nothing_in_the_toolkits_cache(
         model = image_model.resolve(wanted)
         gone = dataclasses.replace(model, revision="f" * 40)  # a commit the hub never had
         with pytest.raises(DevError) as failed:
-            staging.files(wanted, gone)
+            staging.model_files(wanted, gone)
     assert str(failed.value).startswith(f"org/tiny has no revision '{'f' * 40}'")
     assert "\n" not in str(failed.value)
     assert not (wanted.cache_dir / "models").exists()
@@ -123,7 +123,7 @@ def test_a_commit_whose_files_are_not_known_here_is_listed_when_a_build_needs_th
                           model_revision=commit, reranker_engine="torch")
         model = image_model.resolve(wanted)
         assert model.files == () and hub.log == []
-        staged = dict(staging.files(wanted, model))
+        staged = dict(staging.model_files(wanted, model))
     assert "config.json" in staged and "model.safetensors" in staged
 
 
@@ -132,14 +132,14 @@ def test_torch_weights_are_exported_here_once_for_an_onnx_engine(tmp_path, tiny,
     wanted = settings(tmp_path, model_dir=tiny, reranker_engine="openvino")
     model = image_model.resolve(wanted)
     assert model.needs_export
-    staged = dict(staging.files(wanted, model))
+    staged = dict(staging.model_files(wanted, model))
     assert "model.safetensors" not in staged and "onnx/model.onnx" in staged
     stamp = json.loads(staged["onnx/export.json"].read_text())
     assert stamp["source"] and stamp["model_type"] == "bert"
     assert not (tiny / "onnx").exists()  # the user's directory is never written
     monkeypatch.setattr(staging.process, "run",
                         lambda *a, **k: pytest.fail("exported a second time"))
-    assert dict(staging.files(wanted, model)) == staged
+    assert dict(staging.model_files(wanted, model)) == staged
     assert "ONNX export of" in capsys.readouterr().err
 
 
@@ -152,7 +152,7 @@ from weaviate_dev.services.reranker_image import model, staging
 options = json.loads(sys.argv[1])
 settings = dataclasses.replace(Settings.from_env({"XDG_CACHE_HOME": options.pop("cache")}),
                                ca_bundle=None, **options)
-staged = staging.files(settings, model.resolve(settings))
+staged = staging.model_files(settings, model.resolve(settings))
 print(json.dumps([[name, str(path)] for name, path in staged]), flush=True)
 """
 
@@ -209,7 +209,7 @@ def test_two_processes_staging_one_model_take_turns(tmp_path, big, spawned):
         finally:
             release.set()
         assert first.wait(60) == 0 and second.wait(60) == 0
-        second_lines.until("from the Hugging Face cache")
+        second_lines.until("found in the Hugging Face cache")
         served = downloads(hub)
     assert sorted(served) == sorted(set(served)) and len(served) == 3, served
     assert json.loads(first.stdout.read()) == json.loads(second.stdout.read())
@@ -238,7 +238,7 @@ def test_what_a_download_killed_midway_left_is_removed_by_the_next_run(tmp_path,
                           reranker_engine="torch")
         leftovers._swept.clear()
         capsys.readouterr()
-        staged = dict(staging.files(wanted, image_model.resolve(wanted)))
+        staged = dict(staging.model_files(wanted, image_model.resolve(wanted)))
     err = capsys.readouterr().err
     assert ("removed what an interrupted download of org/big left in the Hugging Face cache "
             f"{wanted.hf_hub_cache} ({size / 1e6:.0f} MB freed)") in err
@@ -282,7 +282,7 @@ if sys.argv[3] == "export":  # an export that never ends
     staging.process.run = lambda *a, **k: (print("exporting", flush=True), time.sleep(600))
     staging.export_here(settings, found, staged, "model.onnx")
 else:  # a build that never ends, its context written
-    with context.written(settings, staged):
+    with context.temporary_tar(settings, staged):
         print("context", flush=True)
         time.sleep(600)
 """

@@ -1,18 +1,24 @@
-"""`weaviate-dev dev`: the reranking dev environment in one command (what `make dev` runs).
+"""`weaviate-dev dev`: start our reranker and a Weaviate that reranks through it, in one
+command. `make dev` runs it.
 
-First what takes seconds to check and would otherwise fail minutes in: the model a missing
-reranker image needs (a local directory, or the hub answering for it). Then what a fresh
-machine lacks (`setup engine`, and `setup weaviate-binary` when no Weaviate is found), and then
-exactly the README's two commands, one after the other: `weaviate-dev restart --reranker` (our
-reranker, healthy) and `weaviate-dev run local-reranker-transformers` (Weaviate in the
-foreground, reranking through it). Ctrl-C stops Weaviate and then the reranker: dev leaves
-nothing running behind it (`--keep-reranker` keeps the reranker for the next run).
-`--nodes N` runs a cluster instead: `run local-reranker-cluster --all-nodes --nodes N`, every
-node reranking through the one reranker.
-`--detach` starts both in the background for scripts, notebooks and CI (`run ... --detach`):
-once Weaviate is ready (a cluster: raft has every voter) it prints where both answer (`--json`:
-one JSON object on stdout, every other line on stderr) and exits 0, leaving them running until
-`weaviate-dev down`. A start that fails, or Ctrl-C before it is ready, leaves nothing running.
+It first checks, in seconds, that the reranker's model can be found: a local directory, or
+a model on the Hugging Face Hub. A model that cannot be found stops dev at once, not minutes
+later in a build. Next it runs the setup steps a fresh machine still needs (`setup engine`,
+and `setup weaviate-binary` when no Weaviate is found). Finally it runs the README's two
+commands, one after the other: `weaviate-dev restart --reranker` starts our reranker and
+waits until it is healthy, and `weaviate-dev run local-reranker-transformers` runs Weaviate
+in the foreground, reranking through it.
+
+Ctrl-C stops Weaviate and then the reranker, so dev leaves nothing running
+(`--keep-reranker` keeps the reranker for the next run). `--nodes N` starts a cluster instead
+(`run local-reranker-cluster --all-nodes --nodes N`); every node reranks through the one
+reranker.
+
+`--detach` starts both in the background, for scripts, notebooks and CI. Once Weaviate is
+ready (for a cluster: once raft has every voter), dev prints where both answer and exits 0;
+both keep running until `weaviate-dev down`. With `--json` it prints one JSON object on stdout
+and every other line on stderr. If the start fails, or Ctrl-C comes before Weaviate is ready,
+nothing is left running.
 """
 
 from __future__ import annotations
@@ -28,6 +34,7 @@ RERANKER = "reranker-transformers"
 
 
 def node_count(text: str) -> int:
+    """argparse type for --nodes: a whole number, 1 or more."""
     value = int(text)
     if value < 1:
         raise argparse.ArgumentTypeError("must be 1 or more")
@@ -35,38 +42,41 @@ def node_count(text: str) -> int:
 
 
 def register(subparsers):
+    """Add the `dev` verb and its options."""
     parser = subparsers.add_parser(
-        "dev", help="our reranker + a Weaviate reranking through it, ready to query",
-        description=__doc__)
+        "dev", help="start our reranker and a Weaviate that reranks through it",
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--keep-data", action="store_true",
-                        help="keep Weaviate's data (and the workspace's state) from the last "
-                             "run (passed to restart); without it every dev starts empty")
+                        help="keep Weaviate's data and the workspace's state from the last run "
+                             "(passed to restart); without it every dev starts empty")
     parser.add_argument("--keep-reranker", action="store_true",
                         help="leave the reranker running when Weaviate stops")
     parser.add_argument("--workspace", metavar="DIR",
-                        help="where the services' local state lives (passed to restart)")
+                        help="the directory of the services' local state (passed to restart)")
     parser.add_argument("--dry-run", action="store_true",
-                        help="print both plans; start nothing")
+                        help="print what restart and run would do, and start nothing")
     parser.add_argument("--nodes", type=node_count, metavar="N",
-                        help=f"a cluster of N Weaviate nodes ({CLUSTER} --all-nodes), all "
-                             "reranking through the one reranker")
+                        help=f"start a cluster of N Weaviate nodes ({CLUSTER} --all-nodes); "
+                             "every node reranks through the one reranker")
     parser.add_argument("--data-dir", metavar="DIR",
-                        help="where Weaviate keeps its data (passed to run, and to restart, "
-                             "which deletes the data run made there unless --keep-data)")
-    parser.add_argument("--weaviate-bin", metavar="PATH", help="passed to run")
+                        help="the directory for Weaviate's data (passed to run, and to "
+                             "restart, which deletes the data run made there unless "
+                             "--keep-data)")
+    parser.add_argument("--weaviate-bin", metavar="PATH",
+                        help="run this weaviate-server binary (passed to run)")
     parser.add_argument("--image", nargs="?", const="", metavar="TAG",
                         help="run Weaviate from an image (passed to run)")
     parser.add_argument("--detach", action="store_true",
                         help="start both in the background, wait until they are ready, print "
                              "where they answer and exit; `weaviate-dev down` stops them")
     parser.add_argument("--json", action="store_true",
-                        help="with --detach: print one JSON object (each node's HTTP and gRPC "
-                             "address, the reranker's URL, model and engine) on stdout")
+                        help="with --detach: print one JSON object on stdout (each node's HTTP "
+                             "and gRPC address, the reranker's URL, model and engine)")
     parser.set_defaults(handler=handle)
 
 
 def steps(args) -> list[list[str]]:
-    """The two CLI invocations this verb stands for."""
+    """Return the two command lines that dev runs: restart's, then run's."""
     restart = ["restart", "--reranker"]
     run = ["run", CLUSTER, "--all-nodes", "--nodes", str(args.nodes)] if args.nodes else \
         ["run", PROFILE]
@@ -90,7 +100,7 @@ def steps(args) -> list[list[str]]:
 
 
 def setup_steps(args, settings: Settings) -> list[str]:
-    """The `setup` steps this machine still needs before the two commands can run."""
+    """Return the `setup` steps this machine still needs before restart and run can work."""
     from weaviate_dev.core.errors import DevError
     from weaviate_dev.weaviate import source as weaviate_source
 
@@ -102,7 +112,8 @@ def setup_steps(args, settings: Settings) -> list[str]:
 
 
 def run_step(argv: list[str], settings: Settings) -> int:
-    """Run one step through its verb's own parser and handler (as typed on the command line)."""
+    """Run one command line (restart's or run's) through that verb's own parser and handler,
+    as if it were typed; return its exit code."""
     from weaviate_dev.cli.commands import restart, run
 
     parser = argparse.ArgumentParser(prog="weaviate-dev")
@@ -115,11 +126,12 @@ def run_step(argv: list[str], settings: Settings) -> int:
 
 
 def handle(args, settings: Settings) -> int:
+    """Run `dev`; return its exit code."""
     from weaviate_dev.cli import detached
     from weaviate_dev.core.errors import UsageError
 
     if args.json and not args.detach:
-        raise UsageError("--json goes with --detach")
+        raise UsageError("--json needs --detach")
     restart, run = steps(args)
     if args.dry_run:
         return run_step(restart, settings) or run_step(run, settings)
@@ -133,8 +145,9 @@ def handle(args, settings: Settings) -> int:
 
 
 def start(args, settings: Settings, restart: list[str], run: list[str]) -> int:
-    """Check the model, run the setup steps this machine needs, then restart and run. The
-    reranker is stopped at the end unless --keep-reranker, or a detached start succeeded."""
+    """Check the model, run the setup steps this machine needs, then restart and run; return
+    the exit code. At the end the reranker is stopped, unless --keep-reranker is given or a
+    detached start succeeded."""
     from weaviate_dev.cli.commands import restart as restart_command
     from weaviate_dev.cli.commands import setup
     from weaviate_dev.services import reranker_image
@@ -142,7 +155,7 @@ def start(args, settings: Settings, restart: list[str], run: list[str]) -> int:
 
     reranker_image.check_model(settings)
     setup.run_steps(settings, setup_steps(args, settings))
-    running = False  # both left running: a detached start that succeeded
+    left_running = False  # set when a detached start succeeded
     try:
         code = run_step(restart, settings)
         if code:
@@ -158,9 +171,9 @@ def start(args, settings: Settings, restart: list[str], run: list[str]) -> int:
             progress.say(f"reranker ready at {reranker}; starting Weaviate ({what}); Ctrl-C "
                          f"stops {stops}")
         code = run_step(run, settings)
-        running = args.detach and code == 0
+        left_running = args.detach and code == 0
         return code
     finally:
-        if not (args.keep_reranker or running):
+        if not (args.keep_reranker or left_running):
             progress.set_verb("dev")
             restart_command.stop_project(settings, workspace=args.workspace)

@@ -1,15 +1,18 @@
-"""`weaviate-dev restart [FLAGS]`: the services a Weaviate dev server needs, from a clean slate.
+"""`weaviate-dev restart [FLAGS]`: stop the dev services, delete their local state, and start
+the services the flags choose, so that a Weaviate dev server starts from a clean slate.
 
-Steps, in this order: resolve a plan (flags -> services, state paths, compose command lines);
-with --dry-run print it and stop. Otherwise check everything (compose files, compose command,
-Docker engine, the reranker's model and whether its image holds it, no Weaviate of `run`
-still running on the data to delete, every host port free) before acting; then (re)build the
-reranker image when it does not hold what is configured, `down --remove-orphans`, delete the
-local state — the workspace's, and the data `run` made for its profiles (never a directory it
-did not make; weaviate/run_data.py), as the original deleted the dev server's data — and the
-image the build replaced, `up -d` the chosen services and wait for each to be ready
-(per-service timeout; on timeout its last 50 log lines and exit 1); with --keycloak create the
-demo user. See docs/restart.md.
+restart first works out a plan: the services the flags choose, the state to delete and the
+compose command lines. With --dry-run it prints the plan and stops. Otherwise it checks
+everything before it changes anything: the compose files, the compose command, the Docker
+engine, the reranker's model and whether the reranker image was built with it, that no
+Weaviate started by `run` still uses the data to be deleted, and that every host port is free.
+Then it builds the reranker image again if it was built from another model, source, engine or
+platform; runs `compose down --remove-orphans`; deletes the local state (the workspace's, and
+the data `run` made for its profiles, as the original script deleted the dev server's data;
+never a directory that run did not make: weaviate/run_data.py); removes the image the build
+replaced; runs `compose up -d` for the chosen services and waits until each is ready (each
+service has its own timeout; on a timeout restart prints the service's last 50 log lines and
+exits 1). With --keycloak it also creates the demo user. See docs/restart.md.
 """
 
 from __future__ import annotations
@@ -39,12 +42,13 @@ LOG_TAIL_LINES = 50
 
 
 def register(subparsers) -> None:
+    """Add the `restart` verb, with one flag per service of our compose file."""
     catalog = load_catalog()
     parser = subparsers.add_parser(
         "restart",
         help="stop the dev services, delete local state, start the services chosen by flags",
-        description=__doc__.split("\n\n")[0] + " With no service flag nothing is started "
-        "(contextionary too starts only with --contextionary).",
+        description=__doc__.split("\n\n")[0] + " With no service flag, restart starts "
+        "nothing; contextionary, too, starts only with --contextionary.",
         allow_abbrev=False,  # --rer must not mean --reranker: flags are exact
     )
     add_service_flags(parser, catalog)
@@ -53,6 +57,8 @@ def register(subparsers) -> None:
 
 
 def add_service_flags(parser: argparse.ArgumentParser, catalog: ServiceCatalog) -> None:
+    """Add a flag for each service of the catalog, and the unsupported flags, which only
+    explain why they are not supported."""
     group = parser.add_argument_group("services (any order, any combination)")
     for flag, services in catalog.flags().items():
         where = ", ".join(f"{s.name} :{'/'.join(map(str, s.host_ports))}" for s in services)
@@ -60,32 +66,36 @@ def add_service_flags(parser: argparse.ArgumentParser, catalog: ServiceCatalog) 
                            help=f"{services[0].help} [{where}]")
     for flag in catalog.unsupported_flags:
         group.add_argument(f"--{flag}", dest="flags", action="append_const", const=flag,
-                           help="not supported (accepted only to explain why)")
+                           help="not supported (accepted only to print why)")
 
 
 def add_options(parser: argparse.ArgumentParser) -> None:
+    """Add restart's options other than the service flags."""
     add_data_dir_option(parser)  # whose profiles' data/ and backups/ restart deletes
     parser.add_argument("--dry-run", action="store_true",
                         help="print the plan (services, ports, compose commands, state to "
                         "delete) and change nothing")
     parser.add_argument("--keep-data", action="store_true",
-                        help="keep the local state: the workspace's and the data of the "
-                             "Weaviates `run` starts")
+                        help="keep the local state: the workspace's, and the data of the "
+                             "Weaviates that `run` starts")
     parser.add_argument("--workspace", metavar="DIR", default=".",
-                        help="where the local state lives (default: the current directory)")
+                        help="the directory of the local state (default: the current directory)")
     parser.add_argument("--also-delete", metavar="PATH", action="append", default=[],
-                        help="one more state path (glob) inside the workspace to delete")
+                        help="also delete this path (a glob) inside the workspace; may be "
+                             "repeated")
     parser.add_argument("-p", "--project-name", default=compose_mod.DEFAULT_PROJECT,
                         help="compose project name (default: %(default)s)")
     parser.add_argument("-f", "--file", metavar="COMPOSE_FILE", action="append", default=[],
-                        type=Path, help="an extra compose file (override) after ours")
+                        type=Path, help="an extra compose file, read after ours (an "
+                        "override); may be repeated")
     parser.add_argument("--timeout", type=float, metavar="SECONDS",
-                        help="readiness timeout for every service (default: per service)")
+                        help="seconds to wait for each service to be ready (default: each "
+                        "service's own timeout)")
 
 
 @dataclass
 class Plan:
-    """Everything restart will do, resolved before anything acts."""
+    """Everything restart will do, worked out before anything changes."""
 
     services: list[Service]
     workspace: Path
@@ -101,9 +111,11 @@ class Plan:
     image: reranker_image.ImagePlan | None = None  # decided in preflight
 
     def timeout_for(self, service: Service) -> float:
+        """Return the seconds to wait for `service`: --timeout when given, else its own."""
         return self.timeout if self.timeout is not None else service.timeout
 
     def describe(self) -> list[str]:
+        """Return the plan as the lines restart prints before it acts."""
         lines = [f"workspace: {self.workspace}", "services:"]
         if not self.services:
             lines.append("  (none: no service flag given)")
@@ -116,8 +128,8 @@ class Plan:
             lines.append(self.image.describe())
         elif any(s.name == RERANKER_SERVICE for s in self.services):
             lines.append(f"reranker image: {self.reranker_image} (built from reranker/ when "
-                         "missing or when it does not hold the configured model, source, "
-                         "engine or platform)")
+                         "it is missing or was built from another model, source, engine "
+                         "or platform)")
         lines.append("compose commands:")
         lines.append(f"  {format_argv(self.compose.down_argv())}")
         if self.services:
@@ -137,11 +149,13 @@ class Plan:
 
     @property
     def service_names(self) -> list[str]:
+        """The names of the chosen services."""
         return [s.name for s in self.services]
 
 
 def probe_text(service: Service, where: str = "") -> str:
-    """"GET 127.0.0.1:8009/.well-known/ready" or "tcp 127.0.0.1:9999" (where is optional)."""
+    """Return how the service's readiness is checked, for printing: "GET
+    127.0.0.1:8009/.well-known/ready" or "tcp 127.0.0.1:9999" (`where` is optional)."""
     if service.probe.kind == "http":
         return f"GET {where}{service.probe.path}"
     return f"tcp {where}".rstrip()
@@ -149,6 +163,8 @@ def probe_text(service: Service, where: str = "") -> str:
 
 def make_plan(args, settings: Settings, catalog: ServiceCatalog,
               compose_command: tuple[str, ...]) -> Plan:
+    """Work out the plan from the flags and return it. Nothing changes yet; a missing compose
+    file, or a data root that restart must never delete from, raises DevError here."""
     services = catalog.select(args.flags or [])
     workspace = state.resolve_workspace(args.workspace)
     patterns = [*catalog.state_paths, *(state.check_relative(p) for p in args.also_delete)]
@@ -178,6 +194,7 @@ def make_plan(args, settings: Settings, catalog: ServiceCatalog,
 
 
 def handle(args, settings: Settings) -> int:
+    """Print the plan, then (without --dry-run) check and carry it out; return 0."""
     catalog = load_catalog()
     catalog.select(args.flags or [])  # flags first: a bad flag fails before Docker is asked
     try:
@@ -197,10 +214,11 @@ def handle(args, settings: Settings) -> int:
 
 
 def preflight(plan: Plan, settings: Settings) -> None:
-    """Engine answers, the reranker's model can be had if its image must be built, every host
-    port is free (ports held by our own project are freed by `down` and so do not count).
-    Raises DevError naming every problem."""
-    engine.version()  # the engine answers, or a DevError says how to start one
+    """Check, before anything changes, that the Docker engine answers, that the reranker's
+    model can be found when the reranker is chosen, that no Weaviate of `run` uses the data to
+    delete, and that every host port is free. Ports held by our own project do not count:
+    `down` frees them. Raises DevError naming every problem."""
+    engine.version()  # raises a DevError that says how to start an engine when none answers
     if RERANKER_SERVICE in plan.service_names:
         plan.image = reranker_image.plan(settings, model=reranker_image.check_model(settings))
     if plan.run_data:
@@ -216,6 +234,8 @@ def preflight(plan: Plan, settings: Settings) -> None:
 
 
 def act(plan: Plan, settings: Settings) -> None:
+    """Carry out a checked plan: build the reranker image if needed, stop the project, delete
+    the state, start the chosen services and wait until each is ready."""
     names = plan.service_names
     if plan.image is not None:  # before anything is stopped or deleted: a failed build
         plan.image.apply(keep_replaced=True)  # leaves everything as it was
@@ -273,7 +293,8 @@ def act(plan: Plan, settings: Settings) -> None:
 
 def stop_project(settings: Settings, *, workspace: str | None = None,
                  project: str = compose_mod.DEFAULT_PROJECT) -> None:
-    """`down` for our compose project (what `weaviate-dev down` does), quietly."""
+    """Stop and remove the containers of our compose project, as `weaviate-dev down` does,
+    without printing compose's output."""
     compose = compose_mod.for_project(settings, project=project,
                                       workspace=state.resolve_workspace(workspace or "."))
     say(f"stopping project {project}")
@@ -281,6 +302,8 @@ def stop_project(settings: Settings, *, workspace: str | None = None,
 
 
 def wait_for(plan: Plan, service: Service, timeout: float) -> float:
+    """Wait until `service` is ready and return the seconds it took. On a timeout, raise
+    WaitTimeout with the service's last log lines."""
     where = f"{probe_host(plan.bind_address)}:{service.ports[0].host}"
     say(f"waiting for {service.name} on {where} (up to {timeout:g}s)")
     took = wait_until(

@@ -1,12 +1,13 @@
-"""`weaviate-dev run [PROFILE]`: start one Weaviate dev server from a run_dev_server profile,
-or with `--all-nodes` every node of a cluster profile.
+"""`weaviate-dev run [PROFILE]`: start one Weaviate dev server with a profile of
+run_dev_server.sh, or with `--all-nodes` every node of a cluster profile.
 
-Flow: parse -> resolve the profile (profiles.py) -> pick where Weaviate comes from
-(source.py; a source tree is compiled, or run under Delve, by source_run.py) -> print
-(--print-env / --dry-run) or preflight, then run in the foreground (single_run.py; watch.py
-with --watch). A whole cluster: cluster.py plans it, cluster_run.py runs it. With --detach,
+run resolves the profile (profiles.py) and finds where Weaviate comes from (source.py): a
+source tree, which source_run.py compiles or runs under Delve, a binary, or an image. With
+--print-env or --dry-run it prints what it would run and stops. Otherwise it checks the ports
+and runs Weaviate in the foreground (single_run.py; watch.py with --watch). For a whole
+cluster, cluster.py works out every node and cluster_run.py runs them. With --detach,
 cluster_run.py starts the node (or every node) in the background, waits until it is ready and
-returns, leaving it running for `weaviate-dev down`.
+exits; the nodes keep running until `weaviate-dev down`.
 """
 
 from __future__ import annotations
@@ -25,13 +26,14 @@ from weaviate_dev.weaviate.profile_types import Profile
 from weaviate_dev.weaviate.profiles import ProfileCatalog
 
 DEFAULT_PROFILE = "local-development"
-# Seconds to wait for /v1/.well-known/ready once Weaviate starts (a source tree is compiled
-# before, with its own line).
+# Seconds to wait for /v1/.well-known/ready once Weaviate has started (a source tree is
+# compiled before that, and the compile is not counted).
 READY_TIMEOUT = {"source": 180.0, "binary": 180.0, "image": 180.0}
 HELPER_EXIT = 2
 
 
 def register(subparsers) -> None:
+    """Add the `run` verb and its options."""
     parser = subparsers.add_parser(
         "run", help="run a Weaviate dev server from a run_dev_server.sh profile",
         description="Run Weaviate in the foreground with one of the 63 profiles of "
@@ -54,47 +56,53 @@ def register(subparsers) -> None:
                              "lists, or N with --nodes N), wait until raft has every voter; "
                              "Ctrl-C or `weaviate-dev down` stops them all")
     parser.add_argument("--vectorizer", choices=["none"],
-                        help="none: no default vectorizer and no text2vec-contextionary "
-                             "(any profile; the note says what was dropped)")
+                        help="none: run without a default vectorizer and without "
+                             "text2vec-contextionary (any profile; a note says what was left "
+                             "out)")
     parser.add_argument("--contextionary", action="store_true",
-                        help="local-reranker-transformers: also enable text2vec-contextionary "
-                             "(the original profile)")
+                        help="with local-reranker-transformers: also enable "
+                             "text2vec-contextionary, as the original profile does")
     source = parser.add_argument_group("where Weaviate comes from (default: the checkout "
                                        "around the current directory, else a binary)")
     source.add_argument("--weaviate-src", metavar="DIR",
                         help="compile this Weaviate checkout (go build, cached) and run it")
     source.add_argument("--weaviate-bin", metavar="PATH", help="run this weaviate-server binary")
     source.add_argument("--image", nargs="?", const="", metavar="TAG",
-                        help="docker run this image (default WEAVIATE_DEV_WEAVIATE_IMAGE, or a "
-                             "local one built from the Weaviate binary when it cannot be "
-                             "pulled); give PROFILE before --image, or use --image=TAG")
+                        help="run Weaviate from this image with docker run (default "
+                             "WEAVIATE_DEV_WEAVIATE_IMAGE, or, when that cannot be pulled, a "
+                             "local image built around the Weaviate binary); give PROFILE "
+                             "before --image, or write --image=TAG")
     parser.add_argument("--data-dir", metavar="DIR",
-                        help="root of the per-profile state directories "
+                        help="the directory that holds each profile's state directory "
                              "(default $XDG_DATA_HOME/weaviate-dev, ~/.local/share/weaviate-dev)")
     parser.add_argument("--detach", action="store_true",
-                        help="start Weaviate in the background, its output in weaviate.log in "
-                             "its state directory; wait until it is ready (with --all-nodes: "
-                             "until raft has every voter), then exit, leaving it running: "
-                             "`weaviate-dev down` stops it. A start that fails stops it again")
+                        help="start Weaviate in the background, with its output in weaviate.log "
+                             "in its state directory; wait until it is ready (with --all-nodes: "
+                             "until raft has every voter), then exit and leave it running "
+                             "until `weaviate-dev down`. If the start fails, Weaviate is "
+                             "stopped again")
     parser.add_argument("--ready-timeout", type=float, metavar="SECONDS",
-                        help="how long to wait for the ready line once Weaviate started "
-                             "(default 180); Weaviate keeps running after it")
-    loop = parser.add_argument_group("the contributor's loop (a source tree; docs/run.md)")
+                        help="seconds to wait until Weaviate is ready (default 180); after "
+                             "that a single Weaviate in the foreground keeps running with a "
+                             "warning, and anything else is stopped")
+    loop = parser.add_argument_group("edit, rebuild and debug a source tree (docs/run.md)")
     loop.add_argument("--debug", action="store_true",
-                      help="a debug build under Delve, headless on 127.0.0.1 (--debug-port), "
-                           "continuing at start: attach with `dlv connect` or an IDE")
+                      help="run a debug build under Delve, headless on 127.0.0.1 "
+                           "(--debug-port); Weaviate starts without waiting for a debugger; "
+                           "attach with `dlv connect` or an IDE")
     loop.add_argument("--debug-port", type=tcp_port, default=delve.DEFAULT_PORT, metavar="PORT",
                       help=f"Delve's port with --debug (default {delve.DEFAULT_PORT})")
     loop.add_argument("--debug-node", type=int, metavar="I",
-                      help="with --all-nodes --debug: the node under Delve (default 0)")
+                      help="with --all-nodes --debug: the node to run under Delve (default 0)")
     loop.add_argument("--watch", action="store_true",
                       help="rebuild and restart Weaviate when a .go file of the tree changes "
-                           "(same data; a compile error keeps the running server)")
+                           "(with the same data; after a compile error the running server "
+                           "keeps running)")
     parser.set_defaults(handler=handle)
 
 
 def tcp_port(text: str) -> int:
-    """argparse type: a TCP port number (1-65535)."""
+    """argparse type for a TCP port number (1-65535)."""
     import argparse
 
     try:
@@ -107,19 +115,21 @@ def tcp_port(text: str) -> int:
 
 
 def default_data_root(environ) -> Path:
+    """Return $XDG_DATA_HOME/weaviate-dev, or ~/.local/share/weaviate-dev when it is unset."""
     base = environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
     return Path(base) / "weaviate-dev"
 
 
 def data_root(args, environ) -> Path:
-    """Where `run` keeps (and `down`/`status` find) the per-profile state: --data-dir, else
-    the default."""
+    """Return the directory where `run` keeps each profile's state, and where `down` and
+    `status` look for it: --data-dir when given, else the default."""
     if args.data_dir:
         return Path(args.data_dir).expanduser().resolve()
     return default_data_root(environ)
 
 
 def list_profiles(catalog: ProfileCatalog) -> str:
+    """Return what --list prints: one line per profile with its description."""
     width = max(len(name) for name in catalog.names())
     lines = []
     for name in catalog.names():
@@ -132,6 +142,7 @@ def list_profiles(catalog: ProfileCatalog) -> str:
 
 
 def helper_message(profile: Profile) -> str:
+    """Return the message for a helper profile, which is not a Weaviate: what to run instead."""
     lines = [f"{profile.name} is not a Weaviate profile ({profile.description}).",
              f"Use instead: {profile.replacement}"]
     if profile.then:
@@ -141,6 +152,7 @@ def helper_message(profile: Profile) -> str:
 
 
 def handle(args, settings) -> int:
+    """Run `run`; return Weaviate's exit code (HELPER_EXIT for a helper profile)."""
     catalog = ProfileCatalog.load()
     if args.list:
         print(list_profiles(catalog))
@@ -156,7 +168,7 @@ def handle(args, settings) -> int:
         print(helper_message(profile), file=sys.stderr)
         return HELPER_EXIT
 
-    environ = dict(os.environ)  # the plan step: the one place run reads the environment
+    environ = dict(os.environ)  # read once here: the rest of run gets this copy
     try:
         source = weaviate_source.locate(settings, src=args.weaviate_src,
                                         binary=args.weaviate_bin, image=args.image)
@@ -213,7 +225,7 @@ def handle(args, settings) -> int:
 
 
 def down_line(args) -> str:
-    """The command that stops what this run leaves running (`--detach`)."""
+    """Return the command that stops what a `--detach` run leaves running."""
     argv = ["weaviate-dev", "down"]
     if args.data_dir:
         argv += ["--data-dir", str(Path(args.data_dir).expanduser().resolve())]
@@ -221,7 +233,8 @@ def down_line(args) -> str:
 
 
 def default_image(settings, source):
-    """The configured Weaviate image, pulled or, where it cannot be, built locally."""
+    """Return `source` with the configured Weaviate image, pulled, or built locally when it
+    cannot be pulled."""
     from dataclasses import replace
 
     from weaviate_dev.weaviate.image import ensure_weaviate_image
@@ -231,7 +244,9 @@ def default_image(settings, source):
 
 
 def run_cluster(args, settings, catalog: ProfileCatalog, source, given: dict) -> int:
-    """`--all-nodes`: plan every node, print or check, build once from a source tree, run."""
+    """Run every node of a cluster profile (`--all-nodes`) and return the exit code: work
+    out the nodes, print them (--print-env, --dry-run) or check their ports, compile a source
+    tree once, then start the cluster."""
     from weaviate_dev.weaviate.cluster_run import ClusterRun
 
     plans = cluster.plans(catalog, args.profile, nodes=args.nodes, **given)
@@ -248,7 +263,7 @@ def run_cluster(args, settings, catalog: ProfileCatalog, source, given: dict) ->
         raise UsageError("--watch runs one node: start the node to work on with --node I")
     source_run.check_loop_flags(source, plans[0], debug=args.debug, watch=False)
     if args.debug_node is not None and not args.debug:
-        raise UsageError("--debug-node goes with --debug")
+        raise UsageError("--debug-node needs --debug")
     debug_node = (args.debug_node or 0) if args.debug else None
     if debug_node is not None and not 0 <= debug_node < len(plans):
         raise UsageError(f"--debug-node {debug_node}: the cluster has nodes 0-{len(plans) - 1}")
@@ -285,7 +300,7 @@ def run_cluster(args, settings, catalog: ProfileCatalog, source, given: dict) ->
 
 
 def restart_line(args, node: cluster.Node, data_root: Path) -> str:
-    """The command that starts one node of a running cluster again, with its data."""
+    """Return the command that starts one node of a running cluster again, with its data."""
     argv = ["weaviate-dev", "run", args.profile, "--node", str(node.index),
             "--nodes", str(node.plan.nodes)]
     if args.vectorizer:

@@ -1,12 +1,15 @@
-"""`weaviate-dev status`: what the dev environment has running — the containers of the compose
-project with their state, health and host ports, and every Weaviate that `weaviate-dev run`
-started (single nodes and whole clusters, from any terminal); `--json` for scripts. HEALTH is
-Docker's health check where the service has one ("-" otherwise); READY is our readiness probe,
-run now (for a Weaviate: /v1/.well-known/ready). For our reranker, a line names the model it
-serves (hub id@commit, or directory and digest), its engine and precision."""
+"""`weaviate-dev status`: show what the dev environment has running.
+
+status lists the containers of the compose project with their state, health and host ports,
+and every Weaviate that `weaviate-dev run` started (single nodes and whole clusters, in any
+terminal). `--json` prints the same as JSON, for scripts. HEALTH is Docker's health check when
+the service has one ("-" otherwise). READY is our readiness probe, run at that moment (for a
+Weaviate: /v1/.well-known/ready). For our reranker, one more line names the model it serves
+(hub id@commit, or directory and digest), its engine and its precision."""
 
 from __future__ import annotations
 
+import argparse
 import json
 
 from weaviate_dev.cli.commands.down import add_data_dir_option, add_project_options, data_root_of
@@ -25,9 +28,11 @@ RERANKER = "reranker-transformers"
 
 
 def register(subparsers) -> None:
+    """Add the `status` verb and its options."""
     parser = subparsers.add_parser(
         "status", help="show the dev services and the Weaviates `run` started",
-        description=__doc__, allow_abbrev=False)
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter,
+        allow_abbrev=False)
     parser.add_argument("--json", action="store_true", help="print JSON")
     add_project_options(parser)
     add_data_dir_option(parser)
@@ -35,8 +40,8 @@ def register(subparsers) -> None:
 
 
 def collect(project: str, settings: Settings, overrides=()) -> list[dict]:
-    """One row per container of the project; READY for every service our compose file or an
-    override (--file) defines with an x-weaviate-dev block."""
+    """Return one row per container of the project. READY is filled in for each service that
+    our compose file or an override (--file) defines with an x-weaviate-dev block."""
     catalog = load_catalog(overrides)
     rows = []
     for container in containers.project_containers(project):
@@ -60,8 +65,8 @@ def collect(project: str, settings: Settings, overrides=()) -> list[dict]:
 
 
 def collect_runs(data_root) -> list[dict]:
-    """One row per Weaviate recorded by `run` under data_root, alive or not (a dead one is
-    what a crash left: `down` or the next `run` forgets it)."""
+    """Return one row per Weaviate that `run` recorded under data_root, alive or not. A dead
+    one was left by a crash; `down` or the next `run` forgets it."""
     rows = []
     for run_file in running.recorded(data_root):
         for record in run_file.records():
@@ -80,6 +85,7 @@ def collect_runs(data_root) -> list[dict]:
 
 
 def handle(args, settings: Settings) -> int:
+    """Print the table, or JSON with --json; return 0."""
     # status runs no compose command: the override files are only read, for their probes
     overrides = [f.resolve() for f in args.file]
     compose_mod.check_files(overrides)

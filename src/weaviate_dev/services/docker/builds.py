@@ -1,6 +1,7 @@
-"""Image builds: the classic builder through the docker SDK, and BuildKit (`docker buildx`)
-for another platform. A build reads its context from a tar file, shows its progress step by
-step, and on failure raises a DevError that names the failing step and shows its last lines.
+"""Build images: with the classic builder through the docker SDK, or with BuildKit
+(`docker buildx`) for another platform. A build reads its context from a tar file, prints its
+progress step by step, and on failure raises a DevError that names the failing step and shows
+its last lines.
 """
 
 from __future__ import annotations
@@ -30,11 +31,12 @@ class Built:
 def build(context: BinaryIO, *, tag: str, buildargs: dict[str, str],
           dockerfile: str = "Dockerfile", labels: dict[str, str] | None = None,
           target: str | None = None, tag_result: bool = True) -> Built:
-    """A classic-builder build of a context tarball (any binary file object: a tar file on
-    disk is streamed, never read whole); progress by step; on failure a DevError naming the
-    failing step and showing its last lines. `labels` go on the final image; `target` builds
-    that stage only (its layers then serve later builds from the cache); `tag_result=False`
-    leaves the result untagged (`tag` only names the build in its lines).
+    """Build an image with the classic builder from a context tarball (any binary file
+    object: a tar file on disk is streamed, never read whole) and return what was built.
+    Progress is printed step by step; a failure raises DevError naming the failing step and
+    showing its last lines. `labels` go on the final image; `target` builds only that stage
+    (its layers then serve later builds from the cache); `tag_result=False` leaves the result
+    untagged (`tag` then only names the build in printed lines).
 
     The image is tagged only after the whole build succeeded here: the engine goes on with a
     build whose client went away (Ctrl-C), and must then leave an untagged image, not `tag`.
@@ -62,13 +64,13 @@ def build(context: BinaryIO, *, tag: str, buildargs: dict[str, str],
 
 def build_for(context: BinaryIO, *, tag: str, buildargs: dict[str, str],
               platform: str, labels: dict[str, str] | None = None) -> Built:
-    """A BuildKit build (`docker buildx build`) of a context tarball for `platform`, loaded
-    into the engine as `tag`. The classic builder cannot build another architecture's image
-    (a COPY after a RUN fails with "failed to get destination image"), and the SDK drives
-    only that builder: this runs the buildx plugin, its progress on the terminal; the image is
-    tagged only when the whole build succeeded. The build arguments' values reach buildx
-    through its environment (`--build-arg NAME`), never its command line, which any user of
-    the machine can read."""
+    """Build `tag` for `platform` from a context tarball with BuildKit (`docker buildx
+    build`), and load it into the engine. The classic builder cannot build another
+    architecture's image (a COPY after a RUN fails with "failed to get destination image"),
+    and the SDK drives only that builder, so this runs the buildx plugin, with its progress on
+    the terminal. The image is tagged only when the whole build succeeded. The build
+    arguments' values reach buildx through its environment (`--build-arg NAME`), never its
+    command line, which any user of the machine can read."""
     argv = ["docker", "buildx", "build", "--platform", platform, "--load", "--progress",
             "plain", "-t", tag]
     for name in sorted(buildargs):
@@ -85,7 +87,8 @@ def build_for(context: BinaryIO, *, tag: str, buildargs: dict[str, str],
 
 
 class BuildLog:
-    """A build's output by step: progress lines as steps start, the failing step's tail."""
+    """Follow a build's output step by step: print a line as each step starts, and keep the
+    current step's last lines for a failure message."""
 
     TAIL_LINES = 15
     STEP_WIDTH = 100  # a step's Dockerfile line is cut here (a RUN can be 20 lines long)
@@ -96,6 +99,7 @@ class BuildLog:
         self.lines: list[str] = []
 
     def add(self, text: str) -> None:
+        """Take the next piece of the build's output."""
         for line in text.splitlines():
             if line.startswith("Step "):
                 self.step, self.lines = self._short(line), []
@@ -104,7 +108,7 @@ class BuildLog:
                 self.lines.append(line.rstrip())
 
     def failure(self, error: str) -> str:
-        """One message: which step failed, how, and the last lines it printed."""
+        """Return one message: which step failed, how, and the last lines it printed."""
         code = re.search(r"returned a non-zero code: (\d+)", error)
         how = f"exit code {code[1]}" if code else self._short(error.strip())
         tail = "\n".join(f"  | {line}" for line in self.lines[-self.TAIL_LINES:])
@@ -113,5 +117,6 @@ class BuildLog:
             f"; its last lines:\n{tail}" if tail else "")
 
     def _short(self, line: str) -> str:
+        """Return the line with its whitespace collapsed, cut at STEP_WIDTH characters."""
         line = " ".join(line.split())
         return line if len(line) <= self.STEP_WIDTH else line[: self.STEP_WIDTH - 3] + "..."

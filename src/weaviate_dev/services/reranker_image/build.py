@@ -1,5 +1,5 @@
-"""Build the reranker image: reranker/ and the model's files, streamed to Docker from a tar file
-on disk and labelled with the `ImageSpec` they make.
+"""Build the reranker image from reranker/ and the model's files, streamed to Docker from a tar
+file on disk, and label it with its `ImageSpec`.
 
 When the model's files go into the image as they are (the usual case: an ONNX export made on
 the host or already in the model's directory, or the torch engine's weights), the image is
@@ -49,50 +49,51 @@ PASSING_ARGS = index_relay.PROXY_ARGS
 
 
 def build(settings: Settings, tag: str, model: ModelSource, spec: ImageSpec) -> str | None:
-    """Build `tag` holding `model`, labelled with `spec` (its base as the id of the base image
-    used); afterwards this build's leftover stages are removed. The id of the image that had
-    the tag before (None: there was none, or it is the same image), for the caller to remove
-    once nothing runs it."""
+    """Build `tag` with `model` baked in, labelled with `spec` (its base as the id of the base
+    image used), then remove this build's leftover stages. Return the id of the image that had
+    the tag before, for the caller to remove once nothing runs it; None when there was none or
+    it is the same image."""
     replaced = local_images.image_id(tag)
     base = images.ensure_base_image(settings)
     spec = replace(spec, base=local_images.image_id(base) or "", base_name=base)
-    staged = staging.files(settings, model)
+    staged = staging.model_files(settings, model)
     args = {"ENGINE": settings.reranker_engine, "MODEL_DESCRIPTION": model.describe(),
             "BASE_IMAGE": base, "MODEL_NAME": ""}  # the model never downloads in the build here
     platform = images.foreign_platform(settings)
-    final = goes_in_as_staged(settings, staged)
-    made: list[str] = []
+    as_staged = goes_in_as_staged(settings, staged)
+    stage_images: list[str] = []
     with index_relay.relay(settings) as indexes:
         args.update(indexes.buildargs)
         if platform:  # BuildKit keeps its own cache and leaves no stage images behind
-            args["MODEL_FROM"] = MODEL_STAGE if final else "exported"
-            with context.written(settings, staged) as (tar_file, context_args):
+            args["MODEL_FROM"] = MODEL_STAGE if as_staged else "exported"
+            with context.temporary_tar(settings, staged) as (tar_file, context_args):
                 announce(settings, tag, tar_file, {**args, **context_args})
                 with tar_file.open("rb") as stream:
                     built = builds.build_for(stream, tag=tag, buildargs={**args, **context_args},
                                              platform=platform, labels=spec.labels())
         else:
             model_from = "exported"
-            if final:
-                model_from, made = model_stage(settings, tag, staged, args, spec.base)
-            with context.written(settings, () if final else staged) as (tar_file, context_args):
+            if as_staged:
+                model_from, stage_images = model_stage(settings, tag, staged, args, spec.base)
+            with context.temporary_tar(settings, () if as_staged else staged) as (
+                    tar_file, context_args):
                 buildargs = {"LOCAL_MODEL_DIR": "", **args, **context_args,
                              "MODEL_FROM": model_from}
                 announce(settings, tag, tar_file, buildargs)
                 with tar_file.open("rb") as stream:
                     built = builds.build(stream, tag=tag, buildargs=buildargs,
                                          labels=spec.labels())
-            made += built.stages
-    freed = local_images.remove_unused(leftover_stages(made))
+            stage_images += built.stages
+    freed = local_images.remove_unused(leftover_stages(stage_images))
     if freed:
-        say(f"removed this build's dangling stages: {freed / 1e6:.0f} MB freed")
+        say(f"removed this build's leftover stages: {freed / 1e6:.0f} MB freed")
     return replaced if replaced != built.image_id else None
 
 
 def goes_in_as_staged(settings: Settings, staged: list[tuple[str, Path]]) -> bool:
-    """Whether the staged model files are the image's as they are: the engine runs torch
-    weights, or they are an export of ours (its stamp `onnx/export.json`, no weights beside
-    it); else the build's `export` stage still exports or fuses them."""
+    """Return whether the staged model files go into the image as they are: the engine runs
+    torch weights, or they are an export of ours (its stamp `onnx/export.json`, no weights
+    beside it). Otherwise the build's `export` stage still exports or fuses them."""
     if settings.reranker_engines.onnx_file(settings.reranker_engine) is None:
         return True
     names = {name for name, _ in staged}
@@ -101,15 +102,16 @@ def goes_in_as_staged(settings: Settings, staged: list[tuple[str, Path]]) -> boo
 
 def model_stage(settings: Settings, tag: str, staged: list[tuple[str, Path]],
                 args: dict[str, str], base_id: str) -> tuple[str, list[str]]:
-    """(the id of the model stage image for these files and arguments, the stage images its
-    build made): found by its label, or built now with the model in the context."""
+    """Return the id of the model stage image for these files and arguments, and the stage
+    images its build made. The stage is found by its label, or built now with the model in
+    the context."""
     key = model_stage_key(settings, staged, args, base_id)
     found = local_images.with_labels({STAGE_LABEL: MODEL_STAGE, MODEL_STAGE_LABEL: key})
     if found:
         say(f"reranker image {tag}: the model's layers are reused (model stage "
             f"{found[0].removeprefix('sha256:')[:12]}); the model is not sent again")
         return found[0], []
-    with context.written(settings, staged) as (tar_file, context_args):
+    with context.temporary_tar(settings, staged) as (tar_file, context_args):
         buildargs = {**args, **context_args}
         announce(settings, f"{tag} (model stage)", tar_file, buildargs)
         with tar_file.open("rb") as stream:
@@ -121,10 +123,10 @@ def model_stage(settings: Settings, tag: str, staged: list[tuple[str, Path]],
 
 def model_stage_key(settings: Settings, staged: list[tuple[str, Path]],
                     args: dict[str, str], base_id: str) -> str:
-    """A digest of everything the image's `builder` and `model` stages take: the base image's
-    id, the model's files (by name, place, size and time), the build arguments but the relay's
-    address, the CA bundle, and the reranker files those stages read (`MODEL_STAGE_SOURCES`,
-    requirements/)."""
+    """Return a digest of everything the image's `builder` and `model` stages take: the base
+    image's id, the model's files (by name, place, size and time), the build arguments except
+    the relay's address, the CA bundle, and the reranker files those stages read
+    (`MODEL_STAGE_SOURCES`, requirements/)."""
     download = shared_code.module(settings.project_root, "download")
     sources = {name: download.file_digest(path) for name, path in context.source_files(settings)
                if name in MODEL_STAGE_SOURCES or name.startswith(("requirements/", "certs/"))}
@@ -138,14 +140,16 @@ def model_stage_key(settings: Settings, staged: list[tuple[str, Path]],
 
 
 def leftover_stages(stage_images: list[str]) -> list[str]:
-    """Of a build's stage images, those its label names a leftover stage (`LEFTOVER_STAGES`):
-    removed after the build, with their untagged parents, unless an image builds on them."""
+    """Return the stage images of a build whose stage label names a leftover stage
+    (`LEFTOVER_STAGES`). They are removed after the build, with their untagged parents, unless
+    an image builds on them."""
     return [image for image in dict.fromkeys(stage_images)
             if (local_images.image_labels(image) or {}).get(STAGE_LABEL) in LEFTOVER_STAGES]
 
 
 def announce(settings: Settings, name: str, tar_file: Path, buildargs: dict[str, str]) -> None:
-    """The build's line: its context's size and arguments, package indexes masked."""
+    """Print the line that starts a build: the context's size and the build arguments, with
+    package indexes masked."""
     shown = {k: v for k, v in buildargs.items() if k not in (
         "MODEL_DESCRIPTION", *PASSING_ARGS, "PIP_INDEX_URL", "PIP_EXTRA_INDEX_URL")}
     indexes = index_relay.describe(settings)
@@ -155,9 +159,10 @@ def announce(settings: Settings, name: str, tar_file: Path, buildargs: dict[str,
 
 
 def prebuild_dependencies(settings: Settings, engines: list[str] | None = None) -> str:
-    """The dependency layers of each engine's image (default: one engine per extra), built
-    ahead into Docker's layer cache, so that a later image of any model for these engines
-    builds in seconds. Nothing is tagged; `docker image prune` frees them."""
+    """Build the dependency layers of each engine's image (default: one engine per extra)
+    into Docker's layer cache ahead of time, so that a later image of any model for these
+    engines builds in seconds. Nothing is tagged; `docker image prune` frees them. Return the
+    engines, separated by commas."""
     table = settings.reranker_engines
     if engines is None:  # one engine per extra: openvino, onnx, torch
         by_extra: dict[str, str] = {}
@@ -165,10 +170,10 @@ def prebuild_dependencies(settings: Settings, engines: list[str] | None = None) 
             by_extra.setdefault(table.extras[name], name)
         engines = list(by_extra.values())
     base = images.ensure_base_image(settings)
-    with context.written(settings) as (tar_file, args), \
+    with context.temporary_tar(settings) as (tar_file, args), \
             index_relay.relay(settings) as indexes:
         for engine in engines:
-            say(f"dependency layers of ENGINE={engine} (the image's stage "
+            say(f"building the dependency layers of ENGINE={engine} (the image's stage "
                 f"{DEPENDENCY_STAGE!r})")
             with tar_file.open("rb") as stream:
                 builds.build(stream, tag=f"{engine} dependencies",

@@ -1,15 +1,15 @@
-"""The reranker image's build context, written as a tar file on disk and streamed to Docker.
+"""Write the reranker image's build context as a tar file on disk, for Docker to read.
 
-What goes in: reranker/ (its Dockerfile, locked requirement files, source; never tests or
-caches), the CA bundle a proxy needs (certs/ca-bundle.crt) and the model's files under
+The context holds reranker/ (its Dockerfile, locked requirement files and source; never tests
+or caches), the CA bundle a proxy needs (certs/ca-bundle.crt) and the model's files under
 models/local/, each read from where it lies (a model directory, the download cache, an export)
-and never copied first. The tar is written once into a temporary file beside the cache, so a
+and never copied first. The tar is written once into a temporary file in the cache, so a
 multi-GB model costs disk for one copy and a few MB of memory, however large it is (a run
-killed meanwhile leaves it; the next run removes it: `leftovers`).
+killed meanwhile leaves the file behind; the next run removes it: `leftovers`).
 
-`source_digest` hashes exactly the reranker/ part of the context (names and bytes): the image
-label that says which reranker source an image was built from. `written` gives the tar file
-for the time of a build.
+`source_digest` hashes exactly the reranker/ part of the context (names and bytes); the
+image's label records it to say which reranker source the image was built from.
+`temporary_tar` provides the tar file for the duration of a build.
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ CA_NAME = "certs/ca-bundle.crt"
 
 
 def reranker_dir(settings: Settings) -> Path:
+    """Return the project's reranker/ directory; raise DevError when it has no Dockerfile."""
     source = settings.project_root / "reranker"
     if not (source / "Dockerfile").is_file():
         raise DevError(f"no reranker Dockerfile at {source}")
@@ -39,7 +40,8 @@ def reranker_dir(settings: Settings) -> Path:
 
 
 def source_files(settings: Settings) -> list[tuple[str, Path]]:
-    """(name in the context, file) for every file of reranker/ the build gets, sorted."""
+    """Return (name in the context, file) for every file of reranker/ that the build gets,
+    sorted."""
     source = reranker_dir(settings)
     found = []
     for path in sorted(source.rglob("*")):
@@ -55,19 +57,20 @@ def source_files(settings: Settings) -> list[tuple[str, Path]]:
 
 
 def source_digest(settings: Settings) -> str:
-    """The digest of the reranker/ part of the context (its names and bytes), as the reranker
-    digests a model's files (`download.combine`)."""
+    """Return the digest of the reranker/ part of the context (its names and bytes), computed
+    as the reranker computes the digest of a model's files (`download.combine`)."""
     download = shared_code.module(settings.project_root, "download")
     return download.combine({name: download.file_digest(path)
                              for name, path in source_files(settings)})
 
 
 @contextlib.contextmanager
-def written(settings: Settings, model_files: Iterable[tuple[str, Path]] = ()
-            ) -> Iterator[tuple[Path, dict[str, str]]]:
-    """(the context as a tar file, its build arguments) while entered, in a scratch directory
-    in the toolkit's cache (a real disk: /tmp may be a small tmpfs), removed after; named
-    after this process, so that the next run removes it if this one is killed."""
+def temporary_tar(settings: Settings, model_files: Iterable[tuple[str, Path]] = ()
+                  ) -> Iterator[tuple[Path, dict[str, str]]]:
+    """While entered, provide the context as a tar file and its build arguments. The tar is
+    written into a scratch directory in the toolkit's cache (a real disk: /tmp may be a small
+    tmpfs), which is removed afterwards. The directory is named after this process, so that
+    the next run removes it if this one is killed."""
     with scratch.directory(settings.cache_dir / "tmp", leftovers.CONTEXT_PREFIX) as tmp:
         target = Path(tmp) / "context.tar"
         yield target, write(target, settings, model_files)
@@ -75,7 +78,8 @@ def written(settings: Settings, model_files: Iterable[tuple[str, Path]] = ()
 
 def write(target: Path, settings: Settings,
           model_files: Iterable[tuple[str, Path]] = ()) -> dict[str, str]:
-    """Write the context to `target` (a tar file); the build arguments that point into it.
+    """Write the context to the tar file `target` and return the build arguments that point
+    into it.
 
     model_files: (name under the model directory, file) pairs; symlinks are followed (a hub
     snapshot's files may be links)."""
@@ -98,6 +102,8 @@ def write(target: Path, settings: Settings,
 
 
 def _checked(model_files: Iterable[tuple[str, Path]]) -> Iterator[tuple[str, Path]]:
+    """Yield the model files; raise DevError for a name outside the model directory or a
+    missing file."""
     for name, path in model_files:
         if Path(name).is_absolute() or ".." in Path(name).parts:
             raise DevError(f"model file {name!r} would land outside {MODEL_ROOT}")
@@ -107,7 +113,8 @@ def _checked(model_files: Iterable[tuple[str, Path]]) -> Iterator[tuple[str, Pat
 
 
 def _normalised(info: tarfile.TarInfo) -> tarfile.TarInfo:
-    """Owner and time out of the context: the layer cache keys on contents alone."""
+    """Clear a tar entry's owner and time, so that Docker's layer cache keys on the contents
+    alone."""
     info.uid = info.gid = 0
     info.uname = info.gname = ""
     info.mtime = 0

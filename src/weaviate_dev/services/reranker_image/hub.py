@@ -1,21 +1,22 @@
-"""The Hugging Face Hub, asked through huggingface_hub: which commit a model's revision names,
-the files of that commit, and their download into the user's own Hugging Face cache.
+"""Ask the Hugging Face Hub, through huggingface_hub, which commit a model's revision points
+to and which files that commit has, and download those files into the user's own Hugging Face
+cache.
 
-- `model_files`: the commit a revision names now and every file of it (`HfApi.model_info`);
-  for a gated model also whether the token may download it (huggingface_hub's metadata
-  request for config.json, the first thing a download asks), so that a missing access stops
-  the command before anything slow.
-- `cached_files`: the files of a commit already in the Hugging Face cache, found without
-  asking anything (`try_to_load_from_cache`); `download`: the missing ones fetched into it
-  (`snapshot_download`, with huggingface_hub's progress bars, bytes of total, on the
-  terminal). The cache is the user's (HF_HUB_CACHE, HF_HOME): what another tool downloaded
-  there is not downloaded again, and what we download serves other tools too.
+- `model_files` returns the commit a revision points to now and every file of it
+  (`HfApi.model_info`). For a gated model it also checks that the token may download it
+  (huggingface_hub's metadata request for config.json, the first thing a download asks for),
+  so that missing access stops the command before anything slow.
+- `cached_files` finds the files of a commit that are already in the Hugging Face cache,
+  without asking anything (`try_to_load_from_cache`); `download` downloads the missing ones
+  into it (`snapshot_download`, with huggingface_hub's progress bars on the terminal). The
+  cache is the user's (HF_HUB_CACHE, HF_HOME): what another tool downloaded there is not
+  downloaded again, and what we download is there for other tools too.
 
-The token is the user's: HF_TOKEN, else the one `hf auth login` (`huggingface-cli login`)
-saved, as huggingface_hub finds it. huggingface_hub's errors become one line each (no such
-model, gated, no such revision, a refused token); a hub that cannot be reached (no connection,
-no answer in time, a server error) raises `Unreachable` for the caller, which may have a
-remembered commit to use instead.
+The token is the user's: HF_TOKEN, else the one that `hf auth login` (`huggingface-cli login`)
+saved, as huggingface_hub finds it. Each of huggingface_hub's errors becomes one line (no such
+model, gated, no such revision, a refused token). A hub that cannot be reached (no connection,
+no answer in time, a server error) raises `Unreachable`, and the caller may use a remembered
+commit instead.
 """
 
 from __future__ import annotations
@@ -37,13 +38,13 @@ COMMIT = re.compile(r"[0-9a-f]{40}")
 
 
 class Unreachable(Exception):
-    """The hub could not be asked: no connection, no answer in time, or a server error. The
-    message is the reason in a few words."""
+    """Raised when the hub cannot be reached: no connection, no answer in time, or a server
+    error. The message gives the reason in a few words."""
 
 
 def checked_commit(commit: object, what: str) -> str:
-    """`commit` when it is a commit id (40 hex characters): only then may it become part of a
-    path. DevError otherwise."""
+    """Return `commit` when it is a commit id (40 hex characters), the only form that may
+    become part of a path; raise DevError otherwise."""
     if not isinstance(commit, str) or not COMMIT.fullmatch(commit):
         raise DevError(f"the hub answered {commit!r} as the commit of {what}, which is not a "
                        "commit id (40 hex characters): is HF_ENDPOINT a Hugging Face hub?")
@@ -51,11 +52,12 @@ def checked_commit(commit: object, what: str) -> str:
 
 
 def model_files(settings: Settings, name: str, revision: str) -> tuple[str, list[str]]:
-    """(the commit `revision` names now, every file of that commit). DevError (one line) for a
-    model, revision or access the hub refuses; Unreachable when it cannot be asked."""
+    """Return the commit that `revision` points to now, and every file of that commit. Raise
+    DevError (one line) when the hub refuses the model, the revision or access, and
+    Unreachable when the hub cannot be reached."""
     import huggingface_hub
 
-    with answers(settings, name, revision):
+    with readable_errors(settings, name, revision):
         info = _api(settings).model_info(name, revision=revision, timeout=TIMEOUT)
         commit = checked_commit(info.sha, f"{name} at {revision}")
         files = [sibling.rfilename for sibling in info.siblings or []]
@@ -69,8 +71,8 @@ def model_files(settings: Settings, name: str, revision: str) -> tuple[str, list
 
 def cached_files(settings: Settings, name: str, commit: str,
                  files: tuple[str, ...]) -> list[tuple[str, Path]] | None:
-    """(name, path) of every file of `files` at `commit` in the Hugging Face cache; None when
-    any is missing. Nothing is asked."""
+    """Return (name, path) for every file of `files` at `commit` in the Hugging Face cache, or
+    None when any is missing. The hub is not asked."""
     import huggingface_hub
 
     found = []
@@ -85,12 +87,12 @@ def cached_files(settings: Settings, name: str, commit: str,
 
 def download(settings: Settings, name: str, commit: str,
              files: tuple[str, ...]) -> list[tuple[str, Path]]:
-    """`files` of `commit` downloaded into the Hugging Face cache (files already there are
-    kept); (name, path) of each."""
+    """Download `files` of `commit` into the Hugging Face cache (files already there are
+    kept) and return (name, path) for each."""
     import huggingface_hub
     from huggingface_hub import errors as hub_errors
 
-    with answers(settings, name, commit):
+    with readable_errors(settings, name, commit):
         try:
             root = Path(huggingface_hub.snapshot_download(
                 name, revision=checked_commit(commit, name), allow_patterns=list(files),
@@ -107,10 +109,11 @@ def download(settings: Settings, name: str, commit: str,
 
 def remove_abandoned(settings: Settings, name: str) -> int:
     """Remove the unfinished files of `name` in the Hugging Face cache that no download is
-    writing; the bytes freed. huggingface_hub downloads a file into `blobs/<etag>.<random>.
-    incomplete` while it holds the lock `.locks/models--<org>--<name>/<etag>.lock`, and removes
-    it when the download fails; a download killed midway leaves it for ever (nothing resumes
-    it). A file whose lock nobody holds is such a leftover."""
+    writing, and return the bytes freed. huggingface_hub downloads a file into
+    `blobs/<etag>.<random>.incomplete` while it holds the lock
+    `.locks/models--<org>--<name>/<etag>.lock`, and removes the file when the download fails;
+    a download killed midway leaves it behind for good (nothing resumes it). A file whose lock
+    nobody holds is such a leftover."""
     folder = f"models--{name.replace('/', '--')}"
     blobs = settings.hf_hub_cache / folder / "blobs"
     freed = 0
@@ -126,15 +129,16 @@ def remove_abandoned(settings: Settings, name: str) -> int:
 
 
 def has_token(settings: Settings) -> bool:
-    """Whether requests carry a token (HF_TOKEN, or the one a login saved)."""
+    """Return whether requests carry a token (HF_TOKEN, or the one a login saved)."""
     import huggingface_hub
 
     return bool(settings.hf_token or huggingface_hub.get_token())
 
 
 @contextlib.contextmanager
-def answers(settings: Settings, name: str, revision: str) -> Iterator[None]:
-    """huggingface_hub's errors while entered, as one line each (DevError) or Unreachable."""
+def readable_errors(settings: Settings, name: str, revision: str) -> Iterator[None]:
+    """While entered, turn huggingface_hub's errors into one-line DevErrors, or into
+    Unreachable when the hub cannot be reached."""
     import httpx2
     from huggingface_hub import errors as hub_errors
 
@@ -177,7 +181,7 @@ def answers(settings: Settings, name: str, revision: str) -> Iterator[None]:
 
 
 def reason(exc: BaseException) -> str:
-    """Why a request got no answer, in a few words ("Connection refused")."""
+    """Return why a request got no answer, in a few words ("Connection refused")."""
     import httpx2
 
     if isinstance(exc, httpx2.TimeoutException):
@@ -192,13 +196,13 @@ def reason(exc: BaseException) -> str:
 
 
 def _first_line(exc: BaseException, last: bool = False) -> str:
-    """The first (or last) non-empty line of an error's message."""
+    """Return the first (or last) non-empty line of an error's message."""
     lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
     return (lines[-1] if last else lines[0]) if lines else ""
 
 
 def _api(settings: Settings):
-    """huggingface_hub's HfApi for the configured hub and token."""
+    """Return huggingface_hub's HfApi for the configured hub and token."""
     import huggingface_hub
 
     return huggingface_hub.HfApi(endpoint=settings.hf_endpoint, token=settings.hf_token,
@@ -209,8 +213,9 @@ _trusted: list[Path | None] = [None]  # the CA bundle huggingface_hub's client t
 
 
 def _trust(settings: Settings) -> None:
-    """huggingface_hub's HTTP client trusts the CA bundle of a proxy (WEAVIATE_DEV_CA_BUNDLE)
-    when one is set; its downloads then go over plain HTTPS, which honours it (Xet may not)."""
+    """Make huggingface_hub's HTTP client trust the CA bundle of a proxy
+    (WEAVIATE_DEV_CA_BUNDLE) when one is set. Downloads then go over plain HTTPS, which honours
+    the bundle (Xet may not)."""
     import huggingface_hub
     from huggingface_hub import constants as hub_constants
 
@@ -228,7 +233,8 @@ def _trust(settings: Settings) -> None:
 
 
 def _default_factory(**options):
-    """huggingface_hub's own client (its request hook: offline mode, request ids)."""
+    """Return huggingface_hub's own client, with its request hook (offline mode, request
+    ids)."""
     import httpx2
     from huggingface_hub.utils._http import hf_request_event_hook  # not exported elsewhere
 

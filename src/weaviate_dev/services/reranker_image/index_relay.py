@@ -15,8 +15,8 @@ host (the Docker bridge's gateway), and gives the build:
 The relay sends each request for a stand-in host to the real index, with the credentials
 and the settings' CA bundle, and rewrites the index's own absolute links in its pages to the
 stand-in host. A request for any other host is passed on as a plain proxy would. An index on
-the user's own 127.0.0.1 works the same way. `masked(url)` is how an index URL is printed:
-with its password (or a lone token) as `***`.
+the user's own 127.0.0.1 works the same way. `masked(url)` returns an index URL fit to print,
+with its password (or a lone token) shown as `***`.
 """
 
 from __future__ import annotations
@@ -51,7 +51,8 @@ CHUNK = 1 << 16
 
 
 def masked(url: str) -> str:
-    """`url` fit to print: a password shown as `***`, a user name alone (a token) too."""
+    """Return `url` fit to print: a password is shown as `***`, and so is a user name alone
+    (a token)."""
     parts = urlsplit(url)
     if "@" not in parts.netloc:
         return url
@@ -71,8 +72,8 @@ class Index:
 
     @classmethod
     def parse(cls, url: str, setting: str) -> tuple[Index, str]:
-        """(the index, the URL the build gets for `url`); a UsageError for a URL that is not
-        http(s)."""
+        """Return the index and the URL the build gets for `url`; raise UsageError for a URL
+        that is not http(s)."""
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise UsageError(f"{setting}={masked(url)}: not an http or https URL")
@@ -86,7 +87,8 @@ class Index:
             ("http", stand_in, parts.path, parts.query, parts.fragment))
 
     def rewrite(self, data: bytes) -> bytes:
-        """A page of the index with its absolute links pointing at the stand-in host."""
+        """Return a page of the index with its absolute links pointing at the stand-in
+        host."""
         return data.replace(self.origin.encode(), f"http://{self.stand_in}".encode())
 
 
@@ -100,15 +102,15 @@ class Relay:
 
 
 def index_urls(settings: Settings) -> dict[str, list[str]]:
-    """The configured index URLs by build argument (PIP_EXTRA_INDEX_URL may hold several,
-    separated by spaces)."""
+    """Return the configured index URLs by build argument (PIP_EXTRA_INDEX_URL may list
+    several, separated by spaces)."""
     return {name: value.split() for name, value in (
         ("PIP_INDEX_URL", settings.pip_index_url),
         ("PIP_EXTRA_INDEX_URL", settings.pip_extra_index_url)) if value and value.split()}
 
 
 def describe(settings: Settings) -> str:
-    """The configured indexes for a log line, masked; "" when none is set."""
+    """Return the configured indexes for a printed line, masked; "" when none is set."""
     urls = index_urls(settings)
     return ", ".join(f"{name}={' '.join(masked(u) for u in values)}"
                      for name, values in urls.items())
@@ -116,8 +118,8 @@ def describe(settings: Settings) -> str:
 
 @contextlib.contextmanager
 def relay(settings: Settings) -> Iterator[Relay]:
-    """While entered, a relay for the configured package indexes and the build arguments
-    that use it (none when no index is set)."""
+    """While entered, run a relay for the configured package indexes, and provide the build
+    arguments that point a build at it (none when no index is set)."""
     urls = index_urls(settings)
     if not urls:
         yield Relay({})
@@ -178,6 +180,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         pass
 
     def _relay(self, send_body: bool) -> None:
+        """Pass one request on to its index (or any other host) and send the answer back."""
         if not secrets.compare_digest(self.headers.get("Proxy-Authorization", ""),
                                       self.expected):
             self._answer(407, "the relay needs its password",
@@ -220,6 +223,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
                 self._send(response.status_code, returned, chunks)
 
     def _send(self, status: int, headers: dict[str, str], chunks) -> None:
+        """Send a response with these headers and body chunks."""
         self.send_response(status)
         for name, value in headers.items():
             self.send_header(name, value)
@@ -228,6 +232,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             self.wfile.write(chunk)
 
     def _answer(self, status: int, text: str, headers: dict[str, str] | None = None) -> None:
+        """Send a short plain-text answer from the relay itself."""
         body = f"weaviate-dev index relay: {text}\n".encode()
         self._send(status, {"Content-Type": "text/plain", "Content-Length": str(len(body)),
                             **(headers or {})}, [body] if self.command != "HEAD" else [])

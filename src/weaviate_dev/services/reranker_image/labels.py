@@ -1,4 +1,5 @@
-"""The labels on a reranker image that say what it holds.
+"""Label each reranker image with what it was built from, and compare those labels with what
+is configured.
 
 Every reranker image we build carries its `ImageSpec` as labels: the model (a directory's
 files by digest, or a hub model at its commit), the digest of the reranker's part of the build
@@ -25,7 +26,7 @@ STAGE_LABEL = LABEL + "stage"  # the Dockerfile's stage name, on every image of 
 
 @dataclass(frozen=True)
 class ImageSpec:
-    """What one reranker image holds, as its labels say it."""
+    """What one reranker image was built from, as its labels record it."""
 
     model: str  # for people: "org/name@<commit>", "directory D (sha256 ...)"
     model_key: str  # what identifies the model's content
@@ -37,16 +38,20 @@ class ImageSpec:
 
     @property
     def fingerprint(self) -> str:
+        """A digest of the fields that identify the image (the descriptive ones left out)."""
         identity = {name: getattr(self, name) for name in FIELDS if name not in DESCRIPTIVE}
         return hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()
 
     def labels(self) -> dict[str, str]:
+        """Return the image's labels, the fingerprint included."""
         labels = {LABEL + name: getattr(self, name) for name in (*FIELDS, "base_name")}
         labels[LABEL + "fingerprint"] = self.fingerprint
         return labels
 
     @classmethod
     def from_labels(cls, labels: dict[str, str] | None) -> ImageSpec | None:
+        """Return the spec that an image's labels record; None when the image lacks our
+        labels."""
         labels = labels or {}
         if not all(LABEL + name in labels for name in FIELDS):
             return None
@@ -54,10 +59,12 @@ class ImageSpec:
                    base_name=labels.get(LABEL + "base_name", ""))
 
     def summary(self) -> str:
+        """Return the model, engine and platform for a printed line."""
         return f"model {self.model}, engine {self.engine}, {self.platform}"
 
     def changes_from(self, old: ImageSpec) -> list[str]:
-        """What differs from `old`, in words ("model X -> Y", "the reranker's source")."""
+        """Return what differs from `old`, in words ("model X -> Y", "the reranker's
+        source")."""
         changes = []
         if old.model_key != self.model_key:
             changes.append(f"model {old.model} -> {self.model}")
@@ -73,5 +80,6 @@ class ImageSpec:
 
 
 def short(image_id: str) -> str:
-    """An image id as `docker images` shows it (12 hex digits); a name as it is."""
+    """Return an image id as `docker images` shows it (12 hex digits); return a name
+    unchanged."""
     return image_id.removeprefix("sha256:")[:12] if image_id.startswith("sha256:") else image_id

@@ -1,11 +1,11 @@
-"""What interrupted runs left in the toolkit's cache, removed by the next run.
+"""Remove, in the next run, what interrupted runs left in the toolkit's cache.
 
 The image pipeline writes into the cache through scratch directories named after the process
 that makes them (`core.scratch`): an ONNX export (`<cache>/exports/.partial-*`, with the
 export's own `.export-*` scratch inside it) and the build context tar (`<cache>/tmp/
 weaviate-dev-context-*`, as large as the model). A process killed in the middle (SIGKILL, the
 OOM killer) leaves them behind; `sweep` removes those whose process is gone, once per process,
-and says how much disk that freed. A hub download goes into the Hugging Face cache instead: a
+and prints how much disk that freed. A hub download goes into the Hugging Face cache instead: a
 killed one leaves an unfinished file there that nothing resumes, removed for the configured
 model once no download writes it (`hub.remove_abandoned`).
 """
@@ -19,7 +19,7 @@ from weaviate_dev.services.reranker_image import hub
 
 EXPORT_PREFIX = ".partial-"  # in <cache>/exports/
 CONTEXT_PREFIX = "weaviate-dev-context-"  # in <cache>/tmp/
-# (folder in the cache, scratch prefix, what one is, in words)
+# (folder in the cache, scratch prefix, what one is called in printed lines)
 PLACES = (("exports", EXPORT_PREFIX, "unfinished ONNX export"),
           ("tmp", CONTEXT_PREFIX, "build context"))
 
@@ -28,7 +28,8 @@ _swept: set[tuple] = set()  # what this process swept already
 
 def sweep(settings: Settings) -> None:
     """Remove what dead runs left in the toolkit's cache, and what a killed download of the
-    configured hub model left in the Hugging Face cache (each once per process), and say so."""
+    configured hub model left in the Hugging Face cache (each once per process), and print
+    what was removed."""
     if ("cache", settings.cache_dir) not in _swept:
         _swept.add(("cache", settings.cache_dir))
         kinds, freed = [], 0
@@ -41,9 +42,9 @@ def sweep(settings: Settings) -> None:
         if kinds:
             say(f"removed what interrupted runs left in {settings.cache_dir}: "
                 f"{', '.join(kinds)} ({freed / 1e6:.0f} MB freed)")
-    hub_model = ("hub", settings.hf_hub_cache, settings.model_name)
-    if settings.model_dir is None and hub_model not in _swept:
-        _swept.add(hub_model)
+    hub_key = ("hub", settings.hf_hub_cache, settings.model_name)
+    if settings.model_dir is None and hub_key not in _swept:
+        _swept.add(hub_key)
         unfinished = hub.remove_abandoned(settings, settings.model_name)
         if unfinished:
             say(f"removed what an interrupted download of {settings.model_name} left in the "

@@ -1,4 +1,4 @@
-"""The model our reranker image bakes in: found, identified and checked before any build.
+"""Find, identify and check the model that our reranker image bakes in, before any build.
 
 The image takes a local model directory (`WEAVIATE_DEV_MODEL_DIR`) or a Hugging Face model
 (`WEAVIATE_DEV_MODEL_NAME`, at `WEAVIATE_DEV_MODEL_REVISION` or main; `HF_ENDPOINT` for a
@@ -8,14 +8,16 @@ mirror, `HF_TOKEN` or a login for a gated or private one). `resolve` turns eithe
 - a directory: the files the engine loads from it (the reranker's own selection, `download.
   wanted_files`; for an engine of an ONNX export the directory's own current export instead of
   its torch weights) and the digest of those files (cached by stat: `digests`);
-- a hub model: the commit its revision names now (asked of the hub through huggingface_hub:
-  `hub`) and the files of that commit. A missing model or revision, or a gated model without
-  access, stops here with one line. When the hub cannot be asked (no connection, a timeout, a
-  server error; HF_HUB_OFFLINE=1), the newest commit remembered for that revision serves
-  (`remembered`), with a line that says so; only with none remembered does it stop. A revision
-  that is a commit id (40 hex characters) is never asked.
+- a hub model: the commit its revision points to now (the hub answers through
+  huggingface_hub: `hub`) and the files of that commit. A missing model or revision, or a
+  gated model without access, stops here with one line. When the hub cannot be reached (no
+  connection, a timeout, a server error; HF_HUB_OFFLINE=1), the newest commit remembered for
+  that revision is used instead (`remembered`), and a line says so; only when none is
+  remembered does it stop. A revision that is a commit id (40 hex characters) is used without
+  asking the hub.
 
-The ModelSource is what the image's label records and what a later run compares with.
+The image's label records the ModelSource, and a later run compares the configured model with
+it.
 """
 
 from __future__ import annotations
@@ -45,18 +47,21 @@ class ModelSource:
 
     @property
     def key(self) -> str:
-        """What identifies the model's content (a copied directory is the same model)."""
+        """The text that identifies the model's content: `sha256:<digest>` of a directory's
+        files (so a copied directory is the same model), or `name@commit`."""
         return f"sha256:{self.revision}" if self.kind == "directory" \
             else f"{self.name}@{self.revision}"
 
     def describe(self) -> str:
+        """Return the model for people: `org/name@<commit>` or `directory D (sha256 ...)`."""
         if self.kind == "directory":
             return f"directory {self.name} (sha256 {self.revision[:12]})"
         return f"{self.name}@{self.revision}"
 
 
 def resolve(settings: Settings) -> ModelSource:
-    """The configured model, identified; DevError (one line) when it cannot be had."""
+    """Identify the configured model and return it; raise DevError (one line) when it cannot
+    be found."""
     onnx_file = settings.reranker_engines.onnx_file(settings.reranker_engine)
     if settings.model_dir:
         return local_model(settings, onnx_file)
@@ -64,7 +69,8 @@ def resolve(settings: Settings) -> ModelSource:
 
 
 def identity(settings: Settings) -> tuple:
-    """What `resolve` depends on: two settings with the same identity name the same model."""
+    """Return the settings that `resolve` depends on: two settings with the same identity name
+    the same model."""
     return (settings.model_dir, settings.model_name, settings.model_revision,
             settings.hf_endpoint, settings.hf_hub_offline, settings.reranker_engine,
             settings.project_root)
@@ -74,6 +80,8 @@ def identity(settings: Settings) -> tuple:
 
 
 def local_model(settings: Settings, onnx_file: str | None) -> ModelSource:
+    """Return the ModelSource of WEAVIATE_DEV_MODEL_DIR; raise DevError when the directory is
+    not a model that the image can serve."""
     model_dir = settings.model_dir
     if not (model_dir / "config.json").is_file():
         raise DevError(f"WEAVIATE_DEV_MODEL_DIR={model_dir} is not a model directory (no "
@@ -87,9 +95,10 @@ def local_model(settings: Settings, onnx_file: str | None) -> ModelSource:
 
 def select_local(model_dir: Path, onnx_file: str | None,
                  project_root: Path) -> tuple[list[str], bool]:
-    """(the files an image of this engine takes from model_dir, whether they must be exported
-    first). An ONNX engine takes the directory's own export when it holds the engine's file
-    and is current (the repository's own, or ours made from the weights beside it)."""
+    """Return the files that an image of this engine takes from model_dir, and whether they
+    must be exported to ONNX first. An ONNX engine takes the directory's own export when it
+    has the engine's file and is current (the repository's own export, or ours made from the
+    weights beside it)."""
     names = sorted(p.relative_to(model_dir).as_posix() for p in model_dir.rglob("*")
                    if p.is_file() and not p.relative_to(model_dir).as_posix()
                    .startswith(SKIPPED_DIRS))
@@ -106,8 +115,9 @@ def select_local(model_dir: Path, onnx_file: str | None,
 
 
 def export_is_current(model_dir: Path, project_root: Path) -> bool:
-    """The engines' own rule (onnx_store): a repository's export (no stamp of ours) is used as
-    it is; ours only when made from the weights beside it."""
+    """Return whether the directory's ONNX export can be used, by the engines' own rule
+    (onnx_store): a repository's export (without our stamp) is used as it is; ours only when it
+    was made from the weights beside it."""
     store = shared_code.module(project_root, "onnx_store")
     onnx_dir = store.shipped_dir(model_dir)
     if store.read_stamp(onnx_dir) is None:
@@ -116,8 +126,8 @@ def export_is_current(model_dir: Path, project_root: Path) -> bool:
 
 
 def refuse_remote_code(model_dir: Path) -> None:
-    """A model that needs its repository's own code cannot be served by the image (neither
-    the official one nor ours): say so before a build starts."""
+    """Raise DevError when the model needs its repository's own code, which neither the
+    official image nor ours runs, so that the user learns it before a build starts."""
     try:
         config = json.loads((model_dir / "config.json").read_text())
     except (OSError, ValueError) as exc:
@@ -136,10 +146,10 @@ def refuse_remote_code(model_dir: Path) -> None:
 
 
 def hub_model(settings: Settings, onnx_file: str | None) -> ModelSource:
-    """The hub model at the commit its revision names: asked of the hub, or, when the hub
-    cannot be asked, the newest commit remembered for that revision (with a line that says
-    so). A revision that is a commit id is used as it is, and nothing is asked when
-    HF_HUB_OFFLINE=1."""
+    """Return the hub model at the commit its revision points to now, as the hub answers.
+    When the hub cannot be reached, use the newest commit remembered for that revision and
+    print a line that says so. A revision that is a commit id is used as it is, and the hub is
+    not asked when HF_HUB_OFFLINE=1."""
     name, revision = settings.model_name, settings.model_revision or "main"
     if hub.COMMIT.fullmatch(revision):
         return hub_source(settings, revision, remembered.files_of(settings, name, revision),
@@ -150,27 +160,29 @@ def hub_model(settings: Settings, onnx_file: str | None) -> ModelSource:
         commit, files = hub.model_files(settings, name, revision)
     except hub.Unreachable as exc:
         return from_memory(settings, onnx_file,
-                           f"the hub {settings.hf_endpoint} could not be asked ({exc})")
+                           f"the hub {settings.hf_endpoint} could not be reached ({exc})")
     remembered.remember(settings, name, revision, commit, files)
     return hub_source(settings, commit, files, onnx_file)
 
 
 def from_memory(settings: Settings, onnx_file: str | None, why: str) -> ModelSource:
-    """The newest commit remembered for the configured revision, said in one line; DevError
-    when none is."""
+    """Return the newest commit remembered for the configured revision, and print a line that
+    names it and `why` the hub was not asked; raise DevError when no commit is remembered."""
     name, revision = settings.model_name, settings.model_revision or "main"
     found = remembered.recall(settings, name, revision)
     if found is None:
         raise unavailable(settings, f"{why}, and no commit of it at {revision} is remembered "
-                                    "here (one is, once a build has asked the hub)")
-    say(f"{why}: {name}@{found.commit} serves, {found.source}")
+                                    "here (a commit is remembered once a build has reached "
+                                    "the hub)")
+    say(f"{why}: using {name}@{found.commit}, {found.source}")
     return hub_source(settings, found.commit, found.files, onnx_file)
 
 
 def hub_source(settings: Settings, commit: str, files: list[str] | tuple[str, ...],
                onnx_file: str | None) -> ModelSource:
-    """The ModelSource of a hub commit whose files are `files` (every file of the commit;
-    empty when not known here: `with_files` asks the hub for them when a build needs them)."""
+    """Return the ModelSource of a hub commit whose files are `files`: every file of the
+    commit, or none when they are not known here (`with_files` asks the hub for them when a
+    build needs them)."""
     name = settings.model_name
     if not files:
         return ModelSource("hub", name, commit, ())
@@ -184,8 +196,9 @@ def hub_source(settings: Settings, commit: str, files: list[str] | tuple[str, ..
 
 
 def with_files(settings: Settings, model: ModelSource) -> ModelSource:
-    """`model` with the files a build takes: a hub commit whose files are not known here (a
-    revision given as a commit, a commit remembered from an image) asks the hub for them."""
+    """Return `model` with the files a build takes. For a hub commit whose files are not known
+    here (a revision given as a commit, a commit remembered from an image), the hub is asked
+    for them."""
     if model.kind != "hub" or model.files:
         return model
     settings = replace(settings, model_name=model.name)
@@ -197,14 +210,15 @@ def with_files(settings: Settings, model: ModelSource) -> ModelSource:
     try:
         commit, files = hub.model_files(settings, model.name, model.revision)
     except hub.Unreachable as exc:
-        raise unavailable(settings, f"the hub {settings.hf_endpoint} could not be asked which "
-                                    f"files {model.revision} holds ({exc})") from None
+        raise unavailable(settings, f"the hub {settings.hf_endpoint} could not be reached to "
+                                    f"list the files of {model.revision} ({exc})") from None
     remembered.remember(settings, model.name, None, commit, files)
     return hub_source(settings, commit, files, onnx_file)
 
 
 def unavailable(settings: Settings, problem: str) -> DevError:
+    """Return the error for a model that cannot be found, with the ways to fix that."""
     return DevError(f"the reranker image needs the model {settings.model_name}, and it cannot "
-                    f"be had: {problem}. Fix: WEAVIATE_DEV_MODEL_DIR=/path/to/model (a "
+                    f"be found: {problem}. Fix: WEAVIATE_DEV_MODEL_DIR=/path/to/model (a "
                     "cross-encoder saved with save_pretrained), or network access to the hub "
                     "(HF_ENDPOINT for a mirror)")

@@ -5,8 +5,8 @@ the labels of the image that has the tag. `ImagePlan.apply` then builds only whe
 (Docker's layer cache keeps a source-only rebuild short), prints why, and removes the image it
 replaced (`remove_replaced`, once no container runs it), printing how much disk that freed.
 
-An image name the user gave (WEAVIATE_DEV_RERANKER_IMAGE) is used as given when it is present,
-with a line that says which model it holds; it is built only when missing.
+An image name the user gave (WEAVIATE_DEV_RERANKER_IMAGE) is used as it is when the image is
+present, with a line that names the model it was built with; it is built only when missing.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from weaviate_dev.services.reranker_image.model import ModelSource
 
 @dataclass
 class ImagePlan:
-    """What `apply` will do for one tag, decided before anything acts."""
+    """What `apply` will do for one tag, decided before anything changes."""
 
     settings: Settings
     tag: str
@@ -36,14 +36,15 @@ class ImagePlan:
     wanted: ImageSpec | None = None
 
     def describe(self) -> str:
+        """Return the line that says what happens to the image, and why."""
         return f"reranker image: {self.tag}: {self.reason}"
 
     replaced: str | None = None  # the image a build took the tag from, until removed
 
     def apply(self, *, keep_replaced: bool = False) -> str:
-        """Build when needed (its leftover stages removed at once); the tag. The image the
-        build replaced is removed too, unless `keep_replaced` (a container may still run it:
-        `remove_replaced` after that container is gone)."""
+        """Build the image when needed (its leftover stages are removed at once) and return
+        the tag. The image the build replaced is removed too, unless `keep_replaced` (a
+        container may still run it; call `remove_replaced` once that container is gone)."""
         say(self.describe())
         if self.action == "build":
             self.replaced = image_build.build(self.settings, self.tag, self.model, self.wanted)
@@ -52,18 +53,20 @@ class ImagePlan:
         return self.tag
 
     def remove_replaced(self) -> None:
+        """Remove the image the build replaced, unless a container uses it, and print the disk
+        freed."""
         if self.replaced:
             freed = local_images.remove_unused([self.replaced])
             if freed:
-                say(f"removed the image {self.tag} replaced: {freed / 1e6:.0f} MB freed")
+                say(f"removed the image that {self.tag} replaced: {freed / 1e6:.0f} MB freed")
             self.replaced = None
 
 
 def wanted_spec(settings: Settings, model: ModelSource,
                 present: ImageSpec | None = None) -> ImageSpec:
-    """The labels a build would give the image now. The base image is named by its id; when
-    it is not present yet (it is pulled or built first), the present image's base is taken
-    as unchanged, and the build labels the id it then uses."""
+    """Return the spec that a build would label the image with now. The base image is named
+    by its id; when the base is not present yet (it is pulled or built first), the present
+    image's base is taken as unchanged, and the build labels the id it then uses."""
     base = images.present_base_image(settings)
     if base is None:
         base = (present.base_name, present.base) if present else (settings.base_image, "")
@@ -76,18 +79,20 @@ def wanted_spec(settings: Settings, model: ModelSource,
 
 def plan(settings: Settings, tag: str | None = None, model_dir: Path | None = None,
          model: ModelSource | None = None) -> ImagePlan:
-    """Compare the wanted image with the one named `tag` (default: settings.reranker_image).
-    The model is resolved here (unless given): a model that cannot be had fails before
-    anything acts."""
+    """Decide whether the image `tag` (default: settings.reranker_image) must be built, by
+    comparing the wanted image with the present one, and return the plan. The model is
+    identified here unless given, so a model that cannot be found fails before anything
+    changes."""
     tag = tag or settings.reranker_image
     if model_dir is not None:
         settings = replace(settings, model_dir=Path(model_dir))
     labels = local_images.image_labels(tag)
     if settings.reranker_image_given and tag == settings.reranker_image and labels is not None:
         present = ImageSpec.from_labels(labels)
-        holds = present.summary() if present else "no weaviate-dev labels (not built by us)"
+        built_with = (f"built with {present.summary()}" if present
+                      else "no weaviate-dev labels (not built by us)")
         return ImagePlan(settings, tag, "use",
-                         f"used as given (WEAVIATE_DEV_RERANKER_IMAGE): it holds {holds}")
+                         f"used as it is (WEAVIATE_DEV_RERANKER_IMAGE): {built_with}")
     model = model or image_model.resolve(settings)
     present = ImageSpec.from_labels(labels)
     wanted = wanted_spec(settings, model, present)
@@ -104,6 +109,6 @@ def plan(settings: Settings, tag: str | None = None, model_dir: Path | None = No
 
 def ensure(settings: Settings, *, tag: str | None = None,
            model_dir: Path | None = None) -> str:
-    """The image `tag` holding what settings (and model_dir) configure: built when missing or
-    different, used as it is when current."""
+    """Return the image `tag` built from what settings (and model_dir) configure: built when
+    missing or different, used as it is when current."""
     return plan(settings, tag, model_dir).apply()

@@ -1,22 +1,23 @@
-"""The model files an image build takes, had on the host without copying a model around.
+"""Put the model files that an image build takes on the host, without copying a model around.
 
 - A hub model is downloaded here, outside the image build, into the user's own Hugging Face
-  cache (`hub.download`: the commit `model.resolve` found, the files the engine needs; files
-  already there, from an earlier build or another tool, are not downloaded again), and the
-  build context reads them from there. A token (HF_TOKEN, or the one a login saved) is used
-  by that download only: never a build argument, a layer or the image's history.
-- For an engine of an ONNX export, torch weights are exported here when this Python has torch
-  and the reranker package (tests, CI, a developer's full venv), into
-  `<cache>/exports/<model>-<recipe>-<file>/`, kept for the next build; the image then gets the
-  export instead of the weights and needs no torch. Without torch here the weights go in and
-  the image build exports them in a stage of its own.
+  cache (`hub.download`: the commit `model.resolve` found, and only the files the engine
+  needs; files already there from an earlier build or another tool are not downloaded again).
+  The build context reads them from there. A token (HF_TOKEN, or the one a login saved) is
+  used by that download only, never as a build argument, in a layer or in the image's history.
+- For an engine that runs an ONNX export, torch weights are exported here when this Python has
+  torch and the reranker package (tests, CI, a developer's full venv), into
+  `<cache>/exports/<model>-<recipe>-<file>/`, and kept for the next build. The image then gets
+  the export instead of the weights and needs no torch. Without torch here, the weights go
+  into the build and the image exports them in a stage of its own.
 
-Two processes that stage the same model take turns (a lock per download or export, in
+Two processes that stage the same model take turns (one lock per download or export, in
 `<cache>/locks/`): the second waits, then finds the work done. An export is written into a
-scratch directory named after its process and renamed into place when complete; what a killed
-run left is removed by the next (`leftovers`).
+scratch directory named after its process and renamed into place when complete; the next run
+removes what a killed run left (`leftovers`).
 
-`files(...)` answers (name in the model directory, file on disk) pairs for the build context.
+`model_files(...)` returns (name in the model directory, file on disk) pairs for the build
+context.
 """
 
 from __future__ import annotations
@@ -40,14 +41,15 @@ from weaviate_dev.services.reranker_image.model import WEIGHT_SUFFIXES, ModelSou
 COMPLETE = ".complete"  # written last into an export: a directory without it is unfinished
 
 
-def files(settings: Settings, model: ModelSource) -> list[tuple[str, Path]]:
-    """The model's files for the build context, after any download or export it needs."""
+def model_files(settings: Settings, model: ModelSource) -> list[tuple[str, Path]]:
+    """Return the model's files for the build context, as (name in the model directory, file
+    on disk) pairs, after any download or export they need."""
     leftovers.sweep(settings)
     model = image_model.with_files(settings, model)
     if model.kind == "directory":
         staged = [(name, Path(model.name) / name) for name in model.files]
     else:
-        staged = fetch(settings, model)
+        staged = hub_files(settings, model)
     onnx_file = settings.reranker_engines.onnx_file(settings.reranker_engine)
     if model.needs_export and onnx_file and can_export_here():
         export = export_here(settings, model, staged, onnx_file)
@@ -57,13 +59,14 @@ def files(settings: Settings, model: ModelSource) -> list[tuple[str, Path]]:
     return staged
 
 
-def fetch(settings: Settings, model: ModelSource) -> list[tuple[str, Path]]:
-    """The hub model's files at its commit, from the Hugging Face cache (downloaded into it
-    when missing)."""
+def hub_files(settings: Settings, model: ModelSource) -> list[tuple[str, Path]]:
+    """Return the hub model's files at its commit from the Hugging Face cache, downloading them
+    into it when missing."""
     with one_at_a_time(settings, f"hub-{_slug(model)}", f"downloading {model.describe()}"):
         cached = hub.cached_files(settings, model.name, model.revision, model.files)
         if cached is not None:
-            say(f"model {model.describe()}: from the Hugging Face cache {settings.hf_hub_cache}")
+            say(f"model {model.describe()}: found in the Hugging Face cache "
+                f"{settings.hf_hub_cache}")
             return cached
         if settings.hf_hub_offline:
             raise DevError(f"{model.describe()} is not in the Hugging Face cache "
@@ -80,8 +83,8 @@ def fetch(settings: Settings, model: ModelSource) -> list[tuple[str, Path]]:
 
 @contextlib.contextmanager
 def one_at_a_time(settings: Settings, key: str, doing: str) -> Iterator[None]:
-    """Hold the lock of one download or export while entered; another process doing the same
-    waits (and says so), then finds it done."""
+    """Hold the lock of one download or export while entered. Another process that wants to
+    do the same waits, and prints that it waits, then finds the work done."""
     def waiting() -> None:
         say(f"waiting for another weaviate-dev process that is {doing}")
 
@@ -90,8 +93,8 @@ def one_at_a_time(settings: Settings, key: str, doing: str) -> Iterator[None]:
 
 
 def _slug(model: ModelSource) -> str:
-    """The model as part of a file name: `org--name-<commit's first 12>`, or a directory's
-    digest (a hub commit is checked to be one before it becomes a path)."""
+    """Return the model as part of a file name: `org--name-<commit's first 12>`, or a
+    directory's digest (a hub commit is checked to be one before it becomes a path)."""
     if model.kind == "directory":
         return model.revision[:32]
     commit = hub.checked_commit(model.revision, model.name)
@@ -99,28 +102,32 @@ def _slug(model: ModelSource) -> str:
 
 
 def can_export_here() -> bool:
+    """Return whether this Python can export a model to ONNX (it has torch and the reranker
+    package)."""
     return bool(importlib.util.find_spec("torch") and importlib.util.find_spec("reranker"))
 
 
 def export_here(settings: Settings, model: ModelSource, staged: list[tuple[str, Path]],
                 onnx_file: str) -> Path:
-    """The model's ONNX export for `onnx_file`, made here with torch (once per model, recipe
-    and file; kept in the cache). The weights are read where they lie (symlinked)."""
+    """Return the directory of the model's ONNX export for `onnx_file`, made here with torch
+    once per model, recipe and file, and kept in the cache. The weights are read where they
+    lie, through symlinks."""
     store = shared_code.module(settings.project_root, "onnx_store")
     key = f"{_slug(model)}-recipe{store.RECIPE}-{onnx_file}"
     target = settings.cache_dir / "exports" / key
     with one_at_a_time(settings, f"export-{key}", f"exporting {model.describe()} to ONNX"):
         if (target / COMPLETE).is_file():
-            say(f"ONNX export of {model.describe()}: from the cache {target}")
+            say(f"ONNX export of {model.describe()}: found in the cache {target}")
             return target
-        say(f"exporting {model.describe()} to ONNX here for ENGINE={settings.reranker_engine} "
-            "(the image needs no torch)")
+        say(f"exporting {model.describe()} to ONNX on the host for "
+            f"ENGINE={settings.reranker_engine}, so that the image needs no torch")
         _export(settings, model, staged, store, target)
     return target
 
 
 def _export(settings: Settings, model: ModelSource, staged: list[tuple[str, Path]], store,
             target: Path) -> None:
+    """Export the model into a scratch directory, then move the export to `target`."""
     with scratch.directory(target.parent, leftovers.EXPORT_PREFIX) as tmp:
         linked = Path(tmp) / "model"
         for name, path in staged:
@@ -140,7 +147,8 @@ def _export(settings: Settings, model: ModelSource, staged: list[tuple[str, Path
 
 
 def last_line(exc: CommandFailed, prefix: str = "") -> str:
-    """A failed child's reason: its last line starting with `prefix`, else its last line."""
+    """Return why a child process failed: its last output line that starts with `prefix`
+    (without the prefix), else its last line."""
     lines = [line for line in exc.output.splitlines() if line.strip()]
     if prefix:
         tagged = [line.removeprefix(prefix) for line in lines if line.startswith(prefix)]
