@@ -2,7 +2,7 @@
 Weaviate (one node, or three with raft whole) are ready, with one JSON object on stdout; a
 GraphQL rerank through each printed URL answers with the reranker's scores; the nodes run on
 after the command, `status` and `logs` find them, and `weaviate-dev down` leaves no process,
-container or port. A start that fails (a taken port, a model that cannot be had) exits
+container or port. A start that fails (a taken port, a model that cannot be found) exits
 non-zero with the reason and leaves nothing.
 """
 

@@ -4,7 +4,7 @@ A Prometheus (its image, or a stand-in around Debian's prometheus package: no re
 scrapes the session's reranker every second on the Docker network. Three GraphQL queries with
 `_additional { rerank }` make Weaviate send three POST /rerank (fewer than 32 objects each);
 Prometheus' query API then answers the reranker's own counts, and a non-zero rate. Grafana
-cannot be had here, so its "reranker" dashboard is proven against the same Prometheus: every
+cannot be installed here, so its "reranker" dashboard is proven against the same Prometheus: every
 panel's query (Grafana's interval macros filled in as Grafana fills them) answers data.
 """
 

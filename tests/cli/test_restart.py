@@ -277,7 +277,7 @@ def a_closed_port() -> str:
     ("503", "could not be reached (it answered 503), and no commit of it at main is remembered "
             "here"),
 ])
-def test_a_model_that_cannot_be_had_stops_restart_before_anything_is_built(
+def test_a_model_that_cannot_be_found_stops_restart_before_anything_is_built(
         workspace, docker, monkeypatch, capsys, hub, outage, said):
     monkeypatch.setattr(image_build, "build",
                         lambda *a, **k: pytest.fail("an image build started"))

@@ -114,7 +114,7 @@ def build_base_image(settings: Settings, tag: str, platform: str | None = None) 
 
 
 def base_image_names(settings: Settings) -> tuple[str, str]:
-    """(the configured base image, the local Debian stand-in used when that cannot be had)."""
+    """(the configured base image, the local Debian stand-in used when that one cannot be pulled)."""
     platform = foreign_platform(settings)
     wanted = settings.base_image
     local = LOCAL_BASE_IMAGE + (f"-{cross_build.arch(platform)}" if platform else "")

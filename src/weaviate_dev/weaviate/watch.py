@@ -59,7 +59,7 @@ class SourceWatch:
         self.plan, self.source, self.rebuild = plan, source, rebuild
         self.timeout, self.environ = timeout, environ
         self.state = RunFile(plan.home)
-        self.me = groups.Member.current()
+        self.owner = groups.Member.current()
         self.stopping = threading.Event()
         self.signals = 0
         self.proc: subprocess.Popen | None = None  # the Weaviate running now
@@ -137,7 +137,7 @@ class SourceWatch:
         proc = self.proc = process.spawn(command.argv, cwd=command.cwd,
                                          env={**self.environ, **command.env},
                                          start_new_session=True)
-        single_run.record(self.state, self.plan, proc, self.me, command)
+        single_run.record(self.state, self.plan, proc, self.owner, command)
         single_run.watch_ready(proc, self.plan, self.timeout)
         return proc
 

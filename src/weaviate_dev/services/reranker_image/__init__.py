@@ -5,7 +5,7 @@ Everything that builds the image lives in this package, in the order a build use
 - `model`: identify the configured model (a local directory by the digest of its files, a
   hub model by the commit its revision names); `digests` remembers file digests by stat,
   `hub` asks the Hugging Face Hub (through huggingface_hub) and `remembered` keeps the
-  commits it named, for when it cannot be asked.
+  commits it named, for when it cannot be reached.
 - `staging`: put the model's files on disk (a hub model downloaded into the Hugging Face
   cache, torch weights exported to ONNX), outside the image build; `leftovers` removes what
   killed runs left in the toolkit's cache.
