@@ -32,6 +32,8 @@ FAKE_GO = textwrap.dedent("""\
               "unexpected name x", file=sys.stderr)
         sys.exit(1)
     elif sys.argv[1] == "build":
+        import time
+        time.sleep(float(os.environ.get("FAKE_GO_BUILD_SECONDS", "0")))
         out = sys.argv[sys.argv.index("-o") + 1]
         open(out, "w").write("#!/bin/sh\\n")
         os.chmod(out, 0o755)
@@ -81,6 +83,29 @@ def test_the_binary_is_built_from_a_writable_copy_of_the_module(fake_go, tmp_pat
     assert not (source.parent / "src.partial").exists()
     # a second call changes nothing
     assert weaviate_build.ensure_binary(s) == path and len(calls(fake_go)) == 2
+
+
+def test_two_processes_asking_at_once_build_once(fake_go, tmp_path, monkeypatch):
+    """A background `setup weaviate-binary` and a test (or two terminals): the second waits
+    for the first build, says so, and uses its binary; nothing is downloaded or built twice."""
+    import subprocess
+
+    monkeypatch.setenv("FAKE_GO_BUILD_SECONDS", "2")
+    code = ("from weaviate_dev.core.settings import Settings\n"
+            "from weaviate_dev.weaviate import build\n"
+            "print(build.ensure_binary(Settings.from_env()))")
+    env = dict(os.environ, XDG_CACHE_HOME=str(tmp_path / "cache"))
+    first = subprocess.Popen([sys.executable, "-c", code], env=env, text=True,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    while not (tmp_path / "go.log").is_file():  # the first has started its download
+        assert first.poll() is None, first.communicate()
+    second = subprocess.run([sys.executable, "-c", code], env=env, text=True,
+                            capture_output=True, timeout=60)
+    out, _ = first.communicate(timeout=60)
+    assert first.returncode == 0 and second.returncode == 0, second.stderr
+    assert out == second.stdout
+    assert [c["argv"][0] for c in calls(fake_go)] == ["mod", "build"]
+    assert "waiting for another process that is building Weaviate" in second.stderr
 
 
 def test_the_source_is_copied_once(fake_go, tmp_path):

@@ -171,16 +171,22 @@ def compile_checkout(settings: Settings, checkout: Path, *, ldflags: str = "",
 
 def ensure_binary(settings: Settings) -> Path:
     """Return the path of a weaviate-server binary, building it from the pinned module's
-    source when missing."""
+    source when missing. A second process that asks meanwhile (a background `setup` and a
+    test, two terminals) waits for the build under way and then uses its binary."""
     path = binary_path(settings)
     if path.is_file():
         return path
     if settings.weaviate_bin:
         raise DevError(f"WEAVIATE_DEV_WEAVIATE_BIN={path} does not exist")
     go()
-    source = ensure_source(settings)
-    say(f"building Weaviate {settings.weaviate_version} in {source} (about 5 minutes the "
-        "first time)")
-    took = go_build(source, path)
-    say(f"built {path} in {took:.0f}s")
+    waiting = lambda: say(f"waiting for another process that is building Weaviate "  # noqa: E731
+                          f"{settings.weaviate_version} into {path.parent}")
+    with locks.held(binary_dir(settings) / ".setup.lock", on_wait=waiting):
+        if path.is_file():  # built by the process we waited for
+            return path
+        source = ensure_source(settings)
+        say(f"building Weaviate {settings.weaviate_version} in {source} (about 5 minutes the "
+            "first time)")
+        took = go_build(source, path)
+        say(f"built {path} in {took:.0f}s")
     return path
