@@ -223,17 +223,18 @@ def test_what_a_download_killed_midway_left_is_removed_by_the_next_run(tmp_path,
 
     blobs = tmp_path / "cache" / "huggingface" / "hub" / "models--org--big" / "blobs"
     with FakeHub({"org/big": big}) as hub:
-        hub.slow = 0.1  # 2 s for the weights
+        # The weights stop after 15 of their 20 MB; huggingface_hub writes 10 MB at a time.
+        hub.hold_after = 15 << 20
         proc, _ = stage_in_a_process(tmp_path, hub.url, spawned)
         deadline = time.monotonic() + 60
-        while not any(p.stat().st_size > (2 << 20) for p in blobs.glob("*.incomplete")):
+        while not any(p.stat().st_size >= (10 << 20) for p in blobs.glob("*.incomplete")):
             assert time.monotonic() < deadline and proc.poll() is None
             time.sleep(0.05)
         os.killpg(proc.pid, signal.SIGKILL)
         proc.wait()
         [left] = blobs.glob("*.incomplete")
         size = left.stat().st_size
-        hub.slow = 0.0
+        hub.hold_after = None
         wanted = settings(tmp_path, model_name="org/big", hf_endpoint=hub.url,
                           reranker_engine="torch")
         leftovers._swept.clear()

@@ -17,7 +17,8 @@ hf_raise_for_status maps them to its errors):
   request without a token; with another token, its model info (`"gated": "manual"`) but 403
   GatedRepo for its files;
 - `hub.outage = 503`: every request answers that status (a hub that is down); `hub.slow`
-  seconds after each 1 MB of a file make a slow connection.
+  seconds after each 1 MB of a file make a slow connection; `hub.hold_after = N` stops every
+  file download after N bytes until it is set back to None (a download caught midway).
 What huggingface_hub 2.x calls:
 - GET /api/models/{repo}[/revision/{rev}]: model_info (siblings: the files).
 - GET /api/models/{repo}/tree/{rev}[/{dir}]?recursive=: list_repo_tree/list_repo_files;
@@ -181,12 +182,14 @@ class _Handler(BaseHTTPRequestHandler):
         if self.command == "GET":
             with open(repo.root / name, "rb") as f:
                 f.seek(start)
-                left = end - start + 1
+                left, sent = end - start + 1, 0
                 try:
                     while left > 0 and (chunk := f.read(min(CHUNK, left))):
                         self.wfile.write(chunk)
-                        left -= len(chunk)
+                        left, sent = left - len(chunk), sent + len(chunk)
                         time.sleep(self.server.hub.slow)
+                        while (self.server.hub.hold_after or float("inf")) <= sent:
+                            time.sleep(0.05)
                 except ConnectionError:  # the client hung up (it resumes with a Range)
                     self.close_connection = True
 
@@ -246,6 +249,7 @@ class FakeHub:
         self.on_file = None  # called with a file's name before it is served (GET)
         self.outage: int | None = None  # a status (503) every request answers, while set
         self.slow = 0.0  # seconds slept after each 1 MB of a file (a slow connection)
+        self.hold_after: int | None = None  # bytes after which a file's download waits
         self._server = ThreadingHTTPServer((host, port), _Handler)
         self._server.daemon_threads, self._server.hub = True, self
         if tls:  # (certificate, key): HTTPS, as behind a TLS-inspecting proxy
@@ -270,6 +274,7 @@ class FakeHub:
         return self
 
     def __exit__(self, *exc) -> None:
+        self.hold_after = None
         self._server.shutdown()
         self._server.server_close()
         self._thread.join()
