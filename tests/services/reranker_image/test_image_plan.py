@@ -368,3 +368,34 @@ def test_the_model_stage_key_covers_every_source_file_its_stages_read(root):
     from_src = {c for c in copied if c.startswith("src/")}
     assert from_src == set(image_build.MODEL_STAGE_SOURCES) - {"Dockerfile"}
     assert copied - from_src <= {"certs/", "requirements/", "${LOCAL_MODEL_DIR:-models/README.md}"}
+
+
+def test_two_processes_building_one_image_take_turns(root, tmp_path, docker, capsys,
+                                                     monkeypatch):
+    """`make dev` in two terminals, or the two lanes of `make test`: both find the image
+    missing; the second waits for the first's build and then uses its image."""
+    import threading
+
+    model = make_model(tmp_path / "bert")
+    wanted = settings(root, tmp_path, model_dir=model)
+    first, second = reranker_image.plan(wanted, "r:1"), reranker_image.plan(wanted, "r:1")
+    assert first.action == second.action == "build"
+    building, release = threading.Event(), threading.Event()
+    real_build = image_build.build
+
+    def slow_build(*args, **kwargs):
+        building.set()
+        assert release.wait(10)
+        return real_build(*args, **kwargs)
+
+    monkeypatch.setattr(image_build, "build", slow_build)
+    thread = threading.Thread(target=first.apply)
+    thread.start()
+    assert building.wait(10)
+    threading.Timer(0.5, release.set).start()
+    assert second.apply() == "r:1"
+    thread.join(10)
+    assert len(finals(docker)) == 1
+    err = capsys.readouterr().err
+    assert "waiting for another weaviate-dev process that is building r:1" in err
+    assert "reranker image: r:1: built meanwhile by another process" in err

@@ -4,6 +4,8 @@
 the labels of the image that has the tag. `ImagePlan.apply` then builds only when they differ
 (Docker's layer cache keeps a source-only rebuild short), prints why, and removes the image it
 replaced (`remove_replaced`, once no container runs it), printing how much disk that freed.
+Two processes that would build the same tag take turns (a lock per tag): the second waits,
+then uses the image the first built when it holds what it wants.
 
 An image name the user gave (WEAVIATE_DEV_RERANKER_IMAGE) is used as it is when the image is
 present, with a line that names the model it was built with; it is built only when missing.
@@ -11,9 +13,11 @@ present, with a line that names the model it was built with; it is built only wh
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from weaviate_dev.core import locks
 from weaviate_dev.core.progress import say
 from weaviate_dev.core.settings import Settings
 from weaviate_dev.services import images
@@ -47,10 +51,29 @@ class ImagePlan:
         container may still run it; call `remove_replaced` once that container is gone)."""
         say(self.describe())
         if self.action == "build":
-            self.replaced = image_build.build(self.settings, self.tag, self.model, self.wanted)
+            with locks.held(self._lock_file(), on_wait=lambda: say(
+                    f"waiting for another weaviate-dev process that is building {self.tag}")):
+                if self._built_meanwhile():
+                    return self.tag
+                self.replaced = image_build.build(self.settings, self.tag, self.model,
+                                                  self.wanted)
             if not keep_replaced:
                 self.remove_replaced()
         return self.tag
+
+    def _lock_file(self):
+        name = hashlib.sha256(self.tag.encode()).hexdigest()[:16]
+        return self.settings.cache_dir / "locks" / f"image-{name}.lock"
+
+    def _built_meanwhile(self) -> bool:
+        """Whether the tag now holds the wanted image (another process built it while this
+        one waited for the lock); says so when it does."""
+        present = ImageSpec.from_labels(local_images.image_labels(self.tag))
+        if present is None or present.fingerprint != self.wanted.fingerprint:
+            return False
+        say(f"reranker image: {self.tag}: built meanwhile by another process: "
+            f"{present.summary()}")
+        return True
 
     def remove_replaced(self) -> None:
         """Remove the image the build replaced, unless a container uses it, and print the disk
