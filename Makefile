@@ -39,8 +39,11 @@ setup: install  ## Docker engine (installed/started if missing), base image, Wea
 dev: toolkit  ## our reranker on 127.0.0.1:8009 + a Weaviate reranking through it on :8080
 	$(BIN)/weaviate-dev dev
 
+# Two lanes (conftest.py): the tests that use the dev environment's ports one after another,
+# the rest beside them. TEST_LANES=0 runs everything in one process, in order.
+TEST_LANES ?= 2
 test: setup  ## every test: unit and integration (real Docker, real Weaviate)
-	$(BIN)/pytest
+	$(BIN)/pytest $(if $(filter-out 0 1,$(TEST_LANES)),-n $(TEST_LANES) --dist loadscope)
 
 unit: install  ## the tests that need no Docker
 	$(BIN)/pytest -m "not docker"

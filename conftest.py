@@ -18,6 +18,29 @@ import pytest
 
 TEST_RERANKER_TAG = "weaviate-dev/reranker-transformers:test-tiny"
 
+# The tests that use what a machine has only once: the ports of the dev environment (8009, 8080,
+# 50051, ...), the compose project `weaviate-dev`, `run`'s records and Weaviate processes.
+HOST_LANE = ("integration_tests/", "tests/cli/", "tests/weaviate/", "tests/testing/")
+
+
+@pytest.hookimpl(optionalhook=True)  # xdist's hook: only its controller knows it
+def pytest_xdist_make_scheduler(config, log):
+    """`make test` runs two lanes at once (`pytest -n 2 --dist loadscope`, pytest-xdist): the
+    tests under HOST_LANE one after another in one lane, and every other module as a whole
+    (its module fixtures, such as a built image, made once) in whichever lane is free. The
+    host lane waits for Weaviate and Docker most of its time; the other lane fills that time.
+    (xdist's own `loadgroup` marks do not reach its scheduler under pytest 9.2.)"""
+    if config.getoption("dist") != "loadscope":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class Lanes(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            path = nodeid.split("::", 1)[0]
+            return "host" if path.startswith(HOST_LANE) else path
+
+    return Lanes(config, log)
+
 
 @pytest.fixture(scope="session")
 def weaviate_dev_reranker_model_dir(tmp_path_factory):

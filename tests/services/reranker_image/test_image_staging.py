@@ -7,6 +7,7 @@ left is resumed or removed by the next."""
 from __future__ import annotations
 
 import dataclasses
+import importlib
 import json
 import os
 import queue
@@ -73,7 +74,11 @@ def test_a_hub_model_is_downloaded_once_into_the_hugging_face_cache(tmp_path, ti
 
 def test_a_download_shows_its_progress_on_a_terminal(tmp_path, big, capsys, monkeypatch):
     """huggingface_hub's bars (they show on a terminal only): bytes of the total."""
+    hub_bars = importlib.import_module("huggingface_hub.utils.tqdm")
     monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
+    # A reranker engine loaded earlier in this process (another test) turned the bars off for
+    # the whole process (transformers' disable_progress_bar); the CLI loads no engine.
+    monkeypatch.setattr(hub_bars, "progress_bar_states", {})
     with FakeHub({"org/big": big}) as hub:
         wanted = settings(tmp_path, model_name="org/big", hf_endpoint=hub.url,
                           reranker_engine="torch")
