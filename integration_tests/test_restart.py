@@ -12,7 +12,6 @@ import json
 import os
 import socket
 import subprocess
-import time
 
 import pytest
 import requests
@@ -140,34 +139,3 @@ def test_taken_port_is_a_clear_error_and_starts_nothing(project, workspace):
     assert "nothing was stopped, deleted or started" in result.stderr
     assert project_leftovers()["containers"] == []
     assert (workspace / "data" / "f").exists()  # no state was deleted
-
-
-def test_time_to_ready_restart_next_to_bare_docker_run(project, workspace, capsys):
-    """The figure for the notes: `restart --reranker` vs `docker run` of the same image."""
-    started = time.monotonic()
-    result = restart(project, workspace, "--reranker")
-    restart_seconds = time.monotonic() - started
-    assert result.returncode == 0, result.stdout + result.stderr
-    down = weaviate_dev("down", "-p", PROJECT, image=project)
-    assert down.returncode == 0, down.stderr
-
-    name = f"{PROJECT}-bare-run"
-    started = time.monotonic()
-    subprocess.run(["docker", "run", "-d", "--rm", "--name", name, "-p", "127.0.0.1:8009:8080",
-                    project], check=True, capture_output=True, timeout=120)
-    try:
-        deadline = started + 300
-        while True:
-            try:
-                if requests.get(f"{RERANKER_URL}/.well-known/ready", timeout=1).ok:
-                    break
-            except requests.RequestException:
-                pass
-            assert time.monotonic() < deadline, "bare docker run: reranker not ready in 300s"
-            time.sleep(0.25)
-        bare_seconds = time.monotonic() - started
-    finally:
-        subprocess.run(["docker", "rm", "-f", name], capture_output=True, timeout=60)
-    with capsys.disabled():
-        print(f"\n[time to ready] restart --reranker: {restart_seconds:.1f}s (whole command: "
-              f"checks, down, state, up, wait); bare docker run: {bare_seconds:.1f}s")
