@@ -17,13 +17,12 @@ import hashlib
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from weaviate_dev.core import locks
 from weaviate_dev.core.progress import say
 from weaviate_dev.core.settings import Settings
 from weaviate_dev.services import images
 from weaviate_dev.services.docker import engine, local_images
 from weaviate_dev.services.reranker_image import build as image_build
-from weaviate_dev.services.reranker_image import context, model as image_model
+from weaviate_dev.services.reranker_image import context, model as image_model, staging
 from weaviate_dev.services.reranker_image.labels import ImageSpec
 from weaviate_dev.services.reranker_image.model import ModelSource
 
@@ -51,8 +50,9 @@ class ImagePlan:
         container may still run it; call `remove_replaced` once that container is gone)."""
         say(self.describe())
         if self.action == "build":
-            with locks.held(self._lock_file(), on_wait=lambda: say(
-                    f"waiting for another weaviate-dev process that is building {self.tag}")):
+            tag_key = hashlib.sha256(self.tag.encode()).hexdigest()[:16]
+            with staging.one_at_a_time(self.settings, f"image-{tag_key}",
+                                       f"building {self.tag}"):
                 if self._built_meanwhile():
                     return self.tag
                 self.replaced = image_build.build(self.settings, self.tag, self.model,
@@ -60,10 +60,6 @@ class ImagePlan:
             if not keep_replaced:
                 self.remove_replaced()
         return self.tag
-
-    def _lock_file(self):
-        name = hashlib.sha256(self.tag.encode()).hexdigest()[:16]
-        return self.settings.cache_dir / "locks" / f"image-{name}.lock"
 
     def _built_meanwhile(self) -> bool:
         """Whether the tag now holds the wanted image (another process built it while this
