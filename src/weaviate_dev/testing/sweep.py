@@ -17,12 +17,12 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import shutil
 import socket
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from weaviate_dev.core import scratch
 from weaviate_dev.core.identity import Identity
 
 log = logging.getLogger(__name__)
@@ -90,8 +90,7 @@ def mkdtemp(purpose: str) -> Path:
     """Make a temporary directory for this run and return its path. Its name carries the run,
     so that a later run can tell whether its maker still runs. The caller removes it; `sweep`
     does if the run dies first."""
-    run = Run.current()
-    return Path(tempfile.mkdtemp(prefix=f"{DIR_PREFIX}{run.pid}-{run.times}-{purpose}-"))
+    return Path(tempfile.mkdtemp(prefix=f"{DIR_PREFIX}{scratch.maker_tag()}-{purpose}-"))
 
 
 def directory_run(path: Path) -> Run | None:
@@ -113,14 +112,10 @@ def sweep(docker_client=None, temp_dir: Path | None = None) -> list[str]:
 
 
 def _sweep_directories(temp_dir: Path) -> list[str]:
-    """Remove the directories in temp_dir of runs that no longer run."""
-    removed = []
-    for path in sorted(temp_dir.glob(f"{DIR_PREFIX}*")):
-        run = directory_run(path)
-        if path.is_dir() and run is not None and not run.alive():
-            shutil.rmtree(path, ignore_errors=True)
-            removed.append(f"directory {path} (run {run})")
-    return removed
+    """Remove the directories in temp_dir of runs that no longer run (core/scratch.py, which
+    names and sweeps the toolkit's own scratch the same way)."""
+    return [f"directory {path} (run {directory_run(path)})"
+            for path in scratch.sweep(temp_dir, DIR_PREFIX).paths]
 
 
 def _sweep_docker(client) -> list[str]:
